@@ -1,0 +1,39 @@
+"""A configured connection: which tool, which credentials, which server."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+ToolKind = Literal["asana", "trello", "github", "basecamp", "memory"]
+
+
+class RateLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requests: float = Field(gt=0)
+    per_seconds: float = Field(gt=0)
+
+
+class ConnectionConfig(BaseModel):
+    """One ``connections.<name>`` entry of the config file.
+
+    Only the fields a tool needs are required for it (checked by the
+    connector's ``from_config``): Asana/GitHub/Basecamp take ``token``;
+    Trello takes ``key`` and ``token``; Basecamp also ``account_id`` and a
+    ``user_agent`` naming the app and a contact.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: ToolKind
+    base_url: str | None = None
+    token: SecretStr | None = None
+    key: SecretStr | None = None
+    account_id: str | None = None
+    user_agent: str | None = None
+    webhook_secret: SecretStr | None = None
+    rate_limit: RateLimit | None = None
+    timeout: float = Field(default=30.0, gt=0)
+    max_wait: float = Field(default=120.0, ge=0)  # longest total wait on 429 / Retry-After

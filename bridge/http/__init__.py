@@ -1,0 +1,16 @@
+"""The one HTTP layer every connector uses."""
+
+from bridge.http.budget import RateBudget, budget_for
+from bridge.http.client import HttpClient, RequestStats, Response
+from bridge.http.pagination import iter_link, iter_offset, parse_link_header
+
+__all__ = [
+    "HttpClient",
+    "RateBudget",
+    "RequestStats",
+    "Response",
+    "budget_for",
+    "iter_link",
+    "iter_offset",
+    "parse_link_header",
+]

@@ -1,0 +1,308 @@
+"""One HTTP client for every connector: auth, rate budget, retries, ETags, error sorting.
+
+Retries: 5xx, timeouts and connection errors are retried with exponential
+backoff (tenacity) for idempotent methods only, unless the caller says the
+request is guarded by the journal (``retry_unsafe``). A 429 is always retried,
+because the server refused the request without applying it, after waiting
+what ``Retry-After`` asks, as long as the total wait stays under ``max_wait``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from bridge import secrets
+from bridge.clock import Clock, RealClock
+from bridge.errors import (
+    AuthError,
+    Invalid,
+    Malformed,
+    NotFound,
+    RateLimited,
+    RemoteError,
+    Transient,
+)
+from bridge.http.budget import RateBudget
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+@dataclass
+class RequestStats:
+    """Counts what a client sent; benchmarks and the no-change invariant read it."""
+
+    reads: int = 0
+    writes: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    rate_limit_waits: float = 0.0
+    by_route: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, method: str, path: str) -> None:
+        with self._lock:
+            if method in ("GET", "HEAD"):
+                self.reads += 1
+            else:
+                self.writes += 1
+            key = f"{method} {path}"
+            self.by_route[key] = self.by_route.get(key, 0) + 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.reads = self.writes = self.not_modified = self.retries = 0
+            self.rate_limit_waits = 0.0
+            self.by_route = {}
+
+    @property
+    def total(self) -> int:
+        return self.reads + self.writes
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    url: str
+    not_modified: bool = False  # served from our ETag cache after a 304
+
+    def json(self) -> Any:
+        if not self.content:
+            return None
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            raise Malformed(f"the response from {secrets.redact(self.url)} is not valid JSON") from None
+
+
+def _retry_after_seconds(value: str | None, clock_now_epoch: float) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - clock_now_epoch) if parsed else None
+
+
+class HttpClient:
+    """A small, shared wrapper over :class:`httpx.Client` for one credential of one tool."""
+
+    def __init__(
+        self,
+        *,
+        tool: str,
+        base_url: str,
+        auth: httpx.Auth | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        budget: RateBudget | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        max_wait: float = 120.0,
+        error_message: Callable[[httpx.Response], str] | None = None,
+    ) -> None:
+        self.tool = tool
+        self.clock = clock or RealClock()
+        self.budget = budget
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
+        self.stats = RequestStats()
+        self._error_message = error_message or _default_error_message
+        self._etags: dict[str, tuple[str, Response]] = {}
+        self._etag_lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            auth=auth,
+            params=params,
+            headers=dict(headers or {}),
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- public API ---------------------------------------------------------
+
+    def get_json(self, path: str, *, params: Mapping[str, Any] | None = None, etag: bool = False) -> Any:
+        return self.request("GET", path, params=params, etag=etag).json()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        etag: bool = False,
+        retry_unsafe: bool = False,
+        ok: tuple[int, ...] = (),
+    ) -> Response:
+        """Send one logical request; ``ok`` lists extra statuses returned instead of raised."""
+        method = method.upper()
+        retry_transient = method in IDEMPOTENT or retry_unsafe
+        waited = 0.0
+
+        def should_retry(exc: BaseException) -> bool:
+            if isinstance(exc, RateLimited):
+                return True
+            return isinstance(exc, Transient) and retry_transient
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.stats.retries += 1
+
+        def wait(state: RetryCallState) -> float:
+            nonlocal waited
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                delay = exc.retry_after
+            else:
+                delay = min(30.0, 0.5 * 2 ** (state.attempt_number - 1))
+            waited += delay
+            if waited > self.max_wait:
+                raise exc if exc else Transient("gave up waiting")
+            if isinstance(exc, RateLimited):
+                self.stats.rate_limit_waits += delay
+            return delay
+
+        retrying = Retrying(
+            retry=retry_if_exception(should_retry),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait,
+            sleep=self.clock.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._send_once(method, path, params, json, data, files, headers, etag, ok)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- one attempt ------------------------------------------------------
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        data: Any,
+        files: Any,
+        headers: Mapping[str, str] | None,
+        etag: bool,
+        ok: tuple[int, ...],
+    ) -> Response:
+        if self.budget is not None:
+            self.budget.acquire()
+        request = self._http.build_request(
+            method, path, params=_clean(params), json=body, data=data, files=files, headers=headers
+        )
+        cache_key = str(request.url)
+        cached = None
+        if etag and method == "GET":
+            with self._etag_lock:
+                cached = self._etags.get(cache_key)
+            if cached:
+                request.headers["If-None-Match"] = cached[0]
+        self.stats.count(method, request.url.path)
+        try:
+            raw = self._http.send(request)
+        except httpx.TimeoutException:
+            raise Transient(f"{self.tool}: request timed out ({method} {request.url.path})") from None
+        except httpx.TransportError as exc:
+            raise Transient(f"{self.tool}: cannot reach {self._http.base_url.host} ({type(exc).__name__})") from None
+        raw.read()
+        self._observe_limits(raw)
+        status = raw.status_code
+        if status == 304 and cached:
+            self.stats.not_modified += 1
+            return Response(cached[1].status, cached[1].headers, cached[1].content, cached[1].url, True)
+        response = Response(status, raw.headers, raw.content, str(raw.request.url))
+        if status < 300 or status in ok:
+            if etag and method == "GET" and raw.headers.get("etag"):
+                with self._etag_lock:
+                    self._etags[cache_key] = (raw.headers["etag"], response)
+            return response
+        raise self._error(raw, method)
+
+    def _observe_limits(self, raw: httpx.Response) -> None:
+        """GitHub-style headers: when the budget is spent, pause until it resets."""
+        if self.budget is None:
+            return
+        remaining = raw.headers.get("x-ratelimit-remaining")
+        reset = raw.headers.get("x-ratelimit-reset")
+        if remaining == "0" and reset:
+            try:
+                import time as _time
+
+                delay = max(0.0, float(reset) - _time.time())
+            except ValueError:
+                return
+            self.budget.pause_until(self.clock.now() + min(delay, self.max_wait))
+
+    def _error(self, raw: httpx.Response, method: str) -> RemoteError:
+        status = raw.status_code
+        where = f"{method} {raw.request.url.path}"
+        detail = secrets.redact(self._error_message(raw))
+        tail = f": {detail}" if detail else ""
+        if status == 429 or (status == 403 and raw.headers.get("retry-after")):
+            import time as _time
+
+            after = _retry_after_seconds(raw.headers.get("retry-after"), _time.time())
+            if after is not None and self.budget is not None:
+                self.budget.pause_until(self.clock.now() + after)
+            return RateLimited(f"{self.tool}: rate limited on {where}{tail}", retry_after=after, status=status)
+        if status in (401, 403):
+            return AuthError(
+                f"{self.tool}: the server refused the credential ({status}) on {where}{tail}",
+                status=status,
+                hint=f"check the {self.tool} token in your config or .env",
+            )
+        if status == 404:
+            return NotFound(f"{self.tool}: not found ({where}){tail}", status=status)
+        if status >= 500:
+            return Transient(f"{self.tool}: server error {status} on {where}{tail}", status=status)
+        return Invalid(f"{self.tool}: request refused ({status}) on {where}{tail}", status=status)
+
+
+def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else value
+    return out
+
+
+def _default_error_message(raw: httpx.Response) -> str:
+    try:
+        body = raw.json()
+    except ValueError:
+        text = raw.text.strip()
+        return text[:200]
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message", ""))[:200]
+        for key in ("message", "error"):
+            if isinstance(body.get(key), str):
+                return body[key][:200]
+    return ""

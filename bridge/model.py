@@ -1,0 +1,113 @@
+"""The canonical, tool-neutral model every connector translates to and from.
+
+Connectors speak their tool's dialect; everything past them (mirror filter,
+planner, engine, state store) sees only these types. Ids inside the model are
+the *remote* ids of the side the snapshot came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["project", "section", "task", "comment", "attachment", "person"]
+Access = Literal["none", "client", "automatic"]
+
+
+class Ref(BaseModel):
+    """Where an object lives: which configured connection, what kind, which remote id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connection: str
+    kind: Kind
+    id: str
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str = ""
+    email: str | None = None
+    username: str | None = None
+
+
+class Section(BaseModel):
+    id: str
+    name: str
+    position: float = 0.0
+    version: str | None = None
+
+
+class Task(BaseModel):
+    """One unit of work. ``notes`` is Markdown, the canonical rich-text form."""
+
+    id: str
+    title: str
+    notes: str = ""
+    done: bool = False
+    section_id: str | None = None
+    due: dt.date | None = None
+    start: dt.date | None = None
+    assignees: list[str] = Field(default_factory=list)  # Person ids of the same side
+    labels: list[str] = Field(default_factory=list)  # label / tag names
+    parent_id: str | None = None
+    position: float = 0.0
+    # Raw per-tool values the mirror filter may read (e.g. an Asana enum field),
+    # keyed by the field's display name.
+    custom_fields: dict[str, str] = Field(default_factory=dict)
+    created_at: dt.datetime | None = None
+    modified_at: dt.datetime | None = None
+    version: str | None = None  # etag / modified_at / hash: the remote's marker
+
+
+class Comment(BaseModel):
+    id: str
+    task_id: str
+    text: str
+    author: Person | None = None
+    created_at: dt.datetime | None = None
+    version: str | None = None
+
+
+class Attachment(BaseModel):
+    id: str
+    task_id: str
+    name: str
+    url: str
+    created_at: dt.datetime | None = None
+    version: str | None = None
+
+
+class Snapshot(BaseModel):
+    """Everything one side holds for one project, as of one pull.
+
+    ``complete`` is false when any part of the pull failed: the planner then
+    never treats a missing item as deleted (DESIGN invariant 9).
+    """
+
+    connection: str
+    project_id: str
+    project_name: str = ""
+    sections: dict[str, Section] = Field(default_factory=dict)
+    tasks: dict[str, Task] = Field(default_factory=dict)
+    comments: dict[str, Comment] = Field(default_factory=dict)
+    attachments: dict[str, Attachment] = Field(default_factory=dict)
+    people: dict[str, Person] = Field(default_factory=dict)
+    complete: bool = True
+
+    def ref(self, kind: Kind, id: str) -> Ref:
+        return Ref(connection=self.connection, kind=kind, id=id)
+
+    def comments_of(self, task_id: str) -> list[Comment]:
+        return [c for c in self.comments.values() if c.task_id == task_id]
+
+    def person_by_email(self, email: str) -> Person | None:
+        wanted = email.casefold()
+        for person in self.people.values():
+            if person.email and person.email.casefold() == wanted:
+                return person
+        return None

@@ -1,0 +1,115 @@
+"""A link's rules: what the client sees, what flows back, how conflicts resolve.
+
+These are the validated, typed form of a link's ``mirror``/``inbound``/...
+keys in the config file. Every default is the safe choice: sections locked,
+fields one-way to the client, internal wins, removals archive.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Direction = Literal["to_client", "to_internal", "both", "none"]
+SectionAccess = Literal["locked", "unlocked"]
+ConflictPolicy = Literal["internal_wins", "client_wins", "newest_wins", "flag"]
+RemovalMode = Literal["archive", "delete"]
+
+MIRRORED_FIELDS = ("title", "notes", "done", "due", "start", "assignees", "labels", "section_id")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccessSource(_Strict):
+    """Where a task's ``none``/``client``/``automatic`` comes from on the internal side."""
+
+    type: Literal["custom_field", "label", "title_marker"] = "label"
+    field: str = "Client access"  # custom field name, for type custom_field
+    client: str = "client"  # value, label or title marker meaning "shared"
+    none: str = "internal"  # value, label or title marker meaning "hidden"
+
+
+class SectionRule(_Strict):
+    access: SectionAccess = "locked"
+    rename: str | None = None  # the client-side name of an unlocked section
+
+
+class FieldRules(_Strict):
+    """Direction per field, plus how some fields are shaped on the way out."""
+
+    title: Direction = "to_client"
+    notes: Direction = "to_client"
+    done: Direction = "both"
+    due: Direction = "to_client"
+    start: Direction = "to_client"
+    assignees: Direction = "none"
+    labels: Direction = "none"
+    # Notes below a line equal to this marker stay internal.
+    notes_cut: str | None = "---internal---"
+    # When labels go out, only these do (None: all but the access labels).
+    labels_allowed: list[str] | None = None
+
+    def direction(self, name: str) -> Direction:
+        return "to_client" if name == "section_id" else getattr(self, name)
+
+
+class PeopleRules(_Strict):
+    """People are matched by email, or mapped explicitly; never invented."""
+
+    map: dict[str, str] = Field(default_factory=dict)  # internal email -> client email
+    unmatched: Literal["drop", "name"] = "drop"
+
+
+class MirrorRules(_Strict):
+    sections: dict[str, SectionRule] = Field(default_factory=dict)  # by internal section name
+    default_section: SectionAccess = "locked"
+    # The client-side section that holds shared tasks whose own section is locked
+    # (a locked section's name is itself internal).
+    shared_section: str = "Shared with you"
+    access: AccessSource = AccessSource()
+    comment_marker: str = "#client"
+    file_marker: str = "[client]"
+    fields: FieldRules = FieldRules()
+    people: PeopleRules = PeopleRules()
+    subtasks: bool = True
+    # Prefix of comments the agency shares, e.g. "Anna (Agency): ..."; {name} is the author.
+    comment_attribution: str = "{name}: "
+
+    def section_rule(self, name: str) -> SectionRule:
+        rule = self.sections.get(name)
+        return rule if rule is not None else SectionRule(access=self.default_section)
+
+
+class ApprovalRule(_Strict):
+    """A client-side section meaning "approved", mapped to an internal label or section."""
+
+    client_section: str = "Approved"
+    internal_label: str | None = "client-approved"
+    internal_section: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ApprovalRule:
+        if not self.internal_label and not self.internal_section:
+            raise ValueError("approval needs internal_label or internal_section")
+        return self
+
+
+class InboundRules(_Strict):
+    comments: bool = True
+    comment_prefix: str = "Client"  # internal copies read "Client Carla: ..."
+    approval: ApprovalRule | None = ApprovalRule()
+    # New client tasks land here, shared back to the client; None ignores them.
+    requests_section: str | None = "Client requests"
+
+
+class LinkRules(_Strict):
+    mirror: MirrorRules = MirrorRules()
+    inbound: InboundRules = InboundRules()
+    conflict: ConflictPolicy = "internal_wins"
+    removal: RemovalMode = "archive"
+    # A cycle removing more than this share of the mirror stops for confirmation.
+    max_removal_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    start: Literal["all", "new_only"] = "all"

@@ -1,0 +1,1 @@
+"""Connectors: the only code that knows a tool's HTTP API."""

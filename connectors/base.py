@@ -1,0 +1,111 @@
+"""The connector contract every tool (and the in-memory fake) fulfils.
+
+A connector pulls one project into a canonical :class:`~bridge.model.Snapshot`
+and performs single-item writes, each returning the canonical object as the
+remote now holds it (so the engine can record the new base without a re-read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.model import Attachment, Comment, Section, Snapshot, Task
+
+Removal = Literal["archive", "delete"]
+
+TASK_FIELDS = frozenset(
+    {"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "parent_id", "position"}
+)
+
+
+class Capabilities(BaseModel):
+    """What a tool can hold, so the planner never asks for the impossible."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_fields: frozenset[str] = TASK_FIELDS
+    # Fields a nested subtask can carry; empty means the tool has no nesting and
+    # subtasks travel as tasks of their own.
+    subtask_fields: frozenset[str] = frozenset({"title", "done"})
+    # A subtask may only sit under a parent that is itself top level.
+    nested_depth: int = 1
+    comments: bool = True
+    edit_comments: bool = True
+    attachments: Literal["file", "link", "none"] = "link"
+    removal: frozenset[str] = frozenset({"archive", "delete"})
+    custom_fields: bool = False
+
+
+class PullState(BaseModel):
+    """What the previous successful pull left: an opaque cursor and its snapshot."""
+
+    cursor: str | None = None
+    snapshot: Snapshot | None = None
+
+
+class PullResult(BaseModel):
+    snapshot: Snapshot
+    cursor: str | None = None
+    # True when the pull re-read the whole project (first pull, invalid sync token).
+    full: bool = True
+
+
+class CheckResult(BaseModel):
+    user: str
+    project_name: str
+
+
+class NewTask(BaseModel):
+    """Fields for a create; ``section_id`` and ``parent_id`` are ids of the target side."""
+
+    title: str
+    notes: str = ""
+    done: bool = False
+    section_id: str | None = None
+    due: dt.date | None = None
+    start: dt.date | None = None
+    assignees: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+    parent_id: str | None = None
+    custom_fields: dict[str, str] = Field(default_factory=dict)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One configured connection to one tool."""
+
+    name: str
+    capabilities: Capabilities
+
+    def check(self, project_id: str) -> CheckResult: ...
+
+    def pull(self, project_id: str, state: PullState | None = None) -> PullResult: ...
+
+    def create_section(self, project_id: str, name: str) -> Section: ...
+
+    def update_section(self, project_id: str, section: Section, name: str) -> Section: ...
+
+    def remove_section(self, project_id: str, section: Section, mode: Removal) -> None: ...
+
+    def create_task(self, project_id: str, task: NewTask) -> Task: ...
+
+    # ``changes`` maps canonical Task field names to new values; ``current`` is
+    # the task as last pulled (tools like Basecamp need every field on a PUT).
+    def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task: ...
+
+    def remove_task(self, project_id: str, task: Task, mode: Removal) -> None: ...
+
+    def create_comment(self, project_id: str, task_id: str, text: str) -> Comment: ...
+
+    def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment: ...
+
+    def remove_comment(self, project_id: str, comment: Comment) -> None: ...
+
+    def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment: ...
+
+    def remove_attachment(self, project_id: str, attachment: Attachment) -> None: ...
+
+    def close(self) -> None: ...

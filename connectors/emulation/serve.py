@@ -1,0 +1,53 @@
+"""Serve an emulator over real HTTP, for ``pm-bridge emulate`` and the daemon's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import httpx
+
+from connectors.emulation.toolkit import Emulator
+
+
+def asgi_app(emulator: Emulator) -> Any:
+    """A minimal ASGI app that hands every request to the emulator."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        host = dict(scope["headers"]).get(b"host", b"localhost").decode()
+        url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode()
+        request = httpx.Request(scope["method"], url, headers=[(k.decode(), v.decode()) for k, v in scope["headers"]], content=body)
+        try:
+            response = await anyio.to_thread.run_sync(emulator.handle, request)
+        except httpx.TransportError:
+            response = httpx.Response(502, content=b"")
+        headers = [(k.encode(), v.encode()) for k, v in response.headers.items() if k.lower() != "content-length"]
+        content = response.content
+        headers.append((b"content-length", str(len(content)).encode()))
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    return app
+
+
+def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8080) -> None:
+    import uvicorn
+
+    emulator.base_url = f"http://{host}:{port}"
+    uvicorn.run(asgi_app(emulator), host=host, port=port, log_level="warning")
