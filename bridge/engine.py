@@ -1,0 +1,193 @@
+"""One link's cycle: pull both sides, filter, plan, apply, record.
+
+The engine is the I/O shell around the pure core (:mod:`bridge.mirror`,
+:mod:`bridge.plan`). A failure of one link never touches another: every
+error is caught here, recorded on the link's run, and reported as one
+readable message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from bridge import secrets
+from bridge.apply import ApplyContext, SideRuntime, Unresolved, apply_op
+from bridge.errors import AuthError, BridgeError, GuardTripped, NotFound, RemoteError
+from bridge.events import CycleFinished, CycleStarted, Event, OpApplied, OpFailed, Planned, Pulled
+from bridge.guard import check_removals
+from bridge.link import Pair
+from bridge.mirror import mirror
+from bridge.model import Snapshot
+from bridge.ops import Op, Plan
+from bridge.plan import plan_cycle
+from bridge.rules import LinkRules
+from connectors.base import Connector, PullState
+
+
+@dataclass
+class LinkSide:
+    connector: Connector
+    project_id: str
+
+
+@dataclass
+class LinkRuntime:
+    """A link ready to run: its rules and a connector for each side."""
+
+    name: str
+    rules: LinkRules
+    internal: LinkSide
+    client: LinkSide
+
+
+@dataclass
+class CycleReport:
+    link: str
+    status: str
+    plan: Plan | None = None
+    applied: int = 0
+    failed: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+    internal: Snapshot | None = None
+    client: Snapshot | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "dry-run")
+
+
+class Engine:
+    def __init__(self, store: object, *, listeners: list[Callable[[Event], object]] | None = None, workers: int = 4) -> None:
+        self.store = store
+        self.listeners = list(listeners or [])
+        self.workers = workers
+        self._link_locks: dict[str, threading.Lock] = {}
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def run(self, link: LinkRuntime, *, dry_run: bool = False, confirm_removals: bool = False) -> CycleReport:
+        """One cycle of one link; never raises for remote or data problems: the report says."""
+        lock = self._link_locks.setdefault(link.name, threading.Lock())
+        with lock:  # a link's cycles never overlap
+            return self._run(link, dry_run, confirm_removals)
+
+    def _run(self, link: LinkRuntime, dry_run: bool, confirm_removals: bool) -> CycleReport:
+        store = self.store
+        self.emit(CycleStarted(link.name, dry_run))
+        run_id = store.start_run(link.name)  # type: ignore[attr-defined]
+        report = CycleReport(link.name, "ok")
+        try:
+            self._cycle(link, report, dry_run, confirm_removals, run_id)
+        except GuardTripped as exc:
+            report.status = "guarded"
+            report.errors.append(str(exc))
+        except (BridgeError, Unresolved) as exc:
+            report.status = "failed"
+            report.errors.append(secrets.redact(str(exc)))
+        counts = {"applied": report.applied, "failed": report.failed, "deferred": report.deferred}
+        if report.plan is not None:
+            counts["conflicts"] = len(report.plan.conflicts)
+        if report.status == "ok" and (report.failed or report.deferred):
+            report.status = "partial"
+        error = "; ".join(report.errors[:3]) or None
+        store.finish_run(run_id, report.status, counts, error)  # type: ignore[attr-defined]
+        self.emit(CycleFinished(link.name, report.status, counts, error))
+        return report
+
+    def _pull(self, link: LinkRuntime, side_name: str, side: LinkSide) -> tuple[Snapshot, str | None]:
+        cursor, cached = self.store.load_snapshot(link.name, side_name)  # type: ignore[attr-defined]
+        state = PullState(cursor=cursor, snapshot=cached) if cached is not None else None
+        stats = getattr(side.connector, "stats", None)
+        before = stats.total if stats is not None and hasattr(stats, "total") else 0
+        try:
+            result = side.connector.pull(side.project_id, state)
+        except NotFound as exc:
+            raise NotFound(f"{side_name} project {side.project_id!r} of link {link.name!r} was not found: {exc}",
+                           hint=f"check links.{link.name}.{side_name}.project in the config") from None
+        after = stats.total if stats is not None and hasattr(stats, "total") else 0
+        self.emit(Pulled(link.name, side_name, result.full, len(result.snapshot.tasks), after - before))
+        return result.snapshot, result.cursor
+
+    def _cycle(self, link: LinkRuntime, report: CycleReport, dry_run: bool, confirm: bool, run_id: int) -> None:
+        store = self.store
+        internal, internal_cursor = self._pull(link, "internal", link.internal)
+        client, client_cursor = self._pull(link, "client", link.client)
+        report.internal, report.client = internal, client
+        if not dry_run:
+            # Snapshot and cursor move together, and only after both pulls succeeded.
+            store.save_snapshot(link.name, "internal", internal, internal_cursor)  # type: ignore[attr-defined]
+            store.save_snapshot(link.name, "client", client, client_cursor)  # type: ignore[attr-defined]
+        meta = store.link_meta(link.name)  # type: ignore[attr-defined]
+        started = meta.get("started_at")
+        if started is None and not dry_run:
+            started = dt.datetime.now(dt.UTC).isoformat()
+            store.set_link_meta(link.name, started_at=started)  # type: ignore[attr-defined]
+        pairs: list[Pair] = store.pairs(link.name)  # type: ignore[attr-defined]
+        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities)
+        plan = plan_cycle(
+            internal, client, view, pairs, link.rules,
+            link.client.connector.capabilities, link.internal.connector.capabilities,
+            dt.datetime.fromisoformat(started) if started else None,
+        )
+        report.plan = plan
+        self.emit(Planned(link.name, {"client": len(plan.writes("client")), "internal": len(plan.writes("internal"))}, len(plan.conflicts)))
+        why = check_removals(plan, internal, client, link.rules.max_removal_share)
+        if why and not confirm:
+            store.audit(link.name, "guard", detail={"reason": why}, run_id=run_id)  # type: ignore[attr-defined]
+            raise GuardTripped(f"link {link.name!r}: {why}; nothing was changed",
+                               hint=f"look at both projects, then rerun with: pm-bridge sync --link {link.name} --confirm-removals")
+        if dry_run:
+            report.status = "dry-run"
+            return
+        self._record_conflicts(link.name, plan, run_id)
+        ctx = ApplyContext(
+            link.name, store,
+            SideRuntime("internal", link.internal.connector, link.internal.project_id, internal),
+            SideRuntime("client", link.client.connector, link.client.project_id, client),
+            view, {(p.kind, p.key): p for p in pairs},
+        )
+        self._apply(ctx, plan, report, run_id)
+
+    def _record_conflicts(self, link: str, plan: Plan, run_id: int) -> None:
+        store = self.store
+        open_keys = {(c.kind, c.key) for c in store.open_conflicts(link)}  # type: ignore[attr-defined]
+        for conflict in plan.conflicts:
+            if conflict.resolution == "flagged" and (conflict.kind, conflict.key) in open_keys:
+                continue  # already waiting for a person
+            store.audit(link, "conflict", kind=conflict.kind, key=conflict.key, detail=conflict.model_dump(mode="json"), run_id=run_id)  # type: ignore[attr-defined]
+
+    def _apply(self, ctx: ApplyContext, plan: Plan, report: CycleReport, run_id: int) -> None:
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for _, group in groupby(plan.ordered(), key=lambda op: op.phase):
+                ops = list(group)
+                outcomes = list(pool.map(lambda op: self._apply_one(ctx, op, run_id), ops))
+                if any(isinstance(o, AuthError) for o in outcomes):
+                    raise next(o for o in outcomes if isinstance(o, AuthError))
+                for outcome in outcomes:
+                    if outcome is None:
+                        report.applied += 1
+                    elif isinstance(outcome, Unresolved):
+                        report.deferred += 1
+                    else:
+                        report.failed += 1
+                        report.errors.append(secrets.redact(str(outcome)))
+
+    def _apply_one(self, ctx: ApplyContext, op: Op, run_id: int) -> Exception | None:
+        try:
+            apply_op(ctx, op)
+        except (RemoteError, Unresolved) as exc:
+            self.emit(OpFailed(ctx.link, op, secrets.redact(str(exc))))
+            return exc
+        if op.is_write:
+            self.store.audit(ctx.link, f"{op.side}.{op.action}", kind=op.kind, key=op.key,  # type: ignore[attr-defined]
+                             detail={"reason": op.reason, "fields": sorted(op.fields)}, run_id=run_id)
+        self.emit(OpApplied(ctx.link, op))
+        return None

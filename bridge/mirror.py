@@ -1,0 +1,215 @@
+"""The mirror filter: a pure function from the internal snapshot to what the client may see.
+
+Its output, a :class:`MirrorView`, is in *client terms*: people are client
+person ids, sections and parents are planner keys (the internal id, or a
+synthetic key for the sections the mirror owns). Nothing that is not in a
+MirrorView is ever sent to the client's tool; the planner builds client
+writes from a MirrorView and nothing else, which is what makes invariant 1
+("nothing hidden reaches the client") hold by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bridge.model import Person, Snapshot, Task
+from bridge.rules import LinkRules, MirrorRules
+from bridge.section_access import resolve_access, section_unlocked, top_level_of
+from connectors.base import Capabilities
+
+SHARED = "@shared"  # holds shared tasks whose own section is locked
+APPROVAL = "@approval"  # the client-side "approved" section
+
+
+class MirrorSection(BaseModel):
+    key: str
+    name: str
+    position: float = 0.0
+
+
+class MirrorTask(BaseModel):
+    key: str  # the internal task id
+    fields: dict[str, Any]  # client-projected values: title, notes, done, due, start, assignees, labels
+    section: str | None = None  # section key; None for a nested subtask
+    parent: str | None = None  # parent task key when nested on the client side
+    position: float = 0.0
+    modified_at: str | None = None
+    created_at: str | None = None
+
+
+class MirrorItem(BaseModel):
+    """A shared comment or file; ``task`` is the key of the client-side task it sits on."""
+
+    key: str
+    task: str
+    text: str = ""
+    name: str = ""
+    url: str = ""
+
+
+class MirrorView(BaseModel):
+    sections: dict[str, MirrorSection] = Field(default_factory=dict)
+    tasks: dict[str, MirrorTask] = Field(default_factory=dict)
+    comments: dict[str, MirrorItem] = Field(default_factory=dict)
+    attachments: dict[str, MirrorItem] = Field(default_factory=dict)
+
+
+def cut_notes(notes: str, marker: str | None) -> str:
+    """Everything above the first line that equals the marker (stripped)."""
+    if not marker:
+        return notes
+    lines = notes.splitlines()
+    for index, line in enumerate(lines):
+        if line.strip() == marker:
+            return "\n".join(lines[:index]).rstrip()
+    return notes
+
+
+def strip_marker(text: str, marker: str) -> str:
+    if not marker:
+        return text
+    lowered, needle = text.casefold(), marker.casefold()
+    at = lowered.find(needle)
+    while at >= 0:
+        text = text[:at] + text[at + len(marker) :]
+        lowered = text.casefold()
+        at = lowered.find(needle)
+    return " ".join(text.split()) if "\n" not in text else text.strip()
+
+
+def map_people(ids: list[str], internal: Snapshot, client_people: dict[str, Person], rules: MirrorRules) -> tuple[list[str], list[str]]:
+    """Internal person ids -> (client person ids, names of people with no client account)."""
+    by_email = {p.email.casefold(): p.id for p in client_people.values() if p.email}
+    mapped: list[str] = []
+    unmatched: list[str] = []
+    for person_id in ids:
+        person = internal.people.get(person_id)
+        email = (person.email or "").casefold() if person else ""
+        target = rules.people.map.get(email, email) if email else ""
+        found = by_email.get(target.casefold()) if target else None
+        if found:
+            mapped.append(found)
+        elif person and person.name:
+            unmatched.append(person.name)
+    return sorted(set(mapped)), unmatched
+
+
+def labels_out(task: Task, rules: LinkRules) -> list[str]:
+    drop = {rules.mirror.access.client.casefold(), rules.mirror.access.none.casefold()}
+    if rules.inbound.approval and rules.inbound.approval.internal_label:
+        drop.add(rules.inbound.approval.internal_label.casefold())
+    allowed = rules.mirror.fields.labels_allowed
+    keep = [label for label in task.labels if label.casefold() not in drop]
+    if allowed is not None:
+        wanted = {a.casefold() for a in allowed}
+        keep = [label for label in keep if label.casefold() in wanted]
+    return sorted(set(keep))
+
+
+def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
+    approval = rules.inbound.approval
+    if approval is None:
+        return False
+    if approval.internal_label and approval.internal_label.casefold() in {lbl.casefold() for lbl in task.labels}:
+        return True
+    section = internal.sections.get(task.section_id or "")
+    return bool(approval.internal_section and section and section.name == approval.internal_section)
+
+
+def project_fields(task: Task, internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, allowed: frozenset[str]) -> dict[str, Any]:
+    """The client-side value of every field that goes out for this task."""
+    fields = rules.mirror.fields
+    out: dict[str, Any] = {}
+    unmatched: list[str] = []
+    if "assignees" in allowed and fields.assignees != "none":
+        out["assignees"], unmatched = map_people(task.assignees, internal, client_people, rules.mirror)
+    if "title" in allowed and fields.title != "none":
+        title = task.title
+        if rules.mirror.access.type == "title_marker":
+            title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
+        out["title"] = title
+    if "notes" in allowed and fields.notes != "none":
+        notes = cut_notes(task.notes, fields.notes_cut)
+        if unmatched and rules.mirror.people.unmatched == "name":
+            notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
+        out["notes"] = notes
+    for name in ("done", "due", "start"):
+        if name in allowed and fields.direction(name) != "none":
+            value = getattr(task, name)
+            out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    if "labels" in allowed and fields.labels != "none":
+        out["labels"] = labels_out(task, rules)
+    return out
+
+
+def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, client_caps: Capabilities) -> MirrorView:
+    """What the client may see of ``internal`` under ``rules``. Pure."""
+    mrules = rules.mirror
+    shared = resolve_access(internal, mrules)
+    view = MirrorView()
+    for section in sorted(internal.sections.values(), key=lambda s: s.position):
+        rule = mrules.section_rule(section.name)
+        if rule.access == "unlocked":
+            view.sections[section.id] = MirrorSection(key=section.id, name=rule.rename or section.name, position=section.position)
+    task_fields = client_caps.task_fields
+    nest_fields = client_caps.subtask_fields if mrules.subtasks else frozenset()
+
+    def client_section(task: Task) -> str:
+        if is_approved(internal, task, rules):
+            return APPROVAL
+        top = top_level_of(internal, task)
+        return top.section_id if section_unlocked(internal, top.section_id, mrules) and top.section_id else SHARED
+
+    for task in internal.tasks.values():
+        if not shared.get(task.id):
+            continue
+        parent = internal.tasks.get(task.parent_id or "")
+        nested = bool(
+            parent is not None
+            and nest_fields
+            and shared.get(parent.id)
+            and not parent.parent_id  # the client holds one level of nesting
+        )
+        allowed = nest_fields if nested else task_fields
+        view.tasks[task.id] = MirrorTask(
+            key=task.id,
+            fields=project_fields(task, internal, client_people, rules, allowed),
+            section=None if nested else client_section(task),
+            parent=parent.id if nested and parent else None,
+            position=task.position,
+            modified_at=task.modified_at.isoformat() if task.modified_at else None,
+            created_at=task.created_at.isoformat() if task.created_at else None,
+        )
+    for key in {t.section for t in view.tasks.values()} - set(view.sections) - {None}:
+        if key == SHARED:
+            view.sections[SHARED] = MirrorSection(key=SHARED, name=mrules.shared_section, position=-1.0)
+    if rules.inbound.approval is not None:
+        view.sections[APPROVAL] = MirrorSection(key=APPROVAL, name=rules.inbound.approval.client_section, position=1e9)
+
+    def host(task_id: str) -> str | None:
+        """The client-side task a comment or file of this internal task lands on."""
+        mt = view.tasks.get(task_id)
+        if mt is None:
+            return None
+        return mt.parent or mt.key  # a nested subtask cannot hold comments: its parent does
+
+    if client_caps.comments:
+        marker = mrules.comment_marker
+        for comment in internal.comments.values():
+            target = host(comment.task_id)
+            if target is None or marker.casefold() not in comment.text.casefold():
+                continue
+            name = comment.author.name if comment.author and comment.author.name else "Agency"
+            text = mrules.comment_attribution.format(name=name) + strip_marker(comment.text, marker)
+            view.comments[comment.id] = MirrorItem(key=comment.id, task=target, text=text)
+    if client_caps.attachments != "none":
+        for attachment in internal.attachments.values():
+            target = host(attachment.task_id)
+            if target is None or mrules.file_marker.casefold() not in attachment.name.casefold():
+                continue
+            view.attachments[attachment.id] = MirrorItem(
+                key=attachment.id, task=target, name=strip_marker(attachment.name, mrules.file_marker), url=attachment.url
+            )
+    return view

@@ -1,0 +1,287 @@
+"""The planner: a pure function from both snapshots, the base state and the rules to ops.
+
+Per item the decision follows from four facts (DESIGN "Decision table
+planner"): present on each side, changed since base on each side. Fields
+merge one by one (three-way, against the base), so an edit of the title on
+one side and of the due date on the other both survive. Equal content is
+never a conflict and an unlinked client item equal to a mirror item is
+adopted, which is how a crash or a lost state store recovers without
+duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bridge.link import Pair, PairIndex
+from bridge.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
+from bridge.model import Snapshot, Task
+from bridge.ops import Conflict, Op, Plan
+from bridge.plan_context import MISSING, PlanContext, client_fields
+from bridge.plan_items import plan_attachments, plan_comments
+from bridge.plan_requests import plan_requests
+from bridge.rules import LinkRules
+from connectors.base import Capabilities
+
+
+def depth_of(view: MirrorView, key: str) -> int:
+    return 1 if view.tasks[key].parent else 0
+
+
+def plan_cycle(
+    internal: Snapshot,
+    client: Snapshot,
+    view: MirrorView,
+    pairs: list[Pair],
+    rules: LinkRules,
+    client_caps: Capabilities,
+    internal_caps: Capabilities,
+    link_started: dt.datetime | None = None,
+) -> Plan:
+    """All ops of one cycle. Pure: no I/O, no clock, no randomness."""
+    ctx = PlanContext(internal, client, view, PairIndex(pairs), rules, client_caps, internal_caps, link_started)
+    ctx.plan.mirrored = sum(1 for p in pairs if p.kind == "task" and p.client_id)
+    for pair in pairs:
+        if pair.client_id:
+            ctx.claimed.add((pair.kind, pair.client_id))
+    plan_sections(ctx)
+    plan_tasks(ctx)
+    plan_requests(ctx)
+    plan_comments(ctx)
+    plan_attachments(ctx)
+    return ctx.plan
+
+
+# -- sections ---------------------------------------------------------------
+
+
+def plan_sections(ctx: PlanContext) -> None:
+    unlinked = {s.name.casefold(): s for s in ctx.client.sections.values() if ("section", s.id) not in ctx.claimed}
+    for key, wanted in ctx.view.sections.items():
+        pair = ctx.pairs.get("section", key)
+        current = ctx.client.sections.get(pair.client_id or "") if pair else None
+        if pair is None or (current is None and ctx.client.complete):
+            twin = unlinked.pop(wanted.name.casefold(), None)
+            if twin is not None:  # a list of that name already exists: adopt, never duplicate
+                ctx.adopt("section", key, twin.id)
+                ctx.emit(Op(side="client", action="adopt", kind="section", key=key, client_id=twin.id, base={"name": wanted.name}))
+                if twin.name != wanted.name:
+                    ctx.emit(Op(side="client", action="update", kind="section", key=key, target_id=twin.id, fields={"name": wanted.name}, base={"name": wanted.name}))
+            else:
+                ctx.emit(Op(side="client", action="create", kind="section", key=key, fields={"name": wanted.name}, base={"name": wanted.name}, reason="section shared"))
+        elif current is not None and current.name != wanted.name:
+            ctx.emit(Op(side="client", action="update", kind="section", key=key, target_id=current.id, fields={"name": wanted.name}, base={"name": wanted.name}))
+    for pair in ctx.pairs.of_kind("section"):
+        if pair.key in ctx.view.sections or not ctx.internal.complete:
+            continue
+        current = ctx.client.sections.get(pair.client_id or "")
+        if current is None:
+            if ctx.client.complete:
+                ctx.emit(Op(side="client", action="forget", kind="section", key=pair.key))
+            continue
+        ctx.emit(Op(side="client", action="remove", kind="section", key=pair.key, target_id=current.id, reason="section no longer shared"))
+
+
+# -- tasks -------------------------------------------------------------------
+
+
+def plan_tasks(ctx: PlanContext) -> None:
+    adoptable = _adoption_index(ctx)
+    for key in sorted(ctx.view.tasks, key=lambda k: (depth_of(ctx.view, k), ctx.view.tasks[k].position)):
+        wanted = ctx.view.tasks[key]
+        pair = ctx.pairs.get("task", key)
+        current = ctx.client.tasks.get(pair.client_id or "") if pair else None
+        if pair is not None and current is not None:
+            _merge(ctx, wanted, pair, current)
+            continue
+        if pair is not None and not ctx.client.complete:
+            continue  # cannot tell deleted from unseen
+        twin = adoptable.pop(_identity(wanted.fields), None)
+        if twin is not None:
+            ctx.adopt("task", key, twin.id)
+            ctx.emit(Op(side="client", action="adopt", kind="task", key=key, client_id=twin.id, internal_id=key, base=_desired(wanted)))
+            _merge(ctx, wanted, Pair(kind="task", key=key, internal_id=key, client_id=twin.id, base=_desired(wanted)), twin)
+            continue
+        if pair is None and not _within_start(ctx, wanted):
+            continue
+        reason = "restored: the client-side copy was removed" if pair else "newly shared"
+        ctx.emit(
+            Op(
+                side="client", action="create", kind="task", key=key, internal_id=key, fields=_desired(wanted),
+                base=_desired(wanted), reason=reason, depth=depth_of(ctx.view, key),
+            )
+        )
+    for pair in ctx.pairs.of_kind("task"):
+        if pair.key in ctx.view.tasks or pair.key.startswith("client:"):
+            continue
+        if not ctx.internal.complete:
+            continue  # a task missing from an incomplete pull is not gone
+        current = ctx.client.tasks.get(pair.client_id or "")
+        if current is None:
+            if ctx.client.complete:
+                ctx.emit(Op(side="client", action="forget", kind="task", key=pair.key))
+            continue
+        gone = pair.internal_id not in ctx.internal.tasks
+        ctx.plan.removals += 1
+        ctx.emit(
+            Op(
+                side="client", action="remove", kind="task", key=pair.key, target_id=current.id,
+                fields={"mode": ctx.rules.removal}, reason="deleted internally" if gone else "no longer shared",
+                depth=-1 if current.parent_id else 0,
+            )
+        )
+
+
+def _desired(wanted: MirrorTask) -> dict[str, Any]:
+    return {**wanted.fields, "section": wanted.section, "parent": wanted.parent}
+
+
+def _identity(fields: dict[str, Any]) -> tuple[str, str]:
+    return (str(fields.get("title", "")).strip(), str(fields.get("notes", "")).strip())
+
+
+def _adoption_index(ctx: PlanContext) -> dict[tuple[str, str], Task]:
+    index: dict[tuple[str, str], Task] = {}
+    for task in sorted(ctx.client.tasks.values(), key=lambda t: t.position):
+        if ("task", task.id) in ctx.claimed:
+            continue
+        index.setdefault((task.title.strip(), task.notes.strip()), task)
+    return index
+
+
+def _within_start(ctx: PlanContext, wanted: MirrorTask) -> bool:
+    if ctx.rules.start == "all" or ctx.link_started is None:
+        return True
+    stamp = wanted.modified_at or wanted.created_at
+    return stamp is None or dt.datetime.fromisoformat(stamp) >= ctx.link_started
+
+
+def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> None:
+    """Three-way merge of one linked task, field by field."""
+    desired = _desired(wanted)
+    names = [n for n in wanted.fields]
+    have = client_fields(current, names)
+    have["section"] = ctx.client_section_key(current.section_id) if not current.parent_id else None
+    have["parent"] = ctx.client_task_key(current.parent_id)
+    base = dict(pair.base)
+    to_client: dict[str, Any] = {}
+    to_internal: dict[str, Any] = {}
+    approved: dict[str, Any] = {}  # already in internal terms
+    new_base = dict(base)
+    approval = ctx.rules.inbound.approval
+    for name, mine in desired.items():
+        theirs = have.get(name)
+        was = base.get(name, MISSING)
+        direction = "to_client" if name in ("section", "parent") else ctx.rules.mirror.fields.direction(name)
+        if mine == theirs:
+            new_base[name] = mine
+            continue
+        if name == "section" and approval is not None and theirs == APPROVAL and mine != APPROVAL:
+            approved = _approve(ctx, pair)
+            new_base[name] = theirs
+            continue
+        internal_changed = was is MISSING or mine != was
+        client_changed = was is MISSING or theirs != was
+        if internal_changed and not client_changed:
+            if direction in ("to_client", "both"):
+                to_client[name] = mine
+                new_base[name] = mine
+        elif client_changed and not internal_changed:
+            if direction in ("to_internal", "both"):
+                to_internal[name] = theirs
+                new_base[name] = theirs
+            else:  # the mirror owns this field: put it back
+                to_client[name] = mine
+                new_base[name] = mine
+        else:
+            winner = _resolve(ctx, direction, wanted, current)
+            if direction == "both":
+                ctx.plan.conflicts.append(
+                    Conflict(kind="task", key=pair.key, field=name, internal=mine, client=theirs,
+                             base=None if was is MISSING else was, resolution=winner)
+                )
+            if winner == "internal":
+                to_client[name] = mine
+                new_base[name] = mine
+            elif winner == "client":
+                to_internal[name] = theirs
+                new_base[name] = theirs
+    if to_client:
+        ctx.emit(Op(side="client", action="update", kind="task", key=pair.key, target_id=current.id, fields=to_client, base=new_base, depth=depth_of(ctx.view, pair.key)))
+    if to_internal or approved:
+        fields = {**_inbound_fields(ctx, pair, to_internal), **approved}
+        ctx.emit(Op(side="internal", action="update", kind="task", key=pair.key, target_id=pair.internal_id, fields=fields, base=new_base, reason="client input"))
+    if not to_client and not to_internal and not approved and new_base != base:
+        ctx.emit(Op(side="client", action="rebase", kind="task", key=pair.key, base=new_base))
+
+
+def _resolve(ctx: PlanContext, direction: str, wanted: MirrorTask, current: Task) -> str:
+    if direction == "to_client":
+        return "internal"
+    if direction == "to_internal":
+        return "client"
+    policy = ctx.rules.conflict
+    if policy == "internal_wins":
+        return "internal"
+    if policy == "client_wins":
+        return "client"
+    if policy == "newest_wins":
+        mine = dt.datetime.fromisoformat(wanted.modified_at) if wanted.modified_at else None
+        theirs = current.modified_at
+        if mine and theirs:
+            return "client" if theirs > mine else "internal"
+        return "internal"
+    return "flagged"
+
+
+def _approve(ctx: PlanContext, pair: Pair) -> dict[str, Any]:
+    approval = ctx.rules.inbound.approval
+    assert approval is not None
+    task = ctx.internal.tasks.get(pair.internal_id or "")
+    if approval.internal_section:
+        for section in ctx.internal.sections.values():
+            if section.name == approval.internal_section:
+                return {"section_id": section.id}
+    if approval.internal_label and task is not None:
+        return {"labels": sorted({*task.labels, approval.internal_label})}
+    return {}
+
+
+def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> dict[str, Any]:
+    """Client-side values in internal terms (people by email, notes keep their internal tail)."""
+    task = ctx.internal.tasks.get(pair.internal_id or "")
+    out: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "notes" and task is not None:
+            marker = ctx.rules.mirror.fields.notes_cut
+            tail = ""
+            if marker and marker in task.notes:
+                tail = task.notes[task.notes.index(marker) :]
+            out["notes"] = f"{value}\n\n{tail}".strip() if tail else value
+        elif name == "assignees":
+            out["assignees"] = _people_inbound(ctx, value)
+        elif name in ("due", "start"):
+            out[name] = dt.date.fromisoformat(value) if value else None
+        elif name == "labels" and task is not None:
+            # Labels that never go out (access, approval, not allowed) stay as they are.
+            outgoing = {label.casefold() for label in labels_out(task, ctx.rules)}
+            kept = [label for label in task.labels if label.casefold() not in outgoing]
+            out["labels"] = sorted({*kept, *value})
+        else:
+            out[name] = value
+    return out
+
+
+def _people_inbound(ctx: PlanContext, client_ids: list[str]) -> list[str]:
+    reverse = {v.casefold(): k for k, v in ctx.rules.mirror.people.map.items()}
+    found: list[str] = []
+    for person_id in client_ids:
+        person = ctx.client.people.get(person_id)
+        if not person or not person.email:
+            continue
+        email = reverse.get(person.email.casefold(), person.email)
+        match = ctx.internal.person_by_email(email)
+        if match:
+            found.append(match.id)
+    return sorted(set(found))

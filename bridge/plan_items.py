@@ -1,0 +1,135 @@
+"""Planning comments and files: they never conflict, they append (DESIGN invariant 6).
+
+Outbound: a shared comment (marked for the client) is created once on the
+client side, edited when its text changes, removed when it is unmarked or
+deleted. Inbound: a client comment is copied once into the internal task,
+attributed, and edits follow it; the copy is never sent back out.
+"""
+
+from __future__ import annotations
+
+from bridge.ops import Op
+from bridge.plan_context import PlanContext
+
+
+def _task_client_id(ctx: PlanContext, task_key: str) -> str | None:
+    return ctx.client_id_of("task", task_key)
+
+
+def plan_comments(ctx: PlanContext) -> None:
+    if not ctx.client_caps.comments:
+        return
+    # Unlinked client comments, by (client task id, text): adoption candidates and inbound input.
+    unlinked = [c for c in ctx.client.comments.values() if ("comment", c.id) not in ctx.claimed]
+    by_text: dict[tuple[str, str], list[str]] = {}
+    for comment in sorted(unlinked, key=lambda c: (c.created_at is None, c.created_at, c.id)):
+        by_text.setdefault((comment.task_id, comment.text.strip()), []).append(comment.id)
+
+    for key, wanted in ctx.view.comments.items():
+        pair = ctx.pairs.get("comment", key)
+        if pair is not None and pair.origin == "client":
+            continue  # an inbound copy: owned by the client's original
+        current = ctx.client.comments.get(pair.client_id or "") if pair else None
+        if current is not None:
+            if current.text != wanted.text:
+                if ctx.client_caps.edit_comments:
+                    ctx.emit(Op(side="client", action="update", kind="comment", key=key, target_id=current.id, fields={"text": wanted.text}, base={"text": wanted.text}))
+                else:
+                    ctx.emit(Op(side="client", action="remove", kind="comment", key=key, target_id=current.id))
+            continue
+        if pair is not None and not ctx.client.complete:
+            continue
+        host = _task_client_id(ctx, wanted.task)
+        candidates = by_text.get((host, wanted.text.strip()), []) if host else []
+        if candidates:
+            twin = candidates.pop(0)
+            ctx.adopt("comment", key, twin)
+            ctx.emit(Op(side="client", action="adopt", kind="comment", key=key, client_id=twin, internal_id=key, base={"text": wanted.text}))
+            continue
+        if wanted.task not in ctx.view.tasks:
+            continue
+        ctx.emit(Op(side="client", action="create", kind="comment", key=key, internal_id=key, task_key=wanted.task, fields={"text": wanted.text}, base={"text": wanted.text}))
+
+    for pair in ctx.pairs.of_kind("comment"):
+        if pair.origin != "internal" or pair.key in ctx.view.comments or not ctx.internal.complete:
+            continue
+        current = ctx.client.comments.get(pair.client_id or "")
+        if current is None:
+            ctx.emit(Op(side="client", action="forget", kind="comment", key=pair.key))
+        else:
+            ctx.emit(Op(side="client", action="remove", kind="comment", key=pair.key, target_id=current.id, reason="no longer shared"))
+
+    if ctx.rules.inbound.comments:
+        _inbound_comments(ctx)
+
+
+def _inbound_comments(ctx: PlanContext) -> None:
+    prefix = ctx.rules.inbound.comment_prefix
+    internal_unlinked: dict[tuple[str, str], list[str]] = {}
+    linked_internal = {p.internal_id for p in ctx.pairs.of_kind("comment") if p.internal_id}
+    for comment in ctx.internal.comments.values():
+        if comment.id not in linked_internal and comment.id not in ctx.view.comments:
+            internal_unlinked.setdefault((comment.task_id, comment.text.strip()), []).append(comment.id)
+    for comment in sorted(ctx.client.comments.values(), key=lambda c: (c.created_at is None, c.created_at, c.id)):
+        pair = ctx.pairs.for_client("comment", comment.id)
+        if pair is not None:
+            if pair.origin == "client" and pair.internal_id and pair.base.get("text") != comment.text:
+                text = _attributed(prefix, comment)
+                ctx.emit(Op(side="internal", action="update", kind="comment", key=pair.key, target_id=pair.internal_id, fields={"text": text}, base={"text": comment.text}, origin="client"))
+            continue
+        if ("comment", comment.id) in ctx.claimed:
+            continue
+        task_pair = ctx.pairs.for_client("task", comment.task_id)
+        internal_task = task_pair.internal_id if task_pair else ctx.adopted_back.get(("task", comment.task_id))
+        if internal_task is None and comment.task_id not in ctx.requested:
+            continue  # a card the mirror does not hold
+        text = _attributed(prefix, comment)
+        if internal_task is not None:
+            twins = internal_unlinked.get((internal_task, text.strip()), [])
+            if twins:  # copied before, but the pair was lost: adopt the copy
+                twin = twins.pop(0)
+                ctx.emit(Op(side="internal", action="adopt", kind="comment", key=twin, internal_id=twin, client_id=comment.id, base={"text": comment.text}, origin="client"))
+                continue
+        ctx.emit(
+            Op(side="internal", action="create", kind="comment", key=f"client:{comment.id}", client_id=comment.id,
+               task_key=comment.task_id, fields={"text": text}, base={"text": comment.text}, origin="client", reason="client comment")
+        )
+
+
+def _attributed(prefix: str, comment: object) -> str:
+    author = getattr(comment, "author", None)
+    name = author.name if author is not None and author.name else "client"
+    return f"{prefix} {name}: {getattr(comment, 'text', '')}".strip()
+
+
+def plan_attachments(ctx: PlanContext) -> None:
+    if ctx.client_caps.attachments == "none":
+        return
+    unlinked: dict[tuple[str, str], list[str]] = {}
+    for att in ctx.client.attachments.values():
+        if ("attachment", att.id) not in ctx.claimed:
+            unlinked.setdefault((att.task_id, att.url), []).append(att.id)
+    for key, wanted in ctx.view.attachments.items():
+        pair = ctx.pairs.get("attachment", key)
+        if pair is not None and pair.origin == "client":
+            continue
+        current = ctx.client.attachments.get(pair.client_id or "") if pair else None
+        if current is not None or (pair is not None and not ctx.client.complete):
+            continue
+        host = _task_client_id(ctx, wanted.task)
+        twins = unlinked.get((host, wanted.url), []) if host else []
+        if twins:
+            twin = twins.pop(0)
+            ctx.adopt("attachment", key, twin)
+            ctx.emit(Op(side="client", action="adopt", kind="attachment", key=key, client_id=twin, internal_id=key, base={"name": wanted.name}))
+            continue
+        if wanted.task in ctx.view.tasks:
+            ctx.emit(Op(side="client", action="create", kind="attachment", key=key, internal_id=key, task_key=wanted.task, fields={"name": wanted.name, "url": wanted.url}, base={"name": wanted.name}))
+    for pair in ctx.pairs.of_kind("attachment"):
+        if pair.origin != "internal" or pair.key in ctx.view.attachments or not ctx.internal.complete:
+            continue
+        current = ctx.client.attachments.get(pair.client_id or "")
+        if current is None:
+            ctx.emit(Op(side="client", action="forget", kind="attachment", key=pair.key))
+        else:
+            ctx.emit(Op(side="client", action="remove", kind="attachment", key=pair.key, target_id=current.id, reason="no longer shared"))

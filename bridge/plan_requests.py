@@ -1,0 +1,52 @@
+"""New client requests: a task the client created becomes an internal task in the intake section.
+
+The internal copy is marked as shared (through the link's access source), so
+the mirror keeps showing it to the client and the two converge as an
+ordinary pair from the next cycle on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.ops import Op
+from bridge.plan_context import PlanContext
+
+
+def access_marking(ctx: PlanContext, title: str) -> dict[str, Any]:
+    """Fields that make a new internal task explicitly shared with the client."""
+    source = ctx.rules.mirror.access
+    if source.type == "custom_field":
+        return {"custom_fields": {source.field: source.client}}
+    if source.type == "label":
+        return {"labels": [source.client]}
+    return {"title": f"{title} {source.client}".strip()}
+
+
+def plan_requests(ctx: PlanContext) -> None:
+    section_name = ctx.rules.inbound.requests_section
+    if section_name is None or not ctx.client.complete:
+        return
+    owned_sections = {p.client_id for p in ctx.pairs.of_kind("section") if p.client_id}
+    for task in sorted(ctx.client.tasks.values(), key=lambda t: (t.parent_id is not None, t.position)):
+        if ("task", task.id) in ctx.claimed:
+            continue
+        fields: dict[str, Any] = {"title": task.title, "notes": task.notes, "done": task.done}
+        if task.parent_id:
+            parent = ctx.pairs.for_client("task", task.parent_id)
+            parent_id = parent.internal_id if parent else ctx.adopted_back.get(("task", task.parent_id))
+            if not parent_id:
+                continue  # under a card we do not mirror: not ours to take in
+            fields["parent_id"] = parent_id
+        elif task.section_id not in owned_sections:
+            continue  # a list the mirror does not own holds the client's own work
+        fields.update(access_marking(ctx, task.title))
+        base = {"title": task.title, "notes": task.notes, "done": task.done}
+        ctx.requested.add(task.id)
+        ctx.emit(
+            Op(
+                side="internal", action="create", kind="task", key=f"client:{task.id}", client_id=task.id,
+                fields=fields, task_key=None if task.parent_id else section_name, base=base, origin="client",
+                reason="new client request", depth=1 if task.parent_id else 0,
+            )
+        )
