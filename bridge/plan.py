@@ -141,13 +141,37 @@ def _identity(fields: dict[str, Any]) -> tuple[str, str]:
     return (str(fields.get("title", "")).strip(), str(fields.get("notes", "")).strip())
 
 
-def _adoption_index(ctx: PlanContext) -> dict[tuple[str, str], Task]:
-    index: dict[tuple[str, str], Task] = {}
-    for task in sorted(ctx.client.tasks.values(), key=lambda t: t.position):
-        if ("task", task.id) in ctx.claimed:
-            continue
-        index.setdefault((task.title.strip(), task.notes.strip()), task)
-    return index
+class _Adoptable:
+    """Unlinked client tasks a mirror item may claim: equal content first, then a unique title or notes.
+
+    The fallbacks let a lost state store recover even where the client edited
+    one of the two fields since; an ambiguous match adopts nothing.
+    """
+
+    def __init__(self, tasks: list[Task]) -> None:
+        self.exact: dict[tuple[str, str], list[Task]] = {}
+        self.title: dict[str, list[Task]] = {}
+        self.notes: dict[str, list[Task]] = {}
+        for task in tasks:
+            self.exact.setdefault((task.title.strip(), task.notes.strip()), []).append(task)
+            self.title.setdefault(task.title.strip(), []).append(task)
+            if task.notes.strip():
+                self.notes.setdefault(task.notes.strip(), []).append(task)
+        self.taken: set[str] = set()
+
+    def pop(self, identity: tuple[str, str], default: Task | None = None) -> Task | None:
+        title, notes = identity
+        for candidates, unique in ((self.exact.get(identity, []), False), (self.title.get(title, []), True), (self.notes.get(notes, []) if notes else [], True)):
+            free = [t for t in candidates if t.id not in self.taken]
+            if free and (not unique or len(free) == 1):
+                self.taken.add(free[0].id)
+                return free[0]
+        return default
+
+
+def _adoption_index(ctx: PlanContext) -> _Adoptable:
+    free = [t for t in sorted(ctx.client.tasks.values(), key=lambda t: t.position) if ("task", t.id) not in ctx.claimed]
+    return _Adoptable(free)
 
 
 def _within_start(ctx: PlanContext, wanted: MirrorTask) -> bool:

@@ -28,6 +28,7 @@ def plan_requests(ctx: PlanContext) -> None:
     if section_name is None or not ctx.client.complete:
         return
     owned_sections = {p.client_id for p in ctx.pairs.of_kind("section") if p.client_id}
+    owned_sections |= {cid for (kind, _), cid in ctx.adopted.items() if kind == "section"}
     for task in sorted(ctx.client.tasks.values(), key=lambda t: (t.parent_id is not None, t.position)):
         if ("task", task.id) in ctx.claimed:
             continue
