@@ -44,6 +44,9 @@ class RateBudget:
                     return waited
                 if delay == 0.0:
                     delay = (1.0 - self._tokens) * self.per / self.rate
+            # A floor: a sub-microsecond sleep may not move a clock that reads ~1e6 s
+            # (below one ulp), and the loop would spin for ever.
+            delay = max(delay, 1e-3)
             self.clock.sleep(delay)
             waited += delay
 

@@ -9,6 +9,7 @@ what ``Retry-After`` asks, as long as the total wait stays under ``max_wait``.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import json
 import threading
@@ -90,8 +91,14 @@ def _retry_after_seconds(value: str | None, clock_now_epoch: float) -> float | N
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - clock_now_epoch) if parsed else None
+    except (TypeError, ValueError):
+        return None  # an unreadable Retry-After falls back to our own backoff
+    if parsed.tzinfo is None:  # "-0000" dates come back naive; HTTP dates are always UTC
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return max(0.0, parsed.timestamp() - clock_now_epoch)
 
 
 class HttpClient:
@@ -120,6 +127,7 @@ class HttpClient:
         self.max_wait = max_wait
         self.stats = RequestStats()
         self._error_message = error_message or _default_error_message
+        _register_credentials(params, headers)
         self._etags: dict[str, tuple[str, Response]] = {}
         self._etag_lock = threading.Lock()
         self._http = httpx.Client(
@@ -266,7 +274,8 @@ class HttpClient:
 
             after = _retry_after_seconds(raw.headers.get("retry-after"), _time.time())
             if after is not None and self.budget is not None:
-                self.budget.pause_until(self.clock.now() + after)
+                # Capped like _observe_limits: a later request should fail fast with RateLimited, not block for hours.
+                self.budget.pause_until(self.clock.now() + min(after, self.max_wait))
             return RateLimited(f"{self.tool}: rate limited on {where}{tail}", retry_after=after, status=status)
         if status in (401, 403):
             return AuthError(
@@ -279,6 +288,19 @@ class HttpClient:
         if status >= 500:
             return Transient(f"{self.tool}: server error {status} on {where}{tail}", status=status)
         return Invalid(f"{self.tool}: request refused ({status}) on {where}{tail}", status=status)
+
+
+_CREDENTIAL_PARAMS = frozenset({"token", "key", "access_token", "api_key", "secret", "password"})
+
+
+def _register_credentials(params: Mapping[str, str] | None, headers: Mapping[str, str] | None) -> None:
+    """Credentials handed to the client are redacted from every message, even when a server echoes them."""
+    for name, value in (params or {}).items():
+        if name.lower() in _CREDENTIAL_PARAMS:
+            secrets.register(value)
+    for name, value in (headers or {}).items():
+        if name.lower() in ("authorization", "x-api-key", "private-token"):
+            secrets.register(value.split(" ", 1)[-1])
 
 
 def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -57,8 +57,9 @@ def iter_link(
     first: Response | None = None,
 ) -> Iterator[Any]:
     """Follow ``Link: rel="next"`` without building page URLs ourselves."""
-    seen: set[str] = set()
     response = first or client.request("GET", path, params=params)
+    # The first page counts as seen, so a "next" link pointing back to it stops before yielding it twice.
+    seen: set[str] = {response.url}
     while True:
         page = items(response.json())
         if not isinstance(page, list):

@@ -264,8 +264,8 @@ class Emulator(ABC):
         if fault is Fault.MALFORMED:
             return httpx.Response(200, content=b"<html>502 Bad Gateway</html>", headers={"content-type": "application/json"})
         req.lagging = fault is Fault.LAG
-        handler = self._match(req)
         try:
+            handler = self._match(req)  # inside the try: a known path with the wrong method answers 405
             with self.lock:
                 response = handler(req) if handler else self.error_response(404, "Not Found")
         except HttpError as err:

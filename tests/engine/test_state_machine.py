@@ -265,3 +265,16 @@ class BridgeMachine(RuleBasedStateMachine):
 
 BridgeMachine.TestCase.settings = settings(stateful_step_count=12)
 TestMemoryToMemory = BridgeMachine.TestCase
+
+
+class AsanaToTrelloMachine(BridgeMachine):
+    """The same machine over the real connectors and their emulators (HTTP payloads checked for leaks)."""
+
+    internal_kind = "asana"
+    client_kind = "trello"
+
+
+AsanaToTrelloMachine.TestCase.settings = settings(
+    stateful_step_count=10, max_examples=max(20, settings.default.max_examples // 10)
+)
+TestAsanaToTrello = AsanaToTrelloMachine.TestCase

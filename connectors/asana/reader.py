@@ -1,0 +1,196 @@
+"""Every read the Asana connector makes, and the full pull built from them.
+
+Asana has no project-wide listing of stories or attachments, so a full pull
+costs one request per page of tasks plus two per task (stories, attachments)
+and one more per task that has subtasks. Those per-task reads run on a small
+thread pool (at most four at a time, well inside Asana's 50 concurrent GETs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bridge.errors import Malformed, NotFound
+from bridge.http import HttpClient, iter_offset
+from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
+from connectors.asana.translate import (
+    ATTACHMENT_FIELDS,
+    EVENT_FIELDS,
+    STORY_FIELDS,
+    TASK_FIELDS,
+    Change,
+    attachment_from_payload,
+    change_from_event,
+    comment_from_story,
+    data_of,
+    gid_of,
+    num_subtasks,
+    person_from_user,
+    project_from_payload,
+    section_from_payload,
+    task_from_payload,
+)
+
+PAGE = 100
+X = TypeVar("X")
+Y = TypeVar("Y")
+
+
+@dataclass
+class EventBatch:
+    changes: list[Change]
+    sync: str
+    expired: bool = False  # 412: the token was refused; ``sync`` is a fresh one
+
+
+@dataclass
+class TaskDetail:
+    """What hangs off one task: its comments, attachments and (for top-level tasks) subtasks."""
+
+    comments: list[Comment] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    subtasks: list[Task] = field(default_factory=list)
+    subtask_details: list[TaskDetail] = field(default_factory=list)
+
+
+class AsanaReader:
+    def __init__(self, client: HttpClient, pool: ThreadPoolExecutor) -> None:
+        self.client = client
+        self.pool = pool
+
+    def parallel(self, fn: Callable[[X], Y], items: Iterable[X]) -> list[Y]:
+        return list(self.pool.map(fn, items))
+
+    def _list(self, path: str, params: dict[str, Any]) -> list[Any]:
+        return list(iter_offset(self.client, path, {**params, "limit": PAGE}))
+
+    # -- small reads ------------------------------------------------------------------------
+
+    def me(self) -> Person:
+        return person_from_user(data_of(self.client.get_json("users/me", params={"opt_fields": "name,email"}), "users/me"))
+
+    def project(self, project_id: str) -> tuple[str, str]:
+        """(name, workspace gid); NotFound names the project when the token cannot see it."""
+        try:
+            body = self.client.get_json(f"projects/{project_id}", params={"opt_fields": "name,workspace"})
+        except NotFound:
+            raise self._missing(project_id) from None
+        return project_from_payload(data_of(body, "project"))
+
+    def _missing(self, project_id: str) -> NotFound:
+        return NotFound(
+            f"asana: project {project_id} does not exist or this token cannot see it",
+            status=404,
+            hint="check the project gid in the link config and that the token's user is a member",
+        )
+
+    def people(self, workspace: str) -> dict[str, Person]:
+        users = self._list("users", {"workspace": workspace, "opt_fields": "name,email"})
+        return {p.id: p for p in map(person_from_user, users)}
+
+    def sections(self, project_id: str) -> list[Section]:
+        raw = self._list(f"projects/{project_id}/sections", {"opt_fields": "name"})
+        return [section_from_payload(s, float(i)) for i, s in enumerate(raw)]
+
+    def section_order(self, section_id: str) -> list[str]:
+        return [gid_of(t, "task") for t in self._list(f"sections/{section_id}/tasks", {})]
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def tasks(self, project_id: str) -> list[dict[str, Any]]:
+        return self._list("tasks", {"project": project_id, "opt_fields": TASK_FIELDS})
+
+    def task(self, gid: str) -> dict[str, Any] | None:
+        """A task's current state, or None when it was deleted."""
+        try:
+            body = self.client.get_json(f"tasks/{gid}", params={"opt_fields": TASK_FIELDS})
+        except NotFound:
+            return None
+        raw = data_of(body, "task")
+        if not isinstance(raw, dict):
+            raise Malformed("asana: the task response is not an object")
+        return raw
+
+    def subtasks(self, parent: str) -> list[Task]:
+        raw = self._list(f"tasks/{parent}/subtasks", {"opt_fields": TASK_FIELDS})
+        return [task_from_payload(r, "", position=float(i)).model_copy(update={"parent_id": parent}) for i, r in enumerate(raw)]
+
+    def stories(self, task_id: str) -> list[dict[str, Any]]:
+        return self._list(f"tasks/{task_id}/stories", {"opt_fields": STORY_FIELDS})
+
+    def comments(self, task_id: str, people: dict[str, Person]) -> list[Comment]:
+        found = (comment_from_story(s, task_id, people) for s in self.stories(task_id))
+        return [c for c in found if c is not None]
+
+    def attachments(self, task_id: str) -> list[Attachment]:
+        raw = self._list("attachments", {"parent": task_id, "opt_fields": ATTACHMENT_FIELDS})
+        return [attachment_from_payload(a, task_id) for a in raw]
+
+    def detail(self, task_id: str, subtasks: int, people: dict[str, Person]) -> TaskDetail:
+        detail = TaskDetail(self.comments(task_id, people), self.attachments(task_id))
+        if subtasks > 0:
+            detail.subtasks = self.subtasks(task_id)
+            detail.subtask_details = [self.detail(s.id, 0, people) for s in detail.subtasks]
+        return detail
+
+    # -- events -------------------------------------------------------------------------------
+
+    def sync_token(self, project_id: str) -> str:
+        """A fresh token: Asana answers 412 with one when asked without."""
+        return self.events(project_id, None).sync
+
+    def events(self, project_id: str, sync: str | None) -> EventBatch:
+        """Every event since ``sync``, following ``has_more``."""
+        changes: list[Change] = []
+        while True:
+            params = {"resource": project_id, "opt_fields": EVENT_FIELDS} | ({"sync": sync} if sync else {})
+            try:
+                response = self.client.request("GET", "events", params=params, ok=(412,))
+            except NotFound:
+                raise self._missing(project_id) from None
+            body = response.json()
+            token = body.get("sync") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token:
+                raise Malformed("asana: the /events response carries no sync token")
+            if response.status == 412:
+                return EventBatch([], token, expired=True)
+            events = data_of(body, "events")
+            if not isinstance(events, list):
+                raise Malformed("asana: /events data is not a list")
+            changes.extend(change_from_event(e) for e in events)
+            sync = token
+            if body.get("has_more") is not True:
+                return EventBatch(changes, token)
+
+    # -- the whole project ----------------------------------------------------------------------
+
+    def snapshot(self, connection: str, project_id: str, project_name: str, workspace: str) -> Snapshot:
+        snapshot = Snapshot(connection=connection, project_id=project_id, project_name=project_name)
+        snapshot.sections = {s.id: s for s in self.sections(project_id)}
+        raw_tasks = self.tasks(project_id)
+        snapshot.people = self.people(workspace)
+        listed = {gid_of(r, "task") for r in raw_tasks}
+        counters: dict[str | None, int] = {}
+        top: list[tuple[Task, int]] = []
+        for raw in raw_tasks:
+            task = task_from_payload(raw, project_id)
+            if task.parent_id in listed:
+                continue  # a subtask also added to the project: it comes with its parent
+            index = counters.get(task.section_id, 0)
+            counters[task.section_id] = index + 1
+            top.append((task.model_copy(update={"parent_id": None, "position": float(index)}), num_subtasks(raw)))
+        details = self.parallel(lambda pair: self.detail(pair[0].id, pair[1], snapshot.people), top)
+        for (task, _), detail in zip(top, details, strict=True):
+            add_detail(snapshot, task, detail)
+        return snapshot
+
+
+def add_detail(snapshot: Snapshot, task: Task, detail: TaskDetail) -> None:
+    snapshot.tasks[task.id] = task
+    snapshot.comments.update({c.id: c for c in detail.comments})
+    snapshot.attachments.update({a.id: a for a in detail.attachments})
+    for subtask, sub_detail in zip(detail.subtasks, detail.subtask_details, strict=True):
+        add_detail(snapshot, subtask.model_copy(update={"section_id": None}), sub_detail)

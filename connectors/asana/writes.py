@@ -1,0 +1,263 @@
+"""The Asana connector's writes: one logical change each, answered from the write's own response.
+
+Asana quirks handled here: tags are separate objects added with
+``addTag``/``removeTag`` (created on the fly by name), a section move is
+``POST /sections/{gid}/addTask``, a task has one assignee, enum custom fields
+take field and option gids, only empty sections can be deleted, and
+"archive" means taking the task out of the project (``removeProject``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+from bridge.errors import Invalid, Malformed, NotFound
+from bridge.http import HttpClient, iter_offset
+from bridge.model import Attachment, Comment, Person, Section, Task
+from connectors.asana.reader import AsanaReader
+from connectors.asana.translate import (
+    ATTACHMENT_FIELDS,
+    STORY_FIELDS,
+    TASK_FIELDS,
+    EnumField,
+    attachment_from_payload,
+    comment_from_story,
+    data_of,
+    enum_fields,
+    gid_of,
+    new_task_write,
+    section_from_payload,
+    task_from_payload,
+    task_write,
+)
+from connectors.base import NewTask, Removal
+
+
+class AsanaWrites:
+    client: HttpClient
+    reader: AsanaReader
+
+    def _init_writes(self) -> None:
+        self._lookup_lock = threading.Lock()
+        self._workspaces: dict[str, str] = {}  # project gid -> workspace gid
+        self._tags: dict[str, dict[str, str]] = {}  # workspace gid -> tag name -> tag gid
+        self._fields: dict[str, dict[str, EnumField]] = {}  # project gid -> enum fields by name
+        self._me: Person | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, data: dict[str, Any], fields: str | None = None, *, idempotent: bool = False) -> Any:
+        params = {"opt_fields": fields} if fields else None
+        # Asana's add/remove endpoints are idempotent, so they may be retried like a PUT.
+        response = self.client.request(method, path, params=params, json={"data": data}, retry_unsafe=idempotent)
+        return data_of(response.json(), path)
+
+    def _delete(self, path: str) -> bool:
+        """DELETE; False when it was already gone (a retry after a lost response)."""
+        try:
+            self.client.request("DELETE", path)
+        except NotFound:
+            return False
+        return True
+
+    def whoami(self) -> Person:
+        if self._me is None:
+            self._me = self.reader.me()
+        return self._me
+
+    def _workspace(self, project_id: str) -> str:
+        with self._lookup_lock:
+            known = self._workspaces.get(project_id)
+        if known is None:
+            known = self.reader.project(project_id)[1]
+            with self._lookup_lock:
+                self._workspaces[project_id] = known
+        return known
+
+    def _tag_gid(self, project_id: str, name: str, *, create: bool) -> str | None:
+        workspace = self._workspace(project_id)
+        for attempt in range(2):
+            with self._lookup_lock:
+                tags = self._tags.get(workspace)
+            if tags is not None and name in tags:
+                return tags[name]
+            if tags is not None and attempt == 1:
+                break
+            # Not loaded yet, or loaded before someone else created the tag: list again once.
+            listed = iter_offset(self.client, f"workspaces/{workspace}/tags", {"opt_fields": "name", "limit": 100})
+            with self._lookup_lock:
+                self._tags[workspace] = {str(t.get("name")): gid_of(t, "tag") for t in listed}
+        if not create:
+            return None
+        gid = gid_of(self._send("POST", "tags", {"name": name, "workspace": workspace}, "name"), "tag")
+        with self._lookup_lock:
+            self._tags.setdefault(workspace, {})[name] = gid
+        return gid
+
+    def _enum_fields(self, project_id: str, names: list[str]) -> dict[str, EnumField]:
+        fields = self._fields.get(project_id)
+        if fields is None or any(n not in fields for n in names):
+            # Not loaded yet, or a field was added since: list the project's settings again.
+            settings = iter_offset(
+                self.client,
+                f"projects/{project_id}/custom_field_settings",
+                {"opt_fields": "custom_field.name,custom_field.enum_options.name", "limit": 100},
+            )
+            fields = self._fields[project_id] = enum_fields(list(settings))
+        return fields
+
+    def _custom_write(self, project_id: str, values: dict[str, str | None]) -> dict[str, str | None]:
+        """{field name: option name} -> Asana's {field gid: option gid}."""
+        fields = self._enum_fields(project_id, list(values))
+        out: dict[str, str | None] = {}
+        for name, option in values.items():
+            field = fields.get(name)
+            if field is None:
+                raise Invalid(
+                    f"asana: project {project_id} has no enum custom field named {name!r}", hint="add the field to the project"
+                )
+            if option in (None, ""):
+                out[field.gid] = None
+            elif option in field.options:
+                out[field.gid] = field.options[option]
+            else:
+                choices = ", ".join(field.options)
+                raise Invalid(f"asana: {option!r} is not an option of the custom field {name!r} (options: {choices})")
+        return out
+
+    # -- sections -----------------------------------------------------------------------------
+
+    def create_section(self, project_id: str, name: str) -> Section:
+        # Asana appends the section; its exact position comes with the next full pull.
+        return section_from_payload(self._send("POST", f"projects/{project_id}/sections", {"name": name}, "name"), 0.0)
+
+    def update_section(self, project_id: str, section: Section, name: str) -> Section:
+        raw = self._send("PUT", f"sections/{section.id}", {"name": name}, "name")
+        return section_from_payload(raw, section.position)
+
+    def remove_section(self, project_id: str, section: Section, mode: Removal) -> None:
+        # Asana has no archived sections: both modes delete, which Asana allows only for empty ones.
+        try:
+            self._delete(f"sections/{section.id}")
+        except Invalid as err:
+            raise Invalid(
+                f"asana: cannot {mode} section {section.name!r}: "
+                "Asana deletes only empty sections, and never a project's last one",
+                status=err.status,
+                hint="move or remove the section's tasks first",
+            ) from None
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    def create_task(self, project_id: str, task: NewTask) -> Task:
+        data = new_task_write(task)
+        if task.labels:
+            data["tags"] = [self._tag_gid(project_id, name, create=True) for name in task.labels]
+        if task.custom_fields:
+            data["custom_fields"] = self._custom_write(project_id, dict(task.custom_fields))
+        if task.parent_id:
+            raw = self._send("POST", f"tasks/{task.parent_id}/subtasks", data, TASK_FIELDS)
+            return task_from_payload(raw, project_id).model_copy(update={"parent_id": task.parent_id, "section_id": None})
+        if task.section_id:
+            data["memberships"] = [{"project": project_id, "section": task.section_id}]
+        else:
+            data["projects"] = [project_id]
+        return task_from_payload(self._send("POST", "tasks", data, TASK_FIELDS), project_id)
+
+    def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
+        gid = current.id
+        parent = changes.get("parent_id", current.parent_id)
+        section = changes.get("section_id") or current.section_id
+        position = self._place(project_id, current, changes, parent, section)
+        labels = self._retag(project_id, current, list(changes.get("labels", current.labels)))
+        data = task_write(changes, changes.get("due", current.due))
+        if "custom_fields" in changes:
+            wanted = dict(changes["custom_fields"] or {})
+            known = self._enum_fields(project_id, list(wanted))
+            cleared = {name: None for name in current.custom_fields if name not in wanted and name in known}
+            data["custom_fields"] = self._custom_write(project_id, {**cleared, **wanted})
+        placed = {"parent_id": parent, "position": position}
+        if data:
+            # Sent last, so the response already reflects the moves and tags above.
+            updated = task_from_payload(self._send("PUT", f"tasks/{gid}", data, TASK_FIELDS), project_id)
+            return updated.model_copy(update=placed | {"section_id": None if parent else updated.section_id})
+        assignees = list(changes.get("assignees", current.assignees))[:1]
+        return current.model_copy(
+            update=placed | {"section_id": None if parent else section, "labels": labels, "assignees": assignees}
+        )
+
+    def _place(self, project_id: str, current: Task, changes: dict[str, Any], parent: str | None, section: str | None) -> float:
+        """Parent, section and order changes; returns the task's position as far as the write knows it."""
+        gid = current.id
+        if parent != current.parent_id:
+            self._send("POST", f"tasks/{gid}/setParent", {"parent": parent}, "name", idempotent=True)
+            if parent is None:
+                self._send("POST", f"tasks/{gid}/addProject", {"project": project_id, "section": section}, idempotent=True)
+            elif current.parent_id is None:
+                # A subtask lives under its parent, not as a task of the project too.
+                self._send("POST", f"tasks/{gid}/removeProject", {"project": project_id}, idempotent=True)
+        if parent is None and section and changes.get("position") is not None:
+            position = float(changes["position"])
+            self._reorder(gid, section, position)
+            return position
+        if parent is None and current.parent_id is None and section != current.section_id:
+            self._send("POST", f"sections/{section}/addTask", {"task": gid}, idempotent=True)
+            return 0.0  # Asana adds a moved task at the top of its new section
+        return current.position
+
+    def _reorder(self, gid: str, section: str, position: float) -> None:
+        """Move a task to a canonical position: positions are indexes in the section's order."""
+        order = [gid_of(t, "task") for t in iter_offset(self.client, f"sections/{section}/tasks", {"limit": 100})]
+        others = [g for g in order if g != gid]
+        before = next((g for g in others if order.index(g) > position), None)
+        anchor = {"insert_before": before} if before else ({"insert_after": others[-1]} if others else {})
+        self._send("POST", f"sections/{section}/addTask", {"task": gid, **anchor}, idempotent=True)
+
+    def _retag(self, project_id: str, current: Task, labels: list[str]) -> list[str]:
+        for name in [n for n in labels if n not in current.labels]:
+            self._send(
+                "POST", f"tasks/{current.id}/addTag", {"tag": self._tag_gid(project_id, name, create=True)}, idempotent=True
+            )
+        for name in [n for n in current.labels if n not in labels]:
+            tag = self._tag_gid(project_id, name, create=False)
+            if tag is not None:
+                self._send("POST", f"tasks/{current.id}/removeTag", {"tag": tag}, idempotent=True)
+        return labels
+
+    def remove_task(self, project_id: str, task: Task, mode: Removal) -> None:
+        if mode == "archive" and task.parent_id is None:
+            # Out of the client's project but not deleted: addProject brings it back.
+            with contextlib.suppress(NotFound):  # already gone: nothing left to hide
+                self._send("POST", f"tasks/{task.id}/removeProject", {"project": project_id}, idempotent=True)
+            return
+        # A subtask is not a project member; Asana's trash (restorable for 30 days) is its archive.
+        self._delete(f"tasks/{task.id}")
+
+    # -- comments and attachments -------------------------------------------------------------
+
+    def _comment(self, raw: Any, task_id: str) -> Comment:
+        me = self.whoami()
+        comment = comment_from_story(raw, task_id, {me.id: me})
+        if comment is None:
+            raise Malformed("asana: the created story is not a comment")
+        return comment
+
+    def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
+        return self._comment(self._send("POST", f"tasks/{task_id}/stories", {"text": text}, STORY_FIELDS), task_id)
+
+    def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
+        return self._comment(self._send("PUT", f"stories/{comment.id}", {"text": text}, STORY_FIELDS), comment.task_id)
+
+    def remove_comment(self, project_id: str, comment: Comment) -> None:
+        self._delete(f"stories/{comment.id}")
+
+    def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment:
+        # POST /attachments is multipart/form-data only; (None, value) makes plain form fields.
+        form = {"parent": (None, task_id), "resource_subtype": (None, "external"), "url": (None, url), "name": (None, name)}
+        response = self.client.request("POST", "attachments", params={"opt_fields": ATTACHMENT_FIELDS}, files=form)
+        return attachment_from_payload(data_of(response.json(), "attachments"), task_id)
+
+    def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
+        self._delete(f"attachments/{attachment.id}")

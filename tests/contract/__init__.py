@@ -1,0 +1,1 @@
+"""The shared connector contract and each tool's run of it."""
