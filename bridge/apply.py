@@ -8,6 +8,7 @@ the created item instead of creating it twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ class ApplyContext:
 
     def cache(self, side: SideRuntime, item: Section | Task | Comment | Attachment) -> None:
         with self.lock:
-            _collection(side.snapshot, item)[item.id] = item  # type: ignore[index]
+            _collection(side.snapshot, item)[item.id] = item
         self.store.put_items(self.link, side.name, [item], [])
 
     def uncache(self, side: SideRuntime, kind: str, item_id: str) -> None:
@@ -89,7 +90,9 @@ def apply_op(ctx: ApplyContext, op: Op) -> None:
     """Carry out ``op``; raises RemoteError (write failed) or Unresolved (dependency missing)."""
     if op.action == "adopt":
         internal_id = op.internal_id if op.internal_id is not None else op.key
-        ctx.save(Pair(kind=op.kind, key=op.key, internal_id=internal_id, client_id=op.client_id, origin=op.origin, base=op.base or {}))
+        ctx.save(
+            Pair(kind=op.kind, key=op.key, internal_id=internal_id, client_id=op.client_id, origin=op.origin, base=op.base or {})
+        )
     elif op.action == "rebase":
         pair = ctx.pair(op.kind, op.key)
         if pair is not None:
@@ -141,13 +144,17 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Op) -> tuple[Any, P
         if "parent_id" not in fields:
             fields["section_id"] = _internal_section(ctx, op.task_key or "")
         task = conn.create_task(project, NewTask(**fields))
-        return task, Pair(kind="task", key=task.id, internal_id=task.id, client_id=op.client_id, origin="client", base=op.base or {})
+        return task, Pair(
+            kind="task", key=task.id, internal_id=task.id, client_id=op.client_id, origin="client", base=op.base or {}
+        )
     if op.kind == "comment":
         host_pair = ctx.pair_for_client("task", op.task_key or "")
         if host_pair is None or not host_pair.internal_id:
             raise Unresolved(f"client task {op.task_key} is not linked yet")
         comment = conn.create_comment(project, host_pair.internal_id, op.fields["text"])
-        return comment, Pair(kind="comment", key=comment.id, internal_id=comment.id, client_id=op.client_id, origin="client", base=op.base or {})
+        return comment, Pair(
+            kind="comment", key=comment.id, internal_id=comment.id, client_id=op.client_id, origin="client", base=op.base or {}
+        )
     raise Unresolved(f"no internal create for {op.kind}")
 
 
@@ -232,10 +239,9 @@ def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]
 
 
 def _remove(ctx: ApplyContext, op: Op) -> None:
-    try:
+    # Already gone (e.g. a check item deleted with its card) meets the goal too.
+    with contextlib.suppress(NotFound):
         _remove_remote(ctx, op)
-    except NotFound:
-        pass  # already gone (e.g. a check item deleted with its card): the goal is met
     side = ctx.side(op)
     ctx.uncache(side, op.kind, op.target_id or "")
     ctx.forget(op.kind, op.key)

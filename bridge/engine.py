@@ -26,6 +26,7 @@ from bridge.model import Snapshot
 from bridge.ops import Op, Plan
 from bridge.plan import plan_cycle
 from bridge.rules import LinkRules
+from bridge.store import CONFLICT, CONFLICT_SETTLED, Store
 from connectors.base import Connector, PullState
 
 
@@ -63,7 +64,7 @@ class CycleReport:
 
 
 class Engine:
-    def __init__(self, store: object, *, listeners: list[Callable[[Event], object]] | None = None, workers: int = 4) -> None:
+    def __init__(self, store: Store, *, listeners: list[Callable[[Event], object]] | None = None, workers: int = 4) -> None:
         self.store = store
         self.listeners = list(listeners or [])
         self.workers = workers
@@ -82,7 +83,7 @@ class Engine:
     def _run(self, link: LinkRuntime, dry_run: bool, confirm_removals: bool) -> CycleReport:
         store = self.store
         self.emit(CycleStarted(link.name, dry_run))
-        run_id = store.start_run(link.name)  # type: ignore[attr-defined]
+        run_id = store.start_run(link.name)
         report = CycleReport(link.name, "ok")
         try:
             self._cycle(link, report, dry_run, confirm_removals, run_id)
@@ -98,20 +99,22 @@ class Engine:
         if report.status == "ok" and (report.failed or report.deferred):
             report.status = "partial"
         error = "; ".join(report.errors[:3]) or None
-        store.finish_run(run_id, report.status, counts, error)  # type: ignore[attr-defined]
+        store.finish_run(run_id, report.status, counts, error)
         self.emit(CycleFinished(link.name, report.status, counts, error))
         return report
 
     def _pull(self, link: LinkRuntime, side_name: str, side: LinkSide) -> tuple[Snapshot, str | None]:
-        cursor, cached = self.store.load_snapshot(link.name, side_name)  # type: ignore[attr-defined]
+        cursor, cached = self.store.load_snapshot(link.name, side_name)
         state = PullState(cursor=cursor, snapshot=cached) if cached is not None else None
         stats = getattr(side.connector, "stats", None)
         before = stats.total if stats is not None and hasattr(stats, "total") else 0
         try:
             result = side.connector.pull(side.project_id, state)
         except NotFound as exc:
-            raise NotFound(f"{side_name} project {side.project_id!r} of link {link.name!r} was not found: {exc}",
-                           hint=f"check links.{link.name}.{side_name}.project in the config") from None
+            raise NotFound(
+                f"{side_name} project {side.project_id!r} of link {link.name!r} was not found: {exc}",
+                hint=f"check links.{link.name}.{side_name}.project in the config",
+            ) from None
         after = stats.total if stats is not None and hasattr(stats, "total") else 0
         self.emit(Pulled(link.name, side_name, result.full, len(result.snapshot.tasks), after - before))
         return result.snapshot, result.cursor
@@ -123,46 +126,61 @@ class Engine:
         report.internal, report.client = internal, client
         if not dry_run:
             # Snapshot and cursor move together, and only after both pulls succeeded.
-            store.save_snapshot(link.name, "internal", internal, internal_cursor)  # type: ignore[attr-defined]
-            store.save_snapshot(link.name, "client", client, client_cursor)  # type: ignore[attr-defined]
-        meta = store.link_meta(link.name)  # type: ignore[attr-defined]
+            store.save_snapshot(link.name, "internal", internal, internal_cursor)
+            store.save_snapshot(link.name, "client", client, client_cursor)
+        meta = store.link_meta(link.name)
         started = meta.get("started_at")
         if started is None and not dry_run:
             started = dt.datetime.now(dt.UTC).isoformat()
-            store.set_link_meta(link.name, started_at=started)  # type: ignore[attr-defined]
-        pairs: list[Pair] = store.pairs(link.name)  # type: ignore[attr-defined]
+            store.set_link_meta(link.name, started_at=started)
+        pairs: list[Pair] = store.pairs(link.name)
         view = mirror(internal, client.people, link.rules, link.client.connector.capabilities)
         plan = plan_cycle(
-            internal, client, view, pairs, link.rules,
-            link.client.connector.capabilities, link.internal.connector.capabilities,
+            internal,
+            client,
+            view,
+            pairs,
+            link.rules,
+            link.client.connector.capabilities,
+            link.internal.connector.capabilities,
             dt.datetime.fromisoformat(started) if started else None,
         )
         report.plan = plan
-        self.emit(Planned(link.name, {"client": len(plan.writes("client")), "internal": len(plan.writes("internal"))}, len(plan.conflicts)))
+        self.emit(
+            Planned(
+                link.name, {"client": len(plan.writes("client")), "internal": len(plan.writes("internal"))}, len(plan.conflicts)
+            )
+        )
         why = check_removals(plan, internal, client, link.rules.max_removal_share)
         if why and not confirm:
-            store.audit(link.name, "guard", detail={"reason": why}, run_id=run_id)  # type: ignore[attr-defined]
-            raise GuardTripped(f"link {link.name!r}: {why}; nothing was changed",
-                               hint=f"look at both projects, then rerun with: pm-bridge sync --link {link.name} --confirm-removals")
+            store.audit(link.name, "guard", detail={"reason": why}, run_id=run_id)
+            raise GuardTripped(
+                f"link {link.name!r}: {why}; nothing was changed",
+                hint=f"look at both projects, then rerun with: pm-bridge sync --link {link.name} --confirm-removals",
+            )
         if dry_run:
             report.status = "dry-run"
             return
         self._record_conflicts(link.name, plan, run_id)
         ctx = ApplyContext(
-            link.name, store,
+            link.name,
+            store,
             SideRuntime("internal", link.internal.connector, link.internal.project_id, internal),
             SideRuntime("client", link.client.connector, link.client.project_id, client),
-            view, {(p.kind, p.key): p for p in pairs},
+            view,
+            {(p.kind, p.key): p for p in pairs},
         )
         self._apply(ctx, plan, report, run_id)
 
     def _record_conflicts(self, link: str, plan: Plan, run_id: int) -> None:
         store = self.store
-        open_keys = {(c.kind, c.key) for c in store.open_conflicts(link)}  # type: ignore[attr-defined]
+        open_keys = {(c.kind, c.key) for c in store.open_conflicts(link)}
         for conflict in plan.conflicts:
             if conflict.resolution == "flagged" and (conflict.kind, conflict.key) in open_keys:
                 continue  # already waiting for a person
-            store.audit(link, "conflict", kind=conflict.kind, key=conflict.key, detail=conflict.model_dump(mode="json"), run_id=run_id)  # type: ignore[attr-defined]
+            # Only flagged conflicts stay open for a person; ones the policy settled are history.
+            event = CONFLICT if conflict.resolution == "flagged" else CONFLICT_SETTLED
+            store.audit(link, event, kind=conflict.kind, key=conflict.key, detail=conflict.model_dump(mode="json"), run_id=run_id)
 
     def _apply(self, ctx: ApplyContext, plan: Plan, report: CycleReport, run_id: int) -> None:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
@@ -187,7 +205,13 @@ class Engine:
             self.emit(OpFailed(ctx.link, op, secrets.redact(str(exc))))
             return exc
         if op.is_write:
-            self.store.audit(ctx.link, f"{op.side}.{op.action}", kind=op.kind, key=op.key,  # type: ignore[attr-defined]
-                             detail={"reason": op.reason, "fields": sorted(op.fields)}, run_id=run_id)
+            self.store.audit(
+                ctx.link,
+                f"{op.side}.{op.action}",
+                kind=op.kind,
+                key=op.key,
+                detail={"reason": op.reason, "fields": sorted(op.fields)},
+                run_id=run_id,
+            )
         self.emit(OpApplied(ctx.link, op))
         return None

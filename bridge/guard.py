@@ -15,8 +15,12 @@ def check_removals(plan: Plan, internal: Snapshot, client: Snapshot, max_share: 
     if plan.mirrored and not internal.tasks:
         return f"the internal project is suddenly empty while {plan.mirrored} tasks are mirrored"
     if plan.mirrored >= MIN_REMOVALS and not client.tasks:
-        return f"the client project is suddenly empty while {plan.mirrored} tasks are mirrored (was it cleared, or is the link pointing at the wrong project?)"
+        return (
+            f"the client project is suddenly empty while {plan.mirrored} tasks are mirrored"
+            " (was it cleared, or does the link point at the wrong project?)"
+        )
     if plan.removals >= MIN_REMOVALS and plan.mirrored and plan.removals / plan.mirrored > max_share:
         share = round(100 * plan.removals / plan.mirrored)
-        return f"this cycle would remove {plan.removals} of {plan.mirrored} mirrored tasks ({share}%, limit {round(100 * max_share)}%)"
+        limit = round(100 * max_share)
+        return f"this cycle would remove {plan.removals} of {plan.mirrored} mirrored tasks ({share}%, limit {limit}%)"
     return None

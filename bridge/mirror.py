@@ -79,7 +79,9 @@ def strip_marker(text: str, marker: str) -> str:
     return " ".join(text.split()) if "\n" not in text else text.strip()
 
 
-def map_people(ids: list[str], internal: Snapshot, client_people: dict[str, Person], rules: MirrorRules) -> tuple[list[str], list[str]]:
+def map_people(
+    ids: list[str], internal: Snapshot, client_people: dict[str, Person], rules: MirrorRules
+) -> tuple[list[str], list[str]]:
     """Internal person ids -> (client person ids, names of people with no client account)."""
     by_email = {p.email.casefold(): p.id for p in client_people.values() if p.email}
     mapped: list[str] = []
@@ -118,7 +120,9 @@ def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
     return bool(approval.internal_section and section and section.name == approval.internal_section)
 
 
-def project_fields(task: Task, internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, allowed: frozenset[str]) -> dict[str, Any]:
+def project_fields(
+    task: Task, internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, allowed: frozenset[str]
+) -> dict[str, Any]:
     """The client-side value of every field that goes out for this task."""
     fields = rules.mirror.fields
     out: dict[str, Any] = {}

@@ -65,13 +65,45 @@ def plan_sections(ctx: PlanContext) -> None:
             twin = unlinked.pop(wanted.name.casefold(), None)
             if twin is not None:  # a list of that name already exists: adopt, never duplicate
                 ctx.adopt("section", key, twin.id)
-                ctx.emit(Op(side="client", action="adopt", kind="section", key=key, client_id=twin.id, base={"name": wanted.name}))
+                ctx.emit(
+                    Op(side="client", action="adopt", kind="section", key=key, client_id=twin.id, base={"name": wanted.name})
+                )
                 if twin.name != wanted.name:
-                    ctx.emit(Op(side="client", action="update", kind="section", key=key, target_id=twin.id, fields={"name": wanted.name}, base={"name": wanted.name}))
+                    ctx.emit(
+                        Op(
+                            side="client",
+                            action="update",
+                            kind="section",
+                            key=key,
+                            target_id=twin.id,
+                            fields={"name": wanted.name},
+                            base={"name": wanted.name},
+                        )
+                    )
             else:
-                ctx.emit(Op(side="client", action="create", kind="section", key=key, fields={"name": wanted.name}, base={"name": wanted.name}, reason="section shared"))
+                ctx.emit(
+                    Op(
+                        side="client",
+                        action="create",
+                        kind="section",
+                        key=key,
+                        fields={"name": wanted.name},
+                        base={"name": wanted.name},
+                        reason="section shared",
+                    )
+                )
         elif current is not None and current.name != wanted.name:
-            ctx.emit(Op(side="client", action="update", kind="section", key=key, target_id=current.id, fields={"name": wanted.name}, base={"name": wanted.name}))
+            ctx.emit(
+                Op(
+                    side="client",
+                    action="update",
+                    kind="section",
+                    key=key,
+                    target_id=current.id,
+                    fields={"name": wanted.name},
+                    base={"name": wanted.name},
+                )
+            )
     for pair in ctx.pairs.of_kind("section"):
         if pair.key in ctx.view.sections or not ctx.internal.complete:
             continue
@@ -80,7 +112,16 @@ def plan_sections(ctx: PlanContext) -> None:
             if ctx.client.complete:
                 ctx.emit(Op(side="client", action="forget", kind="section", key=pair.key))
             continue
-        ctx.emit(Op(side="client", action="remove", kind="section", key=pair.key, target_id=current.id, reason="section no longer shared"))
+        ctx.emit(
+            Op(
+                side="client",
+                action="remove",
+                kind="section",
+                key=pair.key,
+                target_id=current.id,
+                reason="section no longer shared",
+            )
+        )
 
 
 # -- tasks -------------------------------------------------------------------
@@ -100,7 +141,9 @@ def plan_tasks(ctx: PlanContext) -> None:
         twin = adoptable.pop(_identity(wanted.fields), None)
         if twin is not None:
             ctx.adopt("task", key, twin.id)
-            ctx.emit(Op(side="client", action="adopt", kind="task", key=key, client_id=twin.id, internal_id=key, base=_desired(wanted)))
+            ctx.emit(
+                Op(side="client", action="adopt", kind="task", key=key, client_id=twin.id, internal_id=key, base=_desired(wanted))
+            )
             _merge(ctx, wanted, Pair(kind="task", key=key, internal_id=key, client_id=twin.id, base=_desired(wanted)), twin)
             continue
         if pair is None and not _within_start(ctx, wanted):
@@ -108,8 +151,15 @@ def plan_tasks(ctx: PlanContext) -> None:
         reason = "restored: the client-side copy was removed" if pair else "newly shared"
         ctx.emit(
             Op(
-                side="client", action="create", kind="task", key=key, internal_id=key, fields=_desired(wanted),
-                base=_desired(wanted), reason=reason, depth=depth_of(ctx.view, key),
+                side="client",
+                action="create",
+                kind="task",
+                key=key,
+                internal_id=key,
+                fields=_desired(wanted),
+                base=_desired(wanted),
+                reason=reason,
+                depth=depth_of(ctx.view, key),
             )
         )
     for pair in ctx.pairs.of_kind("task"):
@@ -126,8 +176,13 @@ def plan_tasks(ctx: PlanContext) -> None:
         ctx.plan.removals += 1
         ctx.emit(
             Op(
-                side="client", action="remove", kind="task", key=pair.key, target_id=current.id,
-                fields={"mode": ctx.rules.removal}, reason="deleted internally" if gone else "no longer shared",
+                side="client",
+                action="remove",
+                kind="task",
+                key=pair.key,
+                target_id=current.id,
+                fields={"mode": ctx.rules.removal},
+                reason="deleted internally" if gone else "no longer shared",
                 depth=-1 if current.parent_id else 0,
             )
         )
@@ -161,7 +216,11 @@ class _Adoptable:
 
     def pop(self, identity: tuple[str, str], default: Task | None = None) -> Task | None:
         title, notes = identity
-        for candidates, unique in ((self.exact.get(identity, []), False), (self.title.get(title, []), True), (self.notes.get(notes, []) if notes else [], True)):
+        for candidates, unique in (
+            (self.exact.get(identity, []), False),
+            (self.title.get(title, []), True),
+            (self.notes.get(notes, []) if notes else [], True),
+        ):
             free = [t for t in candidates if t.id not in self.taken]
             if free and (not unique or len(free) == 1):
                 self.taken.add(free[0].id)
@@ -222,8 +281,15 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
             winner = _resolve(ctx, direction, wanted, current)
             if direction == "both":
                 ctx.plan.conflicts.append(
-                    Conflict(kind="task", key=pair.key, field=name, internal=mine, client=theirs,
-                             base=None if was is MISSING else was, resolution=winner)
+                    Conflict(
+                        kind="task",
+                        key=pair.key,
+                        field=name,
+                        internal=mine,
+                        client=theirs,
+                        base=None if was is MISSING else was,
+                        resolution=winner,
+                    )
                 )
             if winner == "internal":
                 to_client[name] = mine
@@ -232,10 +298,32 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
                 to_internal[name] = theirs
                 new_base[name] = theirs
     if to_client:
-        ctx.emit(Op(side="client", action="update", kind="task", key=pair.key, target_id=current.id, fields=to_client, base=new_base, depth=depth_of(ctx.view, pair.key)))
+        ctx.emit(
+            Op(
+                side="client",
+                action="update",
+                kind="task",
+                key=pair.key,
+                target_id=current.id,
+                fields=to_client,
+                base=new_base,
+                depth=depth_of(ctx.view, pair.key),
+            )
+        )
     if to_internal or approved:
         fields = {**_inbound_fields(ctx, pair, to_internal), **approved}
-        ctx.emit(Op(side="internal", action="update", kind="task", key=pair.key, target_id=pair.internal_id, fields=fields, base=new_base, reason="client input"))
+        ctx.emit(
+            Op(
+                side="internal",
+                action="update",
+                kind="task",
+                key=pair.key,
+                target_id=pair.internal_id,
+                fields=fields,
+                base=new_base,
+                reason="client input",
+            )
+        )
     if not to_client and not to_internal and not approved and new_base != base:
         ctx.emit(Op(side="client", action="rebase", kind="task", key=pair.key, base=new_base))
 

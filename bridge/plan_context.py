@@ -71,5 +71,3 @@ def client_value(task: Task, name: str) -> Any:
 
 def client_fields(task: Task, names: list[str]) -> dict[str, Any]:
     return {name: client_value(task, name) for name in names}
-
-

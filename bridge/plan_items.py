@@ -33,7 +33,17 @@ def plan_comments(ctx: PlanContext) -> None:
         if current is not None:
             if current.text != wanted.text:
                 if ctx.client_caps.edit_comments:
-                    ctx.emit(Op(side="client", action="update", kind="comment", key=key, target_id=current.id, fields={"text": wanted.text}, base={"text": wanted.text}))
+                    ctx.emit(
+                        Op(
+                            side="client",
+                            action="update",
+                            kind="comment",
+                            key=key,
+                            target_id=current.id,
+                            fields={"text": wanted.text},
+                            base={"text": wanted.text},
+                        )
+                    )
                 else:
                     ctx.emit(Op(side="client", action="remove", kind="comment", key=key, target_id=current.id))
             continue
@@ -44,11 +54,32 @@ def plan_comments(ctx: PlanContext) -> None:
         if candidates:
             twin = candidates.pop(0)
             ctx.adopt("comment", key, twin)
-            ctx.emit(Op(side="client", action="adopt", kind="comment", key=key, client_id=twin, internal_id=key, base={"text": wanted.text}))
+            ctx.emit(
+                Op(
+                    side="client",
+                    action="adopt",
+                    kind="comment",
+                    key=key,
+                    client_id=twin,
+                    internal_id=key,
+                    base={"text": wanted.text},
+                )
+            )
             continue
         if wanted.task not in ctx.view.tasks:
             continue
-        ctx.emit(Op(side="client", action="create", kind="comment", key=key, internal_id=key, task_key=wanted.task, fields={"text": wanted.text}, base={"text": wanted.text}))
+        ctx.emit(
+            Op(
+                side="client",
+                action="create",
+                kind="comment",
+                key=key,
+                internal_id=key,
+                task_key=wanted.task,
+                fields={"text": wanted.text},
+                base={"text": wanted.text},
+            )
+        )
 
     for pair in ctx.pairs.of_kind("comment"):
         if pair.origin != "internal" or pair.key in ctx.view.comments or not ctx.internal.complete:
@@ -57,7 +88,9 @@ def plan_comments(ctx: PlanContext) -> None:
         if current is None:
             ctx.emit(Op(side="client", action="forget", kind="comment", key=pair.key))
         else:
-            ctx.emit(Op(side="client", action="remove", kind="comment", key=pair.key, target_id=current.id, reason="no longer shared"))
+            ctx.emit(
+                Op(side="client", action="remove", kind="comment", key=pair.key, target_id=current.id, reason="no longer shared")
+            )
 
     if ctx.rules.inbound.comments:
         _inbound_comments(ctx)
@@ -75,7 +108,18 @@ def _inbound_comments(ctx: PlanContext) -> None:
         if pair is not None:
             if pair.origin == "client" and pair.internal_id and pair.base.get("text") != comment.text:
                 text = _attributed(prefix, comment)
-                ctx.emit(Op(side="internal", action="update", kind="comment", key=pair.key, target_id=pair.internal_id, fields={"text": text}, base={"text": comment.text}, origin="client"))
+                ctx.emit(
+                    Op(
+                        side="internal",
+                        action="update",
+                        kind="comment",
+                        key=pair.key,
+                        target_id=pair.internal_id,
+                        fields={"text": text},
+                        base={"text": comment.text},
+                        origin="client",
+                    )
+                )
             continue
         if ("comment", comment.id) in ctx.claimed:
             continue
@@ -88,11 +132,32 @@ def _inbound_comments(ctx: PlanContext) -> None:
             twins = internal_unlinked.get((internal_task, text.strip()), [])
             if twins:  # copied before, but the pair was lost: adopt the copy
                 twin = twins.pop(0)
-                ctx.emit(Op(side="internal", action="adopt", kind="comment", key=twin, internal_id=twin, client_id=comment.id, base={"text": comment.text}, origin="client"))
+                ctx.emit(
+                    Op(
+                        side="internal",
+                        action="adopt",
+                        kind="comment",
+                        key=twin,
+                        internal_id=twin,
+                        client_id=comment.id,
+                        base={"text": comment.text},
+                        origin="client",
+                    )
+                )
                 continue
         ctx.emit(
-            Op(side="internal", action="create", kind="comment", key=f"client:{comment.id}", client_id=comment.id,
-               task_key=comment.task_id, fields={"text": text}, base={"text": comment.text}, origin="client", reason="client comment")
+            Op(
+                side="internal",
+                action="create",
+                kind="comment",
+                key=f"client:{comment.id}",
+                client_id=comment.id,
+                task_key=comment.task_id,
+                fields={"text": text},
+                base={"text": comment.text},
+                origin="client",
+                reason="client comment",
+            )
         )
 
 
@@ -121,10 +186,31 @@ def plan_attachments(ctx: PlanContext) -> None:
         if twins:
             twin = twins.pop(0)
             ctx.adopt("attachment", key, twin)
-            ctx.emit(Op(side="client", action="adopt", kind="attachment", key=key, client_id=twin, internal_id=key, base={"name": wanted.name}))
+            ctx.emit(
+                Op(
+                    side="client",
+                    action="adopt",
+                    kind="attachment",
+                    key=key,
+                    client_id=twin,
+                    internal_id=key,
+                    base={"name": wanted.name},
+                )
+            )
             continue
         if wanted.task in ctx.view.tasks:
-            ctx.emit(Op(side="client", action="create", kind="attachment", key=key, internal_id=key, task_key=wanted.task, fields={"name": wanted.name, "url": wanted.url}, base={"name": wanted.name}))
+            ctx.emit(
+                Op(
+                    side="client",
+                    action="create",
+                    kind="attachment",
+                    key=key,
+                    internal_id=key,
+                    task_key=wanted.task,
+                    fields={"name": wanted.name, "url": wanted.url},
+                    base={"name": wanted.name},
+                )
+            )
     for pair in ctx.pairs.of_kind("attachment"):
         if pair.origin != "internal" or pair.key in ctx.view.attachments or not ctx.internal.complete:
             continue
@@ -132,4 +218,13 @@ def plan_attachments(ctx: PlanContext) -> None:
         if current is None:
             ctx.emit(Op(side="client", action="forget", kind="attachment", key=pair.key))
         else:
-            ctx.emit(Op(side="client", action="remove", kind="attachment", key=pair.key, target_id=current.id, reason="no longer shared"))
+            ctx.emit(
+                Op(
+                    side="client",
+                    action="remove",
+                    kind="attachment",
+                    key=pair.key,
+                    target_id=current.id,
+                    reason="no longer shared",
+                )
+            )

@@ -46,8 +46,16 @@ def plan_requests(ctx: PlanContext) -> None:
         ctx.requested.add(task.id)
         ctx.emit(
             Op(
-                side="internal", action="create", kind="task", key=f"client:{task.id}", client_id=task.id,
-                fields=fields, task_key=None if task.parent_id else section_name, base=base, origin="client",
-                reason="new client request", depth=1 if task.parent_id else 0,
+                side="internal",
+                action="create",
+                kind="task",
+                key=f"client:{task.id}",
+                client_id=task.id,
+                fields=fields,
+                task_key=None if task.parent_id else section_name,
+                base=base,
+                origin="client",
+                reason="new client request",
+                depth=1 if task.parent_id else 0,
             )
         )

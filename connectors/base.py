@@ -16,9 +16,7 @@ from bridge.model import Attachment, Comment, Section, Snapshot, Task
 
 Removal = Literal["archive", "delete"]
 
-TASK_FIELDS = frozenset(
-    {"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "parent_id", "position"}
-)
+TASK_FIELDS = frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "parent_id", "position"})
 
 
 class Capabilities(BaseModel):

@@ -62,7 +62,9 @@ class Sandbox(ABC):
         """Create the enum field the mirror filter reads, where the tool has custom fields."""
 
     def connection(self, who: Who = "bridge") -> ConnectionConfig:
-        return ConnectionConfig(kind=self.kind, base_url=self.emulator.base_url, token=SecretStr(USERS[who].token), **self.extra_credentials(who))
+        return ConnectionConfig(
+            kind=self.kind, base_url=self.emulator.base_url, token=SecretStr(USERS[who].token), **self.extra_credentials(who)
+        )
 
     def extra_credentials(self, who: Who) -> dict[str, object]:
         return {}

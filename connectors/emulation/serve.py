@@ -32,7 +32,9 @@ def asgi_app(emulator: Emulator) -> Any:
         url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode()
-        request = httpx.Request(scope["method"], url, headers=[(k.decode(), v.decode()) for k, v in scope["headers"]], content=body)
+        request = httpx.Request(
+            scope["method"], url, headers=[(k.decode(), v.decode()) for k, v in scope["headers"]], content=body
+        )
         try:
             response = await anyio.to_thread.run_sync(emulator.handle, request)
         except httpx.TransportError:

@@ -10,11 +10,11 @@ test can inspect exactly what reached the tool.
 from __future__ import annotations
 
 import enum
-from abc import ABC, abstractmethod
 import json
 import re
 import threading
 import urllib.parse
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +125,9 @@ Handler = Callable[[EmuRequest], httpx.Response]
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(body).encode(), headers={"content-type": "application/json", **(headers or {})})
+    return httpx.Response(
+        status, content=json.dumps(body).encode(), headers={"content-type": "application/json", **(headers or {})}
+    )
 
 
 class _Bucket:
@@ -149,7 +151,9 @@ class Emulator(ABC):
     # (requests, seconds) as the tool documents it; None disables limiting.
     rate_limit: tuple[float, float] | None = None
 
-    def __init__(self, *, clock: Clock | None = None, latency: float = 0.0, rate_limit: tuple[float, float] | None | bool = True) -> None:
+    def __init__(
+        self, *, clock: Clock | None = None, latency: float = 0.0, rate_limit: tuple[float, float] | None | bool = True
+    ) -> None:
         self.clock = clock or RealClock()
         self.latency = latency
         if rate_limit is False:
@@ -228,7 +232,9 @@ class Emulator(ABC):
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         path = self.strip_prefix(request.url.path)
-        query = urllib.parse.parse_qs(request.url.query.decode() if isinstance(request.url.query, bytes) else str(request.url.query), keep_blank_values=True)
+        query = urllib.parse.parse_qs(
+            request.url.query.decode() if isinstance(request.url.query, bytes) else str(request.url.query), keep_blank_values=True
+        )
         record = Recorded(request.method, path, query, {k.lower(): v for k, v in request.headers.items()}, body)
         with self.lock:
             self.requests.append(record)
@@ -240,8 +246,12 @@ class Emulator(ABC):
         record.status = response.status_code
         return response
 
-    def _answer(self, request: httpx.Request, record: Recorded, path: str, query: dict[str, list[str]], body: bytes) -> httpx.Response:
-        req = EmuRequest(request.method, path, query, request.headers, body, base_url=f"{request.url.scheme}://{request.url.netloc.decode()}")
+    def _answer(
+        self, request: httpx.Request, record: Recorded, path: str, query: dict[str, list[str]], body: bytes
+    ) -> httpx.Response:
+        req = EmuRequest(
+            request.method, path, query, request.headers, body, base_url=f"{request.url.scheme}://{request.url.netloc.decode()}"
+        )
         fault = self._take_fault(request.method, path)
         if fault is Fault.UNAUTHORIZED:
             return self.error_response(401, "Not Authorized")

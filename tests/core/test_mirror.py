@@ -17,7 +17,7 @@ FLAT = Capabilities(subtask_fields=frozenset())
 
 def rules(**mirror_kw: object) -> LinkRules:
     mirror_kw.setdefault("sections", {"Design": SectionRule(access="unlocked")})
-    return LinkRules(mirror=MirrorRules(**mirror_kw))  # type: ignore[arg-type]
+    return LinkRules(mirror=MirrorRules(**mirror_kw))
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def rules(**mirror_kw: object) -> LinkRules:
 def test_section_task_precedence_table(section_access: str, task_access: str | None, shared: bool) -> None:
     snap = internal("Work")
     task(snap, "t1", "Homepage", "Work", labels=[task_access] if task_access else [])
-    view = mirror(snap, {}, rules(sections={"Work": SectionRule(access=section_access)}), FULL)  # type: ignore[arg-type]
+    view = mirror(snap, {}, rules(sections={"Work": SectionRule(access=section_access)}), FULL)
     assert ("t1" in view.tasks) is shared
 
 
@@ -57,7 +57,11 @@ def test_unlocked_section_can_be_renamed_for_the_client() -> None:
 @pytest.mark.parametrize(
     ("source", "shared_task", "hidden_task"),
     [
-        (AccessSource(type="custom_field"), {"custom_fields": {"Client access": "client"}}, {"custom_fields": {"Client access": "none"}}),
+        (
+            AccessSource(type="custom_field"),
+            {"custom_fields": {"Client access": "client"}},
+            {"custom_fields": {"Client access": "none"}},
+        ),
         (AccessSource(type="label", client="share", none="private"), {"labels": ["share"]}, {"labels": ["private"]}),
         (AccessSource(type="title_marker", client="[client]", none="[internal]"), {}, {}),
     ],
@@ -154,12 +158,17 @@ def test_fields_with_direction_none_do_not_go_out() -> None:
 def test_assignees_map_by_email_or_explicit_map_and_unmatched_are_never_invented() -> None:
     snap = internal("Design")
     task(snap, "t", "Task", "Design", assignees=[ANNA.id, BOB.id])
-    people = {"c-anna": ANNA.model_copy(update={"id": "c-anna"}), "c-x": BOB.model_copy(update={"id": "c-x", "email": "bobby@client.example"})}
+    people = {
+        "c-anna": ANNA.model_copy(update={"id": "c-anna"}),
+        "c-x": BOB.model_copy(update={"id": "c-x", "email": "bobby@client.example"}),
+    }
     plain = mirror(snap, people, rules(fields=FieldRules(assignees="to_client")), FULL)
     assert plain.tasks["t"].fields["assignees"] == ["c-anna"]
     mapped = mirror(
-        snap, people,
-        rules(fields=FieldRules(assignees="to_client"), people=PeopleRules(map={"bob@agency.example": "bobby@client.example"})), FULL,
+        snap,
+        people,
+        rules(fields=FieldRules(assignees="to_client"), people=PeopleRules(map={"bob@agency.example": "bobby@client.example"})),
+        FULL,
     )
     assert mapped.tasks["t"].fields["assignees"] == ["c-anna", "c-x"]
     named = mirror(snap, {}, rules(fields=FieldRules(assignees="to_client"), people=PeopleRules(unmatched="name")), FULL)
@@ -180,8 +189,10 @@ def test_approved_tasks_sit_in_the_client_approval_section() -> None:
     view = mirror(snap, {}, rules(), FULL)
     assert view.tasks["t"].section == APPROVAL
     assert view.sections[APPROVAL].name == "Approved"
-    by_section = LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}),
-                           inbound=InboundRules(approval=ApprovalRule(internal_label=None, internal_section="Signed off")))
+    by_section = LinkRules(
+        mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}),
+        inbound=InboundRules(approval=ApprovalRule(internal_label=None, internal_section="Signed off")),
+    )
     snap2 = internal("Design", "Signed off")
     task(snap2, "t", "Task", "Signed off", labels=["client"])
     assert mirror(snap2, {}, by_section, FULL).tasks["t"].section == APPROVAL

@@ -105,7 +105,9 @@ def test_to_internal_field_flows_back_and_notes_keep_their_internal_tail() -> No
     [("internal_wins", "client", "internal"), ("client_wins", "internal", "client"), ("flag", None, "flagged")],
 )
 def test_conflicts_follow_the_link_policy(policy: str, expected_side: str | None, resolution: str) -> None:
-    rules = RULES.model_copy(update={"conflict": policy, "mirror": RULES.mirror.model_copy(update={"fields": FieldRules(title="both")})})
+    rules = RULES.model_copy(
+        update={"conflict": policy, "mirror": RULES.mirror.model_copy(update={"fields": FieldRules(title="both")})}
+    )
     isnap, csnap, pairs = linked_world()
     isnap.tasks["t1"].title = "Agency title"
     csnap.tasks["c1"].title = "Client title"
@@ -175,7 +177,10 @@ def test_identical_unlinked_items_are_adopted_after_a_lost_state_store() -> None
     p = plan(isnap, csnap, [])
     assert p.writes() == []
     assert sorted((op.action, op.kind) for op in p.ops) == [
-        ("adopt", "comment"), ("adopt", "section"), ("adopt", "section"), ("adopt", "task"),
+        ("adopt", "comment"),
+        ("adopt", "section"),
+        ("adopt", "section"),
+        ("adopt", "task"),
     ]
 
 
@@ -214,7 +219,16 @@ def test_client_comments_flow_back_once_and_are_never_sent_out_again() -> None:
     first = plan(isnap, csnap, pairs)
     assert writes(first) == [("internal", "create", "comment", {"text": "Client Carla Client: Looks great #client"})]
     comment(isnap, "m-copy", "t1", "Client Carla Client: Looks great #client")
-    pairs.append(Pair(kind="comment", key="m-copy", internal_id="m-copy", client_id="k1", origin="client", base={"text": "Looks great #client"}))
+    pairs.append(
+        Pair(
+            kind="comment",
+            key="m-copy",
+            internal_id="m-copy",
+            client_id="k1",
+            origin="client",
+            base={"text": "Looks great #client"},
+        )
+    )
     assert plan(isnap, csnap, pairs).writes() == []
 
 

@@ -22,7 +22,9 @@ def seed(w: World) -> dict[str, str]:
     design, qa = w.section("Design"), w.section("Internal QA")
     p = w.internal_project
     ids = {
-        "home": w.anna.create_task(p, NewTask(title="Homepage layout", notes="Hero\n---internal---\nmargin 40%", section_id=design)).id,
+        "home": w.anna.create_task(
+            p, NewTask(title="Homepage layout", notes="Hero\n---internal---\nmargin 40%", section_id=design)
+        ).id,
         "secret": w.anna.create_task(p, NewTask(title="Fix staging creds SECRET-1", section_id=qa)).id,
         "shared_qa": w.anna.create_task(p, NewTask(title="Sign off test plan", section_id=qa, **w.access("client"))).id,
         "hidden_design": w.anna.create_task(p, NewTask(title="Pricing SECRET-2", section_id=design, **w.access("none"))).id,

@@ -11,6 +11,7 @@ between a remote write and the state save, and a lost state store.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, precondition, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
 from connectors.base import NewTask
 from connectors.emulation.toolkit import Fault
@@ -93,7 +94,8 @@ class BridgeMachine(RuleBasedStateMachine):
     def create_task(self, section: str, access: str) -> str:
         title, notes = self.token("T"), self.token("N")
         task = self.w.anna.create_task(
-            self.w.internal_project, NewTask(title=title, notes=notes, section_id=self.section_ids[section], **self.w.access(access))
+            self.w.internal_project,
+            NewTask(title=title, notes=notes, section_id=self.section_ids[section], **self.w.access(access)),
         )
         self.model[task.id] = Model(section, access, None, title, notes)
         self.settled = False
@@ -104,12 +106,14 @@ class BridgeMachine(RuleBasedStateMachine):
         if parent not in self.model or self.model[parent].parent is not None:
             return parent  # only one level of nesting here; hand back a valid task
         title, notes = self.token("S"), self.token("N")
-        task = self.w.anna.create_task(self.w.internal_project, NewTask(title=title, notes=notes, parent_id=parent, **self.w.access(access)))
+        task = self.w.anna.create_task(
+            self.w.internal_project, NewTask(title=title, notes=notes, parent_id=parent, **self.w.access(access))
+        )
         self.model[task.id] = Model(self.model[parent].section, access, parent, title, notes)
         self.settled = False
         return task.id
 
-    def _current(self, task_id: str):  # type: ignore[no-untyped-def]
+    def _current(self, task_id: str):
         return self.w.anna.pull(self.w.internal_project).snapshot.tasks[task_id]
 
     @rule(task=tasks)
@@ -155,7 +159,7 @@ class BridgeMachine(RuleBasedStateMachine):
 
     # -- the client ---------------------------------------------------------
 
-    def _client_tasks(self):  # type: ignore[no-untyped-def]
+    def _client_tasks(self):
         snap = self.w.carla.pull(self.w.client_project).snapshot
         return snap, sorted(snap.tasks.values(), key=lambda t: t.id)
 
@@ -212,14 +216,12 @@ class BridgeMachine(RuleBasedStateMachine):
         store = self.w.store
         real = store.complete_intent
 
-        def die(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def die(*args: object, **kwargs: object) -> None:
             raise Crash()
 
         store.complete_intent = die  # type: ignore[method-assign]
-        try:
+        with contextlib.suppress(Crash):
             self._cycle()
-        except Crash:
-            pass
         store.complete_intent = real  # type: ignore[method-assign]
         self.w.reopen_store()  # the process restarts
         self.settled = False
@@ -247,10 +249,14 @@ class BridgeMachine(RuleBasedStateMachine):
         expected = {self.model[t].title for t in self.model if self.shared(t)}
         requests = {t.title for t in internal.tasks.values() if t.id not in self.model}  # taken in from the client
         titles = sorted(t.title for t in client.tasks.values())
-        assert titles == sorted(expected | requests), "the client side is not the mirror of the internal side (or holds duplicates)"
+        assert titles == sorted(expected | requests), (
+            "the client side is not the mirror of the internal side (or holds duplicates)"
+        )
         internal_titles = [t.title for t in internal.tasks.values()]
         assert len(internal_titles) == len(set(internal_titles)), "a client request was taken in twice"
-        marked = {f"Anna Agency: {text}" for t in self.model if self.shared(t) for text, ok in self.model[t].comments.values() if ok}
+        marked = {
+            f"Anna Agency: {text}" for t in self.model if self.shared(t) for text, ok in self.model[t].comments.values() if ok
+        }
         client_texts = [c.text for c in client.comments.values()]
         assert len(client_texts) == len(set(client_texts)), "a comment was duplicated on the client side"
         assert marked <= set(client_texts)
@@ -275,6 +281,6 @@ class AsanaToTrelloMachine(BridgeMachine):
 
 
 AsanaToTrelloMachine.TestCase.settings = settings(
-    stateful_step_count=10, max_examples=max(20, settings.default.max_examples // 10)
+    stateful_step_count=10, max_examples=max(20, (settings.default.max_examples if settings.default else 100) // 10)
 )
 TestAsanaToTrello = AsanaToTrelloMachine.TestCase

@@ -65,7 +65,8 @@ class World:
     def link(self) -> LinkRuntime:
         assert self.rules is not None
         return LinkRuntime(
-            "acme", self.rules,
+            "acme",
+            self.rules,
             LinkSide(self.bridge_internal, self.internal_project),
             LinkSide(self.bridge_client, self.client_project),
         )

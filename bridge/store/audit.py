@@ -1,0 +1,76 @@
+"""The audit log: every change and conflict, with secrets redacted on the way in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bridge.store.records import CONFLICT, CONFLICT_RESOLVED, AuditEntry, utc, utc_or_none
+from bridge.store.redaction import scrub
+from bridge.store.tables import audit_log
+
+
+def record(
+    connection: Connection,
+    link: str,
+    event: str,
+    *,
+    kind: str | None,
+    key: str | None,
+    detail: dict[str, Any] | None,
+    run_id: int | None,
+    now: dt.datetime,
+) -> None:
+    connection.execute(
+        sa.insert(audit_log).values(at=now, link=link, event=event, kind=kind, key=key, detail=scrub(detail or {}), run_id=run_id)
+    )
+
+
+def entries(connection: Connection, link: str | None, event: str | None, limit: int) -> list[AuditEntry]:
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if link is not None:
+        query = query.where(audit_log.c.link == link)
+    if event is not None:
+        query = query.where(audit_log.c.event == event)
+    return [_entry(row) for row in connection.execute(query)]
+
+
+def open_conflicts(connection: Connection, link: str | None) -> list[AuditEntry]:
+    query = sa.select(audit_log).where(audit_log.c.event == CONFLICT, audit_log.c.resolved_at.is_(None)).order_by(audit_log.c.id)
+    if link is not None:
+        query = query.where(audit_log.c.link == link)
+    return [_entry(row) for row in connection.execute(query)]
+
+
+def resolve_conflicts(connection: Connection, link: str, kind: str, key: str, now: dt.datetime) -> None:
+    """Close the item's open conflicts and say so in the log (only when there was something to close)."""
+    closed = connection.execute(
+        sa.update(audit_log)
+        .where(
+            audit_log.c.link == link,
+            audit_log.c.event == CONFLICT,
+            audit_log.c.kind == kind,
+            audit_log.c.key == key,
+            audit_log.c.resolved_at.is_(None),
+        )
+        .values(resolved_at=now)
+    ).rowcount
+    if closed:
+        record(connection, link, CONFLICT_RESOLVED, kind=kind, key=key, detail={"closed": closed}, run_id=None, now=now)
+
+
+def _entry(row: sa.Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=utc(row.at),
+        link=row.link,
+        event=row.event,
+        kind=row.kind,
+        key=row.key,
+        detail=row.detail,
+        run_id=row.run_id,
+        resolved_at=utc_or_none(row.resolved_at),
+    )

@@ -1,0 +1,128 @@
+"""The state store's tables, as SQLAlchemy Core metadata.
+
+This metadata describes the schema the migrations build; it is never used to
+create tables (``tests/store`` checks that both agree). Change it only
+together with a new migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Stamp = sa.DateTime(timezone=True)
+
+# The id map: one row per mirrored item and its base (last agreed field values).
+pairs = sa.Table(
+    "pairs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("link", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("internal_id", sa.String(300)),
+    sa.Column("client_id", sa.String(300)),
+    sa.Column("origin", sa.String(20), nullable=False),
+    sa.Column("base", sa.JSON, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    # NULLs never collide in a unique constraint (SQLite and PostgreSQL agree),
+    # so an unpaired side may stay NULL on many rows.
+    sa.UniqueConstraint("link", "kind", "key"),
+    sa.UniqueConstraint("link", "kind", "internal_id"),
+    sa.UniqueConstraint("link", "kind", "client_id"),
+)
+
+# A cached snapshot's header and the pull cursor that goes with it.
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column("link", sa.String(200), primary_key=True),
+    sa.Column("side", sa.String(20), primary_key=True),
+    sa.Column("connection", sa.String(200), nullable=False),
+    sa.Column("project_id", sa.String(300), nullable=False),
+    sa.Column("project_name", sa.Text, nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False),
+    sa.Column("cursor", sa.Text),
+    sa.Column("saved_at", Stamp, nullable=False),
+)
+
+# One row per cached item; ``data`` is the item's canonical JSON, kept as text
+# so a save can compare it with the new value without parsing.
+snapshot_items = sa.Table(
+    "snapshot_items",
+    metadata,
+    sa.Column("link", sa.String(200), primary_key=True),
+    sa.Column("side", sa.String(20), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("item_id", sa.String(300), primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+# The journal: an intent is written before a remote create and completed with its pair.
+intents = sa.Table(
+    "intents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("link", sa.String(200), nullable=False),
+    sa.Column("side", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("finished_at", Stamp),
+    sa.Index(None, "link", "status"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("link", sa.String(200), nullable=False),
+    sa.Column("event", sa.String(60), nullable=False),
+    sa.Column("kind", sa.String(20)),
+    sa.Column("key", sa.String(300)),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("resolved_at", Stamp),
+    sa.Index(None, "link", "event"),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("link", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(40), nullable=False),
+    sa.Column("started_at", Stamp, nullable=False),
+    sa.Column("finished_at", Stamp),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Index(None, "link"),
+)
+
+link_meta = sa.Table(
+    "link_meta",
+    metadata,
+    sa.Column("link", sa.String(200), primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.JSON),
+)
+
+# Which daemon works on a link; ``expires_at`` is in the store clock's seconds.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("link", sa.String(200), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float(precision=53), nullable=False),
+)

@@ -1,0 +1,24 @@
+"""Trello: boards, lists, cards, checklists, comments (``commentCard`` actions) and link attachments."""
+
+from __future__ import annotations
+
+import httpx
+
+from bridge.clock import Clock
+from bridge.connection import ConnectionConfig
+from connectors.trello.connector import CAPABILITIES, TrelloConnector
+from connectors.trello.emulator import TrelloEmulator
+from connectors.trello.rest import DEFAULT_BASE_URL, make_client
+from connectors.trello.sandbox import SANDBOX_KEY, TrelloSandbox
+
+Emulator = TrelloEmulator
+Sandbox = TrelloSandbox
+
+
+def build(name: str, config: ConnectionConfig, *, transport: httpx.BaseTransport | None = None,
+          clock: Clock | None = None) -> TrelloConnector:
+    return TrelloConnector(name, make_client(config, transport=transport, clock=clock))
+
+
+__all__ = ["CAPABILITIES", "DEFAULT_BASE_URL", "SANDBOX_KEY", "Emulator", "Sandbox", "TrelloConnector", "TrelloEmulator",
+           "TrelloSandbox", "build"]

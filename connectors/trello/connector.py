@@ -1,0 +1,238 @@
+"""The Trello connector: a board is the project, lists are sections, cards are tasks.
+
+Subtasks are check items on the card's "Subtasks" checklist (created on
+demand); all of a card's checklists are read as its subtasks. Trello cannot
+delete a list, so removing a section archives it in both modes; a check item
+cannot be archived, so removing a subtask deletes it in both modes.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from bridge.errors import Invalid, NotFound
+from bridge.http import HttpClient, RequestStats
+from bridge.model import Attachment, Comment, Section, Task
+from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
+from connectors.trello import translate
+from connectors.trello.incremental import incremental
+from connectors.trello.pull import SUBTASK_CHECKLIST, BoardPull
+from connectors.trello.rest import TrelloApi
+
+CAPABILITIES = Capabilities(
+    task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "position"}),
+    subtask_fields=frozenset({"title", "done"}),
+    nested_depth=1,
+    comments=True,
+    edit_comments=True,
+    attachments="link",
+    removal=frozenset({"archive", "delete"}),
+    custom_fields=False,
+)
+LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black")
+_CARD_PARAMS = {"title": "name", "notes": "desc", "done": "dueComplete", "section_id": "idList"}
+
+
+class TrelloConnector:
+    capabilities = CAPABILITIES
+
+    def __init__(self, name: str, http: HttpClient) -> None:
+        self.name = name
+        self.http = http
+        self.api = TrelloApi(http)
+        self.puller = BoardPull(self.api, name)
+        self._labels: dict[str, dict[str, str]] = {}  # board -> label name -> id
+        self._first_list: dict[str, str] = {}
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.http.stats
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- reading -----------------------------------------------------------
+
+    def check(self, project_id: str) -> CheckResult:
+        me = self.api.obj("members/me", {"fields": "fullName,username"})
+        board = self.api.obj(f"boards/{project_id}", {"fields": "name"})
+        with translate.shape("the member or board"):
+            return CheckResult(user=str(me.get("fullName") or me["username"]), project_name=str(board["name"]))
+
+    def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
+        result = incremental(self.puller, project_id, state) if state is not None else self.puller.full(project_id)
+        sections = sorted(result.snapshot.sections.values(), key=lambda s: s.position)
+        if sections:
+            self._first_list[project_id] = sections[0].id
+        return result
+
+    # -- sections ----------------------------------------------------------
+
+    def create_section(self, project_id: str, name: str) -> Section:
+        return translate.section(self.api.write("POST", "lists", {"name": name, "idBoard": project_id, "pos": "bottom"}))
+
+    def update_section(self, project_id: str, section: Section, name: str) -> Section:
+        return translate.section(self.api.write("PUT", f"lists/{section.id}", {"name": name}))
+
+    def remove_section(self, project_id: str, section: Section, mode: Removal) -> None:
+        # Trello has no way to delete a list: both modes archive it.
+        self.api.write("PUT", f"lists/{section.id}/closed", {"value": True})
+
+    # -- tasks -------------------------------------------------------------
+
+    def create_task(self, project_id: str, task: NewTask) -> Task:
+        if task.parent_id:
+            return self._create_check_item(task)
+        params: dict[str, Any] = {
+            "idList": task.section_id or self._default_list(project_id),
+            "name": task.title,
+            "desc": task.notes,
+            "pos": "bottom",
+            "dueComplete": task.done,
+            "idMembers": task.assignees,
+            "idLabels": self._label_ids(project_id, task.labels),
+        }
+        if task.due:
+            params["due"] = translate.write_day(task.due)
+        if task.start:
+            params["start"] = translate.write_day(task.start)
+        return self._send_card(project_id, "POST", "cards", params, task.labels)
+
+    def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
+        if current.parent_id:
+            return self._update_check_item(current, changes)
+        params: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name in _CARD_PARAMS:
+                params[_CARD_PARAMS[name]] = value
+            elif name in ("due", "start"):
+                params[name] = translate.write_day(value)
+            elif name == "assignees":
+                params["idMembers"] = list(value)
+            elif name == "labels":
+                params["idLabels"] = self._label_ids(project_id, list(value))
+            elif name == "position":
+                params["pos"] = value if value > 0 else "top"  # Trello positions are positive
+            elif (name == "parent_id" and value == current.parent_id) or (name == "custom_fields" and not value):
+                continue
+            else:
+                raise Invalid(f"trello: a card cannot change {name!r}", hint="the planner asked for a field Trello does not hold")
+        if not params:
+            return current
+        return self._send_card(project_id, "PUT", f"cards/{current.id}", params, changes.get("labels"))
+
+    def _send_card(self, project_id: str, method: str, path: str, params: dict[str, Any], labels: list[str] | None) -> Task:
+        try:
+            return translate.task(self.api.write(method, path, params))
+        except Invalid as exc:
+            if not labels or "idLabels" not in str(exc):
+                raise
+        # A label we knew was deleted meanwhile: learn the board's labels again, once.
+        self._labels.pop(project_id, None)
+        params["idLabels"] = self._label_ids(project_id, list(labels))
+        return translate.task(self.api.write(method, path, params))
+
+    def remove_task(self, project_id: str, task: Task, mode: Removal) -> None:
+        if task.parent_id:
+            # A check item cannot be archived: both modes delete it.
+            self.api.write("DELETE", f"cards/{task.parent_id}/checkItem/{task.id}")
+        elif mode == "archive":
+            self.api.write("PUT", f"cards/{task.id}", {"closed": True})
+        else:
+            self.api.write("DELETE", f"cards/{task.id}")
+
+    # -- subtasks as check items ----------------------------------------------
+
+    def _create_check_item(self, task: NewTask) -> Task:
+        card_id = str(task.parent_id)
+        params = {"name": task.title, "pos": "bottom", "checked": task.done}
+        checklist = self._subtask_checklist(card_id)
+        try:
+            item = self.api.write("POST", f"checklists/{checklist}/checkItems", params)
+        except NotFound:  # the checklist went away since we learnt its id
+            self.puller.subtask_checklists.pop(card_id, None)
+            item = self.api.write("POST", f"checklists/{self._subtask_checklist(card_id)}/checkItems", params)
+        return translate.subtask(card_id, item)
+
+    def _subtask_checklist(self, card_id: str) -> str:
+        known = self.puller.subtask_checklists.get(card_id)
+        if known:
+            return known
+        for checklist in self.api.many(f"cards/{card_id}/checklists", {"fields": "name", "checkItems": "none"}):
+            if checklist.get("name") == SUBTASK_CHECKLIST and checklist.get("id"):
+                self.puller.subtask_checklists[card_id] = str(checklist["id"])
+                return str(checklist["id"])
+        created = self.api.write("POST", f"cards/{card_id}/checklists", {"name": SUBTASK_CHECKLIST, "pos": "bottom"})
+        with translate.shape("a new checklist"):
+            self.puller.subtask_checklists[card_id] = str(created["id"])
+        return self.puller.subtask_checklists[card_id]
+
+    def _update_check_item(self, current: Task, changes: dict[str, Any]) -> Task:
+        params: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name == "title":
+                params["name"] = value
+            elif name == "done":
+                params["state"] = "complete" if value else "incomplete"
+            elif name == "position":
+                params["pos"] = value if value > 0 else "top"
+            elif name == "parent_id" and value == current.parent_id:
+                continue
+            else:
+                raise Invalid(f"trello: a check item cannot hold {name!r}", hint="subtasks on Trello carry only a title and done")
+        if not params:
+            return current
+        item = self.api.write("PUT", f"cards/{current.parent_id}/checkItem/{current.id}", params)
+        return translate.subtask(str(current.parent_id), item)
+
+    # -- comments and attachments ------------------------------------------
+
+    def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
+        return translate.comment(self.api.write("POST", f"cards/{task_id}/actions/comments", {"text": text}))
+
+    def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
+        action = self.api.write("PUT", f"cards/{comment.task_id}/actions/{comment.id}/comments", {"text": text})
+        if not action.get("data"):  # some answers carry only the id: the edit still took
+            return comment.model_copy(update={"text": text})
+        return translate.comment(action)
+
+    def remove_comment(self, project_id: str, comment: Comment) -> None:
+        self.api.write("DELETE", f"cards/{comment.task_id}/actions/{comment.id}/comments")
+
+    def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment:
+        raw = self.api.write("POST", f"cards/{task_id}/attachments", {"url": url, "name": name})
+        return translate.attachment(task_id, raw)
+
+    def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
+        self.api.write("DELETE", f"cards/{attachment.task_id}/attachments/{attachment.id}")
+
+    # -- lists and labels by name --------------------------------------------
+
+    def _default_list(self, project_id: str) -> str:
+        """A card needs a list: without a section it goes to the board's first open list."""
+        if project_id not in self._first_list:
+            lists = self.api.many(f"boards/{project_id}/lists", {"filter": "open", "fields": "name,pos"})
+            if not lists:
+                raise Invalid("trello: the board has no open list to put a card in", hint="add a list to the board")
+            with translate.shape("a list"):
+                self._first_list[project_id] = str(min(lists, key=lambda x: float(x.get("pos") or 0))["id"])
+        return self._first_list[project_id]
+
+    def _label_ids(self, project_id: str, names: list[str]) -> list[str]:
+        """Label ids for names, creating the missing labels on the board."""
+        if not names:
+            return []
+        known = self._labels.get(project_id, {})
+        if any(name not in known for name in names):
+            known = {}
+            for label in self.api.many(f"boards/{project_id}/labels", {"fields": "name,color", "limit": 1000}):
+                known.setdefault(translate.label_name(label), str(label.get("id")))
+            self._labels[project_id] = known
+        for name in names:
+            if name not in known:
+                color = LABEL_COLORS[zlib.crc32(name.encode()) % len(LABEL_COLORS)]
+                created = self.api.write("POST", "labels", {"name": name, "color": color, "idBoard": project_id})
+                with translate.shape("a new label"):
+                    known[name] = str(created["id"])
+        return [known[name] for name in names]

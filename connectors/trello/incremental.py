@@ -1,0 +1,164 @@
+"""Incremental pulls: replay the board's actions since the cursor onto the previous snapshot.
+
+One request (``GET /boards/{id}/actions?since=<newest seen>&filter=all``) when
+nothing happened. Otherwise comment actions are applied from their data,
+removals (``deleteCard``, archiving, ``deleteCheckItem``...) too, and each card
+touched by someone else is re-read once with its checklists and attachments.
+Our own actions about items the previous snapshot already holds are skipped
+(the engine recorded those writes); our own creates that it lacks are fetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.errors import Invalid, NotFound
+from bridge.model import Snapshot
+from connectors.base import PullResult, PullState
+from connectors.trello import translate
+from connectors.trello.pull import CARD_FIELDS, CARD_NESTED, BoardPull, Cursor, actions_pages, drop_card, drop_orphans
+
+# Past this many cards to re-read, one full pull is cheaper than a read per card.
+MAX_CARD_READS = 50
+
+CARD_ACTIONS = frozenset({
+    "createCard", "updateCard", "copyCard", "moveCardToBoard", "addMemberToCard", "removeMemberFromCard",
+    "addLabelToCard", "removeLabelFromCard", "addChecklistToCard", "removeChecklistFromCard", "updateChecklist",
+    "createCheckItem", "updateCheckItem", "updateCheckItemStateOnCard", "addAttachmentToCard",
+    "convertToCardFromCheckItem",
+})
+CREATES = frozenset({"createCard", "copyCard", "convertToCardFromCheckItem"})
+LIST_ACTIONS = frozenset({"createList", "updateList", "moveListToBoard", "moveListFromBoard"})
+MEMBER_ACTIONS = frozenset({"addMemberToBoard", "removeMemberFromBoard", "makeNormalMemberOfBoard", "makeAdminOfBoard",
+                            "makeObserverOfBoard", "updateMember"})
+# A label rename or removal changes the label names of every card carrying it.
+FULL_PULL_ACTIONS = frozenset({"updateLabel", "deleteLabel"})
+
+
+@dataclass
+class Replay:
+    snapshot: Snapshot
+    me: str
+    reread: dict[str, None] = field(default_factory=dict)  # card ids, in order
+    created: set[str] = field(default_factory=set)
+    lists: bool = False
+    members: bool = False
+    full: bool = False
+
+    def present(self, kind: str, data: dict[str, Any]) -> bool:
+        """Does the previous snapshot already hold the item this action is about?"""
+        if kind in ("createCheckItem", "updateCheckItem", "updateCheckItemStateOnCard"):
+            return str((data.get("checkItem") or {}).get("id")) in self.snapshot.tasks
+        if kind == "addAttachmentToCard":
+            return str((data.get("attachment") or {}).get("id")) in self.snapshot.attachments
+        return str((data.get("card") or {}).get("id")) in self.snapshot.tasks
+
+    def apply(self, action: dict[str, Any]) -> None:
+        kind = str(action.get("type", ""))
+        data = action.get("data") or {}
+        mine = action.get("idMemberCreator") == self.me
+        card_id = str((data.get("card") or {}).get("id") or "")
+        if kind in ("commentCard", "updateComment", "deleteComment"):
+            self.comment(kind, action, data)
+        elif kind in ("deleteCard", "moveCardFromBoard") or (kind == "updateCard" and "closed" in (data.get("old") or {})
+                                                               and (data.get("card") or {}).get("closed") is True):
+            self.reread.pop(card_id, None)
+            drop_card(self.snapshot, card_id)
+        elif kind == "deleteCheckItem":
+            self.snapshot.tasks.pop(str((data.get("checkItem") or {}).get("id")), None)
+        elif kind == "deleteAttachmentFromCard":
+            self.snapshot.attachments.pop(str((data.get("attachment") or {}).get("id")), None)
+        elif kind in CARD_ACTIONS and card_id:
+            if kind in CREATES:
+                self.created.add(card_id)
+            if not (mine and self.present(kind, data)):
+                self.reread[card_id] = None
+        elif kind in LIST_ACTIONS:
+            self.list_change(kind, data, mine)
+        elif kind in MEMBER_ACTIONS:
+            self.members = True
+        elif kind in FULL_PULL_ACTIONS:
+            self.full = True
+        elif kind == "updateBoard" and (data.get("board") or {}).get("name"):
+            self.snapshot.project_name = str(data["board"]["name"])
+
+    def comment(self, kind: str, action: dict[str, Any], data: dict[str, Any]) -> None:
+        comments = self.snapshot.comments
+        if kind == "commentCard":
+            item = translate.comment(action)
+            comments[item.id] = item
+            return
+        target = str((data.get("action") or {}).get("id"))
+        if kind == "deleteComment":
+            comments.pop(target, None)
+        elif target in comments:
+            text = (data.get("action") or {}).get("text")
+            if isinstance(text, str):
+                comments[target] = comments[target].model_copy(update={"text": text, "version": action.get("date")})
+
+    def list_change(self, kind: str, data: dict[str, Any], mine: bool) -> None:
+        listed = data.get("list") or {}
+        list_id = str(listed.get("id") or "")
+        old = data.get("old") or {}
+        if kind == "updateList" and "closed" in old:
+            if listed.get("closed") is True:
+                self.snapshot.sections.pop(list_id, None)
+                drop_orphans(self.snapshot)
+            else:
+                self.full = True  # an unarchived list brings back cards we never read
+            return
+        if kind == "moveListToBoard":
+            self.full = True
+            return
+        if not (mine and list_id in self.snapshot.sections):
+            self.lists = True
+
+
+def incremental(puller: BoardPull, board: str, state: PullState) -> PullResult:
+    cursor = Cursor.load(state.cursor, board)
+    if cursor is None or state.snapshot is None or state.snapshot.project_id != board:
+        return puller.full(board)
+    params: dict[str, Any] = {"filter": "all"}
+    if cursor.since:
+        params["since"] = cursor.since
+    try:
+        actions = actions_pages(puller.api, board, params)
+    except Invalid:
+        return puller.full(board)  # Trello refused the cursor: start over
+    if not actions:
+        return PullResult(snapshot=state.snapshot, cursor=state.cursor, full=False)
+    replay = Replay(state.snapshot.model_copy(deep=True), cursor.me)
+    for action in reversed(actions):  # oldest first
+        replay.apply(action)
+    if replay.full or len(replay.reread) > MAX_CARD_READS:
+        return puller.full(board)
+    snapshot = replay.snapshot
+    if replay.lists:
+        lists = puller.api.many(f"boards/{board}/lists", {"filter": "open", "fields": "name,pos,closed"})
+        snapshot.sections = {s.id: s for s in map(translate.section, lists)}
+        drop_orphans(snapshot)
+    if replay.members:
+        members = puller.api.many(f"boards/{board}/members", {"fields": "fullName,username"})
+        snapshot.people = {p.id: p for p in map(translate.person, members)}
+    before = set(state.snapshot.tasks)
+    for card_id in replay.reread:
+        reread_card(puller, snapshot, card_id, fetch_comments=card_id not in before and card_id not in replay.created)
+    for orphan in [c.id for c in snapshot.comments.values() if c.task_id not in snapshot.tasks]:
+        del snapshot.comments[orphan]
+    newest = str(actions[0].get("id") or cursor.since or "")
+    return PullResult(snapshot=snapshot, cursor=Cursor(board, newest or None, cursor.me).dump(), full=False)
+
+
+def reread_card(puller: BoardPull, snapshot: Snapshot, card_id: str, *, fetch_comments: bool) -> None:
+    try:
+        raw = puller.api.obj(f"cards/{card_id}", {"fields": CARD_FIELDS, **CARD_NESTED})
+    except NotFound:
+        drop_card(snapshot, card_id)
+        return
+    if not puller.put_card(snapshot, raw) or not fetch_comments:
+        return
+    # A card that reappears (unarchived, moved in) brings comments older than the cursor.
+    for action in puller.api.many(f"cards/{card_id}/actions", {"filter": "commentCard", "limit": 1000}):
+        item = translate.comment(action)
+        snapshot.comments[item.id] = item

@@ -1,0 +1,150 @@
+"""Full pulls of a Trello board and the cursor that incremental pulls start from.
+
+A full pull reads the newest board action first (its id becomes the cursor, so
+anything that happens during the pull is seen again next time, never missed),
+then lists, open cards with their checklists and attachments in one request,
+members, and the ``commentCard`` actions (pages of 1000 via ``before``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bridge.errors import Malformed
+from bridge.model import Snapshot, Task
+from connectors.base import PullResult
+from connectors.trello import translate
+from connectors.trello.rest import TrelloApi
+
+CARD_FIELDS = "name,desc,idBoard,idList,pos,due,start,dueComplete,idMembers,idLabels,labels,closed,dateLastActivity"
+CARD_NESTED = {"attachments": "true", "attachment_fields": "name,url,date", "checklists": "all",
+               "checklist_fields": "name,pos"}
+PAGE = 1000  # the most actions Trello returns per request
+SUBTASK_CHECKLIST = "Subtasks"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """What an incremental pull needs: the board, the newest action seen, and who "we" are."""
+
+    board: str
+    since: str | None
+    me: str
+
+    def dump(self) -> str:
+        return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, raw: str | None, board: str) -> Cursor | None:
+        try:
+            data = json.loads(raw or "")
+            cursor = cls(board=str(data["board"]), since=data["since"], me=str(data["me"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if data.get("v") != 1 or cursor.board != board:
+            return None
+        if cursor.since is not None and not translate.OBJECT_ID.match(str(cursor.since)):
+            return None
+        return cursor
+
+
+def actions_pages(api: TrelloApi, board: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every action matching ``params``, newest first, paging backwards with ``before``."""
+    out: list[dict[str, Any]] = []
+    before: str | None = None
+    while True:
+        page = api.many(f"boards/{board}/actions", {**params, "limit": PAGE, "before": before})
+        out.extend(page)
+        if len(page) < PAGE:
+            return out
+        oldest = str(page[-1].get("id", ""))
+        if not oldest or oldest == before:
+            raise Malformed("trello: paging the board's actions repeated a page; stopped")
+        before = oldest
+
+
+class BoardPull:
+    def __init__(self, api: TrelloApi, connection: str) -> None:
+        self.api = api
+        self.connection = connection
+        self._me: str | None = None
+        # card id -> id of its "Subtasks" checklist, learnt while pulling (saves a read per subtask create)
+        self.subtask_checklists: dict[str, str] = {}
+
+    def me(self) -> str:
+        if self._me is None:
+            with translate.shape("the member"):
+                self._me = str(self.api.obj("members/me", {"fields": "fullName,username"})["id"])
+        return self._me
+
+    def full(self, board: str) -> PullResult:
+        me = self.me()
+        newest = self.api.many(f"boards/{board}/actions", {"filter": "all", "limit": 1})
+        with translate.shape("the board"):
+            head = self.api.obj(f"boards/{board}", {"fields": "name,closed"})
+            name = str(head["name"])
+        lists = self.api.many(f"boards/{board}/lists", {"filter": "open", "fields": "name,pos,closed"})
+        cards = self.api.many(f"boards/{board}/cards", {"filter": "open", "fields": CARD_FIELDS, **CARD_NESTED})
+        members = self.api.many(f"boards/{board}/members", {"fields": "fullName,username"})
+        comments = actions_pages(self.api, board, {"filter": "commentCard"})
+        snapshot = Snapshot(connection=self.connection, project_id=board, project_name=name)
+        for raw in lists:
+            section = translate.section(raw)
+            snapshot.sections[section.id] = section
+        for raw in cards:
+            self.put_card(snapshot, raw)
+        for action in comments:
+            item = translate.comment(action)
+            if item.task_id in snapshot.tasks:
+                snapshot.comments[item.id] = item
+        for raw in members:
+            person = translate.person(raw)
+            snapshot.people[person.id] = person
+        since = str(newest[0]["id"]) if newest and newest[0].get("id") else None
+        return PullResult(snapshot=snapshot, cursor=Cursor(board, since, me).dump(), full=True)
+
+    def put_card(self, snapshot: Snapshot, raw: dict[str, Any]) -> bool:
+        """Add or replace a card with its check items and links; False if it is not visible (closed, archived list)."""
+        card, children, links = translate.card_parts(raw)
+        self.learn_checklists(card.id, raw)
+        elsewhere = raw.get("idBoard", snapshot.project_id) != snapshot.project_id
+        if raw.get("closed") or card.section_id not in snapshot.sections or elsewhere:
+            drop_card(snapshot, card.id)
+            return False
+        drop_card(snapshot, card.id, keep_comments=True)
+        snapshot.tasks[card.id] = card
+        for child in children:
+            snapshot.tasks[child.id] = child
+        for link in links:
+            snapshot.attachments[link.id] = link
+        return True
+
+    def learn_checklists(self, card_id: str, raw: dict[str, Any]) -> None:
+        for checklist in raw.get("checklists", []) or []:
+            if isinstance(checklist, dict) and checklist.get("name") == SUBTASK_CHECKLIST and checklist.get("id"):
+                self.subtask_checklists.setdefault(card_id, str(checklist["id"]))
+
+
+def drop_card(snapshot: Snapshot, card_id: str, *, keep_comments: bool = False) -> None:
+    """Remove a card and what hangs off it (check items, links and, unless kept, comments)."""
+    snapshot.tasks.pop(card_id, None)
+    for child in [t.id for t in snapshot.tasks.values() if t.parent_id == card_id]:
+        del snapshot.tasks[child]
+    for link in [a.id for a in snapshot.attachments.values() if a.task_id == card_id]:
+        del snapshot.attachments[link]
+    if not keep_comments:
+        for note in [c.id for c in snapshot.comments.values() if c.task_id == card_id]:
+            del snapshot.comments[note]
+
+
+def drop_orphans(snapshot: Snapshot) -> None:
+    """Cards whose list is gone (archived) leave the snapshot, as a full pull would show."""
+    orphans = [t.id for t in snapshot.tasks.values() if t.parent_id is None and t.section_id not in snapshot.sections]
+    for card_id in orphans:
+        drop_card(snapshot, card_id)
+
+
+def subtasks_of(snapshot: Snapshot, card_id: str) -> list[Task]:
+    return [t for t in snapshot.tasks.values() if t.parent_id == card_id]
