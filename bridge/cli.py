@@ -1,147 +1,335 @@
-"""The ``pm-bridge`` command: sync, status, check, emulate and the offline demo."""
+"""The ``pm-bridge`` command line: sync, status, check, emulate, demo.
+
+Exit codes: 0 all good; 1 a link failed (or an unexpected error); 2 a user
+error (bad config, credential, project: one red line and a hint, never a
+traceback); 3 the mass-removal guard stopped a link.
+"""
 
 from __future__ import annotations
 
-import sys
+import datetime as dt
+import functools
+import socket
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from bridge import secrets
-from bridge.errors import BridgeError
+from bridge.cli_progress import ICONS, Progress, print_plan, short
+from bridge.config import find_config, load_config
+from bridge.errors import BridgeError, NotFound, Transient
+from bridge.runtime import SIDES, Runtime, build_connectors, build_runtime, open_store, rule_problems, select_links
 
-app = typer.Typer(add_completion=False, help="A curated, client-facing mirror between project-management tools.")
-console = Console()
-ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="config file (default ./pm-bridge.yaml or $PM_BRIDGE_CONFIG)")]
+EXIT_OK, EXIT_FAILED, EXIT_USER, EXIT_GUARD = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="pm-bridge",
+    help="Keep a curated, client-facing mirror of an internal project in the client's own tool.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="config file (default: $PM_BRIDGE_CONFIG or ./pm-bridge.yaml)")
+]
+LinkOption = Annotated[list[str] | None, typer.Option("--link", "-l", help="only this link (repeatable)")]
 
 
-def _fail(exc: BridgeError) -> None:
-    console.print(f"[red]error:[/red] {secrets.redact(str(exc))}")
-    raise typer.Exit(2)
+class Tool(StrEnum):
+    asana = "asana"
+    trello = "trello"
+    github = "github"
+    basecamp = "basecamp"
+
+
+@dataclass
+class Settings:
+    debug: bool = False
+
+
+# Set by the root callback on every invocation (typer does not expose click's context to commands).
+SETTINGS = Settings()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", envvar="PM_BRIDGE_DEBUG", help="show tracebacks")] = False,
+) -> None:
+    SETTINGS.debug = debug
+
+
+def _debug() -> bool:
+    return SETTINGS.debug
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def print_error(exc: BridgeError) -> None:
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    console = _stderr()
+    console.print(f"error: {escape(secrets.redact(message))}", style="red")
+    if exc.hint:
+        console.print(f"hint: {escape(secrets.redact(exc.hint))}", style="dim")
+
+
+def print_crash(exc: BaseException, what: str = "unexpected error") -> None:
+    console = _stderr()
+    if _debug():
+        console.print(escape(secrets.redact("".join(traceback.format_exception(exc)))))
+    detail = secrets.redact(str(exc)).splitlines()[0] if str(exc) else ""
+    console.print(f"{what}: {type(exc).__name__}{': ' + escape(detail) if detail else ''}", style="red")
+    if not _debug():
+        console.print("hint: rerun with `pm-bridge --debug ...` for the traceback, and report it if it persists", style="dim")
+
+
+P = ParamSpec("P")
+
+
+def friendly(command: Callable[P, None]) -> Callable[P, None]:
+    """User errors become one red line and exit 2; anything else a short message and exit 1."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except BridgeError as exc:
+            print_error(exc)
+            raise typer.Exit(EXIT_USER) from None
+        except KeyboardInterrupt:
+            _stderr().print("interrupted", style="red")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            print_crash(exc)
+            raise typer.Exit(EXIT_FAILED) from None
+
+    return run
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _run_links(runtime: Runtime, names: list[str], console: Console, dry_run: bool, confirm: bool) -> dict[str, str]:
+    statuses: dict[str, str] = {}
+    for name in names:
+        if name in runtime.broken:
+            message = runtime.broken[name]
+            run_id = runtime.store.start_run(name)
+            runtime.store.finish_run(run_id, "failed", {}, message)
+            console.print(f"[red]✗ {escape(name)}: failed[/red]\n    [red]{escape(message)}[/red]")
+            statuses[name] = "failed"
+            continue
+        try:
+            report = runtime.engine.run(runtime.links[name], dry_run=dry_run, confirm_removals=confirm)
+        except Exception as exc:  # a bug in one link must not stop the others
+            print_crash(exc, f"link {name!r} stopped on an unexpected error")
+            statuses[name] = "failed"
+            continue
+        statuses[name] = report.status
+        if dry_run:
+            print_plan(console, report)
+    return statuses
+
+
+def exit_code(statuses: dict[str, str]) -> int:
+    values = set(statuses.values())
+    if values & {"failed", "partial"}:
+        return EXIT_FAILED
+    return EXIT_GUARD if "guarded" in values else EXIT_OK
 
 
 @app.command()
-def demo(internal: str = "asana", client: str = "trello") -> None:
-    """Run the offline demo on the bundled emulators (no network, SQLite in a temp dir)."""
-    from bridge.demo import run_demo
-
-    try:
-        raise typer.Exit(run_demo(internal, client, console))
-    except BridgeError as exc:
-        _fail(exc)
-
-
-@app.command()
+@friendly
 def sync(
     config: ConfigOption = None,
-    link: Annotated[list[str] | None, typer.Option("--link", "-l", help="only these links")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan, write nothing")] = False,
+    link: LinkOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="plan and print, write nothing")] = False,
     confirm_removals: Annotated[bool, typer.Option("--confirm-removals", help="allow a cycle the removal guard stopped")] = False,
 ) -> None:
-    """Run one cycle of every (or the named) link."""
-    from bridge.config import load_config
-    from bridge.runtime import build_runtime
-
+    """Run one cycle of each link (or of the --link ones)."""
+    cfg = load_config(config)
+    names = select_links(cfg, link or [])
+    console = Console(highlight=False, soft_wrap=True)  # one line per event, however narrow the terminal
+    runtime = build_runtime(cfg, names, listeners=[Progress(console)])
     try:
-        runtime = build_runtime(load_config(config), link or [])
-    except BridgeError as exc:
-        _fail(exc)
-    worst = 0
-    for name, why in runtime.broken.items():
-        console.print(f"[red]{name}: {secrets.redact(why)}")
-        worst = 1
-    for name, item in runtime.links.items():
-        report = runtime.engine.run(item, dry_run=dry_run, confirm_removals=confirm_removals)
-        colour = "green" if report.ok else "yellow" if report.status in ("partial", "guarded") else "red"
-        console.print(f"[{colour}]{name}: {report.status}[/] applied {report.applied}, failed {report.failed}, deferred {report.deferred}")
-        if report.plan is not None and dry_run:
-            for op in report.plan.ordered():
-                if op.is_write:
-                    console.print(f"  {op.side:<8} {op.action:<6} {op.kind:<10} {op.key}  {sorted(op.fields)} {op.reason}")
-        for error in report.errors[:5]:
-            console.print(f"  [red]{error}")
-        worst = max(worst, 3 if report.status == "guarded" else 1 if report.status == "failed" else 0)
-    runtime.close()
+        statuses = _run_links(runtime, names, console, dry_run, confirm_removals)
+    finally:
+        runtime.close()
+    raise typer.Exit(exit_code(statuses))
+
+
+def _state_exists(url: str) -> bool:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
+        return Path(url[len(prefix):]).exists()
+    return True
+
+
+def _when(stamp: dt.datetime | None) -> str:
+    if stamp is None:
+        return "running"
+    local = stamp.astimezone()
+    ago = int((dt.datetime.now(dt.UTC) - stamp).total_seconds())
+    if ago < 120:
+        rel = f"{ago}s"
+    elif ago < 7200:
+        rel = f"{ago // 60} min"
+    else:
+        rel = f"{ago // 3600} h" if ago < 172800 else f"{ago // 86400} days"
+    return f"{local:%Y-%m-%d %H:%M:%S} ({rel} ago)"
+
+
+@app.command()
+@friendly
+def status(config: ConfigOption = None) -> None:
+    """Per link: the last run (status, time, counts, error) and open conflicts."""
+    cfg = load_config(config)
+    console = Console(highlight=False)
+    if not _state_exists(cfg.state):
+        console.print("No runs recorded yet: run `pm-bridge sync` first.")
+        return
+    store = open_store(cfg.state)
+    try:
+        runs, conflicts = store.last_runs(), store.open_conflicts()
+        titles = {name: store.load_snapshot(name, "internal")[1] for name in {c.link for c in conflicts}}
+    finally:
+        store.close()
+    table = Table(title="Links", title_justify="left")
+    for column in ("link", "internal → client", "last run", "status", "counts", "error"):
+        table.add_column(column, overflow="fold")
+    for name in list(cfg.links) + sorted(set(runs) - set(cfg.links)):
+        link, run = cfg.links.get(name), runs.get(name)
+        sides = "(not in config)"
+        if link is not None:
+            sides = f"{link.internal.connection}:{link.internal.project} → {link.client.connection}:{link.client.project}"
+        if link is not None and not link.enabled:
+            sides += " (disabled)"
+        if run is None:
+            table.add_row(name, sides, "never", "-", "", "")
+            continue
+        colour = ICONS.get(run.status, ("", "white"))[1]
+        counts = ", ".join(f"{v} {k}" for k, v in run.counts.items() if v or k == "applied")
+        table.add_row(name, sides, _when(run.finished_at), f"[{colour}]{run.status}[/{colour}]", counts, escape(run.error or ""))
+    console.print(table)
+    if not conflicts:
+        console.print("No open conflicts.")
+        return
+    flagged = Table(title="Open conflicts (flagged for review)", title_justify="left")
+    for column in ("link", "item", "field", "internal", "client", "since"):
+        flagged.add_column(column, overflow="fold")
+    for entry in conflicts:
+        snapshot = titles.get(entry.link)
+        task = snapshot.tasks.get(entry.key or "") if snapshot else None
+        item = f"{entry.kind} {short(task.title) if task else entry.key}"
+        detail = entry.detail
+        flagged.add_row(entry.link, item, str(detail.get("field", "")), short(str(detail.get("internal", ""))),
+                        short(str(detail.get("client", ""))), _when(entry.at))
+    console.print(flagged)
+
+
+@app.command()
+@friendly
+def check(config: ConfigOption = None, link: LinkOption = None) -> None:
+    """Validate the config, then check each link's credentials and projects."""
+    path = find_config(config)
+    cfg = load_config(path)
+    console = Console(highlight=False, soft_wrap=True)
+    sizes = f"{_count(len(cfg.connections), 'connection')}, {_count(len(cfg.links), 'link')}"
+    console.print(f"[green]✓[/green] config {escape(str(path))}: {sizes}")
+    names = select_links(cfg, link or [])
+    used = [getattr(cfg.links[n], side).connection for n in names for side in SIDES]
+    connectors, failed = build_connectors(cfg, used)
+    worst = EXIT_OK
+    try:
+        for name in names:
+            link_cfg = cfg.links[name]
+            sides = [connectors.get(getattr(link_cfg, side).connection) for side in SIDES]
+            if sides[0] is not None and sides[1] is not None:
+                for problem in rule_problems(name, link_cfg, sides[0].capabilities, sides[1].capabilities):
+                    console.print(f"[red]✗ {escape(problem)}[/red]")
+                    worst = EXIT_USER
+            for side in SIDES:
+                where = getattr(cfg.links[name], side)
+                label = f"{name} {side} ({where.connection}, project {where.project})"
+                if where.connection in failed:
+                    console.print(f"[red]✗ {escape(label)}: {escape(failed[where.connection])}[/red]")
+                    worst = EXIT_USER
+                    continue
+                try:
+                    result = connectors[where.connection].check(where.project)
+                except BridgeError as exc:
+                    hint = f"check links.{name}.{side}.project" if isinstance(exc, NotFound) else exc.hint
+                    message = escape(secrets.redact(str(exc.args[0]) if exc.args else type(exc).__name__))
+                    console.print(f"[red]✗ {escape(label)}: {message}[/red]" + (f"\n    hint: {escape(hint)}" if hint else ""))
+                    worst = max(worst, EXIT_FAILED if isinstance(exc, Transient) else EXIT_USER)
+                    continue
+                found = f"signed in as {escape(result.user)}, project {escape(repr(result.project_name))}"
+                console.print(f"[green]✓[/green] {escape(label)}: {found}")
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    for unused in sorted(set(cfg.connections) - set(used)):
+        console.print(f"  connection {unused!r} is not used by the checked links (not checked)", style="dim")
     raise typer.Exit(worst)
 
 
-@app.command()
-def status(config: ConfigOption = None) -> None:
-    """Last run of each link and open conflicts."""
-    from bridge.config import load_config
-    from bridge.runtime import open_store
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
-    try:
-        cfg = load_config(config)
-        store = open_store(cfg.state)
-    except BridgeError as exc:
-        _fail(exc)
-    runs = store.last_runs()
-    for name in cfg.links:
-        run = runs.get(name)
-        conflicts = len(store.open_conflicts(name))
-        if run is None:
-            console.print(f"{name}: never ran")
-        else:
-            console.print(f"{name}: {run.status} at {run.finished_at or run.started_at}, {run.counts}, open conflicts {conflicts}")
-            if run.error:
-                console.print(f"  [red]{run.error}")
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 @app.command()
-def check(config: ConfigOption = None) -> None:
-    """Validate the config, credentials and that every link's projects are reachable."""
-    from bridge.config import load_config
-    from bridge.runtime import build_runtime
-
-    try:
-        runtime = build_runtime(load_config(config), [])
-    except BridgeError as exc:
-        _fail(exc)
-    failed = bool(runtime.broken)
-    for name, why in runtime.broken.items():
-        console.print(f"[red]{name}: {secrets.redact(why)}")
-    for name, item in runtime.links.items():
-        for side_name, side in (("internal", item.internal), ("client", item.client)):
-            try:
-                result = side.connector.check(side.project_id)
-                console.print(f"[green]{name}.{side_name}: ok[/] ({result.project_name})")
-            except BridgeError as exc:
-                console.print(f"[red]{name}.{side_name}: {secrets.redact(str(exc))}")
-                failed = True
-    runtime.close()
-    raise typer.Exit(1 if failed else 0)
-
-
-@app.command()
-def emulate(tool: str, port: int = 8080, host: str = "127.0.0.1", seed: bool = False) -> None:
-    """Serve a tool's emulator on a local port, with the sandbox users (and a demo project with --seed)."""
-    from connectors.emulation.sandbox import USERS
+@friendly
+def emulate(
+    tool: Annotated[Tool, typer.Argument(help="which tool's API to emulate")],
+    port: Annotated[int | None, typer.Option(help="port (default: asana 8701, trello 8702, github 8703, basecamp 8704)")] = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    seed: Annotated[bool, typer.Option("--seed", help="create the demo agency project and an empty client project")] = False,
+) -> None:
+    """Serve a local emulator of a tool's API, to rehearse a config without touching the real service."""
+    from bridge.demo_emulate import DEFAULT_PORTS, prepare, print_instructions
     from connectors.emulation.serve import serve
-    from connectors.registry import tool_module
 
-    try:
-        module = tool_module(tool)
-    except BridgeError as exc:
-        _fail(exc)
-    emulator = module.Emulator()
-    sandbox = module.Sandbox(emulator)
-    emulator.base_url = f"http://{host}:{port}"
-    if seed:
-        project = sandbox.create_project("Acme website", ["Discovery", "Design", "Build", "Internal QA"])
-        sandbox.setup_access_field(project)
-        console.print(f"seeded project id: {project}")
-    for user in USERS.values():
-        console.print(f"user {user.name}: token {user.token}")
-    console.print(f"{tool} emulator on http://{host}:{port} (Ctrl-C to stop)")
-    serve(emulator, host, port)
+    chosen = port or DEFAULT_PORTS[tool.value]
+    if not _port_free(host, chosen):
+        raise BridgeError(f"port {chosen} on {host} is already in use", hint="pick another with --port N")
+    rehearsal = prepare(tool.value, host, chosen, seed=seed)
+    print_instructions(Console(highlight=False), rehearsal)
+    serve(rehearsal.emulator, host, chosen)
+
+
+@app.command()
+@friendly
+def demo(
+    internal: Annotated[Tool, typer.Option("--internal", help="the agency's tool")] = Tool.asana,
+    client: Annotated[Tool, typer.Option("--client", help="the client's tool")] = Tool.trello,
+) -> None:
+    """A fully offline walk-through on emulated tools: mirror, client input, idempotence."""
+    from bridge.demo import run_demo
+
+    raise typer.Exit(run_demo(Console(highlight=False), internal.value, client.value))
 
 
 def main() -> None:
-    try:
-        app()
-    except BridgeError as exc:  # pragma: no cover - commands handle their own
-        console.print(f"[red]error:[/red] {secrets.redact(str(exc))}")
-        sys.exit(2)
+    app(prog_name="pm-bridge")

@@ -22,7 +22,7 @@ from bridge.engine import Engine, LinkRuntime, LinkSide
 from bridge.errors import BridgeError, ConfigError
 from bridge.events import Event
 from bridge.store import Store
-from connectors.base import Connector
+from connectors.base import Capabilities, Connector
 from connectors.registry import tool_module
 
 SIDES = ("internal", "client")
@@ -108,10 +108,31 @@ def link_runtime(name: str, link: LinkConfig, connectors: Mapping[str, Connector
     )
 
 
+def rule_problems(name: str, link: LinkConfig, internal: Capabilities, client: Capabilities) -> list[str]:
+    """Rules asking a tool for something it cannot hold (found by ``pm-bridge check`` before a sync trips on them)."""
+    problems = []
+    access = link.mirror.access
+    if access.type == "label" and "labels" not in internal.task_fields:
+        problems.append(f"links.{name}.mirror.access.type is label, but the internal tool has no labels (use title_marker)")
+    if access.type == "custom_field" and not internal.custom_fields:
+        problems.append(f"links.{name}.mirror.access.type is custom_field, but the internal tool has no custom fields "
+                        "(use label or title_marker)")
+    approval = link.inbound.approval
+    if approval is not None and approval.internal_label and "labels" not in internal.task_fields:
+        problems.append(f"links.{name}.inbound.approval.internal_label needs labels, which the internal tool lacks "
+                        "(set internal_label: null and use internal_section)")
+    if link.mirror.fields.labels != "none" and "labels" not in client.task_fields:
+        problems.append(f"links.{name}.mirror.fields.labels is {link.mirror.fields.labels}, but the client tool has no labels")
+    return problems
+
+
 def open_store(url: str) -> Store:
     """The state store, or a ConfigError that names the database without its password."""
     try:
         return Store.open(url)
+    except ModuleNotFoundError as exc:  # e.g. a postgresql+psycopg URL without the driver installed
+        raise ConfigError(f"the state store {_safe_url(url)} needs the Python package {exc.name!r}",
+                          hint="for PostgreSQL: pip install 'pm-bridge[postgres]'") from None
     except (SQLAlchemyError, OSError, ValueError) as exc:
         shown = _safe_url(url)
         reason = secrets.redact(str(getattr(exc, "orig", None) or exc)).splitlines()[0]
@@ -129,9 +150,9 @@ def build_runtime(
 ) -> Runtime:
     """Build what the selected links need. ``transports`` (by connection name) lets the demo and tests use emulators."""
     names = select_links(config, link_names)
+    store = store or open_store(config.state)
     used = [config.links[n].internal.connection for n in names] + [config.links[n].client.connection for n in names]
     connectors, failed = build_connectors(config, used, transports=transports, clock=clock)
-    store = store or open_store(config.state)
     runtime = Runtime(config, store, Engine(store, listeners=listeners), connectors=connectors)
     for name in names:
         link = config.links[name]

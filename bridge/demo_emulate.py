@@ -1,0 +1,95 @@
+"""``pm-bridge emulate``: one tool's emulator with the sandbox users, optionally seeded with the demo project."""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from bridge.clock import Clock
+from bridge.demo_seed import AGENCY_PROJECT, CLIENT_PROJECT, seed_agency_project
+from bridge.demo_view import TOOL_NAMES
+from bridge.errors import ConfigError
+from connectors.emulation.sandbox import USERS, Sandbox
+from connectors.emulation.toolkit import Emulator
+from connectors.registry import tool_module
+
+DEFAULT_PORTS = {"asana": 8701, "trello": 8702, "github": 8703, "basecamp": 8704}
+
+
+def emulated_tool(kind: str) -> ModuleType:
+    """The tool's package, if this version ships its emulator and sandbox."""
+    module: ModuleType = tool_module(kind)
+    if not all(hasattr(module, name) for name in ("Emulator", "Sandbox", "build")):
+        raise ConfigError(f"the {kind} emulator is not available in this version", hint="try asana or trello")
+    return module
+
+
+def sandbox_for(kind: str, clock: Clock | None = None) -> Sandbox:
+    module = emulated_tool(kind)
+    sandbox: Sandbox = module.Sandbox(module.Emulator(clock=clock), clock)
+    return sandbox
+
+
+@dataclass
+class Rehearsal:
+    kind: str
+    base_url: str
+    sandbox: Sandbox
+    projects: dict[str, str] = field(default_factory=dict)  # description -> project id
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.sandbox.emulator
+
+
+def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None = None) -> Rehearsal:
+    """The emulator (not yet serving) with its users and, with ``seed``, the demo projects."""
+    sandbox = sandbox_for(kind, clock)
+    # Keep the emulator's path prefix (Asana's /api/1.0, Trello's /1): connectors append paths to it.
+    prefix = urllib.parse.urlsplit(sandbox.emulator.base_url).path.rstrip("/")
+    base_url = f"http://{host}:{port}{prefix}"
+    sandbox.emulator.base_url = base_url
+    rehearsal = Rehearsal(kind, base_url, sandbox)
+    if seed:
+        seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind)
+        rehearsal.projects[f"{AGENCY_PROJECT} (agency project, seeded by Anna)"] = seeded.project_id
+        rehearsal.projects[f"{CLIENT_PROJECT} (empty client project)"] = sandbox.create_project(CLIENT_PROJECT, [])
+        rehearsal.notes += [f"not seeded: {skip}" for skip in seeded.skipped]
+    return rehearsal
+
+
+def _credentials(sandbox: Sandbox) -> list[str]:
+    lines = []
+    for who, user in USERS.items():
+        extra = sandbox.extra_credentials(who)
+        key = extra.get("key")
+        shown = f"token: {user.token}" + (f", key: {key.get_secret_value()}" if hasattr(key, "get_secret_value") else "")
+        lines.append(f"  {who:<7} {user.name:<13} {shown}")
+    return lines
+
+
+def print_instructions(console: Console, rehearsal: Rehearsal) -> None:
+    """Where the emulator listens, who can sign in, and the config lines that point at it."""
+    tool = TOOL_NAMES.get(rehearsal.kind, rehearsal.kind)
+    bridge = USERS["bridge"]
+    extra = rehearsal.sandbox.extra_credentials("bridge").get("key")
+    key_line = f"\n    key: {extra.get_secret_value()}" if hasattr(extra, "get_secret_value") else ""
+    lines = [f"[bold]{tool} emulator[/bold] at {rehearsal.base_url}", "", "Sandbox users (tokens are only valid here):"]
+    lines += [escape(line) for line in _credentials(rehearsal.sandbox)]
+    if rehearsal.projects:
+        lines += ["", "Projects:"] + [f"  {escape(name)}: {pid}" for name, pid in rehearsal.projects.items()]
+    lines += [f"  [dim]{escape(note)}[/dim]" for note in rehearsal.notes]
+    console.print(Panel("\n".join(lines), title="pm-bridge emulate", expand=False))
+    # Printed plainly, not in the panel, so it can be copied as it is.
+    console.print("Put this in your config (the bridge signs in as its own user):")
+    console.print(escape(
+        f"connections:\n  {rehearsal.kind}-local:\n    kind: {rehearsal.kind}\n    base_url: {rehearsal.base_url}\n"
+        f"    token: {bridge.token}{key_line}"
+    ), soft_wrap=True)
+    console.print("Press Ctrl+C to stop; nothing is saved.", style="dim")

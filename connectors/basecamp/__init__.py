@@ -1,0 +1,28 @@
+"""Basecamp 4: a project's to-do set; to-do lists, to-dos, their comments and link attachments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bridge.clock import Clock
+from bridge.connection import ConnectionConfig
+from connectors.basecamp.connector import CAPABILITIES, BasecampConnector
+from connectors.basecamp.emulator import BasecampEmulator
+from connectors.basecamp.mapping import load_mapping
+from connectors.basecamp.rest import DEFAULT_BASE_URL, DEFAULT_USER_AGENT, make_client
+from connectors.basecamp.sandbox import BasecampSandbox
+
+Emulator = BasecampEmulator
+Sandbox = BasecampSandbox
+
+
+def build(name: str, config: ConnectionConfig, *, transport: httpx.BaseTransport | None = None,
+          clock: Clock | None = None, mapping: dict[str, Any] | None = None) -> BasecampConnector:
+    """A connector for one configured connection; ``mapping`` overrides keys of ``mappings/basecamp.yaml``."""
+    return BasecampConnector(name, make_client(config, transport=transport, clock=clock), load_mapping(mapping))
+
+
+__all__ = ["CAPABILITIES", "DEFAULT_BASE_URL", "DEFAULT_USER_AGENT", "BasecampConnector", "BasecampEmulator",
+           "BasecampSandbox", "Emulator", "Sandbox", "build"]

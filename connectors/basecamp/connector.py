@@ -1,0 +1,202 @@
+"""The Basecamp connector: a project's to-do set; to-do lists are sections, to-dos are tasks.
+
+To-dos do not nest, so there are no subtasks (shared subtasks travel as tasks
+of their own), and Basecamp has no labels. A link attachment is a comment on
+the to-do holding one "📎" link. Removal sets the recording status: "archive"
+archives, "delete" trashes (Basecamp empties its trash after 30 days).
+
+``PUT /todos/{id}.json`` clears every field it leaves out, so an update sends
+them all, built from ``current`` plus ``changes``; completion subscribers are
+not canonical and come from the last pull (or one GET when this connector has
+not seen the to-do yet).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.errors import Invalid, Malformed
+from bridge.http import HttpClient, RequestStats
+from bridge.model import Attachment, Comment, Section, Task
+from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
+from connectors.basecamp import translate
+from connectors.basecamp.incremental import incremental
+from connectors.basecamp.mapping import BasecampMapping
+from connectors.basecamp.pull import ProjectPull
+from connectors.basecamp.rest import BasecampApi
+
+CAPABILITIES = Capabilities(
+    task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "position"}),
+    subtask_fields=frozenset(),
+    nested_depth=0,
+    comments=True,
+    edit_comments=True,
+    attachments="link",
+    removal=frozenset({"archive", "delete"}),
+    custom_fields=False,
+)
+_PUT_FIELDS = ("title", "notes", "due", "start", "assignees")
+_STATUS = {"archive": "archived", "delete": "trashed"}
+
+
+class BasecampConnector:
+    capabilities = CAPABILITIES
+
+    def __init__(self, name: str, http: HttpClient, mapping: BasecampMapping) -> None:
+        self.name = name
+        self.http = http
+        self.mapping = mapping
+        self.api = BasecampApi(http)
+        self.puller = ProjectPull(self.api, name, mapping)
+        self._first_list: dict[str, str] = {}
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.http.stats
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- reading -------------------------------------------------------------
+
+    def check(self, project_id: str) -> CheckResult:
+        me = self.api.obj("my/profile.json")
+        project = self.api.obj(f"projects/{project_id}.json")
+        with translate.shape("the profile or project"):
+            return CheckResult(user=str(me["name"]), project_name=str(project["name"]))
+
+    def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
+        if state is not None and state.cursor:
+            result = incremental(self.puller, project_id, state)
+        else:
+            result = self.puller.full(project_id)
+        sections = sorted(result.snapshot.sections.values(), key=lambda s: (s.position, s.id))
+        if sections:
+            self._first_list[project_id] = sections[0].id
+        return result
+
+    # -- sections (to-do lists) ---------------------------------------------------
+
+    def create_section(self, project_id: str, name: str) -> Section:
+        body: dict[str, Any] = {"name": name}
+        if self.mapping.lists_visible_to_clients:
+            body["visible_to_clients"] = True
+        raw = self._object("POST", f"todosets/{self.puller.todoset(project_id)}/todolists.json", body)
+        with translate.shape("a to-do list"):
+            return translate.section(raw)
+
+    def update_section(self, project_id: str, section: Section, name: str) -> Section:
+        # The PUT clears an omitted description, and Section does not carry it: read it first.
+        current = self.api.obj(f"todolists/{section.id}.json")
+        raw = self._object("PUT", f"todolists/{section.id}.json",
+                           {"name": name, "description": str(current.get("description") or "")})
+        with translate.shape("a to-do list"):
+            return translate.section(raw)
+
+    def remove_section(self, project_id: str, section: Section, mode: Removal) -> None:
+        self.api.write("PUT", f"recordings/{section.id}/status/{_STATUS[mode]}.json")
+        if self._first_list.get(project_id) == section.id:
+            del self._first_list[project_id]
+
+    # -- tasks (to-dos) ------------------------------------------------------------
+
+    def create_task(self, project_id: str, task: NewTask) -> Task:
+        _refuse_unsupported({"parent_id": task.parent_id, "labels": task.labels, "custom_fields": task.custom_fields})
+        section = task.section_id or self._default_list(project_id)
+        draft = Task(id="new", title=task.title, notes=task.notes, due=task.due, start=task.start, assignees=task.assignees)
+        raw = self._object("POST", f"todolists/{section}/todos.json", translate.todo_body(draft, []))
+        self.puller.remember(raw)
+        with translate.shape("a to-do"):
+            created = translate.task(raw, section)
+        if task.done:
+            self.api.write("POST", f"todos/{created.id}/completion.json", idempotent=True)
+            created = created.model_copy(update={"done": True})
+        return created
+
+    def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
+        _refuse_unsupported({k: v for k, v in changes.items() if k not in CAPABILITIES.task_fields})
+        result = current
+        if any(name in changes and changes[name] != getattr(current, name) for name in _PUT_FIELDS):
+            merged = current.model_copy(update={k: v for k, v in changes.items() if k in _PUT_FIELDS})
+            subscribers = self.puller.subscribers.get(current.id)
+            if subscribers is None:
+                self.puller.remember(self.api.obj(f"todos/{current.id}.json"))
+                subscribers = self.puller.subscribers.get(current.id, [])
+            raw = self._object("PUT", f"todos/{current.id}.json", translate.todo_body(merged, subscribers))
+            self.puller.remember(raw)
+            with translate.shape("a to-do"):
+                result = translate.task(raw, current.section_id or "")
+        if "done" in changes and bool(changes["done"]) != result.done:
+            method = "POST" if changes["done"] else "DELETE"
+            self.api.write(method, f"todos/{current.id}/completion.json", idempotent=True)
+            result = result.model_copy(update={"done": bool(changes["done"])})
+        moving = "section_id" in changes and changes["section_id"] and changes["section_id"] != result.section_id
+        if moving or ("position" in changes and changes["position"] != result.position):
+            position = max(1, round(float(changes.get("position", 1.0))))
+            body: dict[str, Any] = {"position": position}
+            if moving:
+                body["parent_id"] = int(changes["section_id"])
+            self.api.write("PUT", f"todos/{current.id}/position.json", body)
+            result = result.model_copy(update={"section_id": changes["section_id"] if moving else result.section_id,
+                                               "position": float(position)})
+        return result.model_copy(update={"section_id": result.section_id or current.section_id})
+
+    def remove_task(self, project_id: str, task: Task, mode: Removal) -> None:
+        self.api.write("PUT", f"recordings/{task.id}/status/{_STATUS[mode]}.json")
+
+    # -- comments and link attachments ------------------------------------------------
+
+    def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
+        return self._comment("POST", f"recordings/{task_id}/comments.json", translate.comment_content(text))
+
+    def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
+        return self._comment("PUT", f"comments/{comment.id}.json", translate.comment_content(text))
+
+    def remove_comment(self, project_id: str, comment: Comment) -> None:
+        self.api.write("PUT", f"recordings/{comment.id}/status/trashed.json")
+
+    def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment:
+        raw = self._object("POST", f"recordings/{task_id}/comments.json",
+                           {"content": translate.attachment_content(name, url)})
+        with translate.shape("a comment"):
+            item = translate.comment(raw)
+        if not isinstance(item, Attachment):
+            raise Malformed("basecamp: the link comment came back changed; Basecamp altered its HTML")
+        return item
+
+    def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
+        self.api.write("PUT", f"recordings/{attachment.id}/status/trashed.json")
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _object(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        raw = self.api.write(method, path, body)
+        if raw is None:
+            raise Malformed(f"basecamp: {method} {path} answered without the object it wrote")
+        return raw
+
+    def _comment(self, method: str, path: str, content: str) -> Comment:
+        raw = self._object(method, path, {"content": content})
+        with translate.shape("a comment"):
+            item = translate.comment(raw)
+        if isinstance(item, Attachment):
+            raise Malformed("basecamp: a comment came back as a link attachment; Basecamp altered its HTML")
+        return item
+
+    def _default_list(self, project_id: str) -> str:
+        """Basecamp to-dos always live in a list: a task without a section goes to the first one."""
+        if project_id not in self._first_list:
+            lists = self.puller.lists(self.puller.todoset(project_id))
+            if not lists:
+                raise Invalid(f"basecamp: project {project_id} has no to-do list to put a task in",
+                              hint="create a to-do list (a section) first")
+            with translate.shape("a to-do list"):
+                self._first_list[project_id] = translate.ident(lists[0]["id"])
+        return self._first_list[project_id]
+
+
+def _refuse_unsupported(values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if value:
+            raise Invalid(f"basecamp: a to-do cannot hold {name!r}", hint="Basecamp to-dos have no labels, "
+                          "custom fields or subtasks; the planner asked for a field the capabilities leave out")

@@ -1,0 +1,141 @@
+"""Basecamp JSON <-> the canonical model.
+
+Mapping: top-level to-do list -> Section; to-do -> Task (title = ``content``,
+plain text; notes = ``description`` HTML as Markdown; done = ``completed``;
+due/start = ``due_on``/``starts_on``; assignees = person ids); a to-do inside a
+list group belongs to the group's list. Comment on a to-do -> Comment (HTML as
+Markdown); a comment that is exactly one "📎 link" is how this connector keeps a
+link attachment, and reads back as an Attachment. Person -> Person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bridge.errors import Malformed
+from bridge.model import Attachment, Comment, Person, Section, Task
+from connectors.basecamp.richtext import html_to_markdown, markdown_to_html
+
+ATTACHMENT_MARK = "\N{PAPERCLIP}"
+_ATTACHMENT = re.compile(r'^\s*<div>\s*' + ATTACHMENT_MARK + r' <a href="([^"]*)">(.*?)</a>\s*</div>\s*$', re.S)
+
+
+@contextmanager
+def shape(what: str) -> Iterator[None]:
+    """Turn a missing key or a wrong type in a response into :class:`Malformed`."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise Malformed(f"basecamp: {what} does not have the documented shape ({type(exc).__name__}: {exc})") from None
+
+
+def instant(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)) if value not in (None, "") else None
+
+
+def ident(raw: Any) -> str:
+    """Basecamp ids are integers; the canonical model keeps them as strings."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+        raise ValueError(f"not an id: {raw!r}")
+    return str(raw)
+
+
+def person(raw: dict[str, Any]) -> Person:
+    return Person(id=ident(raw["id"]), name=str(raw.get("name") or ""), email=raw.get("email_address") or None)
+
+
+def section(raw: dict[str, Any]) -> Section:
+    name = raw.get("name") if raw.get("name") is not None else raw["title"]
+    return Section(id=ident(raw["id"]), name=str(name), position=float(raw.get("position") or 0),
+                   version=str(raw.get("updated_at") or "") or None)
+
+
+def parent_id(raw: dict[str, Any]) -> str:
+    return ident(raw["parent"]["id"])
+
+
+def task(raw: dict[str, Any], section_id: str) -> Task:
+    if raw.get("type", "Todo") != "Todo":
+        raise ValueError(f"expected a Todo, got {raw.get('type')!r}")
+    return Task(
+        id=ident(raw["id"]),
+        title=str(raw["content"]),
+        notes=html_to_markdown(str(raw.get("description") or "")),
+        done=bool(raw.get("completed", False)),
+        section_id=section_id,
+        due=day(raw.get("due_on")),
+        start=day(raw.get("starts_on")),
+        assignees=[ident(p["id"]) for p in raw.get("assignees") or []],
+        position=float(raw.get("position") or 0),
+        created_at=instant(raw.get("created_at")),
+        modified_at=instant(raw.get("updated_at")),
+        version=str(raw.get("updated_at") or "") or None,
+    )
+
+
+def people_of(raw: dict[str, Any]) -> list[Person]:
+    """Everyone a to-do or comment names (creator, assignees), so a snapshot's people cover them."""
+    found = [raw["creator"]] if isinstance(raw.get("creator"), dict) else []
+    found += [p for p in raw.get("assignees") or [] if isinstance(p, dict)]
+    return [person(p) for p in found]
+
+
+def comment(raw: dict[str, Any]) -> Comment | Attachment:
+    """A comment on a to-do, or the link attachment this connector wrote as a comment."""
+    content = str(raw["content"])
+    task_id = parent_id(raw)
+    stamp = str(raw.get("updated_at") or "") or None
+    link = _ATTACHMENT.match(content)
+    if link:
+        name = html.unescape(re.sub(r"<[^>]+>", "", link.group(2)))
+        return Attachment(id=ident(raw["id"]), task_id=task_id, name=name, url=html.unescape(link.group(1)),
+                          created_at=instant(raw.get("created_at")), version=stamp)
+    return Comment(id=ident(raw["id"]), task_id=task_id, text=html_to_markdown(content),
+                   author=person(raw["creator"]) if isinstance(raw.get("creator"), dict) else None,
+                   created_at=instant(raw.get("created_at")), version=stamp)
+
+
+def on_todo(raw: dict[str, Any]) -> bool:
+    parent = raw.get("parent")
+    return isinstance(parent, dict) and parent.get("type") == "Todo"
+
+
+# -- writes -------------------------------------------------------------------
+
+
+def comment_content(text: str) -> str:
+    rendered = markdown_to_html(text) or "<div></div>"
+    if _ATTACHMENT.match(rendered):
+        # A comment that is one paperclip link must not read back as an attachment; a trailing
+        # <br> keeps it a comment and converts back to the same Markdown.
+        rendered = rendered[: -len("</div>")] + "<br></div>"
+    return rendered
+
+
+def attachment_content(name: str, url: str) -> str:
+    return f'<div>{ATTACHMENT_MARK} <a href="{html.escape(url, quote=True)}">{html.escape(name, quote=False)}</a></div>'
+
+
+def todo_body(task: Task, subscribers: list[int]) -> dict[str, Any]:
+    """Every writable field of a to-do: Basecamp clears whatever a PUT leaves out."""
+    return {
+        "content": task.title,
+        "description": markdown_to_html(task.notes),
+        "assignee_ids": [int(a) for a in task.assignees],
+        "completion_subscriber_ids": subscribers,
+        "notify": False,
+        "due_on": task.due.isoformat() if task.due else None,
+        "starts_on": task.start.isoformat() if task.start else None,
+    }
