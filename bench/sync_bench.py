@@ -112,9 +112,8 @@ def planner_scenario(n: int) -> None:
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(
-        f"\nScenario 2: mirror + plan, {n} internal tasks ({len(view.tasks)} shared, first cycle: {len(plan.writes())} writes planned)"
-    )
+    shared, planned = len(view.tasks), len(plan.writes())
+    print(f"\nScenario 2: mirror + plan, {n} internal tasks ({shared} shared, first cycle: {planned} writes planned)")
     print(f"  seconds {elapsed:.2f}   tasks/second {n / elapsed:,.0f}   peak MB {peak / 1e6:.1f}")
 
 

@@ -61,49 +61,19 @@ def plan_sections(ctx: PlanContext) -> None:
     for key, wanted in ctx.view.sections.items():
         pair = ctx.pairs.get("section", key)
         current = ctx.client.sections.get(pair.client_id or "") if pair else None
+        name = {"name": wanted.name}
         if pair is None or (current is None and ctx.client.complete):
-            twin = unlinked.pop(wanted.name.casefold(), None)
-            if twin is not None:  # a list of that name already exists: adopt, never duplicate
-                ctx.adopt("section", key, twin.id)
+            current = unlinked.pop(wanted.name.casefold(), None)
+            if current is None:
                 ctx.emit(
-                    Op(side="client", action="adopt", kind="section", key=key, client_id=twin.id, base={"name": wanted.name})
+                    Op(side="client", action="create", kind="section", key=key, fields=name, base=name, reason="section shared")
                 )
-                if twin.name != wanted.name:
-                    ctx.emit(
-                        Op(
-                            side="client",
-                            action="update",
-                            kind="section",
-                            key=key,
-                            target_id=twin.id,
-                            fields={"name": wanted.name},
-                            base={"name": wanted.name},
-                        )
-                    )
-            else:
-                ctx.emit(
-                    Op(
-                        side="client",
-                        action="create",
-                        kind="section",
-                        key=key,
-                        fields={"name": wanted.name},
-                        base={"name": wanted.name},
-                        reason="section shared",
-                    )
-                )
-        elif current is not None and current.name != wanted.name:
-            ctx.emit(
-                Op(
-                    side="client",
-                    action="update",
-                    kind="section",
-                    key=key,
-                    target_id=current.id,
-                    fields={"name": wanted.name},
-                    base={"name": wanted.name},
-                )
-            )
+                continue
+            # A list of that name already exists: adopt it, never duplicate it.
+            ctx.adopt("section", key, current.id)
+            ctx.emit(Op(side="client", action="adopt", kind="section", key=key, client_id=current.id, base=name))
+        if current is not None and current.name != wanted.name:
+            ctx.emit(Op(side="client", action="update", kind="section", key=key, target_id=current.id, fields=name, base=name))
     for pair in ctx.pairs.of_kind("section"):
         if pair.key in ctx.view.sections or not ctx.internal.complete:
             continue

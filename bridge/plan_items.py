@@ -8,7 +8,10 @@ attributed, and edits follow it; the copy is never sent back out.
 
 from __future__ import annotations
 
-from bridge.ops import Op
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.ops import ItemKind, Op
 from bridge.plan_context import PlanContext
 
 
@@ -53,18 +56,7 @@ def plan_comments(ctx: PlanContext) -> None:
         candidates = by_text.get((host, wanted.text.strip()), []) if host else []
         if candidates:
             twin = candidates.pop(0)
-            ctx.adopt("comment", key, twin)
-            ctx.emit(
-                Op(
-                    side="client",
-                    action="adopt",
-                    kind="comment",
-                    key=key,
-                    client_id=twin,
-                    internal_id=key,
-                    base={"text": wanted.text},
-                )
-            )
+            _adopt(ctx, "comment", key, twin, {"text": wanted.text})
             continue
         if wanted.task not in ctx.view.tasks:
             continue
@@ -81,16 +73,7 @@ def plan_comments(ctx: PlanContext) -> None:
             )
         )
 
-    for pair in ctx.pairs.of_kind("comment"):
-        if pair.origin != "internal" or pair.key in ctx.view.comments or not ctx.internal.complete:
-            continue
-        current = ctx.client.comments.get(pair.client_id or "")
-        if current is None:
-            ctx.emit(Op(side="client", action="forget", kind="comment", key=pair.key))
-        else:
-            ctx.emit(
-                Op(side="client", action="remove", kind="comment", key=pair.key, target_id=current.id, reason="no longer shared")
-            )
+    _remove_unshared(ctx, "comment", set(ctx.view.comments), ctx.client.comments)
 
     if ctx.rules.inbound.comments:
         _inbound_comments(ctx)
@@ -185,18 +168,7 @@ def plan_attachments(ctx: PlanContext) -> None:
         twins = unlinked.get((host, wanted.url), []) if host else []
         if twins:
             twin = twins.pop(0)
-            ctx.adopt("attachment", key, twin)
-            ctx.emit(
-                Op(
-                    side="client",
-                    action="adopt",
-                    kind="attachment",
-                    key=key,
-                    client_id=twin,
-                    internal_id=key,
-                    base={"name": wanted.name},
-                )
-            )
+            _adopt(ctx, "attachment", key, twin, {"name": wanted.name})
             continue
         if wanted.task in ctx.view.tasks:
             ctx.emit(
@@ -211,20 +183,25 @@ def plan_attachments(ctx: PlanContext) -> None:
                     base={"name": wanted.name},
                 )
             )
-    for pair in ctx.pairs.of_kind("attachment"):
-        if pair.origin != "internal" or pair.key in ctx.view.attachments or not ctx.internal.complete:
+    _remove_unshared(ctx, "attachment", set(ctx.view.attachments), ctx.client.attachments)
+
+
+def _adopt(ctx: PlanContext, kind: ItemKind, key: str, client_id: str, base: dict[str, Any]) -> None:
+    """Claim an unlinked client item equal to a mirror item (a lost response, a lost state store)."""
+    ctx.adopt(kind, key, client_id)
+    ctx.emit(Op(side="client", action="adopt", kind=kind, key=key, client_id=client_id, internal_id=key, base=base))
+
+
+def _remove_unshared(ctx: PlanContext, kind: ItemKind, shared: set[str], on_client: Mapping[str, object]) -> None:
+    """Mirrors of items that stopped being shared (or were deleted) leave the client side."""
+    if not ctx.internal.complete:
+        return  # an item missing from an incomplete pull is not gone
+    for pair in ctx.pairs.of_kind(kind):
+        if pair.origin != "internal" or pair.key in shared:
             continue
-        current = ctx.client.attachments.get(pair.client_id or "")
-        if current is None:
-            ctx.emit(Op(side="client", action="forget", kind="attachment", key=pair.key))
-        else:
+        if pair.client_id in on_client:
             ctx.emit(
-                Op(
-                    side="client",
-                    action="remove",
-                    kind="attachment",
-                    key=pair.key,
-                    target_id=current.id,
-                    reason="no longer shared",
-                )
+                Op(side="client", action="remove", kind=kind, key=pair.key, target_id=pair.client_id, reason="no longer shared")
             )
+        else:
+            ctx.emit(Op(side="client", action="forget", kind=kind, key=pair.key))

@@ -9,6 +9,7 @@ what ``Retry-After`` asks, as long as the total wait stays under ``max_wait``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import json
@@ -88,10 +89,8 @@ class Response:
 def _retry_after_seconds(value: str | None, clock_now_epoch: float) -> float | None:
     if not value:
         return None
-    try:
+    with contextlib.suppress(ValueError):  # seconds, or else an HTTP date
         return max(0.0, float(value))
-    except ValueError:
-        pass
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from bridge.errors import ConfigError
+
 Insert = postgresql.Insert | sqlite.Insert
 
 
@@ -17,7 +19,10 @@ def insert_for(connection: Connection, table: sa.Table) -> Insert:
         return postgresql.insert(table)
     if connection.dialect.name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"the state store supports SQLite and PostgreSQL, not {connection.dialect.name}")
+    raise ConfigError(
+        f"the state store supports SQLite and PostgreSQL, not {connection.dialect.name}",
+        hint="set `state:` in the config to a sqlite:/// or postgresql+psycopg:// URL",
+    )
 
 
 def lock_key(*parts: str) -> int:

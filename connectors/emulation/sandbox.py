@@ -58,8 +58,8 @@ class Sandbox(ABC):
     def create_project(self, name: str, sections: list[str] | None = None) -> str:
         """Create a project every sandbox user can reach; return the id a link config names."""
 
-    def setup_access_field(self, project_id: str, name: str = "Client access") -> None:
-        """Create the enum field the mirror filter reads, where the tool has custom fields."""
+    def setup_access_field(self, project_id: str, name: str = "Client access") -> None:  # noqa: B027 - optional hook
+        """Create the enum field the mirror filter reads; a no-op for tools without custom fields."""
 
     def connection(self, who: Who = "bridge") -> ConnectionConfig:
         return ConnectionConfig(

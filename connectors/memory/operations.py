@@ -9,6 +9,7 @@ hidden items are NotFound, impossible values are Invalid.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,17 +23,19 @@ UPDATABLE = TASK_FIELDS | {"custom_fields"}
 REMOVAL_MODES = frozenset({"archive", "delete"})
 
 
-class Operations:
+class Operations(ABC):
     """Server-side behaviour; :class:`~connectors.memory.world.MemoryWorld` adds users, faults and calls."""
 
     def __init__(self) -> None:
         self.store = Store()
 
+    @abstractmethod
     def new_id(self) -> str:
-        raise NotImplementedError
+        """A fresh id; the world decides their shape."""
 
+    @abstractmethod
     def now(self) -> dt.datetime:
-        raise NotImplementedError
+        """The tool's clock (the world's, so tests can steer it)."""
 
     # -- lookups ----------------------------------------------------------
 
