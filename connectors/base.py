@@ -107,3 +107,54 @@ class Connector(Protocol):
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None: ...
 
     def close(self) -> None: ...
+
+
+# -- webhooks -------------------------------------------------------------------
+#
+# The daemon receives every tool's deliveries at
+#   {public_url}/hooks/{link}/{side}/{token}
+# where ``token`` is the per-link-side secret (Basecamp's only authentication,
+# and a cheap first filter for the others). Each tool's signature rules live in
+# ``connectors/<tool>/webhooks.py`` as a module-level function
+#   receive(request: WebhookRequest, secret: str | None) -> WebhookVerdict
+# which is pure: no I/O, no state; what must be kept (Asana's handshake secret)
+# comes back in the verdict for the daemon to store.
+
+
+class Webhook(BaseModel):
+    """A webhook as the tool lists it."""
+
+    id: str
+    project_id: str
+    callback_url: str
+    active: bool = True
+
+
+class WebhookRequest(BaseModel):
+    """A delivery as the daemon's receiver got it."""
+
+    method: str
+    url: str  # the full URL the tool called (Trello signs body + callback URL)
+    headers: dict[str, str]  # lower-cased names
+    body: bytes = b""
+
+
+class WebhookVerdict(BaseModel):
+    """What the receiver answers, and what the daemon does next."""
+
+    status: int  # the HTTP status to answer the tool with
+    headers: dict[str, str] = Field(default_factory=dict)
+    trigger: bool = False  # a genuine delivery that may change the project: run the link soon
+    secret: str | None = None  # a secret the tool handed over (Asana's X-Hook-Secret handshake) to keep
+    reason: str = ""  # why it was refused or ignored, for the log (never the body)
+
+
+@runtime_checkable
+class WebhookRegistry(Protocol):
+    """Connectors whose tool lets the bridge manage webhooks through the API."""
+
+    def register_webhook(self, project_id: str, callback_url: str, secret: str) -> Webhook: ...
+
+    def list_webhooks(self, project_id: str) -> list[Webhook]: ...
+
+    def remove_webhook(self, project_id: str, webhook_id: str) -> None: ...

@@ -17,7 +17,7 @@ import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -144,10 +144,16 @@ class _Bucket:
         return (1 - self.tokens) * self.per / self.rate
 
 
+# Called with (emulator, request, response) after every answer of every
+# emulator in the process; the test suite's spec check hangs itself here.
+Watcher = Callable[["Emulator", Recorded, httpx.Response], None]
+
+
 class Emulator(ABC):
     """Base class; a tool emulator registers routes and fills the four hooks below."""
 
     tool = "tool"
+    watchers: ClassVar[list[Watcher]] = []
     # (requests, seconds) as the tool documents it; None disables limiting.
     rate_limit: tuple[float, float] | None = None
 
@@ -242,8 +248,14 @@ class Emulator(ABC):
             observer(record)
         if self.latency:
             self.clock.sleep(self.latency)
-        response = self._answer(request, record, path, query, body)
+        try:
+            response = self._answer(request, record, path, query, body)
+        except httpx.TransportError:
+            record.status = 0
+            raise
         record.status = response.status_code
+        for watcher in Emulator.watchers:
+            watcher(self, record, response)
         return response
 
     def _answer(
