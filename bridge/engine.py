@@ -21,7 +21,7 @@ from bridge.errors import AuthError, BridgeError, GuardTripped, NotFound, Remote
 from bridge.events import CycleFinished, CycleStarted, Event, OpApplied, OpFailed, Planned, Pulled
 from bridge.guard import check_removals
 from bridge.link import Pair
-from bridge.mirror import mirror
+from bridge.mirror import MirrorView, mirror
 from bridge.model import Snapshot
 from bridge.ops import Op, Plan
 from bridge.plan import plan_cycle
@@ -134,17 +134,8 @@ class Engine:
             started = dt.datetime.now(dt.UTC).isoformat()
             store.set_link_meta(link.name, started_at=started)
         pairs: list[Pair] = store.pairs(link.name)
-        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities)
-        plan = plan_cycle(
-            internal,
-            client,
-            view,
-            pairs,
-            link.rules,
-            link.client.connector.capabilities,
-            link.internal.connector.capabilities,
-            dt.datetime.fromisoformat(started) if started else None,
-        )
+        started_at = dt.datetime.fromisoformat(started) if started else None
+        view, plan = self._plan(link, internal, client, pairs, started_at)
         report.plan = plan
         self.emit(
             Planned(
@@ -170,6 +161,43 @@ class Engine:
             view,
             {(p.kind, p.key): p for p in pairs},
         )
+        self._apply(ctx, plan, report, run_id)
+        if plan.writes("internal") and not report.failed:
+            self._settle(link, ctx, report, run_id, started_at)
+
+    def _plan(
+        self, link: LinkRuntime, internal: Snapshot, client: Snapshot, pairs: list[Pair], started: dt.datetime | None
+    ) -> tuple[MirrorView, Plan]:
+        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities)
+        plan = plan_cycle(
+            internal,
+            client,
+            view,
+            pairs,
+            link.rules,
+            link.client.connector.capabilities,
+            link.internal.connector.capabilities,
+            started,
+        )
+        return view, plan
+
+    def _settle(
+        self, link: LinkRuntime, ctx: ApplyContext, report: CycleReport, run_id: int, started: dt.datetime | None
+    ) -> None:
+        """Plan once more over what this cycle wrote, so inbound changes converge in the same cycle.
+
+        A client request becomes an internal task, an approval moves one: the
+        mirror of that new internal state (the request's card in its mirrored
+        list) is only known after those writes. Both snapshots already hold
+        them (apply caches every write), so this costs no read.
+        """
+        view, plan = self._plan(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started)
+        if not plan.writes():
+            return
+        if check_removals(plan, ctx.internal.snapshot, ctx.client.snapshot, link.rules.max_removal_share):
+            return  # the next cycle reports it with the guard's full message
+        self._record_conflicts(link.name, plan, run_id)
+        ctx.view = view
         self._apply(ctx, plan, report, run_id)
 
     def _record_conflicts(self, link: str, plan: Plan, run_id: int) -> None:

@@ -1,8 +1,8 @@
 """New client requests: a task the client created becomes an internal task in the intake section.
 
 The internal copy is marked as shared (through the link's access source), so
-the mirror keeps showing it to the client and the two converge as an
-ordinary pair from the next cycle on.
+the mirror keeps showing it to the client; the engine's settling pass then
+moves the card to where the mirror puts it, in the same cycle.
 """
 
 from __future__ import annotations
@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.ops import Op
-from bridge.plan_context import PlanContext
+from bridge.plan_context import PlanContext, client_fields
+
+# The card as the client made it, in the planner's terms: recorded as the
+# pair's base so the next pass sees only what the mirror itself changes
+# (moving the card to its mirrored list) and never a conflict.
+_BASE_FIELDS = ["title", "notes", "done", "due", "start", "assignees", "labels"]
 
 
 def access_marking(ctx: PlanContext, title: str) -> dict[str, Any]:
@@ -42,7 +47,9 @@ def plan_requests(ctx: PlanContext) -> None:
         elif task.section_id not in owned_sections:
             continue  # a list the mirror does not own holds the client's own work
         fields.update(access_marking(ctx, task.title))
-        base = {"title": task.title, "notes": task.notes, "done": task.done}
+        base = client_fields(task, _BASE_FIELDS)
+        base["section"] = None if task.parent_id else ctx.client_section_key(task.section_id)
+        base["parent"] = ctx.client_task_key(task.parent_id)
         ctx.requested.add(task.id)
         ctx.emit(
             Op(
