@@ -18,7 +18,7 @@ from bridge.errors import NotFound
 from bridge.link import Pair
 from bridge.mirror import MirrorView
 from bridge.model import Attachment, Comment, Section, Snapshot, Task
-from bridge.ops import Op
+from bridge.ops import SECTION_BY_NAME, Op
 from connectors.base import Connector, NewTask
 
 
@@ -209,7 +209,7 @@ def _update(ctx: ApplyContext, op: Op) -> None:
         current = side.snapshot.tasks.get(op.target_id or "")
         if current is None:
             raise Unresolved(f"task {op.target_id} is gone from the {side.name} side")
-        changes = _client_changes(ctx, op.fields) if op.side == "client" else dict(op.fields)
+        changes = _client_changes(ctx, op.fields) if op.side == "client" else _internal_changes(ctx, op.fields)
         item = conn.update_task(project, current, changes)
     elif op.kind == "comment":
         current_comment = side.snapshot.comments.get(op.target_id or "")
@@ -222,6 +222,13 @@ def _update(ctx: ApplyContext, op: Op) -> None:
     pair = ctx.pair(op.kind, op.key)
     if pair is not None and op.base is not None:
         ctx.save(pair.model_copy(update={"base": op.base}))
+
+
+def _internal_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]:
+    changes = dict(fields)
+    if SECTION_BY_NAME in changes:
+        changes["section_id"] = _internal_section(ctx, changes.pop(SECTION_BY_NAME))
+    return changes
 
 
 def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]:

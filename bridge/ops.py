@@ -17,6 +17,10 @@ Action = Literal["create", "update", "remove", "adopt", "forget", "rebase"]
 
 # Order in which the engine applies ops: bookkeeping, then containers before
 # contents, and removals last (contents before containers).
+# An internal update field naming a section that may not exist yet (the engine
+# finds or creates it); used by approvals into a configured internal section.
+SECTION_BY_NAME = "section_by_name"
+
 _KIND_RANK = {"section": 0, "task": 1, "comment": 2, "attachment": 2}
 
 

@@ -17,11 +17,12 @@ from typing import Any
 from bridge.link import Pair, PairIndex
 from bridge.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
 from bridge.model import Snapshot, Task
-from bridge.ops import Conflict, Op, Plan
+from bridge.ops import SECTION_BY_NAME, Conflict, Op, Plan
 from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
-from bridge.plan_requests import plan_requests
+from bridge.plan_requests import access_marking, plan_requests
 from bridge.rules import LinkRules
+from bridge.section_access import explicit_access
 from connectors.base import Capabilities
 
 
@@ -318,16 +319,32 @@ def _resolve(ctx: PlanContext, direction: str, wanted: MirrorTask, current: Task
 
 
 def _approve(ctx: PlanContext, pair: Pair) -> dict[str, Any]:
+    """Internal changes for a card the client moved to the approval list (label and/or section)."""
     approval = ctx.rules.inbound.approval
     assert approval is not None
     task = ctx.internal.tasks.get(pair.internal_id or "")
+    if task is None:
+        return {}
+    out: dict[str, Any] = {}
+    labels = set(task.labels)
+    if approval.internal_label:
+        labels.add(approval.internal_label)
     if approval.internal_section:
-        for section in ctx.internal.sections.values():
-            if section.name == approval.internal_section:
-                return {"section_id": section.id}
-    if approval.internal_label and task is not None:
-        return {"labels": sorted({*task.labels, approval.internal_label})}
-    return {}
+        section = next((s for s in ctx.internal.sections.values() if s.name == approval.internal_section), None)
+        # A missing section is created by the engine on first use, as the intake section is.
+        out.update({"section_id": section.id} if section else {SECTION_BY_NAME: approval.internal_section})
+        locked = ctx.rules.mirror.section_rule(approval.internal_section).access != "unlocked"
+        if locked and not task.parent_id and explicit_access(task, ctx.rules.mirror.access) == "automatic":
+            # Approved work stays in front of the client: moving it into a locked
+            # section would otherwise hide it (and remove the client's card).
+            marking = access_marking(ctx, task.title)
+            labels.update(marking.pop("labels", []))
+            if "custom_fields" in marking:
+                out["custom_fields"] = {**task.custom_fields, **marking["custom_fields"]}
+            out.update(marking)
+    if labels != set(task.labels):
+        out["labels"] = sorted(labels)
+    return out
 
 
 def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> dict[str, Any]:

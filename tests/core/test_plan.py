@@ -194,6 +194,33 @@ def test_client_move_to_the_approval_section_tags_the_internal_task() -> None:
     assert plan(isnap, csnap, pairs).writes() == []  # converged: the mirror now puts it there too
 
 
+def approval_rules(section: str, access: str = "locked") -> LinkRules:
+    from bridge.rules import ApprovalRule
+
+    sections = {"Design": SectionRule(access="unlocked"), section: SectionRule(access=access)}  # type: ignore[arg-type]
+    inbound = InboundRules(approval=ApprovalRule(internal_label=None, internal_section=section))
+    return LinkRules(mirror=MirrorRules(sections=sections), inbound=inbound)
+
+
+def test_approval_into_a_missing_internal_section_asks_for_it_by_name_and_keeps_the_task_shared() -> None:
+    from bridge.ops import SECTION_BY_NAME
+
+    isnap, csnap, pairs = linked_world()
+    csnap.tasks["c1"].section_id = "cs-approved"
+    out = writes(plan(isnap, csnap, pairs, approval_rules("Signed off")))
+    # The section is locked, so the task is marked shared explicitly or approving it would hide it.
+    assert out == [("internal", "update", "task", {SECTION_BY_NAME: "Signed off", "labels": ["client"]})]
+
+
+def test_approval_into_an_unlocked_existing_section_just_moves_the_task() -> None:
+    isnap, csnap, pairs = linked_world()
+    isnap.sections["s-signed"] = isnap.sections["s-design"].model_copy(update={"id": "s-signed", "name": "Signed off"})
+    csnap.tasks["c1"].section_id = "cs-approved"
+    out = plan(isnap, csnap, pairs, approval_rules("Signed off", access="unlocked"))
+    assert writes(out, "internal") == [("internal", "update", "task", {"section_id": "s-signed"})]
+    assert writes(out, "client") == [("client", "create", "section", {"name": "Signed off"})]  # unlocked: mirrored
+
+
 def test_new_client_card_in_an_owned_list_becomes_an_internal_request() -> None:
     isnap, csnap, pairs = linked_world()
     task(csnap, "c2", "Please add a blog", "Design", notes="With categories")

@@ -141,3 +141,26 @@ def test_due_dates_travel_where_both_tools_hold_them(world: World) -> None:
     world.sync()
     snap = world.carla.pull(world.client_project).snapshot
     assert [t.due for t in snap.tasks.values()] == [dt.date(2031, 3, 1)]
+
+
+def test_approval_into_an_internal_section_that_does_not_exist_yet(world: World) -> None:
+    from bridge.rules import ApprovalRule, InboundRules
+
+    assert world.rules is not None
+    inbound = InboundRules(approval=ApprovalRule(internal_label=None, internal_section="Signed off"))
+    world.rules = world.rules.model_copy(update={"inbound": inbound})
+    ids = seed(world)
+    world.sync()
+    snap = world.carla.pull(world.client_project).snapshot
+    approved = next(s.id for s in snap.sections.values() if s.name == "Approved")
+    card = next(t for t in snap.tasks.values() if t.title == "Homepage layout")
+    world.carla.update_task(world.client_project, card, {"section_id": approved})
+    assert world.sync().status == "ok"
+    internal = world.anna.pull(world.internal_project).snapshot
+    moved = internal.tasks[ids["home"]]
+    assert internal.sections[moved.section_id or ""].name == "Signed off"  # created on first use
+    # The section is locked, yet the approved card stays with the client, in the approval list.
+    assert client_titles(world) == {"Homepage layout": "Approved", "Sign off test plan": "Shared with you"}
+    writes = (world.client_writes(), world.internal_writes())
+    assert world.sync().applied == 0
+    assert (world.client_writes(), world.internal_writes()) == writes
