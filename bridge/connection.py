@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -37,3 +37,6 @@ class ConnectionConfig(BaseModel):
     rate_limit: RateLimit | None = None
     timeout: float = Field(default=30.0, gt=0)
     max_wait: float = Field(default=120.0, ge=0)  # longest total wait on 429 / Retry-After
+    # Overrides of the tool's preset in mappings/<tool>.yaml (GitHub, Basecamp):
+    # e.g. {sections: milestone} to map sections to milestones instead of labels.
+    mapping: dict[str, Any] | None = None

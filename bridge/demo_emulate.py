@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -15,6 +14,7 @@ from bridge.demo_seed import AGENCY_PROJECT, CLIENT_PROJECT, seed_agency_project
 from bridge.demo_view import TOOL_NAMES
 from bridge.errors import ConfigError
 from connectors.emulation.sandbox import USERS, Sandbox
+from connectors.emulation.serve import served_url
 from connectors.emulation.toolkit import Emulator
 from connectors.registry import tool_module
 
@@ -51,9 +51,7 @@ class Rehearsal:
 def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None = None) -> Rehearsal:
     """The emulator (not yet serving) with its users and, with ``seed``, the demo projects."""
     sandbox = sandbox_for(kind, clock)
-    # Keep the emulator's path prefix (Asana's /api/1.0, Trello's /1): connectors append paths to it.
-    prefix = urllib.parse.urlsplit(sandbox.emulator.base_url).path.rstrip("/")
-    base_url = f"http://{host}:{port}{prefix}"
+    base_url = served_url(sandbox.emulator, host, port)
     sandbox.emulator.base_url = base_url
     rehearsal = Rehearsal(kind, base_url, sandbox)
     if seed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 import httpx
@@ -24,10 +25,14 @@ MODULES = {
 
 
 def tool_module(kind: str) -> Any:
+    """The tool's package; a package without a connector yet counts as unavailable."""
     try:
-        return importlib.import_module(MODULES[kind])
+        module = importlib.import_module(MODULES[kind])
     except (KeyError, ModuleNotFoundError):
         raise ConfigError(f"connector kind {kind!r} is not available", hint=f"use one of: {', '.join(MODULES)}") from None
+    if not callable(getattr(module, "build", None)):
+        raise ConfigError(f"the {kind} connector is not available in this version", hint=f"use one of: {', '.join(MODULES)}")
+    return module
 
 
 def build(
@@ -37,5 +42,16 @@ def build(
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
 ) -> Connector:
-    connector: Connector = tool_module(config.kind).build(name, config, transport=transport, clock=clock)
+    """One connection's connector; the connection's ``mapping`` overrides the tool's preset in ``mappings/``."""
+    module = tool_module(config.kind)
+    extra: dict[str, Any] = {}
+    if config.mapping:
+        if "mapping" not in inspect.signature(module.build).parameters:
+            raise ConfigError(
+                f"connection {name!r}: {config.kind} has no mapping to override",
+                hint=f"remove connections.{name}.mapping (only github and basecamp take one)",
+            )
+        extra["mapping"] = dict(config.mapping)
+    connector: Connector = module.build(name, config, transport=transport, clock=clock, **extra)
     return connector
+

@@ -18,7 +18,7 @@ from bridge import secrets
 from bridge.clock import Clock
 from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError
-from bridge.http import HttpClient, budget_for
+from bridge.http import HttpClient, RequestStats, budget_for
 from bridge.model import Snapshot
 from connectors.asana.incremental import Incremental
 from connectors.asana.reader import AsanaReader
@@ -76,6 +76,10 @@ class AsanaConnector(AsanaWrites):
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=f"asana-{name}")
         self.reader = AsanaReader(client, self._pool)
         self._init_writes()
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.client.stats
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

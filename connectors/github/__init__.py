@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from bridge.clock import Clock
@@ -22,8 +24,11 @@ def build(
     *,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
-    mapping: GithubMapping | None = None,
+    mapping: GithubMapping | dict[str, Any] | None = None,
 ) -> GithubConnector:
+    """``mapping`` is a parsed mapping or overrides of ``mappings/github.yaml`` (from the connection's config)."""
+    if isinstance(mapping, dict):
+        mapping = load_mapping(mapping)
     return GithubConnector(name, config, transport=transport, clock=clock, mapping=mapping)
 
 

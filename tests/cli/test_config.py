@@ -210,3 +210,13 @@ def test_config_example_loads_and_documents_every_option(monkeypatch: pytest.Mon
     missing: list[str] = []
     _documented(Config, yaml.safe_load(example.read_text()), "", missing)
     assert missing == []
+
+
+def test_a_connection_mapping_reaches_the_connector(tmp_path: Path) -> None:
+    from bridge.connection import ConnectionConfig
+    from connectors import registry
+
+    github = registry.build("gh", ConnectionConfig(kind="github", token="t", mapping={"sections_as": "milestone"}))
+    assert github.mapping.sections_as == "milestone"  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="trello has no mapping to override"):
+        registry.build("tr", ConnectionConfig(kind="trello", token="t", key="k", mapping={"x": 1}))
