@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import anyio
@@ -48,8 +49,14 @@ def asgi_app(emulator: Emulator) -> Any:
     return app
 
 
+def served_url(emulator: Emulator, host: str, port: int) -> str:
+    """The emulator's URL on ``host:port``, keeping its path prefix (Asana's /api/1.0, Trello's /1)."""
+    prefix = urllib.parse.urlsplit(emulator.base_url).path.rstrip("/")
+    return f"http://{host}:{port}{prefix}"
+
+
 def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8080) -> None:
     import uvicorn
 
-    emulator.base_url = f"http://{host}:{port}"
+    emulator.base_url = served_url(emulator, host, port)
     uvicorn.run(asgi_app(emulator), host=host, port=port, log_level="warning")
