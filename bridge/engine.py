@@ -214,7 +214,12 @@ class Engine:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             for _, group in groupby(plan.ordered(), key=lambda op: op.phase):
                 ops = list(group)
-                outcomes = list(pool.map(lambda op: self._apply_one(ctx, op, run_id), ops))
+                if ops[0].kind == "section":
+                    # One at a time, in the plan's order: tools place a new list or
+                    # label after the last one, so concurrency would shuffle them.
+                    outcomes = [self._apply_one(ctx, op, run_id) for op in ops]
+                else:
+                    outcomes = list(pool.map(lambda op: self._apply_one(ctx, op, run_id), ops))
                 if any(isinstance(o, AuthError) for o in outcomes):
                     raise next(o for o in outcomes if isinstance(o, AuthError))
                 for outcome in outcomes:

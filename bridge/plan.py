@@ -59,7 +59,8 @@ def plan_cycle(
 
 def plan_sections(ctx: PlanContext) -> None:
     unlinked = {s.name.casefold(): s for s in ctx.client.sections.values() if ("section", s.id) not in ctx.claimed}
-    for key, wanted in ctx.view.sections.items():
+    # In position order: created one by one, the client's lists then read in the internal order.
+    for key, wanted in sorted(ctx.view.sections.items(), key=lambda item: item[1].position):
         pair = ctx.pairs.get("section", key)
         current = ctx.client.sections.get(pair.client_id or "") if pair else None
         name = {"name": wanted.name}

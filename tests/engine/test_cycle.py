@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bridge.rules import SectionRule
 from connectors.base import NewTask
 from tests.engine.world import World, recorded
 
@@ -164,3 +165,15 @@ def test_approval_into_an_internal_section_that_does_not_exist_yet(world: World)
     writes = (world.client_writes(), world.internal_writes())
     assert world.sync().applied == 0
     assert (world.client_writes(), world.internal_writes()) == writes
+
+
+def test_client_lists_come_out_in_the_internal_order(world: World) -> None:
+    assert world.rules is not None
+    sections = {name: SectionRule(access="unlocked") for name in ("Design", "Build")}
+    world.rules = world.rules.model_copy(update={"mirror": world.rules.mirror.model_copy(update={"sections": sections})})
+    seed(world)
+    for _ in range(3):  # concurrency used to shuffle them now and then
+        world.sync()
+    snap = world.carla.pull(world.client_project).snapshot
+    ordered = [s.name for s in sorted(snap.sections.values(), key=lambda s: s.position)]
+    assert ordered == ["Shared with you", "Design", "Build", "Approved"]
