@@ -26,8 +26,9 @@ from bridge.model import Snapshot
 from bridge.ops import Op, Plan
 from bridge.plan import plan_cycle
 from bridge.rules import LinkRules
+from bridge.section_access import resolve_access
 from bridge.store import CONFLICT, CONFLICT_SETTLED, Store
-from connectors.base import Connector, PullState
+from connectors.base import Connector, DetailFilter, PullState
 
 
 @dataclass
@@ -105,7 +106,8 @@ class Engine:
 
     def _pull(self, link: LinkRuntime, side_name: str, side: LinkSide) -> tuple[Snapshot, str | None]:
         cursor, cached = self.store.load_snapshot(link.name, side_name)
-        state = PullState(cursor=cursor, snapshot=cached) if cached is not None else None
+        detail = _shared_tasks(link.rules) if side_name == "internal" else None
+        state = PullState(cursor=cursor if cached is not None else None, snapshot=cached, detail=detail)
         stats = getattr(side.connector, "stats", None)
         before = stats.total if stats is not None and hasattr(stats, "total") else 0
         try:
@@ -248,3 +250,12 @@ class Engine:
             )
         self.emit(OpApplied(ctx.link, op))
         return None
+
+
+def _shared_tasks(rules: LinkRules) -> DetailFilter:
+    """The internal tasks whose comments and files can matter: the shared ones (hidden ones never go out)."""
+
+    def shared(snapshot: Snapshot) -> list[str]:
+        return [task_id for task_id, visible in resolve_access(snapshot, rules.mirror).items() if visible]
+
+    return shared

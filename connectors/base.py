@@ -8,6 +8,7 @@ remote now holds it (so the engine can record the new base without a re-read).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,11 +38,21 @@ class Capabilities(BaseModel):
     custom_fields: bool = False
 
 
+# Given a snapshot holding sections and tasks (no comments or files yet): the
+# ids of the tasks whose comments and attachments the caller needs. Lets a
+# tool that reads those per task (Asana) skip the tasks the client never sees.
+DetailFilter = Callable[[Snapshot], Collection[str]]
+
+
 class PullState(BaseModel):
-    """What the previous successful pull left: an opaque cursor and its snapshot."""
+    """What the previous successful pull left (an opaque cursor and its snapshot), and what the caller needs."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     cursor: str | None = None
     snapshot: Snapshot | None = None
+    # None: every task's comments and attachments. Connectors may ignore it and read them all.
+    detail: DetailFilter | None = Field(default=None, exclude=True)
 
 
 class PullResult(BaseModel):

@@ -23,7 +23,7 @@ from bridge.model import Snapshot
 from connectors.asana.incremental import Incremental
 from connectors.asana.reader import AsanaReader
 from connectors.asana.writes import AsanaWrites
-from connectors.base import TASK_FIELDS, Capabilities, CheckResult, PullResult, PullState
+from connectors.base import TASK_FIELDS, Capabilities, CheckResult, DetailFilter, PullResult, PullState
 
 DEFAULT_BASE_URL = "https://app.asana.com/api/1.0"
 # Asana's standard limit for premium domains (docs/_rate-limits); free domains get 150.
@@ -49,20 +49,23 @@ class Cursor:
     sync: str
     user: str
     workspace: str
+    # Tasks whose comments and attachments the last pulls skipped (the caller's
+    # detail filter did not want them): read as soon as it does.
+    undetailed: tuple[str, ...] = ()
 
     def dump(self) -> str:
         return json.dumps({"v": CURSOR_VERSION, **asdict(self)}, sort_keys=True)
 
     @classmethod
     def load(cls, text: str | None) -> Cursor | None:
-        """None for a missing or unreadable cursor: the caller then pulls everything."""
         if not text:
             return None
         try:
             raw = json.loads(text)
             if raw.get("v") != CURSOR_VERSION:
                 return None
-            return cls(str(raw["sync"]), str(raw["user"]), str(raw["workspace"]))
+            undetailed = tuple(str(gid) for gid in raw.get("undetailed", ()))
+            return cls(str(raw["sync"]), str(raw["user"]), str(raw["workspace"]), undetailed)
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -93,29 +96,39 @@ class AsanaConnector(AsanaWrites):
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
         cursor = Cursor.load(state.cursor if state else None)
         previous = state.snapshot if state else None
+        wants = state.detail if state else None
         if cursor is None or previous is None or previous.project_id != project_id or not previous.complete:
-            return self._full(project_id, None)
+            return self._full(project_id, None, wants)
         batch = self.reader.events(project_id, cursor.sync)
         if batch.expired:
             # The 412 handed us a token positioned before the listing we are about to do.
-            return self._full(project_id, batch.sync)
-        moved = Cursor(batch.sync, cursor.user, cursor.workspace).dump()
-        if not batch.changes:
-            return PullResult(snapshot=previous, cursor=moved, full=False)
-        snapshot = Incremental(self.reader, previous, cursor.workspace, cursor.user).apply(batch.changes)
-        if snapshot is None:
-            return self._full(project_id, batch.sync)
+            return self._full(project_id, batch.sync, wants)
+        undetailed = set(cursor.undetailed)
+        snapshot: Snapshot | None = previous
+        if batch.changes:
+            snapshot = Incremental(self.reader, previous, cursor.workspace, cursor.user).apply(batch.changes)
+            if snapshot is None:
+                return self._full(project_id, batch.sync, wants)
+            undetailed &= set(snapshot.tasks)
+        assert snapshot is not None
+        if undetailed:
+            # Tasks the caller now wants (newly shared, or the rules changed) get their comments read.
+            due = sorted(undetailed & set(wants(snapshot) if wants else snapshot.tasks))
+            if due:
+                snapshot = snapshot.model_copy(deep=True) if snapshot is previous else snapshot
+                self.reader.add_activity(snapshot, due)
+                undetailed -= set(due)
+        moved = Cursor(batch.sync, cursor.user, cursor.workspace, tuple(sorted(undetailed))).dump()
         return PullResult(snapshot=snapshot, cursor=moved, full=False)
 
-    def _full(self, project_id: str, sync: str | None) -> PullResult:
+    def _full(self, project_id: str, sync: str | None, wants: DetailFilter | None) -> PullResult:
         me = self.whoami()
         name, workspace = self.reader.project(project_id)
         if sync is None:
             # Taken before listing, so whatever changes during the listing shows up next time.
             sync = self.reader.sync_token(project_id)
-        snapshot: Snapshot = self.reader.snapshot(self.name, project_id, name, workspace)
-        return PullResult(snapshot=snapshot, cursor=Cursor(sync, me.id, workspace).dump(), full=True)
-
+        snapshot, skipped = self.reader.snapshot(self.name, project_id, name, workspace, wants)
+        return PullResult(snapshot=snapshot, cursor=Cursor(sync, me.id, workspace, tuple(sorted(skipped))).dump(), full=True)
 
 def build(
     name: str,

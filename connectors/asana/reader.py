@@ -33,6 +33,7 @@ from connectors.asana.translate import (
     section_from_payload,
     task_from_payload,
 )
+from connectors.base import DetailFilter
 
 PAGE = 100
 X = TypeVar("X")
@@ -48,12 +49,10 @@ class EventBatch:
 
 @dataclass
 class TaskDetail:
-    """What hangs off one task: its comments, attachments and (for top-level tasks) subtasks."""
+    """What hangs off one task: its comments and attachments."""
 
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
-    subtasks: list[Task] = field(default_factory=list)
-    subtask_details: list[TaskDetail] = field(default_factory=list)
 
 
 class AsanaReader:
@@ -129,12 +128,16 @@ class AsanaReader:
         raw = self._list("attachments", {"parent": task_id, "opt_fields": ATTACHMENT_FIELDS})
         return [attachment_from_payload(a, task_id) for a in raw]
 
-    def detail(self, task_id: str, subtasks: int, people: dict[str, Person]) -> TaskDetail:
-        detail = TaskDetail(self.comments(task_id, people), self.attachments(task_id))
-        if subtasks > 0:
-            detail.subtasks = self.subtasks(task_id)
-            detail.subtask_details = [self.detail(s.id, 0, people) for s in detail.subtasks]
-        return detail
+    def activity(self, task_id: str, people: dict[str, Person]) -> TaskDetail:
+        """A task's comments and attachments: two requests per task, so read only where wanted."""
+        return TaskDetail(self.comments(task_id, people), self.attachments(task_id))
+
+    def add_activity(self, snapshot: Snapshot, task_ids: list[str]) -> None:
+        for task_id, detail in zip(task_ids, self.parallel(lambda t: self.activity(t, snapshot.people), task_ids), strict=True):
+            snapshot.comments = {k: c for k, c in snapshot.comments.items() if c.task_id != task_id}
+            snapshot.attachments = {k: a for k, a in snapshot.attachments.items() if a.task_id != task_id}
+            snapshot.comments.update({c.id: c for c in detail.comments})
+            snapshot.attachments.update({a.id: a for a in detail.attachments})
 
     # -- events -------------------------------------------------------------------------------
 
@@ -167,30 +170,31 @@ class AsanaReader:
 
     # -- the whole project ----------------------------------------------------------------------
 
-    def snapshot(self, connection: str, project_id: str, project_name: str, workspace: str) -> Snapshot:
+    def snapshot(
+        self, connection: str, project_id: str, project_name: str, workspace: str, wants: DetailFilter | None = None
+    ) -> tuple[Snapshot, set[str]]:
+        """The whole project, and the tasks whose comments and attachments ``wants`` let it skip."""
         snapshot = Snapshot(connection=connection, project_id=project_id, project_name=project_name)
         snapshot.sections = {s.id: s for s in self.sections(project_id)}
         raw_tasks = self.tasks(project_id)
         snapshot.people = self.people(workspace)
         listed = {gid_of(r, "task") for r in raw_tasks}
         counters: dict[str | None, int] = {}
-        top: list[tuple[Task, int]] = []
+        parents: list[str] = []
         for raw in raw_tasks:
             task = task_from_payload(raw, project_id)
             if task.parent_id in listed:
                 continue  # a subtask also added to the project: it comes with its parent
             index = counters.get(task.section_id, 0)
             counters[task.section_id] = index + 1
-            top.append((task.model_copy(update={"parent_id": None, "position": float(index)}), num_subtasks(raw)))
-        details = self.parallel(lambda pair: self.detail(pair[0].id, pair[1], snapshot.people), top)
-        for (task, _), detail in zip(top, details, strict=True):
-            add_detail(snapshot, task, detail)
-        return snapshot
-
-
-def add_detail(snapshot: Snapshot, task: Task, detail: TaskDetail) -> None:
-    snapshot.tasks[task.id] = task
-    snapshot.comments.update({c.id: c for c in detail.comments})
-    snapshot.attachments.update({a.id: a for a in detail.attachments})
-    for subtask, sub_detail in zip(detail.subtasks, detail.subtask_details, strict=True):
-        add_detail(snapshot, subtask.model_copy(update={"section_id": None}), sub_detail)
+            snapshot.tasks[task.id] = task.model_copy(update={"parent_id": None, "position": float(index)})
+            if num_subtasks(raw) > 0:
+                parents.append(task.id)
+        # Subtasks first, for everyone: whether a task is wanted can depend on its parent.
+        for subtasks in self.parallel(self.subtasks, parents):
+            for sub in subtasks:
+                snapshot.tasks[sub.id] = sub.model_copy(update={"section_id": None})
+        wanted = set(wants(snapshot)) if wants is not None else set(snapshot.tasks)
+        chosen = [t for t in snapshot.tasks if t in wanted]
+        self.add_activity(snapshot, chosen)
+        return snapshot, set(snapshot.tasks) - wanted
