@@ -14,13 +14,15 @@ from typing import Any
 
 from bridge.clock import VirtualClock
 from bridge.engine import CycleReport, Engine, LinkRuntime, LinkSide
-from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule
+from bridge.rules import AccessSource, ApprovalRule, InboundRules, LinkRules, MirrorRules, SectionRule
 from bridge.store import Store
 from connectors.base import Connector
 from connectors.registry import tool_module
 
 SECTIONS = ["Design", "Build", "Internal QA"]
 UNLOCKED = {"Design"}
+# Basecamp has no labels: an approval moves the to-do into this (unlocked) list instead.
+APPROVED_SECTION = "Approved by client"
 
 
 def recorded(emulator: Any) -> list[Any]:
@@ -28,9 +30,25 @@ def recorded(emulator: Any) -> list[Any]:
     return list(getattr(emulator, "requests", None) or getattr(emulator, "calls", []))
 
 
+def access_source(internal_kind: str) -> AccessSource:
+    """Asana reads access from a custom field, Basecamp (no labels) from a title marker, the rest from labels."""
+    if internal_kind == "asana":
+        return AccessSource(type="custom_field")
+    if internal_kind == "basecamp":
+        return AccessSource(type="title_marker", client="[client]", none="[internal]")
+    return AccessSource(type="label")
+
+
+def internal_sections(internal_kind: str) -> list[str]:
+    return SECTIONS + ([APPROVED_SECTION] if internal_kind == "basecamp" else [])
+
+
 def default_rules(internal_kind: str, **overrides: Any) -> LinkRules:
-    access = AccessSource(type="custom_field") if internal_kind == "asana" else AccessSource(type="label")
-    mirror = MirrorRules(sections={name: SectionRule(access="unlocked") for name in UNLOCKED}, access=access)
+    unlocked = UNLOCKED | ({APPROVED_SECTION} if internal_kind == "basecamp" else set())
+    sections = {name: SectionRule(access="unlocked") for name in sorted(unlocked)}
+    mirror = MirrorRules(sections=sections, access=access_source(internal_kind))
+    if internal_kind == "basecamp" and "inbound" not in overrides:
+        overrides["inbound"] = InboundRules(approval=ApprovalRule(internal_label=None, internal_section=APPROVED_SECTION))
     return LinkRules(mirror=mirror, **overrides)
 
 
@@ -45,7 +63,7 @@ class World:
     def __post_init__(self) -> None:
         self.isb = self._sandbox(self.internal_kind)
         self.csb = self._sandbox(self.client_kind)
-        self.internal_project = self.isb.create_project("Acme website", SECTIONS)
+        self.internal_project = self.isb.create_project("Acme website", internal_sections(self.internal_kind))
         self.isb.setup_access_field(self.internal_project)
         self.client_project = self.csb.create_project("Acme x Agency", [])
         self.rules = self.rules or default_rules(self.internal_kind)
@@ -80,14 +98,26 @@ class World:
     def internal_writes(self) -> int:
         return sum(1 for r in recorded(self.isb.emulator) if r.is_write)
 
-    def access(self, value: str) -> dict[str, Any]:
-        """Task fields that set an access value the way this link reads it."""
+    def access(self, value: str, title: str | None = None) -> dict[str, Any]:
+        """Task fields that set an access value the way this link reads it.
+
+        A title marker lives in the title itself, so that source needs the task's
+        (unmarked or marked) ``title``; given a title, every source returns it too,
+        so ``NewTask(**world.access("client", title="..."))`` works for any tool.
+        """
         assert self.rules is not None
         source = self.rules.mirror.access
+        fields: dict[str, Any] = {} if title is None else {"title": title}
         if source.type == "custom_field":
-            return {"custom_fields": {source.field: value}}
+            return fields | {"custom_fields": {source.field: value}}
+        if source.type == "title_marker":
+            if title is None:
+                raise ValueError("access by title marker needs the task's title")
+            bare = " ".join(w for w in title.split() if w not in (source.client, source.none))
+            marker = {"client": source.client, "none": source.none}.get(value)
+            return {"title": f"{bare} {marker}" if marker else bare}
         label = {"client": source.client, "none": source.none}.get(value)
-        return {"labels": [label] if label else []}
+        return fields | {"labels": [label] if label else []}
 
     def section(self, name: str) -> str:
         snap = self.anna.pull(self.internal_project).snapshot
@@ -117,6 +147,20 @@ FAULT_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
         "update_task": ("PUT", r"^/tasks/[^/]+$"),
         "create_comment": ("POST", r"/stories$"),
         "pull": ("GET", r"^/(projects|events|tasks)"),
+    },
+    "github": {
+        "create_section": ("POST", r"^/repos/[^/]+/[^/]+/labels$"),
+        "create_task": ("POST", r"^/repos/[^/]+/[^/]+/issues$"),
+        "update_task": ("PATCH", r"^/repos/[^/]+/[^/]+/issues/\d+$"),
+        "create_comment": ("POST", r"^/repos/[^/]+/[^/]+/issues/\d+/comments$"),
+        "pull": ("GET", r"^/repos/[^/]+/[^/]+/issues"),
+    },
+    "basecamp": {
+        "create_section": ("POST", r"/todosets/\d+/todolists\.json$"),
+        "create_task": ("POST", r"/todolists/\d+/todos\.json$"),
+        "update_task": ("PUT", r"/todos/\d+\.json$"),
+        "create_comment": ("POST", r"/recordings/\d+/comments\.json$"),
+        "pull": ("GET", r"/(projects|todosets|todolists)/"),
     },
 }
 

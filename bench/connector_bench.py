@@ -1,0 +1,176 @@
+"""Connector benchmark: the requests each tool's connector spends on the pulls and writes of a sync cycle.
+
+Run:  .venv/bin/python bench/connector_bench.py [--tool asana|trello|github|basecamp] [--tasks 1000] [--changed 10]
+
+For each connector, through its emulator on a virtual clock (so rate limits and
+time between cycles cost no real waiting), on a project of ``--tasks`` tasks in
+three sections, one comment on every tenth task:
+
+  first pull         the bridge's first, full read of the project
+  no-change pull     an incremental pull with nothing changed (goal: 1 request, or 304s)
+  pull after N       an incremental pull after a person edited N tasks
+  write N            the bridge, as the client side, updating N tasks (title and notes)
+
+The counts are requests the emulator answered (304s, and retries after a 429,
+included); "304" is how many of them were answered Not Modified. A minute of
+virtual time passes between steps, as between two sync cycles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bridge.clock import VirtualClock  # noqa: E402
+from connectors.base import Connector, NewTask, PullResult, PullState  # noqa: E402
+from connectors.registry import tool_module  # noqa: E402
+
+TOOLS = ("asana", "trello", "github", "basecamp")
+SECTIONS = ["To do", "Doing", "Done"]
+BETWEEN_CYCLES = 60.0  # virtual seconds between two steps, as between two sync cycles
+
+
+@dataclass
+class Step:
+    label: str
+    requests: int
+    not_modified: int
+    seconds: float  # wall clock
+    waited: float  # virtual seconds the connector slept (rate limits, Retry-After)
+    tasks: int | None = None
+
+    def count(self) -> str:
+        return f"{self.requests}" + (f" ({self.not_modified}x304)" if self.not_modified else "")
+
+    def timing(self) -> str:
+        return f"{self.seconds:.2f}s" + (f" +{self.waited:.0f}s wait" if self.waited >= 0.5 else "")
+
+
+@dataclass
+class ToolRun:
+    tool: str
+    steps: list[Step]
+    seed_seconds: float
+
+
+class Meter:
+    """Counts what one tool's emulator answered during a step."""
+
+    def __init__(self, emulator: Any, clock: VirtualClock) -> None:
+        self.emulator = emulator
+        self.clock = clock
+
+    def measure(self, label: str, action: Any) -> tuple[Step, Any]:
+        before, virtual = len(self.emulator.requests), self.clock.now()
+        started = time.perf_counter()
+        result = action()
+        seconds = time.perf_counter() - started
+        answered = self.emulator.requests[before:]
+        step = Step(label, len(answered), sum(1 for r in answered if r.status == 304), seconds, self.clock.now() - virtual)
+        return step, result
+
+
+def seed(anna: Connector, project: str, tasks: int) -> dict[str, str]:
+    """Create the project's tasks as a person would (through the API); return task id -> section id."""
+    sections = [s.id for s in sorted(anna.pull(project).snapshot.sections.values(), key=lambda s: s.position)]
+    placed: dict[str, str] = {}
+    for n in range(tasks):
+        section = sections[n % len(sections)]
+        task = anna.create_task(project, NewTask(title=f"Task {n}", notes=f"Notes for task {n}", section_id=section))
+        placed[task.id] = section
+        if n % 10 == 0:
+            anna.create_comment(project, task.id, f"Comment on task {n}")
+    return placed
+
+
+def run_tool(tool: str, tasks: int, changed: int) -> ToolRun:
+    clock = VirtualClock()
+    module = tool_module(tool)
+    sandbox = module.Sandbox(module.Emulator(clock=clock), clock)
+    project = sandbox.create_project("Benchmark project", SECTIONS)
+    anna, bridge = sandbox.connector("human", "anna"), sandbox.connector("bridge", "bridge")
+    started = time.perf_counter()
+    seed(anna, project, tasks)
+    seed_seconds = time.perf_counter() - started
+    meter = Meter(sandbox.emulator, clock)
+
+    def pull(previous: PullResult | None) -> PullResult:
+        state = PullState(cursor=previous.cursor, snapshot=previous.snapshot) if previous else None
+        return bridge.pull(project, state)
+
+    steps: list[Step] = []
+    clock.advance(BETWEEN_CYCLES)
+    step, first = meter.measure(f"first pull ({tasks})", lambda: pull(None))
+    steps.append(step)
+    step.tasks = len(first.snapshot.tasks)
+
+    clock.advance(BETWEEN_CYCLES)
+    step, quiet = meter.measure("no-change pull", lambda: pull(first))
+    steps.append(step)
+    step.tasks = len(quiet.snapshot.tasks)
+
+    clock.advance(BETWEEN_CYCLES)
+    current = anna.pull(project).snapshot
+    edited = sorted(current.tasks.values(), key=lambda t: t.title)[:changed]
+    for task in edited:
+        anna.update_task(project, task, {"title": task.title + " (edited)"})
+    clock.advance(BETWEEN_CYCLES)
+    step, after = meter.measure(f"pull after {changed} changed", lambda: pull(quiet))
+    steps.append(step)
+    step.tasks = sum(1 for t in after.snapshot.tasks.values() if t.title.endswith("(edited)"))
+
+    clock.advance(BETWEEN_CYCLES)
+    targets = [after.snapshot.tasks[t.id] for t in edited]
+
+    def write() -> None:
+        for task in targets:
+            bridge.update_task(project, task, {"title": task.title + " v2", "notes": task.notes + " (revised)"})
+
+    step, _ = meter.measure(f"write {changed} (client side)", write)
+    steps.append(step)
+    step.tasks = len(targets)
+    for connector in (anna, bridge):
+        connector.close()
+    return ToolRun(tool, steps, seed_seconds)
+
+
+def print_table(runs: list[ToolRun]) -> None:
+    labels = [s.label for s in runs[0].steps]
+    widths = [max(len(label), 14) + 2 for label in labels]
+    header = f"{'tool':<10}" + "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
+    print("Requests answered by the tool (how many of them were 304 Not Modified)")
+    print(header)
+    for run in runs:
+        print(f"{run.tool:<10}" + "".join(f"{s.count():>{w}}" for s, w in zip(run.steps, widths, strict=True)))
+    print("\nWall-clock seconds (+ virtual seconds spent waiting on rate limits)")
+    print(header + f"{'seeding':>12}")
+    for run in runs:
+        cells = "".join(f"{s.timing():>{w}}" for s, w in zip(run.steps, widths, strict=True))
+        print(f"{run.tool:<10}{cells}{f'{run.seed_seconds:.1f}s':>12}")
+    print("\nWhat each step saw (a check that the figures measure real work):")
+    for run in runs:
+        first, quiet, after, write = run.steps
+        print(f"  {run.tool}: first pull {first.tasks} tasks, no-change pull {quiet.tasks} tasks, "
+              f"pull after {after.tasks} edited tasks, wrote {write.tasks} tasks")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tool", choices=TOOLS, action="append", help="benchmark only this tool (repeatable)")
+    parser.add_argument("--tasks", type=int, default=1000, help="tasks in the project (default 1000)")
+    parser.add_argument("--changed", type=int, default=10, help="tasks edited, and tasks written (default 10)")
+    args = parser.parse_args()
+    if args.tasks < args.changed or args.changed < 1:
+        parser.error("--changed must be at least 1 and at most --tasks")
+    runs = [run_tool(tool, args.tasks, args.changed) for tool in (args.tool or TOOLS)]
+    print_table(runs)
+
+
+if __name__ == "__main__":
+    main()
