@@ -13,6 +13,9 @@ from sqlalchemy.pool import NullPool
 
 POSTGRES_ENV = "PM_BRIDGE_TEST_POSTGRES_URL"
 
+# Every exchange with a tool emulator, in every test, is checked against the tool's API reference.
+pytest_plugins = ["tests.spec.plugin"]
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from bridge import secrets
+from bridge import __version__, secrets
 from bridge.clock import Clock, RealClock
 from bridge.errors import (
     AuthError,
@@ -35,6 +35,18 @@ from bridge.errors import (
 from bridge.http.budget import RateBudget
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+PRODUCT = f"pm-bridge/{__version__}"
+
+
+def user_agent(configured: str | None) -> str:
+    """The User-Agent of every request: ``pm-bridge/<version>``, after the tool's own when it needs one.
+
+    Basecamp wants an app name and a contact ("MyApp (me@example.com)"); the product token
+    follows it, so a tool's logs (and the test suite's spec check) can always tell pm-bridge's requests apart.
+    """
+    if not configured or not configured.strip():
+        return PRODUCT
+    return configured if PRODUCT in configured.split() else f"{configured} {PRODUCT}"
 
 
 @dataclass
@@ -127,13 +139,15 @@ class HttpClient:
         self.stats = RequestStats()
         self._error_message = error_message or _default_error_message
         _register_credentials(params, headers)
+        sent = {k: v for k, v in (headers or {}).items() if k.lower() != "user-agent"}
+        sent["User-Agent"] = user_agent(next((v for k, v in (headers or {}).items() if k.lower() == "user-agent"), None))
         self._etags: dict[str, tuple[str, Response]] = {}
         self._etag_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             auth=auth,
             params=params,
-            headers=dict(headers or {}),
+            headers=sent,
             transport=transport,
             timeout=timeout,
             follow_redirects=False,

@@ -18,7 +18,7 @@ from connectors.asana.emulator_records import (
     story_compact,
     story_full,
 )
-from connectors.asana.emulator_tasks import plain_text
+from connectors.asana.emulator_richtext import STORY_TAGS, plain_text, rich_of
 from connectors.emulation import EmuRequest, HttpError
 from connectors.emulation.toolkit import json_response
 
@@ -47,19 +47,19 @@ class ActivityRoutes(AsanaApi):
         stories = [s for s in self.store.stories.values() if s.task == task.gid]
         return self.page(req, stories, lambda s: story_full(self.store, s), lambda s: story_compact(self.store, s))
 
-    def _text(self, data: dict[str, object]) -> str:
-        if "text" in data and "html_text" in data:
-            raise HttpError(400, "text: Only one of text and html_text can be specified")
-        text = data.get("text")
-        if isinstance(data.get("html_text"), str):
-            text = plain_text(str(data["html_text"]))
-        if not isinstance(text, str) or not text.strip():
+    def _text(self, data: dict[str, object]) -> tuple[str, str]:
+        """(text, html_text) of a story write; the two stay each other's twin."""
+        rich = rich_of(data, "text", "html_text", self.store.users, STORY_TAGS)
+        text = plain_text(rich) if rich is not None else ""
+        if rich is None or not text.strip():
             raise HttpError(400, "text: Missing input")
-        return text
+        return text, rich
 
     def create_story(self, req: EmuRequest) -> httpx.Response:
         task = self.store.task(req.path_params["gid"])
-        story = self.store.story_added(self.me(req), task, "comment_added", self._text(self.data(req)))
+        text, rich = self._text(self.data(req))
+        story = self.store.story_added(self.me(req), task, "comment_added", text)
+        story.html_text = rich
         return self.one(req, story_full(self.store, story), 201)
 
     def _story(self, req: EmuRequest) -> Story:
@@ -70,7 +70,9 @@ class ActivityRoutes(AsanaApi):
 
     def update_story(self, req: EmuRequest) -> httpx.Response:
         story = self._story(req)
-        self.store.edit_story(self.me(req), story, self._text(self.data(req)))
+        text, rich = self._text(self.data(req))
+        self.store.edit_story(self.me(req), story, text)
+        story.html_text = rich
         return self.one(req, story_full(self.store, story))
 
     def delete_story(self, req: EmuRequest) -> httpx.Response:

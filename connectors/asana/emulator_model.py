@@ -91,7 +91,8 @@ class Task:
     created_by: str
     created_at: str
     modified_at: str
-    notes: str = ""
+    notes: str = ""  # plain twin of html_notes (emulator_richtext.plain_text)
+    html_notes: str = "<body></body>"
     completed: bool = False
     completed_at: str | None = None
     due_on: str | None = None
@@ -116,6 +117,7 @@ class Story:
     created_by: str
     created_at: str
     is_edited: bool = False
+    html_text: str = ""  # "" for system stories: their rich text is the escaped text
 
     @property
     def is_comment(self) -> bool:

@@ -113,7 +113,7 @@ def task_full(store: AsanaStore, task: Task) -> dict[str, Any]:
         "followers": [store.users[task.created_by].ref()] if task.created_by in store.users else [],
         "hearted": False,
         "hearts": [],
-        "html_notes": f"<body>{html.escape(task.notes, quote=False)}</body>",
+        "html_notes": task.html_notes,
         "is_rendered_as_separator": False,
         "liked": False,
         "likes": [],
@@ -147,7 +147,7 @@ def story_compact(store: AsanaStore, story: Story) -> dict[str, Any]:
 def story_full(store: AsanaStore, story: Story) -> dict[str, Any]:
     return {
         **story_compact(store, story),
-        "html_text": f"<body>{html.escape(story.text, quote=False)}</body>",
+        "html_text": story.html_text or f"<body>{html.escape(story.text, quote=False)}</body>",
         "is_pinned": False,
         "type": "comment" if story.is_comment else "system",
         "is_editable": story.is_comment,

@@ -9,11 +9,10 @@ task's projects.
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from typing import Any
 
 from connectors.asana.emulator_model import Project, Section, Task
+from connectors.asana.emulator_richtext import NOTES_TAGS, plain_text, rich_of
 from connectors.asana.emulator_store import AsanaStore
 from connectors.emulation import HttpError
 
@@ -114,10 +113,9 @@ class TaskWrites:
         new: dict[str, Any] = {}
         if "name" in data:
             new["name"] = str(data["name"] or "")
-        if "notes" in data:
-            new["notes"] = str(data["notes"] or "")
-        elif "html_notes" in data:
-            new["notes"] = plain_text(str(data["html_notes"] or ""))
+        rich = rich_of(data, "notes", "html_notes", store.users, NOTES_TAGS)
+        if rich is not None:
+            new["html_notes"] = rich
         for key in ("due_on", "start_on"):
             if key in data:
                 new[key] = _date(data, key)
@@ -135,6 +133,10 @@ class TaskWrites:
             if getattr(task, key) == value:
                 continue
             setattr(task, key, value)
+            if key == "html_notes":
+                # Asana keeps the plain twin in step and reports the change as "notes".
+                task.notes = plain_text(value)
+                key = "notes"
             changed.append(key)
             if key == "completed":
                 task.completed_at = store.now() if value else None
@@ -257,6 +259,3 @@ class TaskWrites:
         del store.tasks[task.gid]
         store.emit(actor, "deleted", task.ref(), None, projects)
 
-
-def plain_text(rich: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", rich))

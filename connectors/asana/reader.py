@@ -182,7 +182,7 @@ class AsanaReader:
         counters: dict[str | None, int] = {}
         parents: list[str] = []
         for raw in raw_tasks:
-            task = task_from_payload(raw, project_id)
+            task = task_from_payload(raw, project_id, people=snapshot.people)
             if task.parent_id in listed:
                 continue  # a subtask also added to the project: it comes with its parent
             index = counters.get(task.section_id, 0)

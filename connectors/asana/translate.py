@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bridge import richtext
 from bridge.errors import Malformed
 from bridge.model import Attachment, Comment, Person, Section, Task
 from connectors.base import NewTask
@@ -19,13 +22,13 @@ from connectors.base import NewTask
 # What a pull asks for on every task (GET /tasks, /tasks/{gid}, /tasks/{gid}/subtasks, writes).
 TASK_FIELDS = ",".join(
     [
-        "name", "notes", "completed", "due_on", "start_on", "assignee", "assignee.email", "tags", "tags.name",
+        "name", "html_notes", "completed", "due_on", "start_on", "assignee", "assignee.email", "tags", "tags.name",
         "memberships.project", "memberships.section", "parent", "num_subtasks", "custom_fields.name",
         "custom_fields.resource_subtype", "custom_fields.enum_value", "custom_fields.enum_value.name",
         "modified_at", "created_at",
     ]
 )  # fmt: skip
-STORY_FIELDS = "resource_subtype,text,created_at,created_by,created_by.name"
+STORY_FIELDS = "resource_subtype,text,html_text,created_at,created_by,created_by.name"
 ATTACHMENT_FIELDS = "name,resource_subtype,created_at,view_url,permanent_url,download_url,host"
 EVENT_FIELDS = "action,created_at,type,user,resource,resource.resource_type,resource.resource_subtype,parent,parent.resource_type"
 COMMENT = "comment_added"
@@ -103,13 +106,27 @@ def custom_values(raw: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def task_from_payload(raw: Any, project_id: str, *, position: float = 0.0) -> Task:
+def people_of(people: Mapping[str, Person] | None) -> richtext.People:
+    """Workspace users for mentions: an Asana mention names the user's gid."""
+    return richtext.People.of("asana", (people or {}).values(), {gid: gid for gid in people or {}})
+
+
+def rich_text(raw: dict[str, Any], rich: str, plain: str, what: str, people: Mapping[str, Person] | None) -> str:
+    """Canonical Markdown of a rich field (``html_notes``/``html_text``), or of its plain twin when only that came."""
+    html_value = _field(raw, rich, str, what)
+    if html_value is None:
+        plain_value = _field(raw, plain, str, what) or ""
+        html_value = f"<body>{html.escape(plain_value, quote=False)}</body>"
+    return richtext.read("asana", html_value, people_of(people))
+
+
+def task_from_payload(raw: Any, project_id: str, *, position: float = 0.0, people: Mapping[str, Person] | None = None) -> Task:
     gid = gid_of(raw, "task")
     modified = _field(raw, "modified_at", str, "task")
     return Task(
         id=gid,
         title=_field(raw, "name", str, "task") or "",
-        notes=_field(raw, "notes", str, "task") or "",
+        notes=rich_text(raw, "html_notes", "notes", "task", people),
         done=bool(_field(raw, "completed", bool, "task")),
         section_id=section_of(raw, project_id),
         due=parse_date(raw.get("due_on"), "task.due_on"),
@@ -149,7 +166,7 @@ def comment_from_story(raw: Any, task_id: str, people: dict[str, Person]) -> Com
     """A comment, or None for the system stories (assignments, moves...) that share the feed."""
     if _field(raw, "resource_subtype", str, "story") != COMMENT:
         return None
-    text = _field(raw, "text", str, "story") or ""
+    text = rich_text(raw, "html_text", "text", "story", people)
     author = _field(raw, "created_by", dict, "story")
     person = None
     if author is not None:
@@ -233,7 +250,16 @@ def change_from_event(raw: Any) -> Change:
 
 # -- writing ---------------------------------------------------------------------------
 
-_SCALARS = {"title": "name", "notes": "notes", "done": "completed", "due": "due_on", "start": "start_on"}
+_SCALARS = {"title": "name", "notes": "html_notes", "done": "completed", "due": "due_on", "start": "start_on"}
+
+
+def notes_html(markdown: str, people: Mapping[str, Person] | None = None) -> str:
+    return richtext.write("asana", markdown, people_of(people))
+
+
+def story_write(markdown: str, people: Mapping[str, Person] | None = None) -> dict[str, Any]:
+    """The body of a comment story: ``html_text`` (stories have no headings; they become bold lines)."""
+    return {"html_text": richtext.write("asana_story", markdown, people_of(people))}
 
 
 def _wire(value: Any) -> Any:
@@ -246,7 +272,10 @@ def task_write(changes: dict[str, Any], current_due: dt.date | None = None) -> d
     for field, wire in _SCALARS.items():
         if field in changes:
             value = changes[field]
-            data[wire] = (value or "") if field in ("title", "notes") else _wire(value)
+            if field == "notes":
+                data[wire] = notes_html(value or "")
+            else:
+                data[wire] = (value or "") if field == "title" else _wire(value)
     if "assignees" in changes:
         people = list(changes["assignees"] or [])
         # Asana tasks have a single assignee.
@@ -260,7 +289,7 @@ def task_write(changes: dict[str, Any], current_due: dt.date | None = None) -> d
 def new_task_write(task: NewTask) -> dict[str, Any]:
     data: dict[str, Any] = {"name": task.title}
     if task.notes:
-        data["notes"] = task.notes
+        data["html_notes"] = notes_html(task.notes)
     if task.done:
         data["completed"] = True
     if task.due or task.start:

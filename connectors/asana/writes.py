@@ -29,6 +29,7 @@ from connectors.asana.translate import (
     gid_of,
     new_task_write,
     section_from_payload,
+    story_write,
     task_from_payload,
     task_write,
 )
@@ -245,10 +246,10 @@ class AsanaWrites:
         return comment
 
     def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
-        return self._comment(self._send("POST", f"tasks/{task_id}/stories", {"text": text}, STORY_FIELDS), task_id)
+        return self._comment(self._send("POST", f"tasks/{task_id}/stories", story_write(text), STORY_FIELDS), task_id)
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
-        return self._comment(self._send("PUT", f"stories/{comment.id}", {"text": text}, STORY_FIELDS), comment.task_id)
+        return self._comment(self._send("PUT", f"stories/{comment.id}", story_write(text), STORY_FIELDS), comment.task_id)
 
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         self._delete(f"stories/{comment.id}")

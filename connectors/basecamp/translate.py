@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bridge import richtext
 from bridge.errors import Malformed
 from bridge.model import Attachment, Comment, Person, Section, Task
-from connectors.basecamp.richtext import html_to_markdown, markdown_to_html
 
 ATTACHMENT_MARK = "\N{PAPERCLIP}"
 _ATTACHMENT = re.compile(r'^\s*<div>\s*' + ATTACHMENT_MARK + r' <a href="([^"]*)">(.*?)</a>\s*</div>\s*$', re.S)
@@ -72,7 +72,7 @@ def task(raw: dict[str, Any], section_id: str) -> Task:
     return Task(
         id=ident(raw["id"]),
         title=str(raw["content"]),
-        notes=html_to_markdown(str(raw.get("description") or "")),
+        notes=richtext.read("basecamp", str(raw.get("description") or "")),
         done=bool(raw.get("completed", False)),
         section_id=section_id,
         due=day(raw.get("due_on")),
@@ -102,7 +102,7 @@ def comment(raw: dict[str, Any]) -> Comment | Attachment:
         name = html.unescape(re.sub(r"<[^>]+>", "", link.group(2)))
         return Attachment(id=ident(raw["id"]), task_id=task_id, name=name, url=html.unescape(link.group(1)),
                           created_at=instant(raw.get("created_at")), version=stamp)
-    return Comment(id=ident(raw["id"]), task_id=task_id, text=html_to_markdown(content),
+    return Comment(id=ident(raw["id"]), task_id=task_id, text=richtext.read("basecamp", content),
                    author=person(raw["creator"]) if isinstance(raw.get("creator"), dict) else None,
                    created_at=instant(raw.get("created_at")), version=stamp)
 
@@ -116,7 +116,7 @@ def on_todo(raw: dict[str, Any]) -> bool:
 
 
 def comment_content(text: str) -> str:
-    rendered = markdown_to_html(text) or "<div></div>"
+    rendered = richtext.write("basecamp", text) or "<div></div>"
     if _ATTACHMENT.match(rendered):
         # A comment that is one paperclip link must not read back as an attachment; a trailing
         # <br> keeps it a comment and converts back to the same Markdown.
@@ -132,7 +132,7 @@ def todo_body(task: Task, subscribers: list[int]) -> dict[str, Any]:
     """Every writable field of a to-do: Basecamp clears whatever a PUT leaves out."""
     return {
         "content": task.title,
-        "description": markdown_to_html(task.notes),
+        "description": richtext.write("basecamp", task.notes),
         "assignee_ids": [int(a) for a in task.assignees],
         "completion_subscriber_ids": subscribers,
         "notify": False,

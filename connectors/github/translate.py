@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from bridge import richtext
 from bridge.errors import Malformed
 from bridge.model import Comment, Person, Section, Task
 from connectors.github.mapping import GithubMapping
@@ -209,7 +210,7 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView) -> list[Task]:
     task = Task(
         id=str(number),
         title=title,
-        notes=body.notes,
+        notes=richtext.read("github", body.notes),
         done=state == "closed",
         section_id=view.section_of(issue),
         assignees=assignee_logins(issue),
@@ -236,7 +237,7 @@ def comment(payload: Mapping[str, Any]) -> Comment:
     return Comment(
         id=str(_field(payload, "id", "comment")),
         task_id=str(comment_issue_number(payload)),
-        text=(body or "").replace("\r\n", "\n"),
+        text=richtext.read("github", body or ""),
         author=person(user) if isinstance(user, Mapping) else None,
         created_at=parse_time(_field(payload, "created_at", "comment")),
         version=str(_field(payload, "updated_at", "comment")),

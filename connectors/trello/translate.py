@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bridge import richtext
 from bridge.errors import Malformed
 from bridge.model import Attachment, Comment, Person, Section, Task
 
@@ -90,7 +91,7 @@ def task(raw: dict[str, Any], board_labels: dict[str, dict[str, Any]] | None = N
         return Task(
             id=str(raw["id"]),
             title=str(raw["name"]),
-            notes=str(raw.get("desc") or ""),
+            notes=richtext.read("trello", str(raw.get("desc") or "")),
             done=bool(raw.get("dueComplete", False)),
             section_id=str(raw["idList"]) if raw.get("idList") else None,
             due=day(raw.get("due")),
@@ -137,7 +138,7 @@ def comment(action: dict[str, Any]) -> Comment:
         return Comment(
             id=str(action["id"]),
             task_id=str(data["card"]["id"]),
-            text=str(data["text"]),
+            text=richtext.read("trello", str(data["text"])),
             author=author,
             created_at=instant(action.get("date")),
             version=data.get("dateLastEdited") or action.get("date"),

@@ -11,10 +11,22 @@ import pytest
 
 from connectors.asana import Sandbox
 from connectors.emulation.sandbox import USERS
+from tests.spec.reference import ROOT, available, reference
 
-from .asana_openapi import REFERENCE, problems, response_schema, schema, spec
+REFERENCE = ROOT / "asana"
+pytestmark = pytest.mark.skipif(not available("asana"), reason="shared/api-reference/asana is not available")
 
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="shared/api-reference/asana is not available")
+
+def problems(value: Any, schema: Any, *, strict: bool = True) -> list[str]:
+    return reference("asana").problems(value, schema, strict=strict)
+
+
+def schema(name: str) -> Any:
+    return reference("asana").schema(name)
+
+
+def response_schema(path: str, method: str, status: int) -> Any:
+    return reference("asana").response_schema(method, path, status)
 
 
 @pytest.fixture
@@ -220,7 +232,7 @@ def test_checker_accepts_the_official_examples(name: str) -> None:
     operation_id, status = index[name]["operationId"], index[name]["status"]
     path, method = next(
         (p, m)
-        for p, ops in spec()["paths"].items()
+        for p, ops in reference("asana").document["paths"].items()
         for m, o in ops.items()
         if isinstance(o, dict) and o.get("operationId") == operation_id
     )

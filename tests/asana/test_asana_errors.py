@@ -15,8 +15,9 @@ from bridge.errors import AuthError, ConfigError, Malformed, NotFound, Transient
 from connectors.asana import AsanaConnector, Emulator, Sandbox, build
 from connectors.base import NewTask
 from connectors.emulation import Fault
+from tests.spec.reference import ROOT
 
-from .asana_openapi import REFERENCE
+REFERENCE = ROOT / "asana"
 
 
 def connect(transport: httpx.BaseTransport, clock: VirtualClock, token: str = "tok-test-9999") -> AsanaConnector:

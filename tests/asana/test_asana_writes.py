@@ -87,7 +87,9 @@ def test_update_scalar_fields(bridge: AsanaConnector, emulator: Emulator, projec
     updated = bridge.update_task(project, task, changes)
     put = last_write(emulator)
     assert (put.method, put.path) == ("PUT", f"/tasks/{task.id}")
-    assert body(put)["data"] == {"name": "Home", "notes": "New hero", "completed": True, "due_on": "2024-08-01", "assignee": anna}  # type: ignore[index]
+    expected = {"name": "Home", "html_notes": "<body>New hero</body>", "completed": True, "due_on": "2024-08-01",
+                "assignee": anna}
+    assert body(put)["data"] == expected  # type: ignore[index]
     assert (updated.title, updated.done, updated.assignees) == ("Home", True, [anna])
     same_content(updated, pulled(bridge, project, task.id))
 
@@ -184,7 +186,7 @@ def test_a_section_with_tasks_is_not_removed(bridge: AsanaConnector, project: st
 
 def test_comments(bridge: AsanaConnector, emulator: Emulator, project: str, task: Task) -> None:
     comment = bridge.create_comment(project, task.id, "Hello")
-    assert body(last_write(emulator)) == {"data": {"text": "Hello"}}
+    assert body(last_write(emulator)) == {"data": {"html_text": "<body>Hello</body>"}}
     assert comment.author is not None and comment.author.email == "bridge@agency.example"
     assert bridge.pull(project).snapshot.comments[comment.id] == comment
     edited = bridge.update_comment(project, comment, "Hello again")

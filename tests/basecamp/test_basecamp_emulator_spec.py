@@ -9,9 +9,21 @@ import pytest
 
 from bridge.clock import VirtualClock
 from connectors.basecamp import BasecampEmulator, BasecampSandbox
+from tests.spec.reference import reference
 
-from .basecamp_openapi import example_keys, problems, resolve, response_schema, spec
 from .conftest import Raw
+
+
+def problems(value: Any, schema: Any, *, extra: frozenset[str] = frozenset()) -> list[str]:
+    return reference("basecamp").problems(value, schema, extra=extra)
+
+
+def response_schema(path: str, method: str, status: str) -> Any:
+    return reference("basecamp").response_schema(method, path, status)
+
+
+def example_keys(*names: str) -> frozenset[str]:
+    return reference("basecamp").example_keys(*names)
 
 
 @dataclass
@@ -51,7 +63,7 @@ def world(sandbox: BasecampSandbox, project: str, raw: Raw) -> World:
 
 
 def _declared(schema_name: str) -> frozenset[str]:
-    return frozenset(resolve({"$ref": f"#/components/schemas/{schema_name}"}).get("properties", {}))
+    return frozenset(reference("basecamp").component(schema_name).get("properties", {}))
 
 
 @dataclass
@@ -163,7 +175,7 @@ def test_answer_matches_spec_schema_and_example_keys(case: Case, world: World, s
     ("DELETE", "webhooks/{webhook_id}.json", "/{accountId}/webhooks/{webhookId}"),
 ])
 def test_no_content_answers(method: str, path: str, spec_path: str, world: World, sandbox: BasecampSandbox) -> None:
-    assert "204" in spec()["paths"][spec_path][method.lower()]["responses"]
+    assert "204" in reference("basecamp").document["paths"][spec_path][method.lower()]["responses"]
     response = world.raw(method, _fill(path, world, sandbox))
     assert response.status_code == 204 and response.content == b""
 

@@ -134,11 +134,11 @@ def test_user_agent_is_sent_and_defaults_to_the_app(sandbox: BasecampSandbox, pr
     emulator = sandbox.emulator
     configured = build("bc", _config(sandbox), transport=emulator.transport(), clock=clock)
     configured.check(project)
-    assert {r.headers["user-agent"] for r in emulator.requests} == {"pm-bridge sandbox (ops@example.invalid)"}
+    assert {r.headers["user-agent"] for r in emulator.requests} == {"pm-bridge sandbox (ops@example.invalid) pm-bridge/0.1.0"}
     emulator.clear_requests()
     default = build("bc", _config(sandbox, user_agent=None), transport=emulator.transport(), clock=clock)
     default.check(project)
-    assert {r.headers["user-agent"] for r in emulator.requests} == {DEFAULT_USER_AGENT}
+    assert {r.headers["user-agent"] for r in emulator.requests} == {f"{DEFAULT_USER_AGENT} pm-bridge/0.1.0"}
     assert "(" in DEFAULT_USER_AGENT and "@" in DEFAULT_USER_AGENT, "an app name and a contact"
 
 

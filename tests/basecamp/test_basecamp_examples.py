@@ -8,16 +8,23 @@ from typing import Any
 
 import pytest
 
+from bridge import richtext
 from bridge.clock import VirtualClock
 from bridge.model import Comment
 from connectors.basecamp import translate
 from connectors.basecamp.mapping import load_mapping
 from connectors.basecamp.pull import ProjectPull
-from connectors.basecamp.richtext import html_to_markdown, markdown_to_html
 from connectors.basecamp.webhooks import parse_delivery
+from tests.spec.reference import ROOT, reference
 
-from .basecamp_openapi import EXAMPLES, example
 from .conftest import Raw
+
+EXAMPLES = ROOT / "basecamp" / "examples"
+
+
+def example(name: str) -> Any:
+    return reference("basecamp").example(name)
+
 
 INDEX: dict[str, dict[str, Any]] = json.loads((EXAMPLES / "_index.json").read_text())
 STRICT = sorted(name for name, meta in INDEX.items() if meta["valid_json"])
@@ -31,7 +38,7 @@ def _items(name: str) -> list[dict[str, Any]]:
 def _check_todo(raw: dict[str, Any]) -> None:
     task = translate.task(raw, translate.parent_id(raw))
     assert (task.id, task.title, task.done) == (str(raw["id"]), raw["content"], raw["completed"])
-    assert task.notes == html_to_markdown(raw["description"])
+    assert task.notes == richtext.read("basecamp", raw["description"])
     assert (str(task.due) if task.due else None, str(task.start) if task.start else None) == (raw["due_on"], raw["starts_on"])
     assert task.assignees == [str(p["id"]) for p in raw["assignees"]]
     assert task.section_id == str(raw["parent"]["id"]) and task.version == raw["updated_at"]
@@ -50,7 +57,7 @@ def _check_comment(raw: dict[str, Any]) -> None:
     item = translate.comment(raw)
     assert isinstance(item, Comment)
     assert (item.id, item.task_id) == (str(raw["id"]), str(raw["parent"]["id"]))
-    assert item.text == html_to_markdown(raw["content"]) and item.text.strip()
+    assert item.text == richtext.read("basecamp", raw["content"]) and item.text.strip()
     assert item.author is not None and (item.author.id, item.author.name) == (str(raw["creator"]["id"]), raw["creator"]["name"])
     assert not translate.on_todo(raw), "the examples comment on a Message: the pull keeps only to-do comments"
 
@@ -151,7 +158,7 @@ def test_connector_writes_every_key_of_the_todo_examples(name: str) -> None:
                                   "todolists.create_a_to_do_list.request.json"])
 def test_rich_text_of_request_examples_round_trips(name: str) -> None:
     rich = example(name).get("content") or example(name)["description"]
-    assert markdown_to_html(html_to_markdown(rich)) == rich
+    assert richtext.write("basecamp", richtext.read("basecamp", rich)) == rich
 
 
 def test_emulator_accepts_every_request_example(clock: VirtualClock, raw: Raw, project: str) -> None:

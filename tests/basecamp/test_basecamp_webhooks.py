@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bridge.errors import Malformed
 from connectors.basecamp import BasecampEmulator
 from connectors.basecamp.webhooks import parse_delivery, verify_token
+from tests.spec.reference import reference
 
-from .basecamp_openapi import example
 from .conftest import Raw
+
+
+def example(name: str) -> Any:
+    return reference("basecamp").example(name)
 
 
 @pytest.mark.parametrize(("expected", "presented", "ok"), [

@@ -8,11 +8,23 @@ import httpx
 import pytest
 
 from connectors.emulation.sandbox import USERS
+from tests.spec.reference import available, reference
 
 from .conftest import World
-from .openapi_check import REFERENCE, component, errors, response_schema
 
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="shared/api-reference/github is not available")
+pytestmark = pytest.mark.skipif(not available("github"), reason="shared/api-reference/github is not available")
+
+
+def errors(value: Any, schema: Any) -> list[str]:
+    return reference("github").problems(value, schema)
+
+
+def component(name: str) -> Any:
+    return reference("github").schema(name)
+
+
+def response_schema(method: str, template: str, status: int) -> Any:
+    return reference("github").response_schema(method, template, status)
 
 O_R = "/repos/{owner}/{repo}"
 

@@ -14,10 +14,18 @@ from connectors.github import translate
 from connectors.github.mapping import GithubMapping
 from connectors.github.tasklist import split_body
 from connectors.github.translate import SectionView
+from tests.spec.reference import ROOT, available, reference
 
-from .openapi_check import REFERENCE, component, errors
+REFERENCE = ROOT / "github"
+pytestmark = pytest.mark.skipif(not available("github"), reason="shared/api-reference/github is not available")
 
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="shared/api-reference/github is not available")
+
+def errors(value: Any, schema: Any) -> list[str]:
+    return reference("github").problems(value, schema)
+
+
+def component(name: str) -> Any:
+    return reference("github").schema(name)
 
 MAPPING = GithubMapping()
 

@@ -9,11 +9,11 @@ import pytest
 from connectors.base import NewTask
 from connectors.github import parse_delivery, verify_signature
 from connectors.github.emulator import Delivery
+from tests.spec.reference import ROOT
 
 from .conftest import World
-from .openapi_check import REFERENCE
 
-VECTOR = REFERENCE / "examples" / "webhook_signature_test_vector.json"
+VECTOR = ROOT / "github" / "examples" / "webhook_signature_test_vector.json"
 
 
 @pytest.mark.skipif(not VECTOR.exists(), reason="shared/api-reference/github is not available")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from trello_spec import example
 
 from bridge.clock import VirtualClock
 from connectors.emulation import Fault
 from connectors.emulation.sandbox import USERS
 from connectors.trello import SANDBOX_KEY, TrelloEmulator
+from tests.spec.reference import reference
 
 
 def _first_list(raw: httpx.Client, board: str) -> str:
@@ -56,7 +56,7 @@ def test_token_limit_is_100_per_10_seconds_with_the_documented_body(raw: httpx.C
     refused = raw.get(f"/boards/{board}")
     assert statuses == [200] * 100
     assert refused.status_code == 429
-    assert refused.json() == example("error_429_token.json")
+    assert refused.json() == reference("trello").example("error_429_token.json")
     assert "retry-after" not in refused.headers  # the guide documents none
     clock.advance(10.0)
     assert raw.get(f"/boards/{board}").status_code == 200
@@ -72,7 +72,7 @@ def test_key_limit_is_300_per_10_seconds_across_tokens(emulator: TrelloEmulator,
                 assert client.get(f"/boards/{board}", params={"key": SANDBOX_KEY, "token": token}).status_code == 200
         refused = client.get(f"/boards/{board}", params={"key": SANDBOX_KEY, "token": "tok-dora-0004"})
     assert refused.status_code == 429
-    assert refused.json() == example("error_429_key.json")
+    assert refused.json() == reference("trello").example("error_429_key.json")
 
 
 def test_write_parameters_in_query_form_or_json(raw: httpx.Client, board: str) -> None:
