@@ -333,3 +333,8 @@ def demo(
 
 def main() -> None:
     app(prog_name="pm-bridge")
+
+
+# Each module adds its commands to ``app`` when imported (they import ``app`` from here, hence last).
+from bridge import cli_daemon, cli_migrate, cli_webhooks  # noqa: E402,F401
+

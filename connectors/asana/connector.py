@@ -22,6 +22,7 @@ from bridge.http import HttpClient, RequestStats, budget_for
 from bridge.model import Snapshot
 from connectors.asana.incremental import Incremental
 from connectors.asana.reader import AsanaReader
+from connectors.asana.webhook_admin import AsanaWebhookAdmin
 from connectors.asana.writes import AsanaWrites
 from connectors.base import TASK_FIELDS, Capabilities, CheckResult, DetailFilter, PullResult, PullState
 
@@ -70,7 +71,7 @@ class Cursor:
             return None
 
 
-class AsanaConnector(AsanaWrites):
+class AsanaConnector(AsanaWrites, AsanaWebhookAdmin):
     capabilities = CAPABILITIES
 
     def __init__(self, name: str, client: HttpClient) -> None:

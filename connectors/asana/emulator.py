@@ -18,18 +18,19 @@ from bridge.clock import Clock
 from connectors.asana.emulator_activity import ActivityRoutes
 from connectors.asana.emulator_model import Task
 from connectors.asana.emulator_records import task_full
+from connectors.asana.emulator_webhooks import WebhookRoutes
 from connectors.asana.emulator_workspace import WorkspaceRoutes
 from connectors.emulation import EmuRequest, HttpError
 
 Handler = Callable[[EmuRequest], httpx.Response]
 
 
-class AsanaEmulator(WorkspaceRoutes, ActivityRoutes):
+class AsanaEmulator(WorkspaceRoutes, ActivityRoutes, WebhookRoutes):
     def __init__(
         self, *, clock: Clock | None = None, latency: float = 0.0, rate_limit: tuple[float, float] | None | bool = True
     ) -> None:
         super().__init__(clock=clock, latency=latency, rate_limit=rate_limit)
-        self.routes(self.task_routes() + self.workspace_routes() + self.activity_routes())
+        self.routes(self.task_routes() + self.workspace_routes() + self.activity_routes() + self.webhook_routes())
 
     def task_routes(self) -> list[tuple[str, str, Handler]]:
         return [

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,11 +52,15 @@ class EventFeed:
         self._tokens: dict[str, _Token] = {}
         self._serial = itertools.count(1)
         self._lock = threading.Lock()
+        # Called with every recorded event (webhooks hear about changes here).
+        self.listeners: list[Callable[[set[str], dict[str, Any]], None]] = []
 
     def record(self, resources: set[str], event: dict[str, Any]) -> None:
         with self._lock:
             for resource in resources:
                 self._logs.setdefault(resource, []).append(event)
+        for listener in self.listeners:
+            listener(resources, event)
 
     def fresh_token(self, resource: str) -> str:
         with self._lock:

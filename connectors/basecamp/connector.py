@@ -24,6 +24,7 @@ from connectors.basecamp.incremental import incremental
 from connectors.basecamp.mapping import BasecampMapping
 from connectors.basecamp.pull import ProjectPull
 from connectors.basecamp.rest import BasecampApi
+from connectors.basecamp.webhook_admin import BasecampWebhookAdmin
 
 CAPABILITIES = Capabilities(
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "position"}),
@@ -39,7 +40,7 @@ _PUT_FIELDS = ("title", "notes", "due", "start", "assignees")
 _STATUS = {"archive": "archived", "delete": "trashed"}
 
 
-class BasecampConnector:
+class BasecampConnector(BasecampWebhookAdmin):
     capabilities = CAPABILITIES
 
     def __init__(self, name: str, http: HttpClient, mapping: BasecampMapping) -> None:

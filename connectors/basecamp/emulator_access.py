@@ -15,6 +15,7 @@ from bridge.clock import Clock
 from connectors.basecamp.emulator_http import paginate, respond
 from connectors.basecamp.emulator_render import Renderer, stamp
 from connectors.basecamp.emulator_store import Person, Project, Recording, Store
+from connectors.basecamp.emulator_webhooks import queue_delivery
 from connectors.emulation.toolkit import Emulator, EmuRequest, HttpError
 
 R = TypeVar("R", bound=Recording)
@@ -94,13 +95,7 @@ class EmulatorBase(Emulator):
                 "creator": render.person(me),
             }
             payload["recording"]["content"] = getattr(recording, "content", getattr(recording, "description", ""))
-            hook.deliveries.append({
-                "id": self.store.new_id(),
-                "created_at": stamp(recording.updated_at),
-                "request": {"headers": {"Content-Type": "application/json", "User-Agent": "Basecamp3 Webhook"},
-                            "body": payload},
-                "response": {"code": 200, "headers": {}, "message": "OK", "body": ""},
-            })
+            hook.deliveries.append(queue_delivery(self, self.store.new_id(), hook, payload, recording.updated_at))
 
     def pending_deliveries(self, webhook_id: int) -> list[dict[str, Any]]:
         """The payloads Basecamp would POST to a webhook's URL, oldest first (for daemon tests)."""

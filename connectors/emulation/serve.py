@@ -59,4 +59,8 @@ def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8080) -> None
     import uvicorn
 
     emulator.base_url = served_url(emulator, host, port)
-    uvicorn.run(asgi_app(emulator), host=host, port=port, log_level="warning")
+    emulator.outbox.start()  # webhook deliveries go out over real HTTP as changes happen
+    try:
+        uvicorn.run(asgi_app(emulator), host=host, port=port, log_level="warning")
+    finally:
+        emulator.outbox.stop()

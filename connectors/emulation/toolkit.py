@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import httpx
 
 from bridge.clock import Clock, RealClock
+from connectors.emulation.webhooks import Attempt, Outbox
 
 
 class Fault(enum.Enum):
@@ -176,6 +177,8 @@ class Emulator(ABC):
         self._next_id = 1000
         self.base_url = "https://emulator.invalid"
         self.observers: list[Callable[[Recorded], None]] = []
+        # Webhook deliveries the tool's changes queued (connectors/emulation/webhooks.py).
+        self.outbox = Outbox()
 
     # -- hooks for subclasses -------------------------------------------
 
@@ -318,6 +321,10 @@ class Emulator(ABC):
     def writes(self) -> list[Recorded]:
         with self.lock:
             return [r for r in self.requests if r.is_write]
+
+    def deliver_pending(self) -> list[Attempt]:
+        """Send the queued webhook deliveries now, in this thread."""
+        return self.outbox.deliver_pending()
 
     def clear_requests(self) -> None:
         with self.lock:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bridge import secrets
+from bridge import richtext, secrets
 from bridge.clock import Clock
 from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError, Invalid, Malformed, NotFound
@@ -32,6 +32,7 @@ from connectors.github.pull import RepoPull
 from connectors.github.ratelimits import PrimaryLimitTransport
 from connectors.github.sections import SectionStore
 from connectors.github.tasklist import Subtask, derived_key, join_body, split_body
+from connectors.github.webhook_admin import GithubWebhookAdmin
 
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -67,7 +68,7 @@ def github_error_message(raw: httpx.Response) -> str:
     return text[:200]
 
 
-class GithubConnector:
+class GithubConnector(GithubWebhookAdmin):
     def __init__(
         self,
         name: str,
@@ -93,7 +94,8 @@ class GithubConnector:
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": config.user_agent or "pm-bridge",
+                # GitHub refuses requests without a User-Agent; HttpClient sends pm-bridge/<version> by default.
+                **({"User-Agent": config.user_agent} if config.user_agent else {}),
             },
             budget=budget,
             transport=PrimaryLimitTransport(transport),
@@ -168,7 +170,7 @@ class GithubConnector:
             return self._edit_subtasks(project_id, task.parent_id, None, {"title": task.title, "done": task.done})
         payload: dict[str, Any] = {"title": task.title, "assignees": list(task.assignees)}
         if task.notes:
-            payload["body"] = task.notes
+            payload["body"] = richtext.write("github", task.notes)
         payload.update(self._store(project_id).issue_fields(task.section_id, list(task.labels)))
         if payload.get("milestone") is None:
             payload.pop("milestone", None)
@@ -193,7 +195,8 @@ class GithubConnector:
             # The body also holds the subtask list: keep it as GitHub has it now.
             issue = self.client.get_json(f"{self._path(project_id)}/issues/{number}")
             subtasks = split_body(issue.get("body") if isinstance(issue, dict) else None, self.mapping.subtask_heading).subtasks
-            payload["body"] = join_body(changes["notes"] or "", subtasks, self.mapping.subtask_heading)
+            notes = richtext.write("github", changes["notes"] or "")
+            payload["body"] = join_body(notes, subtasks, self.mapping.subtask_heading)
         if "done" in changes:
             payload.update({"state": "closed", "state_reason": "completed"} if changes["done"] else {"state": "open"})
         if "section_id" in changes or "labels" in changes:
@@ -233,14 +236,15 @@ class GithubConnector:
     def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
         if translate.split_subtask_id(task_id):
             raise Invalid("github: subtasks are task-list lines and cannot hold comments; comment on the issue")
+        rendered = richtext.write("github", text)
         body = self.client.request(
-            "POST", f"{self._path(project_id)}/issues/{self._number(task_id)}/comments", json={"body": text}
+            "POST", f"{self._path(project_id)}/issues/{self._number(task_id)}/comments", json={"body": rendered}
         ).json()
         return translate.comment(body)
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
         body = self.client.request(
-            "PATCH", f"{self._path(project_id)}/issues/comments/{int(comment.id)}", json={"body": text}
+            "PATCH", f"{self._path(project_id)}/issues/comments/{int(comment.id)}", json={"body": richtext.write("github", text)}
         ).json()
         return translate.comment(body)
 

@@ -41,6 +41,7 @@ import httpx
 from bridge.clock import Clock
 from connectors.emulation.toolkit import Emulator, EmuRequest, HttpError, json_response
 from connectors.github.emulator_state import Hook, Issue, Label, Renderer, Repo, User
+from connectors.github.emulator_webhooks import send_deliveries
 
 DOCS = "https://docs.github.com/rest"
 PRIMARY_LIMIT = 5000
@@ -91,6 +92,7 @@ class GithubEmulator(Emulator):
         self.repos: dict[str, Repo] = {}
         self.deliveries: list[Delivery] = []
         self.delivery_sinks: list[Callable[[Delivery], None]] = []
+        send_deliveries(self)  # and really send them, once the outbox is drained
         self._windows: dict[str, _Window] = {}
         # Epoch seconds = clock + offset, so x-ratelimit-reset is a real epoch a client can compare with time.time().
         self._epoch_offset = time.time() - self.clock.now()

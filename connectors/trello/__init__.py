@@ -17,7 +17,8 @@ Sandbox = TrelloSandbox
 
 def build(name: str, config: ConnectionConfig, *, transport: httpx.BaseTransport | None = None,
           clock: Clock | None = None) -> TrelloConnector:
-    return TrelloConnector(name, make_client(config, transport=transport, clock=clock))
+    http = make_client(config, transport=transport, clock=clock)
+    return TrelloConnector(name, http, config.token.get_secret_value() if config.token else "")
 
 
 __all__ = ["CAPABILITIES", "DEFAULT_BASE_URL", "SANDBOX_KEY", "Emulator", "Sandbox", "TrelloConnector", "TrelloEmulator",

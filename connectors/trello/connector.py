@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from bridge import richtext
 from bridge.errors import Invalid, NotFound
 from bridge.http import HttpClient, RequestStats
 from bridge.model import Attachment, Comment, Section, Task
@@ -19,6 +20,7 @@ from connectors.trello import translate
 from connectors.trello.incremental import incremental
 from connectors.trello.pull import SUBTASK_CHECKLIST, BoardPull
 from connectors.trello.rest import TrelloApi
+from connectors.trello.webhook_admin import TrelloWebhookAdmin
 
 CAPABILITIES = Capabilities(
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "position"}),
@@ -34,12 +36,19 @@ LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "li
 _CARD_PARAMS = {"title": "name", "notes": "desc", "done": "dueComplete", "section_id": "idList"}
 
 
-class TrelloConnector:
+
+def _markdown(text: str) -> str:
+    """Canonical Markdown as Trello keeps it (the same dialect; mentions become names)."""
+    return richtext.write("trello", text)
+
+
+class TrelloConnector(TrelloWebhookAdmin):
     capabilities = CAPABILITIES
 
-    def __init__(self, name: str, http: HttpClient) -> None:
+    def __init__(self, name: str, http: HttpClient, token: str = "") -> None:
         self.name = name
         self.http = http
+        self.token = token  # webhooks are listed per token
         self.api = TrelloApi(http)
         self.puller = BoardPull(self.api, name)
         self._labels: dict[str, dict[str, str]] = {}  # board -> label name -> id
@@ -87,7 +96,7 @@ class TrelloConnector:
         params: dict[str, Any] = {
             "idList": task.section_id or self._default_list(project_id),
             "name": task.title,
-            "desc": task.notes,
+            "desc": richtext.write("trello", task.notes),
             "pos": "bottom",
             "dueComplete": task.done,
             "idMembers": task.assignees,
@@ -104,7 +113,9 @@ class TrelloConnector:
             return self._update_check_item(current, changes)
         params: dict[str, Any] = {}
         for name, value in changes.items():
-            if name in _CARD_PARAMS:
+            if name == "notes":
+                params["desc"] = richtext.write("trello", value or "")
+            elif name in _CARD_PARAMS:
                 params[_CARD_PARAMS[name]] = value
             elif name in ("due", "start"):
                 params[name] = translate.write_day(value)
@@ -189,10 +200,10 @@ class TrelloConnector:
     # -- comments and attachments ------------------------------------------
 
     def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
-        return translate.comment(self.api.write("POST", f"cards/{task_id}/actions/comments", {"text": text}))
+        return translate.comment(self.api.write("POST", f"cards/{task_id}/actions/comments", {"text": _markdown(text)}))
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
-        action = self.api.write("PUT", f"cards/{comment.task_id}/actions/{comment.id}/comments", {"text": text})
+        action = self.api.write("PUT", f"cards/{comment.task_id}/actions/{comment.id}/comments", {"text": _markdown(text)})
         if not action.get("data"):  # some answers carry only the id: the edit still took
             return comment.model_copy(update={"text": text})
         return translate.comment(action)

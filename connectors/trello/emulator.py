@@ -25,6 +25,7 @@ from connectors.trello import emulated_card_parts as parts
 from connectors.trello import emulated_reads as reads
 from connectors.trello import emulated_writes as writes
 from connectors.trello.emulated_request import NOT_FOUND
+from connectors.trello.emulator_webhooks import TrelloWebhooks
 from connectors.trello.world import Board, Card, Member, TrelloList, World, iso
 
 TOKEN_LIMIT = (100, 10.0)
@@ -71,6 +72,7 @@ class TrelloEmulator(Emulator):
         epoch = time.time() - self.clock.now() if isinstance(self.clock, RealClock) else VIRTUAL_EPOCH
         self.world = World(self.clock, epoch)
         self.base_url = "https://trello.emulator.invalid/1"  # never the real host, even by mistake
+        self.webhooks = TrelloWebhooks(self)
         self._register()
 
     # -- seeding (used by the sandbox and tests) ------------------------------
@@ -225,6 +227,7 @@ class TrelloEmulator(Emulator):
             ("PUT", "/labels/{id}", writes.update_label),
             ("DELETE", "/labels/{id}", writes.delete_label),
         ]
+        table += self.webhooks.table()
         for method, pattern, route in table:
             self.add_route(method, pattern, self._bind(route))
 

@@ -28,4 +28,5 @@ class TrelloSandbox(Sandbox):
         return self.trello.add_board(name, members, sections if sections is not None else ["To do", "Doing", "Done"])
 
     def extra_credentials(self, who: Who) -> dict[str, object]:
-        return {"key": SecretStr(SANDBOX_KEY)}
+        # webhook_secret: the OAuth secret the emulator signs this key's webhook deliveries with.
+        return {"key": SecretStr(SANDBOX_KEY), "webhook_secret": SecretStr(self.trello.webhooks.app_secret(SANDBOX_KEY))}

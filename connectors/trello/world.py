@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import re
 import secrets as _random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -277,6 +278,7 @@ class World:
         self.labels: dict[str, Label] = {}
         self.checklists: dict[str, Checklist] = {}
         self.actions: list[Action] = []  # creation order == id order
+        self.listeners: list[Callable[[Action], None]] = []  # told of every new action (webhooks)
 
     # -- time and ids -------------------------------------------------------
 
@@ -329,6 +331,8 @@ class World:
         data["board"] = board.ref()
         action = Action(self.object_id(), board.id, kind, data, actor, iso(self.wall()))
         self.actions.append(action)
+        for listener in self.listeners:
+            listener(action)
         return action
 
     def touch(self, card: Card) -> None:

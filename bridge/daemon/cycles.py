@@ -1,0 +1,139 @@
+"""One scheduled or webhook-triggered attempt at a link's cycle: lease, backoff, cycle, record.
+
+:meth:`LinkRunner.tick` is what the scheduler calls. It runs a cycle only
+when this daemon holds the link's lease and the link is not backing off,
+and never two cycles of a link at once in this process (a per-link lock,
+on top of the engine's own) nor across daemons (the lease).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from bridge import secrets
+from bridge.config_schema import DaemonConfig
+from bridge.daemon import backoff
+from bridge.daemon.leases import LeaseKeeper
+from bridge.daemon.logs import log
+from bridge.daemon.metrics import Metrics
+from bridge.runtime import SIDES, Runtime
+from bridge.store.leases import LeaseClock, WallClock
+
+Reason = Literal["schedule", "webhook", "takeover"]
+Outcome = Literal["ok", "partial", "failed", "guarded", "held", "backoff", "busy", "stopping"]
+
+
+@dataclass
+class LinkState:
+    """What this daemon saw of the link's cycles (the store holds what every daemon saw)."""
+
+    last_started: float = 0.0  # wall-clock seconds
+    last_finished: float = 0.0
+    last_status: str | None = None
+    last_error: str | None = None
+    running: bool = False
+
+
+class LinkRunner:
+    def __init__(
+        self,
+        runtime: Runtime,
+        keeper: LeaseKeeper,
+        metrics: Metrics,
+        settings: DaemonConfig,
+        *,
+        clock: LeaseClock | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.keeper = keeper
+        self.metrics = metrics
+        self.settings = settings
+        self.clock: LeaseClock = clock or WallClock()
+        self.links = list(runtime.links) + [name for name in runtime.broken if name not in runtime.links]
+        self.state = {name: LinkState() for name in self.links}
+        self._locks = {name: threading.Lock() for name in self.links}
+        self.stopping = threading.Event()
+
+    def interval(self, link: str) -> float:
+        return float(self.runtime.config.links[link].interval)
+
+    def tick(self, link: str, reason: Reason = "schedule") -> Outcome:
+        """Run the link's cycle if it is ours to run now; say what happened."""
+        if self.stopping.is_set():
+            return "stopping"
+        lock = self._locks[link]
+        # A delivery may describe a change the running cycle's pull missed: wait and run again.
+        # A scheduled tick that finds a cycle running has nothing to add.
+        if not lock.acquire(blocking=reason != "schedule"):
+            return "busy"
+        try:
+            if self.stopping.is_set():
+                return "stopping"
+            if not self.keeper.acquire(link):
+                return "held"
+            state = backoff.read(self.runtime.store.link_meta(link))
+            if state.active(self.clock.now()):
+                return "backoff"
+            return self._cycle(link, reason, state)
+        finally:
+            lock.release()
+
+    def _cycle(self, link: str, reason: Reason, previous: backoff.Backoff) -> Outcome:
+        seen = self.state[link]
+        seen.last_started, seen.running = self.clock.now(), True
+        before = self._usage(link)
+        began = time.monotonic()
+        status, error, counts = self._run(link)
+        seconds = time.monotonic() - began
+        seen.last_finished, seen.running = self.clock.now(), False
+        seen.last_status, seen.last_error = status, error
+        for side, (requests, waited) in self._usage(link).items():
+            self.metrics.add("pm_bridge_requests_total", requests - before[side][0], link=link, side=side)
+            self.metrics.add("pm_bridge_rate_limit_wait_seconds_total", waited - before[side][1], link=link, side=side)
+        self.metrics.add("pm_bridge_cycles_total", link=link, status=status)
+        self.metrics.add("pm_bridge_cycle_seconds_total", seconds, link=link)
+        fields = {"link": link, "status": status, "reason": reason, "seconds": round(seconds, 3), **counts}
+        if status == "failed":
+            after = backoff.after_failure(previous, self.clock.now(), self.interval(link), self.settings.max_backoff, error)
+            self.runtime.store.set_link_meta(link, **{backoff.META_KEY: after.model_dump()})
+            retry = round(after.remaining(self.clock.now()))
+            log().warning("cycle failed", extra={**fields, "error": error, "failures": after.failures, "retry_in": retry})
+        else:
+            if previous.failures:
+                self.runtime.store.set_link_meta(link, **{backoff.META_KEY: None})
+            log().info("cycle finished", extra={**fields, **({"error": error} if error else {})})
+        return status  # type: ignore[return-value]
+
+    def _run(self, link: str) -> tuple[str, str | None, dict[str, int]]:
+        store = self.runtime.store
+        if link in self.runtime.broken:
+            # The link cannot even be built (a connection failed): record it like a failed cycle.
+            message = self.runtime.broken[link]
+            run_id = store.start_run(link)
+            store.finish_run(run_id, "failed", {}, message)
+            self.metrics.add("pm_bridge_errors_total", link=link)
+            return "failed", message, {}
+        try:
+            report = self.runtime.engine.run(self.runtime.links[link])
+        except Exception as exc:  # a bug in one link must not stop the daemon or the other links
+            self.metrics.add("pm_bridge_errors_total", link=link)
+            return "failed", secrets.redact(f"unexpected error: {type(exc).__name__}: {exc}"), {}
+        counts = {"applied": report.applied, "failed": report.failed, "deferred": report.deferred}
+        if report.plan is not None:
+            counts["conflicts"] = len(report.plan.conflicts)
+        return report.status, ("; ".join(report.errors[:3]) or None), counts
+
+    def _usage(self, link: str) -> dict[str, tuple[int, float]]:
+        """Requests sent and seconds waited on rate limits so far, by each side's connection."""
+        usage = {side: (0, 0.0) for side in SIDES}
+        runtime_link = self.runtime.links.get(link)
+        if runtime_link is None:
+            return usage
+        for side in SIDES:
+            stats = getattr(getattr(runtime_link, side).connector, "stats", None)
+            if stats is not None:
+                usage[side] = (int(getattr(stats, "total", 0)), float(getattr(stats, "rate_limit_waits", 0.0)))
+        return usage

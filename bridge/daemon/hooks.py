@@ -1,0 +1,131 @@
+"""Handling one webhook delivery: who it is for, whether to believe it, and what to run.
+
+A delivery reaches ``/hooks/{link}/{side}/{token}``. The token must be the
+link side's :func:`bridge.webhook_tokens.webhook_token` of the daemon's
+master secret (compared in constant time); then the tool's own rules
+(``connectors/<tool>/webhooks.py: receive``) check signatures and
+handshakes. A secret the tool hands over (Asana's ``X-Hook-Secret``) is kept
+in the link's metadata as ``webhook_secret.<side>``. A genuine delivery
+wakes the link: here at once, and in whichever daemon holds its lease
+through the ``daemon.wake`` stamp that daemon's heartbeat reads.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import sqlalchemy as sa
+
+from bridge import secrets
+from bridge.config_schema import Config
+from bridge.daemon.logs import log
+from bridge.daemon.metrics import Metrics
+from bridge.runtime import SIDES
+from bridge.store import Store
+from bridge.store.leases import LeaseClock, WallClock
+from bridge.store.tables import link_meta
+from bridge.webhook_tokens import receive_secret, webhook_token
+from connectors.base import WebhookRequest, WebhookVerdict
+from connectors.registry import MODULES
+
+WAKE_KEY = "daemon.wake"
+MASTER_ENV = "PM_BRIDGE_WEBHOOK_SECRET"  # used when daemon.webhook_secret is unset, as `pm-bridge webhooks` does
+
+
+def secret_key(side: str) -> str:
+    return f"webhook_secret.{side}"
+
+
+def webhook_module(kind: str) -> ModuleType | None:
+    """The tool's ``webhooks`` module with a ``receive`` function, or None when the tool takes none."""
+    try:
+        module = importlib.import_module(f"{MODULES[kind]}.webhooks")
+    except (KeyError, ModuleNotFoundError):
+        return None
+    return module if callable(getattr(module, "receive", None)) and hasattr(module, "SECRET_SOURCE") else None
+
+
+def wakes(store: Store, links: list[str]) -> dict[str, float]:
+    """The latest delivery stamp of each of ``links`` (wall-clock seconds)."""
+    if not links:
+        return {}
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(link_meta.c.link, link_meta.c.value).where(link_meta.c.name == WAKE_KEY, link_meta.c.link.in_(links))
+        )
+        return {row.link: float(row.value) for row in rows if isinstance(row.value, int | float)}
+
+
+class Deliveries:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        trigger: Callable[[str], Any],
+        metrics: Metrics,
+        *,
+        clock: LeaseClock | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.trigger = trigger
+        self.metrics = metrics
+        self.clock: LeaseClock = clock or WallClock()
+        configured = config.daemon.webhook_secret
+        self.master = (configured.get_secret_value() if configured is not None else os.environ.get(MASTER_ENV)) or None
+
+    def tokens(self) -> list[str]:
+        """Every URL token this daemon accepts (registered with the redactor at start-up)."""
+        if self.master is None:
+            return []
+        return [webhook_token(self.master, link, side) for link in self.config.links for side in SIDES]
+
+    def handle(self, link: str, side: str, token: str, request: WebhookRequest) -> WebhookVerdict:
+        verdict = self._judge(link, side, token, request)
+        outcome = "triggered" if verdict.trigger else ("refused" if verdict.status >= 400 else "accepted")
+        if link in self.config.links and side in SIDES:
+            self.metrics.add("pm_bridge_webhooks_total", link=link, side=side, outcome=outcome)
+        # Never the body, the headers or the token: the method, where, what we answered and why.
+        fields = {"link": link, "side": side, "method": request.method, "status": verdict.status, "outcome": outcome}
+        if verdict.reason:
+            fields["reason"] = verdict.reason
+        (log().warning if verdict.status >= 400 else log().info)("webhook delivery", extra=fields)
+        return verdict
+
+    def _judge(self, link: str, side: str, token: str, request: WebhookRequest) -> WebhookVerdict:
+        link_cfg = self.config.links.get(link)
+        if link_cfg is None or side not in SIDES:
+            return WebhookVerdict(status=404, reason="no such link or side")
+        if self.master is None:
+            return WebhookVerdict(status=404, reason="webhooks are off: daemon.webhook_secret is not set")
+        expected = webhook_token(self.master, link, side)
+        if not hmac.compare_digest(token.encode(), expected.encode()):
+            return WebhookVerdict(status=403, reason="the URL token is wrong")
+        connection = self.config.connections[getattr(link_cfg, side).connection]
+        module = webhook_module(connection.kind)
+        if module is None:
+            return WebhookVerdict(status=404, reason=f"{connection.kind} deliveries are not supported")
+        stored = self.store.link_meta(link).get(secret_key(side))
+        app_secret = connection.webhook_secret.get_secret_value() if connection.webhook_secret is not None else None
+        secret = receive_secret(module.SECRET_SOURCE, token=expected, stored=stored if isinstance(stored, str) else None,
+                                app_secret=app_secret)
+        try:
+            verdict: WebhookVerdict = module.receive(request, secret)
+        except Exception as exc:  # a body the tool's rules cannot read: refuse it, keep running
+            return WebhookVerdict(status=400, reason=f"unreadable delivery ({type(exc).__name__})")
+        if verdict.secret:
+            secrets.register(verdict.secret)
+            self.store.set_link_meta(link, **{secret_key(side): verdict.secret})
+        if verdict.trigger:
+            self.wake(link)
+        return verdict
+
+    def wake(self, link: str) -> None:
+        """Run the link soon, here and (if another daemon holds it) there."""
+        self.store.set_link_meta(link, **{WAKE_KEY: self.clock.now()})
+        self.trigger(link)

@@ -1,0 +1,94 @@
+"""When each link's cycle runs: APScheduler interval jobs with jitter, plus debounced webhook triggers.
+
+Every link has a polling job every ``interval`` seconds (± ``jitter`` share),
+the first one spread over the jitter window so a hundred links do not all
+start at once. A webhook adds a one-off job ``debounce`` seconds later;
+deliveries arriving before it runs join it rather than adding more. Polling
+stays on regardless: it is the fallback when a tool's webhook is late,
+lost, or was never registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bridge.config_schema import DaemonConfig
+from bridge.daemon.cycles import LinkRunner, Reason
+
+
+def poll_id(link: str) -> str:
+    return f"poll:{link}"
+
+
+def trigger_id(link: str) -> str:
+    return f"soon:{link}"
+
+
+class Scheduler:
+    def __init__(self, runner: LinkRunner, settings: DaemonConfig, *, seed: int | None = None) -> None:
+        self.runner = runner
+        self.settings = settings
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._aps = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(settings.workers)},
+            # coalesce + max_instances=1: a link's polling job never runs twice at once, and a
+            # daemon that fell behind runs a missed cycle once rather than once per missed interval.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=dt.UTC,
+        )
+
+    def start(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        for link in self.runner.links:
+            interval = self.runner.interval(link)
+            spread = interval * self.settings.jitter
+            first = now + dt.timedelta(seconds=self._random.uniform(0, spread))
+            self._aps.add_job(
+                self.runner.tick,
+                IntervalTrigger(seconds=interval, start_date=first, jitter=spread or None, timezone=dt.UTC),
+                args=[link, "schedule"],
+                id=poll_id(link),
+                name=f"poll {link}",
+                next_run_time=first,
+            )
+        self._aps.start()
+
+    def trigger(self, link: str, reason: Reason = "webhook", delay: float | None = None) -> bool:
+        """Run the link soon; False when a run already waits (this trigger joined it) or the daemon is stopping."""
+        if not self._aps.running or self.runner.stopping.is_set():
+            return False
+        wait = self.settings.debounce if delay is None else delay
+        with self._lock:
+            if self._aps.get_job(trigger_id(link)) is not None:
+                return False
+            self._aps.add_job(
+                self.runner.tick,
+                DateTrigger(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait), timezone=dt.UTC),
+                args=[link, reason],
+                id=trigger_id(link),
+                name=f"{reason} {link}",
+            )
+        return True
+
+    def next_run(self, link: str) -> dt.datetime | None:
+        """This daemon's next attempt at the link (a pending triggered run, else the next poll)."""
+        times = [job.next_run_time for job in (self._aps.get_job(trigger_id(link)), self._aps.get_job(poll_id(link)))
+                 if job is not None and job.next_run_time is not None]
+        return min(times) if times else None
+
+    @property
+    def running(self) -> bool:
+        return bool(self._aps.running)
+
+    def shutdown(self) -> None:
+        """Stop scheduling and wait for the cycles in flight (queued ticks see ``stopping`` and return at once)."""
+        if self._aps.running:
+            self._aps.shutdown(wait=True)

@@ -1,0 +1,175 @@
+"""``pm-bridge daemon`` as one object: start the parts, serve, and stop gracefully.
+
+Start-up order: leases heartbeat, scheduler, HTTP server. Shutdown (SIGTERM
+or SIGINT) reverses it so nothing is lost: webhook deliveries get 503 (the
+tools retry), no new cycle starts, cycles in flight finish and are recorded,
+the leases are released so another daemon takes the links over at once
+instead of after ``lease_ttl``, then the server stops and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import errno
+import faulthandler
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from types import FrameType
+
+import uvicorn
+
+from bridge import secrets
+from bridge.config_schema import Config
+from bridge.daemon.cycles import LinkRunner
+from bridge.daemon.health import Health
+from bridge.daemon.hooks import Deliveries, secret_key, wakes
+from bridge.daemon.leases import LeaseKeeper, daemon_id
+from bridge.daemon.logs import log
+from bridge.daemon.metrics import Metrics
+from bridge.daemon.receiver import build_app
+from bridge.daemon.scheduler import Scheduler
+from bridge.errors import BridgeError
+from bridge.runtime import SIDES, Runtime, build_runtime
+from bridge.store.leases import LeaseClock
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        link_names: Iterable[str] = (),
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        runtime: Runtime | None = None,
+        owner: str | None = None,
+        clock: LeaseClock | None = None,
+    ) -> None:
+        """``clock`` (wall-clock seconds) times backoff; tests pass one they can move."""
+        settings = config.daemon
+        self.config = config
+        self.host = host or settings.host
+        self.port = settings.port if port is None else port
+        self.metrics = Metrics()
+        if runtime is None:
+            runtime = build_runtime(config, link_names, listeners=[self.metrics.listener])
+        else:
+            runtime.engine.listeners.append(self.metrics.listener)
+        self.runtime = runtime
+        self.keeper = LeaseKeeper(runtime.store, owner or daemon_id(), settings.lease_ttl)
+        self.runner = LinkRunner(runtime, self.keeper, self.metrics, settings, clock=clock)
+        self.scheduler = Scheduler(self.runner, settings)
+        self.deliveries = Deliveries(config, runtime.store, self.scheduler.trigger, self.metrics)
+        self.health = Health(self.runner, self.scheduler.next_run, self.runner.clock.now())
+        self.app = build_app(
+            self.deliveries,
+            lambda: self.health.report(self.stopping),
+            lambda: self.metrics.render(self.health.refresh_gauges),
+            public_url=settings.public_url,
+            stopping=lambda: self.stopping,
+        )
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._signalled = threading.Event()
+        self._stopped = False
+
+    @property
+    def stopping(self) -> bool:
+        return self.runner.stopping.is_set()
+
+    def start(self) -> None:
+        """Begin scheduling and serving; raises a BridgeError when the port cannot be bound."""
+        self._register_secrets()
+        listener = self._bind()
+        self.port = listener.getsockname()[1]
+        self.keeper.start(on_beat=self._beat)
+        self.scheduler.start()
+        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [listener]}, name="pm-bridge-http")
+        self._thread.start()
+        while not self._server.started and self._thread.is_alive():
+            time.sleep(0.01)
+        log().info("daemon started", extra={"owner": self.keeper.owner, "listen": f"http://{self.host}:{self.port}",
+                                            "links": len(self.runner.links)})
+
+    def _bind(self) -> socket.socket:
+        listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self.port))
+        except OSError as exc:
+            listener.close()
+            busy = exc.errno == errno.EADDRINUSE
+            raise BridgeError(
+                f"cannot listen on {self.host}:{self.port}: {'the port is already in use' if busy else exc.strerror}",
+                hint="set daemon.port in the config or pass --port N",
+            ) from None
+        listener.listen(128)
+        listener.setblocking(False)
+        return listener
+
+    def _register_secrets(self) -> None:
+        """Tokens in webhook URLs and secrets tools handed over must never reach a log line."""
+        if self.deliveries.master is not None:
+            secrets.register(self.deliveries.master)
+        for token in self.deliveries.tokens():
+            secrets.register(token)
+        for link in self.runner.links:
+            meta = self.runtime.store.link_meta(link)
+            for side in SIDES:
+                stored = meta.get(secret_key(side))
+                if isinstance(stored, str):
+                    secrets.register(stored)
+
+    def _beat(self) -> None:
+        """After each lease renewal: take over links of a dead daemon, and run links woken elsewhere."""
+        if self.stopping:
+            return
+        owned = self.keeper.owned
+        for link in self.keeper.orphaned([name for name in self.runner.links if name not in owned]):
+            log().info("taking over a link whose daemon stopped renewing", extra={"link": link})
+            self.scheduler.trigger(link, "takeover", delay=0)
+        for link, stamp in wakes(self.runtime.store, sorted(owned)).items():
+            if stamp > self.runner.state[link].last_started:
+                self.scheduler.trigger(link, "webhook")
+
+    def stop(self) -> None:
+        """Graceful: no new cycles, in-flight cycles finish and are recorded, leases released, server closed."""
+        if self._stopped:
+            return
+        self._stopped = True
+        running = [name for name, seen in self.runner.state.items() if seen.running]
+        log().info("stopping: waiting for running cycles", extra={"running": running})
+        self.runner.stopping.set()
+        self.scheduler.shutdown()
+        self.keeper.stop()
+        self.keeper.release_all()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.runtime.close()
+        log().info("daemon stopped", extra={"owner": self.keeper.owner})
+
+    def serve_until_signalled(self) -> None:
+        """Run until SIGTERM or SIGINT (from the main thread), then stop gracefully."""
+
+        def on_signal(number: int, _frame: FrameType | None) -> None:
+            if self._signalled.is_set():
+                log().warning("already stopping; waiting for running cycles to finish", extra={"signal": number})
+            self._signalled.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack, for a hang
+        try:
+            self.start()
+            while not self._signalled.wait(0.5):
+                if self._thread is not None and not self._thread.is_alive():
+                    raise BridgeError("the daemon's HTTP server stopped unexpectedly", hint="see the log lines above")
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -1,0 +1,75 @@
+"""The write graph: order within a container, dependencies, and what a failure holds back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from bridge.errors import Invalid
+from bridge.migrate.schedule import Scheduler, build_graph
+from bridge.ops import Op
+
+
+def task(key: str, section: str, parent: str | None = None) -> Op:
+    return Op(side="client", action="create", kind="task", key=key, fields={"title": key, "section": section, "parent": parent},
+              depth=1 if parent else 0)
+
+
+def comment(key: str, on: str) -> Op:
+    return Op(side="client", action="create", kind="comment", key=key, task_key=on, fields={"text": key})
+
+
+OPS = [
+    Op(side="client", action="create", kind="section", key="s1", fields={"name": "S1"}),
+    Op(side="client", action="create", kind="section", key="s2", fields={"name": "S2"}),
+    task("a", "s1"), task("b", "s1"), task("c", "s2"), task("a1", "s1", parent="a"),
+    comment("late", "a"), comment("early", "a"),
+]
+WRITTEN = {"early": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "late": dt.datetime(2026, 2, 1, tzinfo=dt.UTC)}
+
+
+def run(fail: set[str] = frozenset(), workers: int = 3) -> tuple[list[str], object]:  # type: ignore[assignment]
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def apply(op: Op) -> None:
+        if op.key in fail:
+            raise Invalid(f"refused {op.key}")
+        with lock:
+            order.append(op.key)
+
+    return order, Scheduler(apply, workers=workers).run(build_graph(OPS, WRITTEN))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 8])
+def test_containers_before_contents_and_creation_order_within_a_container(workers: int) -> None:
+    order, _ = run(workers=workers)
+    assert sorted(order) == sorted(op.key for op in OPS)
+    pos = order.index
+    assert pos("s1") < pos("s2")  # sections in order
+    assert pos("s1") < pos("a") < pos("b")  # a task after its section and the task before it
+    assert pos("s2") < pos("c")
+    assert pos("a") < pos("a1")  # a subtask after its parent
+    assert pos("a") < pos("early") < pos("late")  # comments after their task, in the order they were written
+
+
+def test_a_failure_holds_back_exactly_what_depends_on_it() -> None:
+    order, outcome = run(fail={"a"})
+    assert [op.key for op, _ in outcome.failed] == ["a"]  # type: ignore[attr-defined]
+    assert {op.key for op in outcome.held_back} == {"b", "a1", "early", "late"}  # type: ignore[attr-defined]
+    assert set(order) == {"s1", "s2", "c"}
+
+
+def test_a_crash_stops_the_run_and_is_raised() -> None:
+    started: list[str] = []
+
+    def apply(op: Op) -> None:
+        started.append(op.key)
+        if op.key == "s1":
+            raise KeyError("the process died")
+
+    with pytest.raises(KeyError):
+        Scheduler(apply, workers=2).run(build_graph(OPS, WRITTEN))
+    assert started == ["s1"]  # nothing else was ready, and nothing new starts after a crash
