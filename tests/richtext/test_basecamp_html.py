@@ -94,7 +94,9 @@ def _text(rich: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rich)).split())
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab xy_*~[]()\\#->`1.!&<")), max_size=40))
+# No backtick: a pair of them typed in Basecamp text reads as inline code by design
+# (README, "Rich text across tools"), so the visible backticks do not survive.
+@given(st.text(alphabet=st.sampled_from(list("ab xy_*~[]()\\#->1.!&<")), max_size=40))
 def test_any_text_survives_html_to_markdown_and_back(text: str) -> None:
     rich = f"<div>{html.escape(text, quote=False)}</div>"
     markdown = html_to_markdown(rich)
