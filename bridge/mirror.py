@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bridge.model import Person, Snapshot, Task
+from bridge.model import Comment, Person, Snapshot, Task
+from bridge.richtext.audience import Audience, localize
 from bridge.rules import LinkRules, MirrorRules
 from bridge.section_access import resolve_access, section_unlocked, top_level_of
 from connectors.base import Capabilities
@@ -120,8 +121,18 @@ def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
     return bool(approval.internal_section and section and section.name == approval.internal_section)
 
 
+def client_audience(client_people: dict[str, Person], rules: LinkRules) -> Audience:
+    """Whom the client's tool knows, for mentions going out (through the link's ``people.map``)."""
+    return Audience.of(client_people.values(), rules.mirror.people.map)
+
+
 def project_fields(
-    task: Task, internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, allowed: frozenset[str]
+    task: Task,
+    internal: Snapshot,
+    client_people: dict[str, Person],
+    rules: LinkRules,
+    allowed: frozenset[str],
+    audience: Audience | None = None,
 ) -> dict[str, Any]:
     """The client-side value of every field that goes out for this task."""
     fields = rules.mirror.fields
@@ -135,7 +146,7 @@ def project_fields(
             title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
         out["title"] = title
     if "notes" in allowed and fields.notes != "none":
-        notes = cut_notes(task.notes, fields.notes_cut)
+        notes = localize(cut_notes(task.notes, fields.notes_cut), audience or client_audience(client_people, rules))
         if unmatched and rules.mirror.people.unmatched == "name":
             notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
         out["notes"] = notes
@@ -148,6 +159,13 @@ def project_fields(
     return out
 
 
+def attribution(template: str, comment: Comment) -> str:
+    """The prefix of a shared comment: ``{name}`` is the author, ``{date}`` the day it was written."""
+    name = comment.author.name if comment.author and comment.author.name else "Agency"
+    date = comment.created_at.date().isoformat() if comment.created_at else ""
+    return template.format(name=name, date=date)
+
+
 def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, client_caps: Capabilities) -> MirrorView:
     """What the client may see of ``internal`` under ``rules``. Pure."""
     mrules = rules.mirror
@@ -157,6 +175,7 @@ def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRule
         rule = mrules.section_rule(section.name)
         if rule.access == "unlocked":
             view.sections[section.id] = MirrorSection(key=section.id, name=rule.rename or section.name, position=section.position)
+    audience = client_audience(client_people, rules)
     task_fields = client_caps.task_fields
     nest_fields = client_caps.subtask_fields if mrules.subtasks else frozenset()
 
@@ -179,7 +198,7 @@ def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRule
         allowed = nest_fields if nested else task_fields
         view.tasks[task.id] = MirrorTask(
             key=task.id,
-            fields=project_fields(task, internal, client_people, rules, allowed),
+            fields=project_fields(task, internal, client_people, rules, allowed, audience),
             section=None if nested else client_section(task),
             parent=parent.id if nested and parent else None,
             position=task.position,
@@ -205,8 +224,7 @@ def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRule
             target = host(comment.task_id)
             if target is None or marker.casefold() not in comment.text.casefold():
                 continue
-            name = comment.author.name if comment.author and comment.author.name else "Agency"
-            text = mrules.comment_attribution.format(name=name) + strip_marker(comment.text, marker)
+            text = attribution(mrules.comment_attribution, comment) + localize(strip_marker(comment.text, marker), audience)
             view.comments[comment.id] = MirrorItem(key=comment.id, task=target, text=text)
     if client_caps.attachments != "none":
         for attachment in internal.attachments.values():

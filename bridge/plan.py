@@ -21,6 +21,7 @@ from bridge.ops import SECTION_BY_NAME, Conflict, Op, Plan
 from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
 from bridge.plan_requests import access_marking, plan_requests
+from bridge.richtext.audience import localize, same_text
 from bridge.rules import LinkRules
 from bridge.section_access import explicit_access
 from connectors.base import Capabilities
@@ -229,15 +230,15 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
         theirs = have.get(name)
         was = base.get(name, MISSING)
         direction = "to_client" if name in ("section", "parent") else ctx.rules.mirror.fields.direction(name)
-        if mine == theirs:
+        if same(name, mine, theirs):
             new_base[name] = mine
             continue
         if name == "section" and approval is not None and theirs == APPROVAL and mine != APPROVAL:
             approved = _approve(ctx, pair)
             new_base[name] = theirs
             continue
-        internal_changed = was is MISSING or mine != was
-        client_changed = was is MISSING or theirs != was
+        internal_changed = was is MISSING or not same(name, mine, was)
+        client_changed = was is MISSING or not same(name, theirs, was)
         if internal_changed and not client_changed:
             if direction in ("to_client", "both"):
                 to_client[name] = mine
@@ -300,6 +301,13 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
         ctx.emit(Op(side="client", action="rebase", kind="task", key=pair.key, base=new_base))
 
 
+def same(name: str, a: Any, b: Any) -> bool:
+    """Field equality; notes tolerate a mention one side can only hold as the person's name."""
+    if name == "notes" and isinstance(a, str) and isinstance(b, str):
+        return same_text(a, b)
+    return bool(a == b)
+
+
 def _resolve(ctx: PlanContext, direction: str, wanted: MirrorTask, current: Task) -> str:
     if direction == "to_client":
         return "internal"
@@ -358,6 +366,7 @@ def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> di
             tail = ""
             if marker and marker in task.notes:
                 tail = task.notes[task.notes.index(marker) :]
+            value = localize(value, ctx.internal_audience)
             out["notes"] = f"{value}\n\n{tail}".strip() if tail else value
         elif name == "assignees":
             out["assignees"] = _people_inbound(ctx, value)

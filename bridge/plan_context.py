@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from bridge.link import PairIndex
 from bridge.mirror import MirrorView
 from bridge.model import Snapshot, Task
 from bridge.ops import Op, Plan
+from bridge.richtext.audience import Audience
 from bridge.rules import LinkRules
 from connectors.base import Capabilities
 
@@ -34,6 +36,11 @@ class PlanContext:
     # adoptions made by this plan: (kind, key) -> client id, and back
     adopted: dict[tuple[str, str], str] = field(default_factory=dict)
     adopted_back: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @cached_property
+    def internal_audience(self) -> Audience:
+        """Whom the internal tool knows, for mentions in client input (``people.map`` read backwards)."""
+        return Audience.of(self.internal.people.values(), {v: k for k, v in self.rules.mirror.people.map.items()})
 
     def adopt(self, kind: str, key: str, client_id: str) -> None:
         self.claimed.add((kind, client_id))

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bridge.model import Comment
 from bridge.ops import ItemKind, Op
 from bridge.plan_context import PlanContext
+from bridge.richtext.audience import localize, same_text
 
 
 def _task_client_id(ctx: PlanContext, task_key: str) -> str | None:
@@ -34,7 +36,7 @@ def plan_comments(ctx: PlanContext) -> None:
             continue  # an inbound copy: owned by the client's original
         current = ctx.client.comments.get(pair.client_id or "") if pair else None
         if current is not None:
-            if current.text != wanted.text:
+            if not same_text(current.text, wanted.text):
                 if ctx.client_caps.edit_comments:
                     ctx.emit(
                         Op(
@@ -90,7 +92,7 @@ def _inbound_comments(ctx: PlanContext) -> None:
         pair = ctx.pairs.for_client("comment", comment.id)
         if pair is not None:
             if pair.origin == "client" and pair.internal_id and pair.base.get("text") != comment.text:
-                text = _attributed(prefix, comment)
+                text = _attributed(ctx, prefix, comment)
                 ctx.emit(
                     Op(
                         side="internal",
@@ -110,7 +112,7 @@ def _inbound_comments(ctx: PlanContext) -> None:
         internal_task = task_pair.internal_id if task_pair else ctx.adopted_back.get(("task", comment.task_id))
         if internal_task is None and comment.task_id not in ctx.requested:
             continue  # a card the mirror does not hold
-        text = _attributed(prefix, comment)
+        text = _attributed(ctx, prefix, comment)
         if internal_task is not None:
             twins = internal_unlinked.get((internal_task, text.strip()), [])
             if twins:  # copied before, but the pair was lost: adopt the copy
@@ -144,10 +146,9 @@ def _inbound_comments(ctx: PlanContext) -> None:
         )
 
 
-def _attributed(prefix: str, comment: object) -> str:
-    author = getattr(comment, "author", None)
-    name = author.name if author is not None and author.name else "client"
-    return f"{prefix} {name}: {getattr(comment, 'text', '')}".strip()
+def _attributed(ctx: PlanContext, prefix: str, comment: Comment) -> str:
+    name = comment.author.name if comment.author is not None and comment.author.name else "client"
+    return f"{prefix} {name}: {localize(comment.text, ctx.internal_audience)}".strip()
 
 
 def plan_attachments(ctx: PlanContext) -> None:

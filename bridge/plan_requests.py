@@ -11,6 +11,7 @@ from typing import Any
 
 from bridge.ops import Op
 from bridge.plan_context import PlanContext, client_fields
+from bridge.richtext.audience import localize
 
 # The card as the client made it, in the planner's terms: recorded as the
 # pair's base so the next pass sees only what the mirror itself changes
@@ -37,7 +38,8 @@ def plan_requests(ctx: PlanContext) -> None:
     for task in sorted(ctx.client.tasks.values(), key=lambda t: (t.parent_id is not None, t.position)):
         if ("task", task.id) in ctx.claimed:
             continue
-        fields: dict[str, Any] = {"title": task.title, "notes": task.notes, "done": task.done}
+        notes = localize(task.notes, ctx.internal_audience)
+        fields: dict[str, Any] = {"title": task.title, "notes": notes, "done": task.done}
         if task.parent_id:
             parent = ctx.pairs.for_client("task", task.parent_id)
             parent_id = parent.internal_id if parent else ctx.adopted_back.get(("task", task.parent_id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Direction = Literal["to_client", "to_internal", "both", "none"]
 SectionAccess = Literal["locked", "unlocked"]
@@ -75,8 +75,18 @@ class MirrorRules(_Strict):
     fields: FieldRules = FieldRules()
     people: PeopleRules = PeopleRules()
     subtasks: bool = True
-    # Prefix of comments the agency shares, e.g. "Anna (Agency): ..."; {name} is the author.
+    # Prefix of comments the agency shares, e.g. "Anna (Agency): ..."; {name} is the author,
+    # {date} the day the comment was written (YYYY-MM-DD).
     comment_attribution: str = "{name}: "
+
+    @field_validator("comment_attribution")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(name="", date="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"comment_attribution may use {{name}} and {{date}} only ({exc!s} is not one)") from None
+        return value
 
     def section_rule(self, name: str) -> SectionRule:
         rule = self.sections.get(name)

@@ -258,4 +258,3 @@ class TaskWrites:
             del store.attachments[gid]
         del store.tasks[task.gid]
         store.emit(actor, "deleted", task.ref(), None, projects)
-

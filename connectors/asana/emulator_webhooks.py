@@ -53,15 +53,28 @@ class AsanaHook:
     last_failure_content: str = ""
 
     def compact(self) -> dict[str, Any]:
-        return {"gid": self.gid, "resource_type": "webhook", "active": self.active, "resource": self.resource,
-                "target": self.target}
+        return {
+            "gid": self.gid,
+            "resource_type": "webhook",
+            "active": self.active,
+            "resource": self.resource,
+            "target": self.target,
+        }
 
     def full(self) -> dict[str, Any]:
         # The spec does not let the timestamps be null: a webhook that never delivered leaves them out.
-        stamps = {k: v for k, v in (("last_success_at", self.last_success_at), ("last_failure_at", self.last_failure_at))
-                  if v is not None}
-        return {**self.compact(), "created_at": self.created_at, "filters": self.filters, **stamps,
-                "last_failure_content": self.last_failure_content}
+        stamps = {
+            k: v
+            for k, v in (("last_success_at", self.last_success_at), ("last_failure_at", self.last_failure_at))
+            if v is not None
+        }
+        return {
+            **self.compact(),
+            "created_at": self.created_at,
+            "filters": self.filters,
+            **stamps,
+            "last_failure_content": self.last_failure_content,
+        }
 
     def passes(self, event: dict[str, Any]) -> bool:
         if not self.filters:
@@ -69,10 +82,14 @@ class AsanaHook:
         resource = event.get("resource") or {}
         change = event.get("change") or {}
         for rule in self.filters:
-            checks = (("resource_type", resource.get("resource_type")), ("resource_subtype", resource.get("resource_subtype")),
-                      ("action", event.get("action")))
+            checks = (
+                ("resource_type", resource.get("resource_type")),
+                ("resource_subtype", resource.get("resource_subtype")),
+                ("action", event.get("action")),
+            )
             if all(rule.get(key) in (None, value) for key, value in checks) and (
-                    not rule.get("fields") or change.get("field") in rule["fields"]):
+                not rule.get("fields") or change.get("field") in rule["fields"]
+            ):
                 return True
         return False
 
@@ -109,8 +126,11 @@ class WebhookRoutes(AsanaApi):
         answer = self.outbox.send(Delivery(target, b"", {"x-hook-secret": secret}))
         if answer.status not in (200, 204) or answer.headers.get("x-hook-secret") != secret:
             got = f"status {answer.status}" if answer.status else f"no answer ({answer.error})"
-            raise HttpError(400, f"target: The webhook handshake with the target failed ({got}, X-Hook-Secret "
-                                 f"{'echoed' if answer.headers.get('x-hook-secret') == secret else 'not echoed'})")
+            raise HttpError(
+                400,
+                f"target: The webhook handshake with the target failed ({got}, X-Hook-Secret "
+                f"{'echoed' if answer.headers.get('x-hook-secret') == secret else 'not echoed'})",
+            )
         hook = AsanaHook(self.store.new_gid(), watched, target, secret, self.me(req), self.store.now(), filters)
         self.webhooks[hook.gid] = hook
         self._deliver(hook, [])  # the heartbeat that follows a handshake
@@ -122,8 +142,9 @@ class WebhookRoutes(AsanaApi):
         if workspace != self.store.workspace.gid:
             raise HttpError(404, f"workspace: Unknown object: {workspace}")
         resource = self.query(req, "resource")
-        hooks = [h for h in self.webhooks.values()
-                 if h.owner == self.me(req) and (resource is None or h.resource["gid"] == resource)]
+        hooks = [
+            h for h in self.webhooks.values() if h.owner == self.me(req) and (resource is None or h.resource["gid"] == resource)
+        ]
         return self.page(req, hooks, AsanaHook.full, AsanaHook.compact)
 
     def _hook(self, req: EmuRequest) -> AsanaHook:

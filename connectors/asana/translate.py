@@ -266,30 +266,32 @@ def _wire(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def task_write(changes: dict[str, Any], current_due: dt.date | None = None) -> dict[str, Any]:
+def task_write(
+    changes: dict[str, Any], current_due: dt.date | None = None, people: Mapping[str, Person] | None = None
+) -> dict[str, Any]:
     """The TaskRequest body for scalar canonical fields (labels, section, parent go elsewhere)."""
     data: dict[str, Any] = {}
     for field, wire in _SCALARS.items():
         if field in changes:
             value = changes[field]
             if field == "notes":
-                data[wire] = notes_html(value or "")
+                data[wire] = notes_html(value or "", people)
             else:
                 data[wire] = (value or "") if field == "title" else _wire(value)
     if "assignees" in changes:
-        people = list(changes["assignees"] or [])
+        assignees = list(changes["assignees"] or [])
         # Asana tasks have a single assignee.
-        data["assignee"] = people[0] if people else None
+        data["assignee"] = assignees[0] if assignees else None
     if "start_on" in data and "due_on" not in data:
         # Asana refuses start_on without due_on/due_at in the same request.
         data["due_on"] = _wire(current_due)
     return data
 
 
-def new_task_write(task: NewTask) -> dict[str, Any]:
+def new_task_write(task: NewTask, people: Mapping[str, Person] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"name": task.title}
     if task.notes:
-        data["html_notes"] = notes_html(task.notes)
+        data["html_notes"] = notes_html(task.notes, people)
     if task.done:
         data["completed"] = True
     if task.due or task.start:

@@ -32,8 +32,9 @@ class AsanaWebhookAdmin:
 
     def register_webhook(self, project_id: str, callback_url: str, secret: str) -> Webhook:
         # ``secret`` has no place here: Asana picks the secret and hands it over in the handshake.
-        body = self.client.request("POST", "webhooks", json={"data": {"resource": project_id, "target": callback_url}},
-                                   params={"opt_fields": _FIELDS})
+        body = self.client.request(
+            "POST", "webhooks", json={"data": {"resource": project_id, "target": callback_url}}, params={"opt_fields": _FIELDS}
+        )
         return _webhook(data_of(body.json(), "webhook"), project_id)
 
     def list_webhooks(self, project_id: str) -> list[Webhook]:

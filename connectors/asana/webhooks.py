@@ -49,19 +49,25 @@ def receive(request: WebhookRequest, secret: str | None) -> WebhookVerdict:
         if not handshake.strip():
             return WebhookVerdict(status=400, reason="asana: handshake with an empty X-Hook-Secret")
         if secret:
-            return WebhookVerdict(status=403, reason="asana: handshake refused, this link side already holds a webhook "
-                                                     "secret (run `pm-bridge webhooks register` to replace the webhook)")
+            return WebhookVerdict(
+                status=403,
+                reason="asana: handshake refused, this link side already holds a webhook "
+                "secret (run `pm-bridge webhooks register` to replace the webhook)",
+            )
         return WebhookVerdict(status=200, headers={"X-Hook-Secret": handshake}, secret=handshake, reason="asana: handshake")
     if not secret:
-        return WebhookVerdict(status=401, reason="asana: no webhook secret stored for this link side (the handshake never "
-                                                 "reached the bridge; run `pm-bridge webhooks register` again)")
+        return WebhookVerdict(
+            status=401,
+            reason="asana: no webhook secret stored for this link side (the handshake never "
+            "reached the bridge; run `pm-bridge webhooks register` again)",
+        )
     if SIGNATURE_HEADER not in request.headers:
         return WebhookVerdict(status=401, reason="asana: delivery without X-Hook-Signature")
     if not verify_signature(secret, request.body, request.headers[SIGNATURE_HEADER]):
         return WebhookVerdict(status=401, reason="asana: X-Hook-Signature does not match the body")
     events = _events(request.body)
     if events is None:
-        return WebhookVerdict(status=400, reason="asana: the delivery body is not an {\"events\": [...]} object")
+        return WebhookVerdict(status=400, reason='asana: the delivery body is not an {"events": [...]} object')
     if not events:
         return WebhookVerdict(status=200, reason="asana: heartbeat")
     return WebhookVerdict(status=200, trigger=True, reason=f"asana: {len(events)} event(s)")

@@ -46,6 +46,12 @@ class AsanaWrites:
         self._tags: dict[str, dict[str, str]] = {}  # workspace gid -> tag name -> tag gid
         self._fields: dict[str, dict[str, EnumField]] = {}  # project gid -> enum fields by name
         self._me: Person | None = None
+        # project gid -> the workspace's people as the last pull saw them: mentions are written
+        # (and read back) with them, so a mention of someone Asana knows stays a mention.
+        self._people: dict[str, dict[str, Person]] = {}
+
+    def _remember_people(self, project_id: str, people: dict[str, Person]) -> None:
+        self._people[project_id] = people
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -153,19 +159,21 @@ class AsanaWrites:
     # -- tasks ----------------------------------------------------------------------------------
 
     def create_task(self, project_id: str, task: NewTask) -> Task:
-        data = new_task_write(task)
+        people = self._people.get(project_id)
+        data = new_task_write(task, people)
         if task.labels:
             data["tags"] = [self._tag_gid(project_id, name, create=True) for name in task.labels]
         if task.custom_fields:
             data["custom_fields"] = self._custom_write(project_id, dict(task.custom_fields))
         if task.parent_id:
             raw = self._send("POST", f"tasks/{task.parent_id}/subtasks", data, TASK_FIELDS)
-            return task_from_payload(raw, project_id).model_copy(update={"parent_id": task.parent_id, "section_id": None})
+            created = task_from_payload(raw, project_id, people=people)
+            return created.model_copy(update={"parent_id": task.parent_id, "section_id": None})
         if task.section_id:
             data["memberships"] = [{"project": project_id, "section": task.section_id}]
         else:
             data["projects"] = [project_id]
-        return task_from_payload(self._send("POST", "tasks", data, TASK_FIELDS), project_id)
+        return task_from_payload(self._send("POST", "tasks", data, TASK_FIELDS), project_id, people=people)
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
         gid = current.id
@@ -173,7 +181,8 @@ class AsanaWrites:
         section = changes.get("section_id") or current.section_id
         position = self._place(project_id, current, changes, parent, section)
         labels = self._retag(project_id, current, list(changes.get("labels", current.labels)))
-        data = task_write(changes, changes.get("due", current.due))
+        people = self._people.get(project_id)
+        data = task_write(changes, changes.get("due", current.due), people)
         if "custom_fields" in changes:
             wanted = dict(changes["custom_fields"] or {})
             known = self._enum_fields(project_id, list(wanted))
@@ -182,7 +191,7 @@ class AsanaWrites:
         placed = {"parent_id": parent, "position": position}
         if data:
             # Sent last, so the response already reflects the moves and tags above.
-            updated = task_from_payload(self._send("PUT", f"tasks/{gid}", data, TASK_FIELDS), project_id)
+            updated = task_from_payload(self._send("PUT", f"tasks/{gid}", data, TASK_FIELDS), project_id, people=people)
             return updated.model_copy(update=placed | {"section_id": None if parent else updated.section_id})
         assignees = list(changes.get("assignees", current.assignees))[:1]
         return current.model_copy(
@@ -238,18 +247,20 @@ class AsanaWrites:
 
     # -- comments and attachments -------------------------------------------------------------
 
-    def _comment(self, raw: Any, task_id: str) -> Comment:
+    def _comment(self, raw: Any, project_id: str, task_id: str) -> Comment:
         me = self.whoami()
-        comment = comment_from_story(raw, task_id, {me.id: me})
+        comment = comment_from_story(raw, task_id, {**self._people.get(project_id, {}), me.id: me})
         if comment is None:
             raise Malformed("asana: the created story is not a comment")
         return comment
 
     def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
-        return self._comment(self._send("POST", f"tasks/{task_id}/stories", story_write(text), STORY_FIELDS), task_id)
+        data = story_write(text, self._people.get(project_id))
+        return self._comment(self._send("POST", f"tasks/{task_id}/stories", data, STORY_FIELDS), project_id, task_id)
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
-        return self._comment(self._send("PUT", f"stories/{comment.id}", story_write(text), STORY_FIELDS), comment.task_id)
+        data = story_write(text, self._people.get(project_id))
+        return self._comment(self._send("PUT", f"stories/{comment.id}", data, STORY_FIELDS), project_id, comment.task_id)
 
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         self._delete(f"stories/{comment.id}")

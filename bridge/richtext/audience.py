@@ -1,0 +1,71 @@
+"""Mentions in the terms of one side of a link: whom that side knows, and by which name.
+
+A mention read on one side carries that side's key for the person (their email,
+or ``<tool>:<id>``). Before the text crosses a link it is *localized* for the
+side it goes to: the key goes through the link's ``people.map``, a person the
+target knows keeps the mention under the target's own key and display name,
+and anyone else becomes their plain name. That is exactly what the target tool
+will hold after the write and read back, so the planner compares like with like
+and a quiet cycle writes nothing (DESIGN invariant 4), and a person the client
+does not know never reaches it as more than the name the text already showed.
+
+``same_text`` is the comparison that tolerates the one loss no write can undo: a
+mention that became a plain name because the other side does not know the
+person reads as equal to that name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from bridge.model import Person
+from bridge.richtext.ast import Inline, Mention, Text, normalize
+from bridge.richtext.markdown_read import parse_markdown
+from bridge.richtext.markdown_write import render_markdown
+from bridge.richtext.mentions import map_inlines
+
+_MARK = "](person:"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The people one side knows by email (casefolded), and key renames applied on the way in."""
+
+    known: Mapping[str, Mention] = field(default_factory=dict)
+    rename: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, people: Iterable[Person], rename: Mapping[str, str] | None = None) -> Audience:
+        # Only email keys cross tools; a ``<tool>:<id>`` key means nothing on the other side.
+        known: dict[str, Mention] = {}
+        for person in people:
+            email = (person.email or "").strip()
+            if email:
+                known.setdefault(email.casefold(), Mention(email, person.name or person.username or person.id))
+        return cls(known, {k.strip().casefold(): v.strip() for k, v in (rename or {}).items()})
+
+    def resolve(self, mention: Mention) -> Inline:
+        key = self.rename.get(mention.key.casefold(), mention.key)
+        return self.known.get(key.casefold()) or Text(mention.name)
+
+
+def localize(markdown: str, audience: Audience) -> str:
+    """Canonical Markdown with every mention in the audience's terms (or a plain name)."""
+    if _MARK not in markdown:
+        return markdown
+    doc = map_inlines(parse_markdown(markdown), lambda n: [audience.resolve(n)] if isinstance(n, Mention) else [n])
+    return render_markdown(normalize(doc))
+
+
+def flatten(markdown: str) -> str:
+    """The text with every mention as its plain name."""
+    if _MARK not in markdown:
+        return markdown
+    doc = map_inlines(parse_markdown(markdown), lambda n: [Text(n.name)] if isinstance(n, Mention) else [n])
+    return render_markdown(normalize(doc))
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal, or equal once mentions are read as the names they show."""
+    return a == b or ((_MARK in a or _MARK in b) and flatten(a) == flatten(b))
