@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bridge.link import Pair
 from bridge.mirror import mirror
 from bridge.model import Person
 from bridge.plan import plan_cycle
 from bridge.richtext import Document, render_markdown
-from bridge.richtext.ast import Mention
+from bridge.richtext.ast import Inline, Mention
 from bridge.richtext.audience import Audience, flatten, localize, same_text
 from bridge.richtext.mentions import map_inlines
 from bridge.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
@@ -63,7 +65,13 @@ def test_same_text_tolerates_a_mention_held_as_a_plain_name_only() -> None:
 
 def _mentions(doc: Document) -> list[Mention]:
     found: list[Mention] = []
-    map_inlines(doc, lambda n: (found.append(n) if isinstance(n, Mention) else None) or [n])
+
+    def collect(node: Inline) -> list[Inline]:
+        if isinstance(node, Mention):
+            found.append(node)
+        return [node]
+
+    map_inlines(doc, collect)
     return found
 
 
@@ -138,21 +146,6 @@ def test_comment_attribution_can_carry_the_date() -> None:
 # -- the planner: convergence and what comes back -----------------------------------------------
 
 
-def _linked(notes: str, client_notes: str) -> tuple[object, ...]:
-    rules = RULES.model_copy(update={"mirror": RULES.mirror.model_copy(update={"fields": FieldRules(notes="both")})})
-    isnap = internal("Design")
-    task(isnap, "t1", "Homepage", "Design", notes=notes)
-    csnap = client("Design")
-    task(csnap, "c1", "Homepage", "Design", notes=client_notes)
-    view = mirror(isnap, csnap.people, rules, CAPS)
-    base = {**view.tasks["t1"].fields, "section": "s-design", "parent": None}
-    pairs = [
-        Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"}),
-        Pair(kind="task", key="t1", internal_id="t1", client_id="c1", base=base),
-    ]
-    return isnap, csnap, view, pairs, rules
-
-
 def test_a_mention_the_client_holds_as_a_name_is_not_rewritten_every_cycle() -> None:
     # Carla's mention of her colleague Dan came back as "Dan" (the agency's tool does not know
     # him); the mirror then says "Dan" where the client's card still says @Dan: equal, no write.
@@ -187,3 +180,8 @@ def test_client_input_comes_back_with_mentions_in_internal_terms() -> None:
     # Anna is known internally under her internal name; Carla has no internal account.
     assert out[("task", "update")] == {"notes": f"Hero, {ANNA_MD} knows"}
     assert out[("comment", "create")] == {"text": f"Client Carla Client: {ANNA_MD} and Carla Client agree"}
+
+
+def test_an_unknown_attribution_placeholder_is_a_config_error_naming_it() -> None:
+    with pytest.raises(ValidationError, match=r"comment_attribution may use \{name\} and \{date\} only \('who'"):
+        MirrorRules(comment_attribution="{who}: ")
