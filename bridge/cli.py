@@ -2,7 +2,8 @@
 
 Exit codes: 0 all good; 1 a link failed (or an unexpected error); 2 a user
 error (bad config, credential, project: one red line and a hint, never a
-traceback); 3 the mass-removal guard stopped a link.
+traceback); 3 the mass-removal guard stopped a link; 4 ``sync`` skipped a
+link because a daemon (or another sync) holds its lease.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import click
 import typer
@@ -25,11 +26,15 @@ from rich.table import Table
 
 from bridge import secrets
 from bridge.cli_progress import ICONS, Progress, print_plan, short
+from bridge.clock import Clock, RealClock
 from bridge.config import find_config, load_config
 from bridge.errors import BridgeError, NotFound, Transient
 from bridge.runtime import SIDES, Runtime, build_connectors, build_runtime, open_store, rule_problems, select_links
 
-EXIT_OK, EXIT_FAILED, EXIT_USER, EXIT_GUARD = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from bridge.daemon.leases import Holder
+
+EXIT_OK, EXIT_FAILED, EXIT_USER, EXIT_GUARD, EXIT_HELD = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     name="pm-bridge",
@@ -122,33 +127,99 @@ def friendly(command: Callable[P, None]) -> Callable[P, None]:
 # -- commands --------------------------------------------------------------------------------
 
 
-def _run_links(runtime: Runtime, names: list[str], console: Console, dry_run: bool, confirm: bool) -> dict[str, str]:
+def _run_link(runtime: Runtime, name: str, console: Console, dry_run: bool, confirm: bool) -> str:
+    if name in runtime.broken:
+        message = runtime.broken[name]
+        run_id = runtime.store.start_run(name)
+        runtime.store.finish_run(run_id, "failed", {}, message)
+        console.print(f"[red]✗ {escape(name)}: failed[/red]\n    [red]{escape(message)}[/red]")
+        return "failed"
+    try:
+        report = runtime.engine.run(runtime.links[name], dry_run=dry_run, confirm_removals=confirm)
+    except Exception as exc:  # a bug in one link must not stop the others
+        print_crash(exc, f"link {name!r} stopped on an unexpected error")
+        return "failed"
+    if dry_run:
+        print_plan(console, report)
+    return report.status
+
+
+# How ``sync --wait`` passes the time: module-level so that tests can make it pass at once.
+WAIT_CLOCK: Clock = RealClock()
+WAIT_POLL = 1.0  # seconds between attempts at a held lease
+
+
+def _holder_text(holder: Holder | None) -> str:
+    if holder is None:
+        return "another process"  # released between the attempt and the look-up
+    if holder.is_sync:
+        return f"another pm-bridge sync ({holder.owner})"
+    return f"pm-bridge daemon {holder.owner}"
+
+
+def _held_line(name: str, holder: Holder | None, waited: float) -> str:
+    """Who holds the link, and what the operator can do about it."""
+    who = _holder_text(holder)
+    daemon = holder is not None and not holder.is_sync
+    if waited:
+        what = f"still held by {who} after waiting {waited:g} s"
+        advice = "stop that daemon to sync it by hand" if daemon else "rerun when it is done"
+    elif daemon:
+        what, advice = f"{who} runs this link", "stop that daemon to sync it by hand (or add --wait SECONDS if it is stopping)"
+    else:
+        what, advice = f"{who} is running this link", "rerun when it is done, or add --wait SECONDS"
+    return f"– {name}: skipped, {what}; {advice}"
+
+
+def _run_leased(runtime: Runtime, names: list[str], console: Console, confirm: bool, wait: float) -> dict[str, str]:
+    """Each link's cycle under the link's lease, the one daemons take, so it never overlaps a daemon's cycle.
+
+    A held link is skipped (status "held") after waiting up to ``wait`` seconds, while the free ones run.
+    """
+    from bridge.daemon.leases import LeaseKeeper, holders, sync_id  # the daemon package is slow to import
+
+    keeper = LeaseKeeper(runtime.store, sync_id(), runtime.config.daemon.lease_ttl)
     statuses: dict[str, str] = {}
-    for name in names:
-        if name in runtime.broken:
-            message = runtime.broken[name]
-            run_id = runtime.store.start_run(name)
-            runtime.store.finish_run(run_id, "failed", {}, message)
-            console.print(f"[red]✗ {escape(name)}: failed[/red]\n    [red]{escape(message)}[/red]")
-            statuses[name] = "failed"
-            continue
+
+    def attempt(name: str) -> bool:
+        if not keeper.acquire(name):
+            return False
         try:
-            report = runtime.engine.run(runtime.links[name], dry_run=dry_run, confirm_removals=confirm)
-        except Exception as exc:  # a bug in one link must not stop the others
-            print_crash(exc, f"link {name!r} stopped on an unexpected error")
-            statuses[name] = "failed"
-            continue
-        statuses[name] = report.status
-        if dry_run:
-            print_plan(console, report)
-    return statuses
+            statuses[name] = _run_link(runtime, name, console, False, confirm)
+        finally:
+            keeper.release(name)
+        return True
+
+    keeper.start()  # renews the lease of the link running now, however long its cycle takes
+    try:
+        held = [name for name in names if not attempt(name)]
+        if held and wait > 0:
+            who = {name: _holder_text(h) for name, h in holders(runtime.store, held).items()}
+            for name in held:
+                console.print(
+                    f"[dim]… {escape(name)}: held by {escape(who.get(name, 'another process'))}; waiting up to {wait:g} s[/dim]"
+                )
+            deadline = WAIT_CLOCK.now() + wait
+            while held and WAIT_CLOCK.now() < deadline:
+                WAIT_CLOCK.sleep(min(WAIT_POLL, deadline - WAIT_CLOCK.now()))
+                held = [name for name in held if not attempt(name)]
+        found = holders(runtime.store, held)
+        for name in held:
+            console.print(escape(_held_line(name, found.get(name), wait)), style="yellow")
+            statuses[name] = "held"
+    finally:
+        keeper.stop()
+        keeper.release_all()  # only after an interruption does it find any left
+    return {name: statuses[name] for name in names}
 
 
 def exit_code(statuses: dict[str, str]) -> int:
     values = set(statuses.values())
     if values & {"failed", "partial"}:
         return EXIT_FAILED
-    return EXIT_GUARD if "guarded" in values else EXIT_OK
+    if "guarded" in values:
+        return EXIT_GUARD
+    return EXIT_HELD if "held" in values else EXIT_OK
 
 
 @app.command()
@@ -158,14 +229,21 @@ def sync(
     link: LinkOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="plan and print, write nothing")] = False,
     confirm_removals: Annotated[bool, typer.Option("--confirm-removals", help="allow a cycle the removal guard stopped")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, metavar="SECONDS", help="wait up to SECONDS for links a daemon or another sync holds"),
+    ] = 0,
 ) -> None:
-    """Run one cycle of each link (or of the --link ones)."""
+    """Run one cycle of each link (or of the --link ones); links a running daemon holds are skipped."""
     cfg = load_config(config)
     names = select_links(cfg, link or [])
     console = Console(highlight=False, soft_wrap=True)  # one line per event, however narrow the terminal
     runtime = build_runtime(cfg, names, listeners=[Progress(console)])
     try:
-        statuses = _run_links(runtime, names, console, dry_run, confirm_removals)
+        if dry_run:  # a plan writes to neither tool, so it may run beside a daemon: no lease
+            statuses = {name: _run_link(runtime, name, console, True, confirm_removals) for name in names}
+        else:
+            statuses = _run_leased(runtime, names, console, confirm_removals, wait)
     finally:
         runtime.close()
     raise typer.Exit(exit_code(statuses))
@@ -173,8 +251,8 @@ def sync(
 
 def _state_exists(url: str) -> bool:
     prefix = "sqlite:///"
-    if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
-        return Path(url[len(prefix):]).exists()
+    if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
+        return Path(url[len(prefix) :]).exists()
     return True
 
 
@@ -235,8 +313,14 @@ def status(config: ConfigOption = None) -> None:
         task = snapshot.tasks.get(entry.key or "") if snapshot else None
         item = f"{entry.kind} {short(task.title) if task else entry.key}"
         detail = entry.detail
-        flagged.add_row(entry.link, item, str(detail.get("field", "")), short(str(detail.get("internal", ""))),
-                        short(str(detail.get("client", ""))), _when(entry.at))
+        flagged.add_row(
+            entry.link,
+            item,
+            str(detail.get("field", "")),
+            short(str(detail.get("internal", ""))),
+            short(str(detail.get("client", ""))),
+            _when(entry.at),
+        )
     console.print(flagged)
 
 
@@ -337,4 +421,3 @@ def main() -> None:
 
 # Each module adds its commands to ``app`` when imported (they import ``app`` from here, hence last).
 from bridge import cli_daemon, cli_migrate, cli_webhooks  # noqa: E402,F401
-

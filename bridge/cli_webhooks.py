@@ -99,8 +99,10 @@ def master_secret(cfg: Config) -> str:
 def public_base(cfg: Config, given: str | None) -> str:
     url = (given or cfg.daemon.public_url or "").rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ConfigError("no public URL for the webhooks" if not url else f"the public URL {url!r} is not http(s)",
-                          hint="pass --public-url https://bridge.example or set daemon.public_url")
+        raise ConfigError(
+            "no public URL for the webhooks" if not url else f"the public URL {url!r} is not http(s)",
+            hint="pass --public-url https://bridge.example or set daemon.public_url",
+        )
     return url
 
 
@@ -132,19 +134,44 @@ def sides_of(cfg: Config, links: list[str] | None, console: Console, failures: l
             connector.close()
 
 
-def for_each(sides: list[Side], console: Console, failures: list[str], act: Callable[[Side], str]) -> None:
-    """Run ``act`` per side; a tool's refusal fails that side only."""
-    for side in sides:
+class StateStore:
+    """The state store, opened only when a side needs it (tools that hand over a secret at the handshake)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._store: Store | None = None
+
+    def __call__(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def each_side(cfg: Config, links: list[str] | None, console: Console, act: Callable[[Side, StateStore], str]) -> list[str]:
+    """Run ``act`` on each webhook-capable side of the selected links and print what it says; a tool's refusal
+    fails that side only. Returns the sides that failed."""
+    failures: list[str] = []
+    state = StateStore(cfg.state)
+    with sides_of(cfg, links, console, failures) as sides:
         try:
-            message = act(side)
-        except BridgeError as exc:
-            text = secrets.redact(str(exc.args[0]) if exc.args else type(exc).__name__)
-            console.print(f"[red]✗ {escape(side.label)}: {escape(text)}[/red]")
-            if exc.hint:
-                console.print(f"    [dim]hint: {escape(secrets.redact(exc.hint))}[/dim]")
-            failures.append(side.label)
-            continue
-        console.print(f"✓ {escape(side.label)}: {escape(secrets.redact(message))}")
+            for side in sides:
+                try:
+                    message = act(side, state)
+                except BridgeError as exc:
+                    text = secrets.redact(str(exc.args[0]) if exc.args else type(exc).__name__)
+                    console.print(f"[red]✗ {escape(side.label)}: {escape(text)}[/red]")
+                    if exc.hint:
+                        console.print(f"    [dim]hint: {escape(secrets.redact(exc.hint))}[/dim]")
+                    failures.append(side.label)
+                    continue
+                console.print(f"✓ {escape(side.label)}: {escape(secrets.redact(message))}")
+        finally:
+            state.close()
+    return failures
 
 
 def _finish(failures: list[str]) -> None:
@@ -157,44 +184,32 @@ def register(config: ConfigOption = None, link: LinkOption = None, public_url: P
     """Create each link side's webhook (replacing stale ones); the daemon must already be reachable."""
     cfg = load_config(config)
     master, base = master_secret(cfg), public_base(cfg, public_url)
-    console, failures = Console(highlight=False, soft_wrap=True), list[str]()
-    store: Store | None = None
-    with sides_of(cfg, link, console, failures) as sides:
-        try:
-            def act(side: Side) -> str:
-                nonlocal store
-                token = webhook_token(master, side.link, side.side)
-                secrets.register(token)
-                url = callback_url(base, side.link, side.side, token)
-                source = secret_source(side.kind)
-                if source == "app_secret" and cfg.connections[side.connection].webhook_secret is None:
-                    raise ConfigError(f"connection {side.connection!r} has no webhook_secret, so deliveries could not be "
-                                      "verified", hint="set webhook_secret to the app's OAuth secret (Trello: the "
-                                                       "Power-Up's admin page, next to the API key)")
-                existing = [h for h in side.registry.list_webhooks(side.project) if side.ours(h, base)]
-                if source == "handshake":
-                    store = store or open_store(cfg.state)
-                    held = store.link_meta(side.link).get(stored_secret_key(side.side))
-                else:
-                    held = "not needed"
-                current = [h for h in existing if h.callback_url == url]
-                if current and held:
-                    return f"already registered ({current[0].id})"
-                for hook in existing:  # stale: another token, or a handshake secret the daemon no longer holds
-                    side.registry.remove_webhook(side.project, hook.id)
-                if source == "handshake":
-                    # The daemon accepts a handshake only while it holds no secret for the side.
-                    assert store is not None
-                    store.set_link_meta(side.link, **{stored_secret_key(side.side): None})
-                hook = side.registry.register_webhook(side.project, url, token)
-                replaced = f", replaced {len(existing)}" if existing else ""
-                return f"registered {hook.id} → {masked(hook.callback_url, side.hook_path)}{replaced}"
 
-            for_each(sides, console, failures, act)
-        finally:
-            if store is not None:
-                store.close()
-    _finish(failures)
+    def act(side: Side, state: StateStore) -> str:
+        token = webhook_token(master, side.link, side.side)
+        secrets.register(token)
+        url = callback_url(base, side.link, side.side, token)
+        source = secret_source(side.kind)
+        if source == "app_secret" and cfg.connections[side.connection].webhook_secret is None:
+            raise ConfigError(
+                f"connection {side.connection!r} has no webhook_secret, so deliveries could not be verified",
+                hint="set webhook_secret to the app's OAuth secret (Trello: the Power-Up's admin page, next to the API key)",
+            )
+        existing = [h for h in side.registry.list_webhooks(side.project) if side.ours(h, base)]
+        held = state().link_meta(side.link).get(stored_secret_key(side.side)) if source == "handshake" else "not needed"
+        current = [h for h in existing if h.callback_url == url]
+        if current and held:
+            return f"already registered ({current[0].id})"
+        for hook in existing:  # stale: another token, or a handshake secret the daemon no longer holds
+            side.registry.remove_webhook(side.project, hook.id)
+        if source == "handshake":
+            # The daemon accepts a handshake only while it holds no secret for the side.
+            state().set_link_meta(side.link, **{stored_secret_key(side.side): None})
+        hook = side.registry.register_webhook(side.project, url, token)
+        replaced = f", replaced {len(existing)}" if existing else ""
+        return f"registered {hook.id} → {masked(hook.callback_url, side.hook_path)}{replaced}"
+
+    _finish(each_side(cfg, link, Console(highlight=False, soft_wrap=True), act))
 
 
 @webhooks_app.command("list")
@@ -203,20 +218,27 @@ def list_(config: ConfigOption = None, link: LinkOption = None, public_url: Publ
     """Each link side's webhooks as the tool lists them; "ours" marks the ones this command manages."""
     cfg = load_config(config)
     base = (public_url or cfg.daemon.public_url or "").rstrip("/") or None
-    console, failures = Console(highlight=False, soft_wrap=True), list[str]()
+    console = Console(highlight=False, soft_wrap=True)
     table = Table(title="Webhooks", title_justify="left")
     for column in ("link", "side", "tool", "id", "active", "ours", "url"):
         table.add_column(column, overflow="fold")
-    with sides_of(cfg, link, console, failures) as sides:
-        def act(side: Side) -> str:
-            hooks = side.registry.list_webhooks(side.project)
-            for hook in hooks:
-                mine = side.ours(hook, base)
-                table.add_row(side.link, side.side, side.kind, hook.id, "yes" if hook.active else "no", "yes" if mine else "",
-                              escape(secrets.redact(masked(hook.callback_url, side.hook_path) if mine else hook.callback_url)))
-            return f"{len(hooks)} webhook(s)"
 
-        for_each(sides, console, failures, act)
+    def act(side: Side, _state: StateStore) -> str:
+        hooks = side.registry.list_webhooks(side.project)
+        for hook in hooks:
+            mine = side.ours(hook, base)
+            table.add_row(
+                side.link,
+                side.side,
+                side.kind,
+                hook.id,
+                "yes" if hook.active else "no",
+                "yes" if mine else "",
+                escape(secrets.redact(masked(hook.callback_url, side.hook_path) if mine else hook.callback_url)),
+            )
+        return f"{len(hooks)} webhook(s)"
+
+    failures = each_side(cfg, link, console, act)
     console.print(table)
     _finish(failures)
 
@@ -227,22 +249,13 @@ def remove(config: ConfigOption = None, link: LinkOption = None, public_url: Pub
     """Delete the webhooks this command made for each link side (others are left alone)."""
     cfg = load_config(config)
     base = (public_url or cfg.daemon.public_url or "").rstrip("/") or None
-    console, failures = Console(highlight=False, soft_wrap=True), list[str]()
-    store: Store | None = None
-    with sides_of(cfg, link, console, failures) as sides:
-        try:
-            def act(side: Side) -> str:
-                nonlocal store
-                ours = [h for h in side.registry.list_webhooks(side.project) if side.ours(h, base)]
-                for hook in ours:
-                    side.registry.remove_webhook(side.project, hook.id)
-                if secret_source(side.kind) == "handshake":
-                    store = store or open_store(cfg.state)
-                    store.set_link_meta(side.link, **{stored_secret_key(side.side): None})
-                return f"removed {len(ours)}" if ours else "nothing to remove"
 
-            for_each(sides, console, failures, act)
-        finally:
-            if store is not None:
-                store.close()
-    _finish(failures)
+    def act(side: Side, state: StateStore) -> str:
+        ours = [h for h in side.registry.list_webhooks(side.project) if side.ours(h, base)]
+        for hook in ours:
+            side.registry.remove_webhook(side.project, hook.id)
+        if secret_source(side.kind) == "handshake":
+            state().set_link_meta(side.link, **{stored_secret_key(side.side): None})
+        return f"removed {len(ours)}" if ours else "nothing to remove"
+
+    _finish(each_side(cfg, link, Console(highlight=False, soft_wrap=True), act))

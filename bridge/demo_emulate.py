@@ -13,7 +13,7 @@ from bridge.clock import Clock
 from bridge.demo_seed import AGENCY_PROJECT, CLIENT_PROJECT, seed_agency_project
 from bridge.demo_view import TOOL_NAMES
 from bridge.errors import ConfigError
-from connectors.emulation.sandbox import USERS, Sandbox
+from connectors.emulation.sandbox import USERS, Sandbox, Who
 from connectors.emulation.serve import served_url
 from connectors.emulation.toolkit import Emulator
 from connectors.registry import tool_module
@@ -62,12 +62,17 @@ def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None 
     return rehearsal
 
 
+def _secret(sandbox: Sandbox, who: Who, name: str) -> str | None:
+    """One of a user's tool-specific credentials (Trello's API key and app secret), if the tool has it."""
+    value = sandbox.extra_credentials(who).get(name)
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else None
+
+
 def _credentials(sandbox: Sandbox) -> list[str]:
     lines = []
     for who, user in USERS.items():
-        extra = sandbox.extra_credentials(who)
-        key = extra.get("key")
-        shown = f"token: {user.token}" + (f", key: {key.get_secret_value()}" if hasattr(key, "get_secret_value") else "")
+        key = _secret(sandbox, who, "key")
+        shown = f"token: {user.token}" + (f", key: {key}" if key else "")
         lines.append(f"  {who:<7} {user.name:<13} {shown}")
     return lines
 
@@ -76,18 +81,24 @@ def print_instructions(console: Console, rehearsal: Rehearsal) -> None:
     """Where the emulator listens, who can sign in, and the config lines that point at it."""
     tool = TOOL_NAMES.get(rehearsal.kind, rehearsal.kind)
     bridge = USERS["bridge"]
-    extra = rehearsal.sandbox.extra_credentials("bridge").get("key")
-    key_line = f"\n    key: {extra.get_secret_value()}" if hasattr(extra, "get_secret_value") else ""
+    key = _secret(rehearsal.sandbox, "bridge", "key")
+    # Trello signs webhook deliveries with the app's OAuth secret: `webhooks register` and the daemon need it.
+    app_secret = _secret(rehearsal.sandbox, "bridge", "webhook_secret")
     lines = [f"[bold]{tool} emulator[/bold] at {rehearsal.base_url}", "", "Sandbox users (tokens are only valid here):"]
     lines += [escape(line) for line in _credentials(rehearsal.sandbox)]
+    if app_secret:
+        lines += ["", f"App secret (signs webhook deliveries): {escape(app_secret)}"]
     if rehearsal.projects:
         lines += ["", "Projects:"] + [f"  {escape(name)}: {pid}" for name, pid in rehearsal.projects.items()]
     lines += [f"  [dim]{escape(note)}[/dim]" for note in rehearsal.notes]
     console.print(Panel("\n".join(lines), title="pm-bridge emulate", expand=False))
     # Printed plainly, not in the panel, so it can be copied as it is.
     console.print("Put this in your config (the bridge signs in as its own user):")
-    console.print(escape(
-        f"connections:\n  {rehearsal.kind}-local:\n    kind: {rehearsal.kind}\n    base_url: {rehearsal.base_url}\n"
-        f"    token: {bridge.token}{key_line}"
-    ), soft_wrap=True)
+    connection = [f"kind: {rehearsal.kind}", f"base_url: {rehearsal.base_url}", f"token: {bridge.token}"]
+    connection += [f"key: {key}"] if key else []
+    connection += [f"webhook_secret: {app_secret}"] if app_secret else []
+    console.print(
+        escape(f"connections:\n  {rehearsal.kind}-local:\n" + "".join(f"    {line}\n" for line in connection).rstrip()),
+        soft_wrap=True,
+    )
     console.print("Press Ctrl+C to stop; nothing is saved.", style="dim")

@@ -6,6 +6,9 @@ it by renewing every third of ``lease_ttl``, during cycles too. Other
 daemons' attempts fail while the lease is alive, so each link has exactly
 one daemon at a time. A daemon that dies stops renewing; once its leases
 expire, the heartbeat of a survivor notices and takes them over.
+
+``pm-bridge sync`` takes the same leases (as :func:`sync_id`), one link at a
+time, so a hand-run cycle never overlaps a daemon's.
 """
 
 from __future__ import annotations
@@ -30,10 +33,22 @@ def daemon_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+SYNC_PREFIX = "sync:"
+
+
+def sync_id() -> str:
+    """The lease owner of a ``pm-bridge sync`` process: told apart from a daemon by its prefix."""
+    return f"{SYNC_PREFIX}{socket.gethostname()}:{os.getpid()}"
+
+
 @dataclass(frozen=True)
 class Holder:
     owner: str
     expires_at: float
+
+    @property
+    def is_sync(self) -> bool:
+        return self.owner.startswith(SYNC_PREFIX)
 
 
 def holders(store: Store, links: list[str]) -> dict[str, Holder]:
@@ -53,6 +68,8 @@ class LeaseKeeper:
         self.clock: LeaseClock = clock or WallClock()
         self._owned: set[str] = set()
         self._lock = threading.Lock()
+        # Held across a renewal and across a release, so a heartbeat cannot take back a lease just released.
+        self._renewing = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = 0  # renewals that found the lease taken: a sign of a stalled daemon or a store outage
@@ -81,14 +98,17 @@ class LeaseKeeper:
     def renew_all(self) -> None:
         for link in sorted(self.owned):
             try:
-                self.acquire(link)
+                with self._renewing:
+                    if link in self.owned:
+                        self.acquire(link)
             except Exception as exc:  # the store is unreachable: keep trying; the lease may survive the outage
                 log().error("lease renewal failed", extra={"link": link, "error": f"{type(exc).__name__}: {exc}"})
 
     def release(self, link: str) -> None:
-        with self._lock:
-            self._owned.discard(link)
-        self.store.release_lease(link, self.owner)
+        with self._renewing:
+            with self._lock:
+                self._owned.discard(link)
+            self.store.release_lease(link, self.owner)
 
     def release_all(self) -> None:
         for link in sorted(self.owned):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -10,9 +11,13 @@ import httpx
 
 from connectors.emulation.toolkit import Emulator
 
+Handler = Callable[[httpx.Request], httpx.Response]
 
-def asgi_app(emulator: Emulator) -> Any:
-    """A minimal ASGI app that hands every request to the emulator."""
+
+def asgi_app(target: Emulator | Handler) -> Any:
+    """A minimal ASGI app that hands every request to an emulator, or to any function from request to response
+    (a webhook receiver in the tests)."""
+    handle = target.handle if isinstance(target, Emulator) else target
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -37,7 +42,7 @@ def asgi_app(emulator: Emulator) -> Any:
             scope["method"], url, headers=[(k.decode(), v.decode()) for k, v in scope["headers"]], content=body
         )
         try:
-            response = await anyio.to_thread.run_sync(emulator.handle, request)
+            response = await anyio.to_thread.run_sync(handle, request)
         except httpx.TransportError:
             response = httpx.Response(502, content=b"")
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items() if k.lower() != "content-length"]

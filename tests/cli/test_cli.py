@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -15,7 +16,10 @@ from bridge import cli
 from bridge.cli import app
 from bridge.clock import VirtualClock
 from bridge.demo_emulate import prepare, print_instructions
+from connectors import trello
+from connectors.base import NewTask, WebhookRequest, WebhookVerdict
 from connectors.emulation.sandbox import USERS
+from connectors.emulation.webhooks import to_receiver
 from connectors.memory import world_named
 from connectors.memory.sandbox import MemorySandbox
 from tests.cli.conftest import MemoryTool, _worlds, agency_project, lines, link_yaml, write_config
@@ -29,8 +33,11 @@ def client_tool() -> MemoryTool:
 def one_link(tmp_path: Path, agency: MemoryTool, client: MemoryTool, shared: int = 4) -> tuple[Path, str, str]:
     internal = agency_project(agency, shared=shared)
     board = client.sandbox.create_project("Acme x Agency", [])
-    config = write_config(tmp_path, agency.connection("agency") + client.connection("client"),
-                          link_yaml("acme", ("agency", internal), ("client", board)))
+    config = write_config(
+        tmp_path,
+        agency.connection("agency") + client.connection("client"),
+        link_yaml("acme", ("agency", internal), ("client", board)),
+    )
     return config, internal, board
 
 
@@ -121,9 +128,11 @@ def test_no_config_file_says_how_to_create_one(runner: CliRunner, tmp_path: Path
 
 def test_an_invalid_config_is_one_red_line_with_file_and_key_path(runner: CliRunner, tmp_path: Path) -> None:
     config = tmp_path / "pm-bridge.yaml"
-    config.write_text("connections:\n  a: {kind: asana, token: tok-1234567890}\n"
-                      "links:\n  x:\n    internal: {connection: a, project: '1'}\n"
-                      "    client: {connection: a, project: '2'}\n    removal: shred\n")
+    config.write_text(
+        "connections:\n  a: {kind: asana, token: tok-1234567890}\n"
+        "links:\n  x:\n    internal: {connection: a, project: '1'}\n"
+        "    client: {connection: a, project: '2'}\n    removal: shred\n"
+    )
     result = runner.invoke(app, ["sync", "-c", str(config)])
     assert result.exit_code == 2
     assert lines(result.output) == [f"error: {config}: links.x.removal: expected one of 'archive' or 'delete', got 'shred'"]
@@ -178,7 +187,7 @@ def test_emulate_prints_base_url_tokens_and_seeded_projects(runner: CliRunner, m
         assert user.token in result.output
     assert "Acme website (agency project, seeded by Anna)" in result.output
     assert "Acme x Agency (empty client project)" in result.output
-    (emulator, host, port), = served
+    ((emulator, host, port),) = served
     assert (host, port) == ("127.0.0.1", 18701)
     created = [r for r in emulator.requests if r.method == "POST" and r.path == "/tasks"]
     assert len(created) >= 5  # Anna's seeded tasks went through the emulator's API
@@ -192,6 +201,43 @@ def test_emulate_trello_prints_the_api_key_too() -> None:
     assert rehearsal.base_url == "http://127.0.0.1:18702/1"
     assert "key: key-sandbox" in text and f"token: {USERS['bridge'].token}" in text
     assert len(rehearsal.projects) == 2
+
+
+def _printed_config(text: str) -> dict[str, Any]:
+    """The config lines ``emulate`` prints, parsed: they must be copyable as they are."""
+    start = text.index("connections:")
+    return dict(yaml.safe_load(text[start : text.index("Press Ctrl+C")]))
+
+
+def test_emulate_trello_prints_the_app_secret_its_webhooks_are_signed_with() -> None:
+    rehearsal = prepare("trello", "127.0.0.1", 18702, seed=False, clock=VirtualClock())
+    buffer = io.StringIO()
+    print_instructions(Console(file=buffer, width=200), rehearsal)
+    connection = _printed_config(buffer.getvalue())["connections"]["trello-local"]
+    secret = connection["webhook_secret"]
+    assert f"App secret (signs webhook deliveries): {secret}" in buffer.getvalue()
+    # The printed secret is the one that verifies a delivery the emulator signs for the printed key.
+    verdicts: list[WebhookVerdict] = []
+
+    def receive(request: WebhookRequest) -> WebhookVerdict:
+        verdicts.append(trello.webhooks.receive(request, secret))
+        return verdicts[-1]
+
+    rehearsal.emulator.outbox.use(to_receiver(receive))
+    board = rehearsal.sandbox.create_project("Acme x Agency", ["To do"])
+    bridge = rehearsal.sandbox.connector("bridge")
+    assert connection["key"] == "key-sandbox"
+    bridge.register_webhook(board, "https://bridge.test/hooks/acme/client/tok", "tok")  # type: ignore[attr-defined]
+    rehearsal.sandbox.connector("human").create_task(board, NewTask(title="Client asks for a logo"))
+    assert [a.status for a in rehearsal.emulator.deliver_pending()] == [200]
+    assert verdicts[-1].trigger
+
+
+def test_emulate_asana_prints_no_app_secret() -> None:
+    buffer = io.StringIO()
+    print_instructions(Console(file=buffer, width=200), prepare("asana", "127.0.0.1", 18701, seed=False, clock=VirtualClock()))
+    connection = _printed_config(buffer.getvalue())["connections"]["asana-local"]
+    assert set(connection) == {"kind", "base_url", "token"} and "App secret" not in buffer.getvalue()
 
 
 def test_emulate_refuses_a_busy_port_and_an_unavailable_tool(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:

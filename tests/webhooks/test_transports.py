@@ -13,28 +13,14 @@ from bridge.clock import VirtualClock
 from bridge.webhook_tokens import callback_url, webhook_token
 from connectors import asana, github
 from connectors.base import NewTask, WebhookRequest, WebhookVerdict
-from connectors.emulation.webhooks import AsgiTransport
+from connectors.emulation.serve import asgi_app
+from connectors.emulation.webhooks import AsgiTransport, to_receiver
 from tests.webhooks.conftest import MASTER, Receiver, serve_app
 
 
 def receiver_app(answer: Callable[[WebhookRequest], WebhookVerdict]) -> Any:
     """A bare ASGI receiver, as the daemon's would be: the full URL, lower-cased headers, the raw body."""
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        url = f"{scope['scheme']}://{headers['host']}{scope['path']}"
-        verdict = answer(WebhookRequest(method=scope["method"], url=url, headers=headers, body=body))
-        await send({"type": "http.response.start", "status": verdict.status,
-                    "headers": [(k.encode(), v.encode()) for k, v in verdict.headers.items()]})
-        await send({"type": "http.response.body", "body": b""})
-
-    return app
+    return asgi_app(to_receiver(answer).handle_request)
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -53,7 +39,8 @@ def test_background_sender_posts_over_loopback_http() -> None:
     try:
         sandbox.emulator.outbox.start()
         sandbox.connector("bridge").register_webhook(  # type: ignore[attr-defined]
-            repo, callback_url(f"http://127.0.0.1:{port}", "acme", "client", token), token)
+            repo, callback_url(f"http://127.0.0.1:{port}", "acme", "client", token), token
+        )
         sandbox.connector("human").create_task(repo, NewTask(title="T"))
         wait_for(lambda: len(receiver.verdicts) == 2)
     finally:
@@ -98,7 +85,8 @@ def test_asgi_transport_carries_the_asana_handshake_and_deliveries() -> None:
     sandbox.emulator.outbox.use(AsgiTransport(receiver_app(receiver)))
     token = webhook_token(MASTER, "acme", "internal")
     sandbox.connector("bridge").register_webhook(  # type: ignore[attr-defined]
-        project, callback_url("https://bridge.test", "acme", "internal", token), "unused")
+        project, callback_url("https://bridge.test", "acme", "internal", token), "unused"
+    )
     assert receiver.stored["acme/internal"]  # the handshake went through the app, and its secret was kept
     sandbox.connector("human").create_task(project, NewTask(title="T"))
     attempts = sandbox.emulator.deliver_pending()
