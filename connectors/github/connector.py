@@ -3,7 +3,14 @@
 Ids: a task is an issue number ("12"); a subtask is "<number>#<key>" (a line of
 the body's task list, see :mod:`connectors.github.tasklist`); a section is a
 label id (or milestone number); a comment is the comment id; a person is a
-login. Pull requests share the issue listing and are skipped.
+login, named by their display name and public email (``GET /users/{username}``,
+see :mod:`connectors.github.people`). Pull requests share the issue listing and
+are skipped.
+
+Mentions: issue bodies and comments are read and written with the people of the
+project's last pull (its assignable users, assignees and comment authors), so
+``@login`` of someone known reads as a canonical mention and a mention of them
+is written back as ``@login``; anyone else's mention is written as their name.
 
 Removal: ``archive`` closes the issue as ``not_planned`` (reopening restores
 it). GitHub's REST API cannot delete issues, so ``delete`` closes as
@@ -25,9 +32,11 @@ from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError, Invalid, Malformed, NotFound
 from bridge.http import HttpClient, RequestStats, budget_for
 from bridge.model import Attachment, Comment, Section, Task
+from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.github import translate
 from connectors.github.mapping import GithubMapping, load_mapping
+from connectors.github.people import UserDirectory
 from connectors.github.pull import RepoPull
 from connectors.github.ratelimits import PrimaryLimitTransport
 from connectors.github.sections import SectionStore
@@ -105,6 +114,9 @@ class GithubConnector(GithubWebhookAdmin):
             error_message=github_error_message,
         )
         self._stores: dict[str, SectionStore] = {}
+        self.directory = UserDirectory(self.client)
+        # Per project: the people of its last pull, whom issue bodies and comments can mention.
+        self._people: dict[str, richtext.People] = {}
 
     @property
     def stats(self) -> RequestStats:
@@ -123,13 +135,27 @@ class GithubConnector(GithubWebhookAdmin):
             store = self._stores[project_id] = SectionStore(self.client, self._path(project_id), self.mapping)
         return store
 
+    def people(self, project_id: str) -> richtext.People:
+        """Whom ``project_id``'s text can mention: the people of its last pull (nobody before one)."""
+        return self._people.get(project_id, NOBODY)
+
+    def _text(self, project_id: str, markdown: str) -> str:
+        return richtext.write("github", markdown, self.people(project_id))
+
+    def _comment(self, project_id: str, payload: Any) -> Comment:
+        if not isinstance(payload, Mapping):
+            raise Malformed(f"github: the comment response for {project_id} is not an object")
+        login = translate.comment_login(payload)
+        known = self.directory.known(login) if login else None
+        return translate.comment(payload, self.people(project_id), {known.id: known} if known else None)
+
     def _issue_task(self, project_id: str, issue: Any) -> Task:
         store = self._store(project_id)
         if not isinstance(issue, Mapping):
             raise Malformed(f"github: the issue response for {project_id} is not an object")
         if store.view.stale(issue):
             store.load()
-        return translate.issue_tasks(issue, store.view)[0]
+        return translate.issue_tasks(issue, store.view, self.people(project_id))[0]
 
     def _write_issue(self, project_id: str, number: int, payload: dict[str, Any]) -> dict[str, Any]:
         body = self.client.request("PATCH", f"{self._path(project_id)}/issues/{number}", json=payload).json()
@@ -154,7 +180,10 @@ class GithubConnector(GithubWebhookAdmin):
         return CheckResult(user=str(user["login"]), project_name=str(repo["full_name"]))
 
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
-        return RepoPull(self.client, self.name, project_id, self._store(project_id), self.mapping).run(state)
+        run = RepoPull(self.client, self.name, project_id, self._store(project_id), self.mapping, self.directory)
+        result = run.run(state)
+        self._people[project_id] = run.people
+        return result
 
     def create_section(self, project_id: str, name: str) -> Section:
         return self._store(project_id).create(name)
@@ -170,7 +199,7 @@ class GithubConnector(GithubWebhookAdmin):
             return self._edit_subtasks(project_id, task.parent_id, None, {"title": task.title, "done": task.done})
         payload: dict[str, Any] = {"title": task.title, "assignees": list(task.assignees)}
         if task.notes:
-            payload["body"] = richtext.write("github", task.notes)
+            payload["body"] = self._text(project_id, task.notes)
         payload.update(self._store(project_id).issue_fields(task.section_id, list(task.labels)))
         if payload.get("milestone") is None:
             payload.pop("milestone", None)
@@ -195,7 +224,7 @@ class GithubConnector(GithubWebhookAdmin):
             # The body also holds the subtask list: keep it as GitHub has it now.
             issue = self.client.get_json(f"{self._path(project_id)}/issues/{number}")
             subtasks = split_body(issue.get("body") if isinstance(issue, dict) else None, self.mapping.subtask_heading).subtasks
-            notes = richtext.write("github", changes["notes"] or "")
+            notes = self._text(project_id, changes["notes"] or "")
             payload["body"] = join_body(notes, subtasks, self.mapping.subtask_heading)
         if "done" in changes:
             payload.update({"state": "closed", "state_reason": "completed"} if changes["done"] else {"state": "open"})
@@ -236,17 +265,17 @@ class GithubConnector(GithubWebhookAdmin):
     def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
         if translate.split_subtask_id(task_id):
             raise Invalid("github: subtasks are task-list lines and cannot hold comments; comment on the issue")
-        rendered = richtext.write("github", text)
+        rendered = self._text(project_id, text)
         body = self.client.request(
             "POST", f"{self._path(project_id)}/issues/{self._number(task_id)}/comments", json={"body": rendered}
         ).json()
-        return translate.comment(body)
+        return self._comment(project_id, body)
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
         body = self.client.request(
-            "PATCH", f"{self._path(project_id)}/issues/comments/{int(comment.id)}", json={"body": richtext.write("github", text)}
+            "PATCH", f"{self._path(project_id)}/issues/comments/{int(comment.id)}", json={"body": self._text(project_id, text)}
         ).json()
-        return translate.comment(body)
+        return self._comment(project_id, body)
 
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         with contextlib.suppress(NotFound):
@@ -297,7 +326,7 @@ class GithubConnector(GithubWebhookAdmin):
         if changes is None:
             return Task(id=subtask_id or "", title="", parent_id=parent_id)
         wanted = translate.subtask_id(number, key)
-        for task in translate.issue_tasks(updated, self._store(project_id).view):
+        for task in translate.issue_tasks(updated, self._store(project_id).view, self.people(project_id)):
             if task.id == wanted:
                 return task
         raise Malformed(f"github: issue {number} came back without subtask {wanted}")

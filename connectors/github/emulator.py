@@ -1,6 +1,6 @@
 """An emulator of the GitHub REST API (2022-11-28) for a repository's issues.
 
-It answers what the connector and people use: ``/user``, ``/rate_limit``,
+It answers what the connector and people use: ``/user``, ``/users/{username}``, ``/rate_limit``,
 ``/repos/{o}/{r}``, issues, issue comments, labels, milestones, assignees and
 repository hooks (``connectors/github/emulator_issues.py`` has the issue
 routes). Behaviour follows the official description and recorded exchanges in
@@ -104,6 +104,7 @@ class GithubEmulator(Emulator):
         self.routes(
             [
                 ("GET", "/user", self._get_user),
+                ("GET", "/users/{username}", self._get_public_user),
                 ("GET", "/rate_limit", self._rate_limit),
                 ("GET", "/repos/{owner}/{repo}", self._get_repo),
                 ("GET", "/repos/{owner}/{repo}/hooks", self._list_hooks),
@@ -144,9 +145,7 @@ class GithubEmulator(Emulator):
             repo.labels[label.id] = label
             return label
 
-    def add_issue(
-        self, repo: Repo, title: str, author: str, *, labels: Sequence[str] = (), pull_request: bool = False
-    ) -> Issue:
+    def add_issue(self, repo: Repo, title: str, author: str, *, labels: Sequence[str] = (), pull_request: bool = False) -> Issue:
         """Seed an issue (or, with ``pull_request``, a pull request: they share numbering and listings)."""
         with self.lock:
             now = self.stamp()
@@ -330,6 +329,14 @@ class GithubEmulator(Emulator):
     def _get_user(self, req: EmuRequest) -> httpx.Response:
         assert req.user
         return json_response(200, self.renderer(req).private_user(req.user, "2020-01-01T00:00:00Z"))
+
+    def _get_public_user(self, req: EmuRequest) -> httpx.Response:
+        # Logins are case-insensitive on GitHub; the answer spells the login as the account does.
+        wanted = req.path_params["username"].casefold()
+        login = next((login for login in self.users if login.casefold() == wanted), None)
+        if login is None:
+            raise HttpError(404, "Not Found")
+        return json_response(200, self.renderer(req).public_user(login, "2020-01-01T00:00:00Z"))
 
     def _rate_limit(self, req: EmuRequest) -> httpx.Response:
         assert req.user

@@ -2,7 +2,7 @@
 
 Rendering follows the 2020 reduced description's required fields
 (``issue``, ``issue-simple``, ``issue-comment``, ``label``, ``milestone``,
-``simple-user``, ``repository``, ``hook``) plus ``state_reason`` from the
+``simple-user``, ``public-user``, ``private-user``, ``repository``, ``hook``) plus ``state_reason`` from the
 current description.
 """
 
@@ -24,7 +24,7 @@ class User:
     id: int
     login: str
     name: str = ""
-    email: str | None = None
+    email: str | None = None  # the public email: GET /users/{username} shows it to anyone
     type: str = "User"
 
 
@@ -148,7 +148,8 @@ class Renderer:
             "site_admin": False,
         }
 
-    def private_user(self, login: str, created_at: str) -> dict[str, Any]:
+    def public_user(self, login: str, created_at: str) -> dict[str, Any]:
+        """``public-user``: the profile anyone sees; ``email`` is the public email (null when it is private)."""
         user = self.users[login]
         return {
             **self.user(login),
@@ -166,6 +167,11 @@ class Renderer:
             "following": 0,
             "created_at": created_at,
             "updated_at": created_at,
+        }
+
+    def private_user(self, login: str, created_at: str) -> dict[str, Any]:
+        return {
+            **self.public_user(login, created_at),
             "private_gists": 0,
             "total_private_repos": 1,
             "owned_private_repos": 1,

@@ -1,10 +1,14 @@
 """Pulling one repository into a canonical snapshot, fully or since a cursor.
 
-Full pull (requests for R issues+PRs, C comments, L labels, A assignees):
+Full pull (requests for R issues+PRs, C comments, L labels, A assignees, P people):
 ``GET /repos/{o}/{r}`` + ceil(L/100) label pages + ceil(A/100) assignee pages +
 ceil(R/100) issue pages (``state=all``) + max(1, ceil(C/100)) comment pages +
-1 request that primes the incremental gate (+1 more with ``poll_comments``).
-For 1,000 issues, 3 labels, 3 assignees and no comments: 1 + 1 + 1 + 10 + 1 + 1 = 15.
+P ``GET /users/{login}`` lookups + 1 request that primes the incremental gate
+(+1 more with ``poll_comments``). P counts the distinct logins among the assignable
+users, the assignees of the issues kept and the authors of their comments
+(:mod:`connectors.github.people` says why a full pull looks each one up again).
+For 1,000 issues, 3 labels, 3 assignees, 3 people and no comments:
+1 + 1 + 1 + 10 + 1 + 3 + 1 = 18.
 
 Incremental pull: ``GET issues?state=all&sort=updated&direction=asc&since=…``
 with the ETag of the previous answer in ``If-None-Match``. An unchanged
@@ -14,7 +18,14 @@ second one the comment listing, also a 304). When issues changed, the comments
 ``since`` the cursor are read too: a new comment moves its issue's
 ``updated_at``, so it always shows up that way; an issue whose comment count
 disagrees with the snapshot has its comments re-read (that is how deletions
-are seen).
+are seen). A login neither the previous snapshot (its people, its comments'
+authors) nor the connector's directory knows is looked up once; a no-change
+cycle looks nobody up.
+
+Rich text is read once every login of the items being applied is known, so an
+``@login`` of an assignee or of a comment author becomes a mention in the
+issue bodies and comments of the same pull (``richtext.read`` with
+:attr:`RepoPull.people`). The connector keeps those people for its writes.
 
 ``since`` is the newest ``updated_at`` seen minus a margin, so a listing that
 lags a little behind writes loses nothing. Timestamps are the server's own, so
@@ -36,9 +47,11 @@ from bridge.model import Person, Snapshot
 from connectors.base import PullResult, PullState
 from connectors.github import translate
 from connectors.github.mapping import GithubMapping
+from connectors.github.people import UserDirectory, bare
 from connectors.github.sections import SectionStore
 
-CURSOR_VERSION = 1
+# 2: people carry the display name and public email; a snapshot from before has logins only, so it is re-read.
+CURSOR_VERSION = 2
 
 
 @dataclass
@@ -68,13 +81,26 @@ class Cursor:
 
 
 class RepoPull:
-    def __init__(self, client: HttpClient, connection: str, project_id: str, store: SectionStore, mapping: GithubMapping) -> None:
+    def __init__(
+        self,
+        client: HttpClient,
+        connection: str,
+        project_id: str,
+        store: SectionStore,
+        mapping: GithubMapping,
+        directory: UserDirectory,
+    ) -> None:
         self.client = client
         self.connection = connection
         self.project_id = project_id
         self.path = f"repos/{project_id}"
         self.store = store
         self.mapping = mapping
+        self.directory = directory
+        # The snapshot's people and its comments' authors, by login: whom an ``@login`` can mention.
+        self.met: dict[str, Person] = {}
+        self.people = translate.mentions(())
+        self._again = False  # a full pull looks every login up again
 
     # -- entry points -----------------------------------------------------------
 
@@ -85,6 +111,9 @@ class RepoPull:
         snapshot = state.snapshot.model_copy(deep=True)
         if not self.store.loaded:
             self.store.view.sections = dict(snapshot.sections)
+        authors = {c.author.id: c.author for c in snapshot.comments.values() if c.author is not None}
+        self._know({**authors, **snapshot.people})
+        self.directory.remember(self.met.values())
         try:
             self.advance(snapshot, cursor)
         except Invalid:
@@ -92,18 +121,24 @@ class RepoPull:
         return PullResult(snapshot=snapshot, cursor=cursor.dump(), full=False)
 
     def full(self) -> PullResult:
+        self.met, self._again = {}, True
+        self._know({})
         repo = self.client.get_json(self.path)
         if not isinstance(repo, Mapping) or not isinstance(repo.get("name"), str):
             raise Malformed(f"github: GET /{self.path} did not return a repository")
         snapshot = Snapshot(connection=self.connection, project_id=self.project_id, project_name=repo["name"])
         snapshot.sections = self.store.load()
-        snapshot.people = {p.id: p for p in translate.people(iter_link(self.client, f"{self.path}/assignees", {"per_page": 100}))}
+        assignable = [p.id for p in translate.people(iter_link(self.client, f"{self.path}/assignees", {"per_page": 100}))]
         cursor = Cursor(self.mapping.sections_as)
         listing = {"state": "all", "sort": "updated", "direction": "asc", "per_page": 100}
-        for issue in iter_link(self.client, f"{self.path}/issues", listing):
+        issues = list(iter_link(self.client, f"{self.path}/issues", listing))
+        comments = list(iter_link(self.client, f"{self.path}/issues/comments", {"per_page": 100}))
+        self._meet(snapshot, issues, comments, assignable)
+        snapshot.people = {login: self.met[login] for login in assignable}
+        for issue in issues:
             cursor.issues_since = _later(cursor.issues_since, issue)
             self._put_issue(snapshot, issue)
-        for comment in iter_link(self.client, f"{self.path}/issues/comments", {"per_page": 100}):
+        for comment in comments:
             cursor.comments_since = _later(cursor.comments_since, comment)
             self._put_comment(snapshot, comment)
         # Prime the gate: the next pull's conditional request then has an ETag to match.
@@ -117,6 +152,13 @@ class RepoPull:
         issues, cursor.issues_etag = self._gated(
             f"{self.path}/issues", self._params(cursor.issues_since, state="all"), cursor.issues_etag
         )
+        comments: list[Any] | None = None
+        # Priming right after a full listing needs no comment delta: the count check below covers the gap.
+        if self.mapping.poll_comments or (issues is not None and not prime):
+            comments, cursor.comments_etag = self._gated(
+                f"{self.path}/issues/comments", self._params(cursor.comments_since), cursor.comments_etag
+            )
+        self._meet(snapshot, issues or [], comments or [])
         changed: dict[int, Mapping[str, Any]] = {}
         if issues:
             if any(not translate.is_pull_request(i) and self.store.view.stale(i) for i in issues):
@@ -125,14 +167,9 @@ class RepoPull:
                 cursor.issues_since = _later(cursor.issues_since, issue)
                 if self._put_issue(snapshot, issue):
                     changed[translate.issue_number(issue)] = issue
-        # Priming right after a full listing needs no comment delta: the count check below covers the gap.
-        if self.mapping.poll_comments or (issues is not None and not prime):
-            comments, cursor.comments_etag = self._gated(
-                f"{self.path}/issues/comments", self._params(cursor.comments_since), cursor.comments_etag
-            )
-            for comment in comments or []:
-                cursor.comments_since = _later(cursor.comments_since, comment)
-                self._put_comment(snapshot, comment)
+        for comment in comments or []:
+            cursor.comments_since = _later(cursor.comments_since, comment)
+            self._put_comment(snapshot, comment)
         for number, issue in changed.items():
             held = sum(1 for c in snapshot.comments.values() if c.task_id == str(number))
             if issue.get("comments") != held:
@@ -159,8 +196,44 @@ class RepoPull:
     def _reread_comments(self, snapshot: Snapshot, number: int) -> None:
         for cid in [cid for cid, c in snapshot.comments.items() if c.task_id == str(number)]:
             del snapshot.comments[cid]
-        for comment in iter_link(self.client, f"{self.path}/issues/{number}/comments", {"per_page": 100}):
+        comments = list(iter_link(self.client, f"{self.path}/issues/{number}/comments", {"per_page": 100}))
+        self._meet(snapshot, [], comments)
+        for comment in comments:
             self._put_comment(snapshot, comment)
+
+    # -- people -----------------------------------------------------------------
+
+    def _meet(self, snapshot: Snapshot, issues: list[Any], comments: list[Any], logins: list[str] | None = None) -> None:
+        """Know everyone the items about to be applied name, before any of their text is read.
+
+        Only people who end up in the snapshot count: assignees of issues that stay tasks, authors of
+        comments on them (a pull request's conversation is no task's, and its people are not looked up).
+        """
+        wanted = list(logins or [])
+        tasks = {tid for tid in snapshot.tasks if translate.SUBTASK_SEP not in tid}
+        for issue in issues:
+            number = str(translate.issue_number(self._checked(issue, "issues")))
+            if translate.is_pull_request(issue) or translate.is_archived(issue, self.mapping):
+                tasks.discard(number)
+            else:
+                tasks.add(number)
+                wanted += translate.assignee_logins(issue)
+        for comment in comments:
+            login = translate.comment_login(self._checked(comment, "issues/comments"))
+            if login is not None and str(translate.comment_issue_number(comment)) in tasks:
+                wanted.append(login)
+        new = [login for login in dict.fromkeys(wanted) if login not in self.met]
+        if new:
+            self._know({**self.met, **self.directory.resolve(new, again=self._again)})
+
+    def _know(self, people: dict[str, Person]) -> None:
+        self.met = people
+        self.people = translate.mentions(people.values())
+
+    def _checked(self, item: Any, listing: str) -> Mapping[str, Any]:
+        if not isinstance(item, Mapping):
+            raise Malformed(f"github: an item of /{self.path}/{listing} is not an object")
+        return item
 
     # -- applying items ---------------------------------------------------------
 
@@ -178,16 +251,16 @@ class RepoPull:
             for cid in [cid for cid, c in snapshot.comments.items() if c.task_id == number]:
                 del snapshot.comments[cid]
             return False
-        for task in translate.issue_tasks(issue, self.store.view):
+        for task in translate.issue_tasks(issue, self.store.view, self.people):
             snapshot.tasks[task.id] = task
         for login in translate.assignee_logins(issue):
-            snapshot.people.setdefault(login, Person(id=login, name=login, username=login))
+            snapshot.people.setdefault(login, self.met.get(login) or bare(login))
         return True
 
     def _put_comment(self, snapshot: Snapshot, payload: Any) -> None:
         if not isinstance(payload, Mapping):
             raise Malformed(f"github: an item of /{self.path}/issues/comments is not an object")
-        comment = translate.comment(payload)
+        comment = translate.comment(payload, self.people, self.met)
         # Comments of pull requests and archived issues have no task here.
         if comment.task_id in snapshot.tasks:
             snapshot.comments[comment.id] = comment

@@ -16,6 +16,7 @@ from typing import Any
 from bridge import richtext
 from bridge.errors import Malformed
 from bridge.model import Comment, Person, Section, Task
+from bridge.richtext.mentions import NOBODY
 from connectors.github.mapping import GithubMapping
 from connectors.github.tasklist import Subtask, split_body
 
@@ -46,8 +47,17 @@ def _field(obj: Mapping[str, Any], key: str, what: str) -> Any:
 
 
 def person(user: Mapping[str, Any]) -> Person:
-    login = _field(user, "login", "user")
-    return Person(id=str(login), name=str(user.get("name") or login), email=user.get("email"), username=str(login))
+    """A ``simple-user`` carries a login only; a ``public-user`` adds ``name`` and the public ``email``, both nullable."""
+    login = str(_field(user, "login", "user"))
+    name, email = user.get("name"), user.get("email")
+    name = name.strip() if isinstance(name, str) else ""
+    email = email.strip() if isinstance(email, str) else ""
+    return Person(id=login, name=name or login, email=email or None, username=login)
+
+
+def mentions(people: Iterable[Person]) -> richtext.People:
+    """The people ``@login`` mentions can name: a GitHub mention's handle is the login (``Person.username``)."""
+    return richtext.People.of("github", people)
 
 
 def is_pull_request(issue: Mapping[str, Any]) -> bool:
@@ -198,8 +208,8 @@ def subtask_task(number: int, index: int, subtask: Subtask, modified_at: dt.date
     )
 
 
-def issue_tasks(issue: Mapping[str, Any], view: SectionView) -> list[Task]:
-    """The task for one issue, followed by its subtasks (from the body's task list)."""
+def issue_tasks(issue: Mapping[str, Any], view: SectionView, people: richtext.People = NOBODY) -> list[Task]:
+    """The task for one issue, followed by its subtasks (from the body's task list); ``people`` for ``@login`` mentions."""
     number = issue_number(issue)
     title = _field(issue, "title", "issue")
     state = _field(issue, "state", "issue")
@@ -210,7 +220,7 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView) -> list[Task]:
     task = Task(
         id=str(number),
         title=title,
-        notes=richtext.read("github", body.notes),
+        notes=richtext.read("github", body.notes, people),
         done=state == "closed",
         section_id=view.section_of(issue),
         assignees=assignee_logins(issue),
@@ -231,14 +241,23 @@ def comment_issue_number(comment: Mapping[str, Any]) -> int:
         raise Malformed(f"github: comment issue_url {url!r} does not name an issue") from None
 
 
-def comment(payload: Mapping[str, Any]) -> Comment:
+def comment_login(payload: Mapping[str, Any]) -> str | None:
+    user = payload.get("user")
+    return str(_field(user, "login", "comment user")) if isinstance(user, Mapping) else None
+
+
+def comment(payload: Mapping[str, Any], people: richtext.People = NOBODY, authors: Mapping[str, Person] | None = None) -> Comment:
+    """One comment; ``people`` for its ``@login`` mentions, ``authors`` the resolved people by login."""
     user = payload.get("user")
     body = payload.get("body")
+    author = None
+    if isinstance(user, Mapping):
+        author = (authors or {}).get(str(_field(user, "login", "comment user"))) or person(user)
     return Comment(
         id=str(_field(payload, "id", "comment")),
         task_id=str(comment_issue_number(payload)),
-        text=richtext.read("github", body or ""),
-        author=person(user) if isinstance(user, Mapping) else None,
+        text=richtext.read("github", body or "", people),
+        author=author,
         created_at=parse_time(_field(payload, "created_at", "comment")),
         version=str(_field(payload, "updated_at", "comment")),
     )

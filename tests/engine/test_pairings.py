@@ -25,6 +25,8 @@ PAIRS = [(internal, client) for internal in TOOLS for client in TOOLS if interna
 # Text that exists only in hidden places: a request carrying any of it to the client tool is a leak.
 HIDDEN = ("SECRET", "margin 40%", "---internal---", "[internal]")
 LAUNCH = dt.date(2031, 3, 1)
+# Display names as every tool shows them (GitHub from the public profile, /users/{login}).
+ANNA_NAME, CARLA_NAME = "Anna Agency", "Carla Client"
 
 
 @pytest.fixture(params=PAIRS, ids=lambda p: f"{p[0]}-to-{p[1]}")
@@ -80,15 +82,6 @@ def by_title(snap: Snapshot, title: str) -> str:
     return next(t.id for t in snap.tasks.values() if t.title == title)
 
 
-def author(w: World) -> str:
-    """How Anna's name reads on her shared comments: GitHub's REST users carry only a login."""
-    return "anna" if w.internal_kind == "github" else "Anna Agency"
-
-
-def client_author(w: World) -> str:
-    return "carla" if w.client_kind == "github" else "Carla Client"
-
-
 def assert_no_leaks(w: World) -> None:
     leaked = [r.text[:300] for r in recorded(w.csb.emulator) if any(h in r.text for h in HIDDEN)]
     assert leaked == []
@@ -116,7 +109,7 @@ def test_first_mirror_shows_exactly_the_shared_work(world: World) -> None:
     tasks = {t.title: t for t in snap.tasks.values()}
     assert tasks["Homepage layout"].notes == "Hero"
     assert tasks["Launch"].due == (LAUNCH if holds(world, "due") else None)
-    assert sorted(c.text for c in snap.comments.values()) == [f"{author(world)}: first draft is up"]
+    assert sorted(c.text for c in snap.comments.values()) == [f"{ANNA_NAME}: first draft is up"]
     files = sorted(a.name for a in snap.attachments.values())
     both_hold_files = "none" not in (world.bridge_internal.capabilities.attachments, world.bridge_client.capabilities.attachments)
     assert files == (["Brief.pdf"] if both_hold_files else [])
@@ -153,15 +146,15 @@ def test_a_comment_each_way_arrives_once(world: World) -> None:
     said = world.carla.create_comment(world.client_project, by_title(client, "Homepage layout"), "Love it")
     synced(world)
     internal = [c.text for c in internal_view(world).comments.values() if c.task_id == ids["home"]]
-    assert internal.count(f"Client {client_author(world)}: Love it") == 1
+    assert internal.count(f"Client {CARLA_NAME}: Love it") == 1
     world.carla.update_comment(world.client_project, client_view(world).comments[said.id], "Love it, ship it")
     synced(world)
     internal = [c.text for c in internal_view(world).comments.values() if c.task_id == ids["home"]]
-    assert [t for t in internal if t.startswith("Client ")] == [f"Client {client_author(world)}: Love it, ship it"]
+    assert [t for t in internal if t.startswith("Client ")] == [f"Client {CARLA_NAME}: Love it, ship it"]
     assert_quiet(world)
     snap = client_view(world)
     assert sorted(c.text for c in snap.comments.values()) == sorted(
-        [f"{author(world)}: first draft is up", f"{author(world)}: going live Monday", "Love it, ship it"]
+        [f"{ANNA_NAME}: first draft is up", f"{ANNA_NAME}: going live Monday", "Love it, ship it"]
     )
     assert_no_leaks(world)
 
@@ -230,7 +223,7 @@ def test_subtasks_and_comment_edits_follow(world: World) -> None:
         world.anna.update_task(world.internal_project, sub, {"title": "Pick hero image (final)", "done": True})
     synced(world)
     snap = client_view(world)
-    assert [c.text for c in snap.comments.values()] == [f"{author(world)}: first draft is up (v2)"]
+    assert [c.text for c in snap.comments.values()] == [f"{ANNA_NAME}: first draft is up (v2)"]
     if nests:
         sub_copy = snap.tasks[by_title(snap, "Pick hero image (final)")]
         assert sub_copy.done is True
@@ -275,6 +268,6 @@ def test_a_create_lost_on_the_client_side_is_not_duplicated(client_kind: str, fa
     assert creates(w, op) == made  # the rerun adopted what the lost create made instead of making it again
     snap = client_view(w)
     assert sorted(t.title for t in snap.tasks.values()) == ["Homepage layout", "Pricing page"]
-    assert [c.text for c in snap.comments.values()] == [f"{author(w)}: first draft is up"]
+    assert [c.text for c in snap.comments.values()] == [f"{ANNA_NAME}: first draft is up"]
     assert_quiet(w)
     w.store.close()

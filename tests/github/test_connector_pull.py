@@ -53,8 +53,13 @@ def test_first_pull_of_1000_issues_and_a_quiet_cycle(world: World) -> None:
     world.bridge.stats.reset()
     first = world.bridge.pull(world.project)
     assert len(first.snapshot.tasks) == 1000
-    # repo + labels + assignees + 10 issue pages + 1 comment page + 1 request priming the gate
-    assert world.bridge.stats.reads == 15, world.bridge.stats.by_route
+    # repo + labels + assignees + 10 issue pages + 1 comment page + 3 people + 1 request priming the gate
+    assert world.bridge.stats.reads == 18, world.bridge.stats.by_route
+    assert sorted(r for r in world.bridge.stats.by_route if r.startswith("GET /users/")) == [
+        "GET /users/anna",
+        "GET /users/carla",
+        "GET /users/pmbridge",
+    ]
     world.bridge.stats.reset()
     again = incremental(world, first)
     assert world.bridge.stats.reads == 1 and again.snapshot == first.snapshot

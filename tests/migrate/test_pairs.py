@@ -51,8 +51,7 @@ def test_a_migration_copies_everything_in_order_and_a_rerun_writes_nothing(
     texts = [c.text for c in sorted(target.comments.values(), key=lambda c: (c.task_id, c.created_at or 0, c.id))]
     first = next(c for c in source.comments.values() if c.text == "First note on Design 1")
     day = first.created_at.date().isoformat() if first.created_at else ""
-    author = "anna" if source_kind == "github" else "Anna Agency"  # GitHub comments carry only the login
-    assert f"{author}, {day}: First note on Design 1" in texts
+    assert f"Anna Agency, {day}: First note on Design 1" in texts  # GitHub's name from /users/{login}
     design_1 = tasks["Design task 1"].id  # type: ignore[attr-defined]
     on_it = [c.text for c in sorted(target.comments.values(), key=lambda c: (c.created_at, c.id)) if c.task_id == design_1]
     assert [t.split(": ", 1)[1] for t in on_it] == ["First note on Design 1", "Second note on Design 1"]

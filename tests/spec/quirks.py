@@ -88,6 +88,10 @@ GITHUB_NEWER: dict[str, dict[str, Any]] = {
 # Not in the reduced spec, which keeps its answer schema (components/schemas/repository): "Get a repository".
 _GITHUB_REPO = {"get": {"operationId": "repos/get", "responses": {"200": {"content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/repository"}}}}}}}
+# Not in the reduced spec either, which keeps its answer schema (components/schemas/public-user, the second
+# alternative of GET /user): "Get a user" (users/get-by-username), whose `email` is the public email.
+_GITHUB_USER = {"get": {"operationId": "users/get-by-username", "responses": {"200": {"content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/public-user"}}}}}}}
 _ISSUE_WRITE = {"state_reason": _STATE_REASON, "type": {"type": "string", "nullable": True},
                 "issue_field_values": {"type": "array"}}
 
@@ -124,7 +128,7 @@ TOOLS: dict[str, ToolQuirks] = {
         "api.github.com.2020-07-30.reduced.json",
         # oneOf alternatives overlap in this description (private-user has every property of public-user).
         Rules(undeclared="off", null_if_untyped=True, loose_one_of=True, overrides=GITHUB_NEWER),
-        extra_paths={"/repos/{owner}/{repo}": _GITHUB_REPO},
+        extra_paths={"/repos/{owner}/{repo}": _GITHUB_REPO, "/users/{username}": _GITHUB_USER},
         params={"GET /repos/{owner}/{repo}/issues": {"type": {"type": "string"}, "issue_field_values": {"type": "string"}}},
         body_extra={
             "POST /repos/{owner}/{repo}/issues": _ISSUE_WRITE | {"parent_issue_id": {"type": "integer"}},
