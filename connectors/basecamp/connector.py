@@ -8,16 +8,20 @@ archives, "delete" trashes (Basecamp empties its trash after 30 days).
 ``PUT /todos/{id}.json`` clears every field it leaves out, so an update sends
 them all, built from ``current`` plus ``changes``; completion subscribers are
 not canonical and come from the last pull (or one GET when this connector has
-not seen the to-do yet).
+not seen the to-do yet). The description goes out whole, so a mention in it is
+written again as a ``<bc-attachment>`` of the person's ``attachable_sgid``
+(known from the last pull), never flattened to a name by an unrelated edit.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bridge import richtext
 from bridge.errors import Invalid, Malformed
 from bridge.http import HttpClient, RequestStats
 from bridge.model import Attachment, Comment, Section, Task
+from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.basecamp import translate
 from connectors.basecamp.incremental import incremental
@@ -50,6 +54,7 @@ class BasecampConnector(BasecampWebhookAdmin):
         self.api = BasecampApi(http)
         self.puller = ProjectPull(self.api, name, mapping)
         self._first_list: dict[str, str] = {}
+        self._people: dict[str, richtext.People] = {}  # project -> whom its text can mention, from the last pull
 
     @property
     def stats(self) -> RequestStats:
@@ -74,7 +79,11 @@ class BasecampConnector(BasecampWebhookAdmin):
         sections = sorted(result.snapshot.sections.values(), key=lambda s: (s.position, s.id))
         if sections:
             self._first_list[project_id] = sections[0].id
+        self._people[project_id] = self.puller.mentionable(result.snapshot.people.values())
         return result
+
+    def _mentionable(self, project_id: str) -> richtext.People:
+        return self._people.get(project_id, NOBODY)
 
     # -- sections (to-do lists) ---------------------------------------------------
 
@@ -105,10 +114,11 @@ class BasecampConnector(BasecampWebhookAdmin):
         _refuse_unsupported({"parent_id": task.parent_id, "labels": task.labels, "custom_fields": task.custom_fields})
         section = task.section_id or self._default_list(project_id)
         draft = Task(id="new", title=task.title, notes=task.notes, due=task.due, start=task.start, assignees=task.assignees)
-        raw = self._object("POST", f"todolists/{section}/todos.json", translate.todo_body(draft, []))
+        people = self._mentionable(project_id)
+        raw = self._object("POST", f"todolists/{section}/todos.json", translate.todo_body(draft, [], people))
         self.puller.remember(raw)
         with translate.shape("a to-do"):
-            created = translate.task(raw, section)
+            created = translate.task(raw, section, people)
         if task.done:
             self.api.write("POST", f"todos/{created.id}/completion.json", idempotent=True)
             created = created.model_copy(update={"done": True})
@@ -123,10 +133,11 @@ class BasecampConnector(BasecampWebhookAdmin):
             if subscribers is None:
                 self.puller.remember(self.api.obj(f"todos/{current.id}.json"))
                 subscribers = self.puller.subscribers.get(current.id, [])
-            raw = self._object("PUT", f"todos/{current.id}.json", translate.todo_body(merged, subscribers))
+            people = self._mentionable(project_id)
+            raw = self._object("PUT", f"todos/{current.id}.json", translate.todo_body(merged, subscribers, people))
             self.puller.remember(raw)
             with translate.shape("a to-do"):
-                result = translate.task(raw, current.section_id or "")
+                result = translate.task(raw, current.section_id or "", people)
         if "done" in changes and bool(changes["done"]) != result.done:
             method = "POST" if changes["done"] else "DELETE"
             self.api.write(method, f"todos/{current.id}/completion.json", idempotent=True)
@@ -148,10 +159,10 @@ class BasecampConnector(BasecampWebhookAdmin):
     # -- comments and link attachments ------------------------------------------------
 
     def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
-        return self._comment("POST", f"recordings/{task_id}/comments.json", translate.comment_content(text))
+        return self._comment(project_id, "POST", f"recordings/{task_id}/comments.json", text)
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
-        return self._comment("PUT", f"comments/{comment.id}.json", translate.comment_content(text))
+        return self._comment(project_id, "PUT", f"comments/{comment.id}.json", text)
 
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         self.api.write("PUT", f"recordings/{comment.id}/status/trashed.json")
@@ -176,10 +187,11 @@ class BasecampConnector(BasecampWebhookAdmin):
             raise Malformed(f"basecamp: {method} {path} answered without the object it wrote")
         return raw
 
-    def _comment(self, method: str, path: str, content: str) -> Comment:
-        raw = self._object(method, path, {"content": content})
+    def _comment(self, project_id: str, method: str, path: str, text: str) -> Comment:
+        people = self._mentionable(project_id)
+        raw = self._object(method, path, {"content": translate.comment_content(text, people)})
         with translate.shape("a comment"):
-            item = translate.comment(raw)
+            item = translate.comment(raw, people)
         if isinstance(item, Attachment):
             raise Malformed("basecamp: a comment came back as a link attachment; Basecamp altered its HTML")
         return item

@@ -14,7 +14,7 @@ import httpx
 from bridge.clock import Clock
 from connectors.basecamp.emulator_http import paginate, respond
 from connectors.basecamp.emulator_render import Renderer, stamp
-from connectors.basecamp.emulator_store import Person, Project, Recording, Store
+from connectors.basecamp.emulator_store import Person, Project, Recording, Store, Todo
 from connectors.basecamp.emulator_webhooks import queue_delivery
 from connectors.emulation.toolkit import Emulator, EmuRequest, HttpError
 
@@ -94,7 +94,8 @@ class EmulatorBase(Emulator):
                               if k not in ("description", "completed", "assignees", "completion_subscribers")},
                 "creator": render.person(me),
             }
-            payload["recording"]["content"] = getattr(recording, "content", getattr(recording, "description", ""))
+            text = getattr(recording, "content", getattr(recording, "description", ""))
+            payload["recording"]["content"] = text if isinstance(recording, Todo) else render.rich(text)
             hook.deliveries.append(queue_delivery(self, self.store.new_id(), hook, payload, recording.updated_at))
 
     def pending_deliveries(self, webhook_id: int) -> list[dict[str, Any]]:

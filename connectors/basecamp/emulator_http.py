@@ -6,7 +6,9 @@
   single resources also carry ``Last-Modified``. ``If-None-Match`` (or, without
   it, ``If-Modified-Since``) that still matches gets ``304`` with no body.
 - Rich text: only ``div h1 br strong em strike a pre ol ul li blockquote`` (and
-  ``bc-attachment``) survive; other tags are removed and their text kept.
+  ``bc-attachment``) survive; other tags are removed and their text kept. A
+  ``bc-attachment`` keeps only its ``sgid`` (and ``caption``): what is inside it is
+  Basecamp's rendering of the attachable, redone on every answer (emulator_render.py).
 """
 
 from __future__ import annotations
@@ -161,31 +163,47 @@ class _Sanitizer(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
         self.out: list[str] = []
+        self.inside_attachment = 0  # depth inside a <bc-attachment sgid=..>, whose content is not kept
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.inside_attachment:
+            self.inside_attachment += tag == "bc-attachment"
+            return
         if tag not in ALLOWED_TAGS:
             return
         kept = [(k, v) for k, v in attrs if (tag == "a" and k == "href") or (tag == "bc-attachment" and k in ("sgid", "caption"))]
         rendered = "".join(f' {k}="{html.escape(v or "", quote=True)}"' for k, v in kept)
         self.out.append(f"<{tag}{rendered}>")
+        if tag == "bc-attachment" and dict(attrs).get("sgid"):
+            self.inside_attachment = 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.inside_attachment:
+            return
         self.handle_starttag(tag, attrs)
         if tag in ALLOWED_TAGS and tag not in _VOID:
+            self.inside_attachment = 0
             self.out.append(f"</{tag}>")
 
     def handle_endtag(self, tag: str) -> None:
+        if self.inside_attachment:
+            self.inside_attachment -= tag == "bc-attachment"
+            if self.inside_attachment:
+                return
         if tag in ALLOWED_TAGS and tag not in _VOID:
             self.out.append(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:
-        self.out.append(data)
+        if not self.inside_attachment:
+            self.out.append(data)
 
     def handle_entityref(self, name: str) -> None:
-        self.out.append(f"&{name};")
+        if not self.inside_attachment:
+            self.out.append(f"&{name};")
 
     def handle_charref(self, name: str) -> None:
-        self.out.append(f"&#{name};")
+        if not self.inside_attachment:
+            self.out.append(f"&#{name};")
 
 
 def sanitize(rich_text: str) -> str:
@@ -193,4 +211,6 @@ def sanitize(rich_text: str) -> str:
     parser = _Sanitizer()
     parser.feed(rich_text)
     parser.close()
+    if parser.inside_attachment:
+        parser.out.append("</bc-attachment>")
     return "".join(parser.out)

@@ -4,11 +4,17 @@ The examples in ``api-reference/basecamp/examples`` are verbatim Basecamp
 answers; where the SDK's OpenAPI spec requires a key the older examples lack
 (``description_attachments``, ``bubble_up_url``, ``content_attachments``) the
 key is added, so a payload satisfies both.
+
+Rich text is stored as written (sanitized) and rendered on every answer: a
+``<bc-attachment sgid>`` naming a person comes back expanded into the mention
+markup of the reference (``rich_text.md``, "Inserting a mention").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 
 from connectors.basecamp.emulator_store import (
@@ -28,6 +34,10 @@ from connectors.basecamp.emulator_store import (
 )
 
 APP = "https://3.basecamp.com"
+MENTION_TYPE = "application/vnd.basecamp.mention"
+# What sanitize() leaves of an attachment: the tag, its kept attributes, no content.
+_ATTACHMENT = re.compile(r'<bc-attachment((?: [a-z-]+="[^"]*")*)></bc-attachment>')
+_ATTRIBUTE = re.compile(r' ([a-z-]+)="([^"]*)"')
 PATHS = {"Todo": "todos", "Todolist": "todolists", "Todoset": "todosets", "Comment": "comments", "Vault": "vaults",
          "Upload": "uploads"}
 
@@ -67,7 +77,7 @@ class Renderer:
             "client": person.client,
             "employee": person.employee,
             "time_zone": "Etc/UTC",
-            "avatar_url": f"{self.api}/people/{sgid('Avatar', person.id)[:24]}/avatar",
+            "avatar_url": self.avatar_url(person),
             "can_ping": True,
             "can_manage_projects": not person.client,
             "can_manage_people": person.admin,
@@ -76,6 +86,32 @@ class Renderer:
             "company": {"id": 1033447817 if not person.client else 1033447818,
                         "name": "pm-bridge sandbox agency" if not person.client else "pm-bridge sandbox client"},
         }
+
+    def avatar_url(self, person: Person) -> str:
+        return f"{self.api}/people/{sgid('Avatar', person.id)[:24]}/avatar"
+
+    def rich(self, stored: str) -> str:
+        """Stored rich text as Basecamp answers it: mentions expanded from the person their sgid names."""
+        if "<bc-attachment" not in stored:
+            return stored
+        people = {sgid("Person", p.id): p for p in self.store.people.values()}
+
+        def expand(match: re.Match[str]) -> str:
+            attrs = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(match.group(1))}
+            person = people.get(attrs.get("sgid", ""))
+            if person is None:
+                return match.group(0)
+            avatar = html.escape(self.avatar_url(person), quote=True)
+            first = person.name.split()[0] if person.name.split() else person.name
+            return (f'<bc-attachment sgid="{html.escape(attrs["sgid"], quote=True)}" content-type="{MENTION_TYPE}">\n'
+                    f'  <figure>\n'
+                    f'    <img srcset="{avatar} 2x" src="{avatar}" class="avatar" width="20" height="20" '
+                    f'alt="{html.escape(person.name, quote=True)}">\n'
+                    f"    <figcaption>{html.escape(first, quote=False)}</figcaption>\n"
+                    f"  </figure>\n"
+                    f"</bc-attachment>")
+
+        return _ATTACHMENT.sub(expand, stored)
 
     def people(self, ids: list[int]) -> list[dict[str, Any]]:
         return [self.person(self.store.people[i]) for i in ids if i in self.store.people]
@@ -131,7 +167,7 @@ class Renderer:
 
     def todo(self, todo: Todo) -> dict[str, Any]:
         out = self.base(todo)
-        out["description"] = todo.description
+        out["description"] = self.rich(todo.description)
         out["description_attachments"] = []
         out["completed"] = todo.completed
         if todo.completed and todo.completed_at is not None and todo.completer is not None:
@@ -149,7 +185,7 @@ class Renderer:
         out = self.base(todolist)
         group = isinstance(self.store.recordings.get(todolist.parent or 0), Todolist)
         out["bubble_up_url"] = f"{self.api}/buckets/{todolist.bucket}/recordings/{todolist.id}/bubble_up.json"
-        out["description"] = todolist.description
+        out["description"] = self.rich(todolist.description)
         out["description_attachments"] = []
         ratio = self.store.completed_ratio(todolist)
         done, total = ratio.split("/")
@@ -178,8 +214,9 @@ class Renderer:
         out["name"] = todoset.name
         out["todolists_count"] = len(lists)
         out["todolists"] = [
-            {"id": t.id, "title": t.title, "description": t.description or None, "completed": r.split("/")[0] == r.split("/")[1]
-             and r != "0/0", "completed_ratio": r, "url": self.url(t), "app_url": self.app_url(t)}
+            {"id": t.id, "title": t.title, "description": self.rich(t.description) or None,
+             "completed": r.split("/")[0] == r.split("/")[1] and r != "0/0", "completed_ratio": r,
+             "url": self.url(t), "app_url": self.app_url(t)}
             for t, r in zip(lists, ratios, strict=True) if isinstance(t, Todolist)
         ]
         out["todolists_url"] = f"{self.api}/buckets/{todoset.bucket}/todosets/{todoset.id}/todolists.json"
@@ -188,7 +225,7 @@ class Renderer:
 
     def comment(self, comment: Comment) -> dict[str, Any]:
         out = self.base(comment, commentable=False)
-        out["content"] = comment.content
+        out["content"] = self.rich(comment.content)
         out["content_attachments"] = []
         return out
 
@@ -205,7 +242,7 @@ class Renderer:
     def upload(self, upload: Upload) -> dict[str, Any]:
         out = self.base(upload)
         download = f"{self.api}/buckets/{upload.bucket}/uploads/{upload.id}/download/{upload.filename}"
-        out.update({"description": upload.description, "description_attachments": [],
+        out.update({"description": self.rich(upload.description), "description_attachments": [],
                     "content_type": upload.content_type, "byte_size": upload.byte_size, "filename": upload.filename,
                     "download_url": download, "app_download_url": download, "width": None, "height": None})
         return out

@@ -21,6 +21,10 @@ A total that disagrees means something was archived, trashed or restored: that
 listing is then read whole, once (ceil(n/50) requests), and the snapshot rebuilt
 from it. Changes by the bridge's own user are applied like anyone's: the
 listing holds what the remote holds.
+
+Text is read with the previous snapshot's people (their mention sgids come
+from the cursor) plus the people the listing items embed, learnt from all of
+a listing's items before any is converted.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def incremental(puller: ProjectPull, project_id: str, state: PullState) -> PullR
     cursor = Cursor.load(state.cursor)
     if cursor is None or state.snapshot is None or cursor.project != project_id or state.snapshot.project_id != project_id:
         return puller.full(project_id)
+    puller.sgids.update(cursor.sgids)
     mapping = puller.mapping
     todo_page = puller.api.page(RECORDINGS, probe_params(project_id, "Todo"), etag=cursor.todos.etag)
     sections_changed = False
@@ -62,6 +67,7 @@ def incremental(puller: ProjectPull, project_id: str, state: PullState) -> PullR
     if comment_page is not None:
         replay.comments(comment_page)
     drop_orphans(replay.snapshot)
+    cursor.sgids = puller.kept_sgids(replay.snapshot)
     return PullResult(snapshot=replay.snapshot, cursor=cursor.dump(), full=False)
 
 
@@ -111,6 +117,7 @@ class Replay:
     def todos(self, first: Page) -> None:
         probe = self.cursor.todos
         fresh = _fresh(self.puller, first, probe)
+        readers = self.puller.readers(self.snapshot.people, fresh)
         new_foreign = 0
         for raw in reversed(fresh):  # oldest first
             with translate.shape("a to-do"):
@@ -121,7 +128,7 @@ class Replay:
                 self.snapshot.tasks.pop(todo_id, None)
                 new_foreign += int(todo_id) > probe.max_id
                 continue
-            self.puller.put_task(self.snapshot, raw, section)
+            self.puller.put_task(self.snapshot, raw, section, readers)
         drop_orphans(self.snapshot)
         expected = len(self.snapshot.tasks) + probe.foreign + new_foreign
         self.cursor.todos = Probe.of(first, len(self.snapshot.tasks), max([probe.max_id, *_ids(fresh)]))
@@ -133,17 +140,17 @@ class Replay:
         """The whole to-do listing, once: the snapshot's to-dos become exactly what it shows."""
         first = first or self.puller.api.page(RECORDINGS, probe_params(self.snapshot.project_id, "Todo"))
         assert first is not None
+        listing = [raw for page in self.puller.api.pages(first, RECORDINGS) for raw in page.items]
+        readers = self.puller.readers(self.snapshot.people, listing)
         self.snapshot.tasks.clear()
-        foreign, ids = 0, []
-        for page in self.puller.api.pages(first, RECORDINGS):
-            ids += _ids(page.items)
-            for raw in page.items:
-                with translate.shape("a to-do"):
-                    section = self.section_for(translate.parent_id(raw))
-                if section is None:
-                    foreign += 1
-                else:
-                    self.puller.put_task(self.snapshot, raw, section)
+        foreign, ids = 0, _ids(listing)
+        for raw in listing:
+            with translate.shape("a to-do"):
+                section = self.section_for(translate.parent_id(raw))
+            if section is None:
+                foreign += 1
+            else:
+                self.puller.put_task(self.snapshot, raw, section, readers)
         drop_orphans(self.snapshot)
         self.cursor.todos = Probe.of(first, len(self.snapshot.tasks), max([self.cursor.todos.max_id, *ids]))
         self.cursor.todos.foreign = foreign
@@ -151,9 +158,10 @@ class Replay:
     def comments(self, first: Page) -> None:
         probe = self.cursor.comments
         fresh = _fresh(self.puller, first, probe)
+        readers = self.puller.readers(self.snapshot.people, [raw for raw in fresh if translate.on_todo(raw)])
         new_foreign = 0
         for raw in reversed(fresh):
-            if not self.puller.put_comment(self.snapshot, raw):
+            if not self.puller.put_comment(self.snapshot, raw, readers):
                 with translate.shape("a comment"):
                     new_foreign += int(translate.ident(raw["id"])) > probe.max_id
         drop_orphans(self.snapshot)
@@ -161,4 +169,6 @@ class Replay:
         self.cursor.comments = Probe.of(first, held_comments(self.snapshot), max([probe.max_id, *_ids(fresh)]))
         self.cursor.comments.foreign = probe.foreign + new_foreign
         if first.total is not None and first.total != expected:
-            self.cursor.comments = self.puller.read_comments(self.snapshot, self.snapshot.project_id)
+            listed, listing = self.puller.comment_listing(self.snapshot.project_id)
+            readers = self.puller.readers(self.snapshot.people, [raw for raw in listing if translate.on_todo(raw)])
+            self.cursor.comments = self.puller.hold_comments(self.snapshot, listed, listing, readers)

@@ -10,17 +10,22 @@ page) + ceil(P/50) people pages. List groups cost 1 request per list, and 2 per
 group, only when the probe's ``X-Total-Count`` says some to-dos sit in groups.
 
 Probes are read *before* the data they guard, so a change landing during the
-pull is read again next time rather than lost.
+pull is read again next time rather than lost. Text is converted only once
+every answer is in, so the people it can mention (the project's, and those the
+to-dos and comments embed) are all known; their ``attachable_sgid`` rides in
+the cursor, so an incremental pull after a restart still knows them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bridge.errors import Invalid
-from bridge.model import Attachment, Comment, Snapshot, Task
+from bridge.model import Attachment, Comment, Person, Snapshot, Task
+from bridge.richtext import People
 from connectors.base import PullResult
 from connectors.basecamp import translate
 from connectors.basecamp.mapping import BasecampMapping
@@ -61,6 +66,7 @@ class Cursor:
     todos: Probe = field(default_factory=Probe)
     comments: Probe = field(default_factory=Probe)
     groups: dict[str, str] = field(default_factory=dict)  # list group id -> its top-level list id
+    sgids: dict[str, str] = field(default_factory=dict)  # person id -> attachable_sgid, for mentions
 
     def dump(self) -> str:
         return json.dumps({"v": CURSOR_VERSION, **asdict(self)}, sort_keys=True)
@@ -88,6 +94,8 @@ class ProjectPull:
         # Completion subscribers are not canonical, but a to-do PUT must send them back.
         self.subscribers: dict[str, list[int]] = {}
         self.todosets: dict[str, str] = {}
+        # Person id -> attachable_sgid (ids are account-wide): what a mention of them is written with.
+        self.sgids: dict[str, str] = {}
 
     def todoset_of(self, project: dict[str, Any]) -> str:
         with translate.shape("the project"):
@@ -110,21 +118,39 @@ class ProjectPull:
             with translate.shape("a to-do's completion subscribers"):
                 self.subscribers[translate.ident(raw["id"])] = [int(translate.ident(p["id"])) for p in subscribers]
 
-    def put_task(self, snapshot: Snapshot, raw: dict[str, Any], section_id: str) -> Task:
+    def readers(self, known: Mapping[str, Person], payloads: Iterable[dict[str, Any]]) -> People:
+        """Whom text in ``payloads`` can mention: ``known`` plus the people the payloads embed."""
+        persons = dict(known)
+        for raw in payloads:
+            with translate.shape("a person"):
+                embedded = translate.embedded_people(raw)
+                self.sgids.update(translate.sgids_of(embedded))
+                for person in map(translate.person, embedded):
+                    persons.setdefault(person.id, person)
+        return self.mentionable(persons.values())
+
+    def mentionable(self, persons: Iterable[Person]) -> People:
+        return translate.mentionable(persons, self.sgids)
+
+    def kept_sgids(self, snapshot: Snapshot) -> dict[str, str]:
+        """The sgids of the snapshot's people, for the cursor."""
+        return {pid: self.sgids[pid] for pid in sorted(snapshot.people) if pid in self.sgids}
+
+    def put_task(self, snapshot: Snapshot, raw: dict[str, Any], section_id: str, people: People) -> Task:
         with translate.shape("a to-do"):
-            task = translate.task(raw, section_id)
+            task = translate.task(raw, section_id, people)
             for person in translate.people_of(raw):
                 snapshot.people.setdefault(person.id, person)
         snapshot.tasks[task.id] = task
         self.remember(raw)
         return task
 
-    def put_comment(self, snapshot: Snapshot, raw: dict[str, Any]) -> bool:
+    def put_comment(self, snapshot: Snapshot, raw: dict[str, Any], people: People) -> bool:
         """Hold a comment (or link attachment) of a to-do the snapshot has; False when it is foreign."""
         with translate.shape("a comment"):
             if not translate.on_todo(raw) or translate.parent_id(raw) not in snapshot.tasks:
                 return False
-            item = translate.comment(raw)
+            item = translate.comment(raw, people)
             for person in translate.people_of(raw):
                 snapshot.people.setdefault(person.id, person)
         snapshot.comments.pop(item.id, None)
@@ -159,44 +185,51 @@ class ProjectPull:
         assert todo_probe is not None
         cursor = Cursor(project=project_id, todoset=todoset, sections_etag=todoset_etag)
         self.read_sections(snapshot, todoset)
-        for section_id in list(snapshot.sections):
-            for raw in self.todos_of(section_id):
-                self.put_task(snapshot, raw, section_id)
-        if todo_probe.total is not None and todo_probe.total != len(snapshot.tasks):
-            self.read_groups(snapshot, cursor)
+        todos = [(raw, section_id) for section_id in list(snapshot.sections) for raw in self.todos_of(section_id)]
+        if todo_probe.total is not None and todo_probe.total != len(todos):
+            todos += self.grouped_todos(snapshot, cursor)
+        comment_probe, comments = self.comment_listing(project_id)
+        people = self.api.many(f"projects/{project_id}/people.json")
+        with translate.shape("a person"):
+            self.sgids.update(translate.sgids_of(people))
+            snapshot.people = {p.id: p for p in map(translate.person, people)}
+        readers = self.readers(snapshot.people, [raw for raw, _ in todos] + [c for c in comments if translate.on_todo(c)])
+        for raw, section_id in todos:
+            self.put_task(snapshot, raw, section_id, readers)
         cursor.todos = Probe.of(todo_probe, len(snapshot.tasks), max((int(t) for t in snapshot.tasks), default=0))
-        cursor.comments = self.read_comments(snapshot, project_id)
-        for raw in self.api.many(f"projects/{project_id}/people.json"):
-            with translate.shape("a person"):
-                person = translate.person(raw)
-            snapshot.people[person.id] = person
+        cursor.comments = self.hold_comments(snapshot, comment_probe, comments, readers)
+        cursor.sgids = self.kept_sgids(snapshot)
         return PullResult(snapshot=snapshot, cursor=cursor.dump(), full=True)
 
     def read_sections(self, snapshot: Snapshot, todoset: str) -> None:
         with translate.shape("a to-do list"):
             snapshot.sections = {s.id: s for s in map(translate.section, self.lists(todoset))}
 
-    def read_groups(self, snapshot: Snapshot, cursor: Cursor) -> None:
-        """To-dos inside list groups belong to the group's list."""
+    def grouped_todos(self, snapshot: Snapshot, cursor: Cursor) -> list[tuple[dict[str, Any], str]]:
+        """To-dos inside list groups, each with the top-level list (section) it belongs to."""
+        found: list[tuple[dict[str, Any], str]] = []
         for section_id in list(snapshot.sections):
             for group in self.groups_of(section_id):
                 with translate.shape("a to-do list group"):
                     group_id = translate.ident(group["id"])
                 cursor.groups[group_id] = section_id
-                for raw in self.todos_of(group_id):
-                    self.put_task(snapshot, raw, section_id)
+                found += [(raw, section_id) for raw in self.todos_of(group_id)]
+        return found
 
-    def read_comments(self, snapshot: Snapshot, project_id: str) -> Probe:
+    def comment_listing(self, project_id: str) -> tuple[Page, list[dict[str, Any]]]:
         """Every comment of the project in one listing; its first page is the comment probe."""
         first = self.api.page(RECORDINGS, probe_params(project_id, "Comment"))
         assert first is not None
+        return first, [raw for page in self.api.pages(first, RECORDINGS) for raw in page.items]
+
+    def hold_comments(self, snapshot: Snapshot, first: Page, listing: list[dict[str, Any]], people: People) -> Probe:
+        """The snapshot's comments become exactly the ``listing``'s comments on its to-dos."""
         snapshot.comments.clear()
         snapshot.attachments.clear()
         max_id = 0
-        for page in self.api.pages(first, RECORDINGS):
-            for raw in page.items:
-                self.put_comment(snapshot, raw)
-                max_id = max(max_id, int(raw["id"]) if str(raw.get("id", "")).isdigit() else 0)
+        for raw in listing:
+            self.put_comment(snapshot, raw, people)
+            max_id = max(max_id, int(raw["id"]) if str(raw.get("id", "")).isdigit() else 0)
         return Probe.of(first, len(snapshot.comments) + len(snapshot.attachments), max_id)
 
 

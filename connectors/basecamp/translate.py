@@ -6,6 +6,10 @@ due/start = ``due_on``/``starts_on``; assignees = person ids); a to-do inside a
 list group belongs to the group's list. Comment on a to-do -> Comment (HTML as
 Markdown); a comment that is exactly one "📎 link" is how this connector keeps a
 link attachment, and reads back as an Attachment. Person -> Person.
+
+Mentions are ``<bc-attachment sgid>`` tags naming a person's ``attachable_sgid``.
+The canonical model has no place for it, so the pull keeps person id -> sgid
+next to the snapshot (:func:`sgids_of`, :func:`mentionable`).
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from bridge import richtext
 from bridge.errors import Malformed
 from bridge.model import Attachment, Comment, Person, Section, Task
+from bridge.richtext import People
+from bridge.richtext.mentions import NOBODY
 
 ATTACHMENT_MARK = "\N{PAPERCLIP}"
 _ATTACHMENT = re.compile(r'^\s*<div>\s*' + ATTACHMENT_MARK + r' <a href="([^"]*)">(.*?)</a>\s*</div>\s*$', re.S)
@@ -56,6 +62,21 @@ def person(raw: dict[str, Any]) -> Person:
     return Person(id=ident(raw["id"]), name=str(raw.get("name") or ""), email=raw.get("email_address") or None)
 
 
+def sgids_of(people: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Person id -> ``attachable_sgid``, the handle a mention of them is written with."""
+    found: dict[str, str] = {}
+    for raw in people:
+        sgid = raw.get("attachable_sgid")
+        if isinstance(sgid, str) and sgid:
+            found[ident(raw["id"])] = sgid
+    return found
+
+
+def mentionable(persons: Iterable[Person], sgids: Mapping[str, str]) -> People:
+    """Whom rich text can mention: the persons whose sgid we know (without it, a mention is a name)."""
+    return People.of("basecamp", [p for p in persons if p.id in sgids], sgids)
+
+
 def section(raw: dict[str, Any]) -> Section:
     name = raw.get("name") if raw.get("name") is not None else raw["title"]
     return Section(id=ident(raw["id"]), name=str(name), position=float(raw.get("position") or 0),
@@ -66,13 +87,13 @@ def parent_id(raw: dict[str, Any]) -> str:
     return ident(raw["parent"]["id"])
 
 
-def task(raw: dict[str, Any], section_id: str) -> Task:
+def task(raw: dict[str, Any], section_id: str, people: People = NOBODY) -> Task:
     if raw.get("type", "Todo") != "Todo":
         raise ValueError(f"expected a Todo, got {raw.get('type')!r}")
     return Task(
         id=ident(raw["id"]),
         title=str(raw["content"]),
-        notes=richtext.read("basecamp", str(raw.get("description") or "")),
+        notes=richtext.read("basecamp", str(raw.get("description") or ""), people),
         done=bool(raw.get("completed", False)),
         section_id=section_id,
         due=day(raw.get("due_on")),
@@ -85,14 +106,18 @@ def task(raw: dict[str, Any], section_id: str) -> Task:
     )
 
 
+def embedded_people(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """The person objects a to-do or comment carries (creator, assignees)."""
+    found = [raw["creator"]] if isinstance(raw.get("creator"), dict) else []
+    return found + [p for p in raw.get("assignees") or [] if isinstance(p, dict)]
+
+
 def people_of(raw: dict[str, Any]) -> list[Person]:
     """Everyone a to-do or comment names (creator, assignees), so a snapshot's people cover them."""
-    found = [raw["creator"]] if isinstance(raw.get("creator"), dict) else []
-    found += [p for p in raw.get("assignees") or [] if isinstance(p, dict)]
-    return [person(p) for p in found]
+    return [person(p) for p in embedded_people(raw)]
 
 
-def comment(raw: dict[str, Any]) -> Comment | Attachment:
+def comment(raw: dict[str, Any], people: People = NOBODY) -> Comment | Attachment:
     """A comment on a to-do, or the link attachment this connector wrote as a comment."""
     content = str(raw["content"])
     task_id = parent_id(raw)
@@ -102,7 +127,7 @@ def comment(raw: dict[str, Any]) -> Comment | Attachment:
         name = html.unescape(re.sub(r"<[^>]+>", "", link.group(2)))
         return Attachment(id=ident(raw["id"]), task_id=task_id, name=name, url=html.unescape(link.group(1)),
                           created_at=instant(raw.get("created_at")), version=stamp)
-    return Comment(id=ident(raw["id"]), task_id=task_id, text=richtext.read("basecamp", content),
+    return Comment(id=ident(raw["id"]), task_id=task_id, text=richtext.read("basecamp", content, people),
                    author=person(raw["creator"]) if isinstance(raw.get("creator"), dict) else None,
                    created_at=instant(raw.get("created_at")), version=stamp)
 
@@ -115,8 +140,8 @@ def on_todo(raw: dict[str, Any]) -> bool:
 # -- writes -------------------------------------------------------------------
 
 
-def comment_content(text: str) -> str:
-    rendered = richtext.write("basecamp", text) or "<div></div>"
+def comment_content(text: str, people: People = NOBODY) -> str:
+    rendered = richtext.write("basecamp", text, people) or "<div></div>"
     if _ATTACHMENT.match(rendered):
         # A comment that is one paperclip link must not read back as an attachment; a trailing
         # <br> keeps it a comment and converts back to the same Markdown.
@@ -128,11 +153,11 @@ def attachment_content(name: str, url: str) -> str:
     return f'<div>{ATTACHMENT_MARK} <a href="{html.escape(url, quote=True)}">{html.escape(name, quote=False)}</a></div>'
 
 
-def todo_body(task: Task, subscribers: list[int]) -> dict[str, Any]:
-    """Every writable field of a to-do: Basecamp clears whatever a PUT leaves out."""
+def todo_body(task: Task, subscribers: list[int], people: People = NOBODY) -> dict[str, Any]:
+    """Every writable field of a to-do: Basecamp clears whatever a PUT leaves out (mentions in the notes too)."""
     return {
         "content": task.title,
-        "description": richtext.write("basecamp", task.notes),
+        "description": richtext.write("basecamp", task.notes, people),
         "assignee_ids": [int(a) for a in task.assignees],
         "completion_subscriber_ids": subscribers,
         "notify": False,

@@ -4,6 +4,10 @@ Subtasks are check items on the card's "Subtasks" checklist (created on
 demand); all of a card's checklists are read as its subtasks. Trello cannot
 delete a list, so removing a section archives it in both modes; a check item
 cannot be archived, so removing a subtask deletes it in both modes.
+
+Descriptions and comments are Markdown already; a mention is written
+``@username`` when the person was a member of the board at the last pull, as
+their plain name otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from bridge import richtext
 from bridge.errors import Invalid, NotFound
 from bridge.http import HttpClient, RequestStats
 from bridge.model import Attachment, Comment, Section, Task
+from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.trello import translate
 from connectors.trello.incremental import incremental
@@ -37,11 +42,6 @@ _CARD_PARAMS = {"title": "name", "notes": "desc", "done": "dueComplete", "sectio
 
 
 
-def _markdown(text: str) -> str:
-    """Canonical Markdown as Trello keeps it (the same dialect; mentions become names)."""
-    return richtext.write("trello", text)
-
-
 class TrelloConnector(TrelloWebhookAdmin):
     capabilities = CAPABILITIES
 
@@ -53,6 +53,7 @@ class TrelloConnector(TrelloWebhookAdmin):
         self.puller = BoardPull(self.api, name)
         self._labels: dict[str, dict[str, str]] = {}  # board -> label name -> id
         self._first_list: dict[str, str] = {}
+        self._people: dict[str, richtext.People] = {}  # board -> its members at the last pull, for mentions
 
     @property
     def stats(self) -> RequestStats:
@@ -74,7 +75,15 @@ class TrelloConnector(TrelloWebhookAdmin):
         sections = sorted(result.snapshot.sections.values(), key=lambda s: s.position)
         if sections:
             self._first_list[project_id] = sections[0].id
+        self._people[project_id] = translate.mentionable(result.snapshot.people.values())
         return result
+
+    def _markdown(self, project_id: str, text: str) -> str:
+        """Canonical Markdown as Trello keeps it: the same dialect, mentions as ``@username`` or names."""
+        return richtext.write("trello", text, self._mentionable(project_id))
+
+    def _mentionable(self, project_id: str) -> richtext.People:
+        return self._people.get(project_id, NOBODY)
 
     # -- sections ----------------------------------------------------------
 
@@ -96,7 +105,7 @@ class TrelloConnector(TrelloWebhookAdmin):
         params: dict[str, Any] = {
             "idList": task.section_id or self._default_list(project_id),
             "name": task.title,
-            "desc": richtext.write("trello", task.notes),
+            "desc": self._markdown(project_id, task.notes),
             "pos": "bottom",
             "dueComplete": task.done,
             "idMembers": task.assignees,
@@ -114,7 +123,7 @@ class TrelloConnector(TrelloWebhookAdmin):
         params: dict[str, Any] = {}
         for name, value in changes.items():
             if name == "notes":
-                params["desc"] = richtext.write("trello", value or "")
+                params["desc"] = self._markdown(project_id, value or "")
             elif name in _CARD_PARAMS:
                 params[_CARD_PARAMS[name]] = value
             elif name in ("due", "start"):
@@ -134,15 +143,16 @@ class TrelloConnector(TrelloWebhookAdmin):
         return self._send_card(project_id, "PUT", f"cards/{current.id}", params, changes.get("labels"))
 
     def _send_card(self, project_id: str, method: str, path: str, params: dict[str, Any], labels: list[str] | None) -> Task:
+        people = self._mentionable(project_id)
         try:
-            return translate.task(self.api.write(method, path, params))
+            return translate.task(self.api.write(method, path, params), people=people)
         except Invalid as exc:
             if not labels or "idLabels" not in str(exc):
                 raise
         # A label we knew was deleted meanwhile: learn the board's labels again, once.
         self._labels.pop(project_id, None)
         params["idLabels"] = self._label_ids(project_id, list(labels))
-        return translate.task(self.api.write(method, path, params))
+        return translate.task(self.api.write(method, path, params), people=people)
 
     def remove_task(self, project_id: str, task: Task, mode: Removal) -> None:
         if task.parent_id:
@@ -200,13 +210,15 @@ class TrelloConnector(TrelloWebhookAdmin):
     # -- comments and attachments ------------------------------------------
 
     def create_comment(self, project_id: str, task_id: str, text: str) -> Comment:
-        return translate.comment(self.api.write("POST", f"cards/{task_id}/actions/comments", {"text": _markdown(text)}))
+        action = self.api.write("POST", f"cards/{task_id}/actions/comments", {"text": self._markdown(project_id, text)})
+        return translate.comment(action, self._mentionable(project_id))
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
-        action = self.api.write("PUT", f"cards/{comment.task_id}/actions/{comment.id}/comments", {"text": _markdown(text)})
+        path = f"cards/{comment.task_id}/actions/{comment.id}/comments"
+        action = self.api.write("PUT", path, {"text": self._markdown(project_id, text)})
         if not action.get("data"):  # some answers carry only the id: the edit still took
             return comment.model_copy(update={"text": text})
-        return translate.comment(action)
+        return translate.comment(action, self._mentionable(project_id))
 
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         self.api.write("DELETE", f"cards/{comment.task_id}/actions/{comment.id}/comments")

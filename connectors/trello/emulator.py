@@ -100,6 +100,14 @@ class TrelloEmulator(Emulator):
                 world.record(board, "createList", members[0], list=trello_list.ref())
             return board.id
 
+    def add_board_member(self, board_id: str, member: str, by: str) -> None:
+        """``member`` joins the board, added by ``by`` (logged as Trello logs it: ``addMemberToBoard``)."""
+        with self.lock:
+            board = self.world.boards[board_id]
+            if member not in board.members:
+                board.members.append(member)
+                self.world.record(board, "addMemberToBoard", by, idMemberAdded=member, memberType="normal")
+
     def seed_card(self, list_id: str, name: str, member: str, desc: str = "") -> str:
         """A card created as if by ``member`` (with its action), without going through HTTP."""
         with self.lock:

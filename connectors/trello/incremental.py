@@ -6,6 +6,10 @@ removals (``deleteCard``, archiving, ``deleteCheckItem``...) too, and each card
 touched by someone else is re-read once with its checklists and attachments.
 Our own actions about items the previous snapshot already holds are skipped
 (the engine recorded those writes); our own creates that it lacks are fetched.
+
+Text is read with the previous snapshot's board members; when this pass reads
+the members again, the comments it replayed are read again with them, and the
+cards it re-reads come after, so no mention is read against a stale member list.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge import richtext
 from bridge.errors import Invalid, NotFound
 from bridge.model import Snapshot
+from bridge.richtext import People
 from connectors.base import PullResult, PullState
 from connectors.trello import translate
 from connectors.trello.pull import CARD_FIELDS, CARD_NESTED, BoardPull, Cursor, actions_pages, drop_card, drop_orphans
@@ -40,7 +46,9 @@ FULL_PULL_ACTIONS = frozenset({"updateLabel", "deleteLabel"})
 class Replay:
     snapshot: Snapshot
     me: str
+    people: People
     reread: dict[str, None] = field(default_factory=dict)  # card ids, in order
+    texts: dict[str, str] = field(default_factory=dict)  # comment id -> its text as Trello sent it, this pass
     created: set[str] = field(default_factory=set)
     lists: bool = False
     members: bool = False
@@ -86,8 +94,9 @@ class Replay:
     def comment(self, kind: str, action: dict[str, Any], data: dict[str, Any]) -> None:
         comments = self.snapshot.comments
         if kind == "commentCard":
-            item = translate.comment(action)
+            item = translate.comment(action, self.people)
             comments[item.id] = item
+            self.texts[item.id] = str(data.get("text") or "")
             return
         target = str((data.get("action") or {}).get("id"))
         if kind == "deleteComment":
@@ -95,7 +104,17 @@ class Replay:
         elif target in comments:
             text = (data.get("action") or {}).get("text")
             if isinstance(text, str):
-                comments[target] = comments[target].model_copy(update={"text": text, "version": action.get("date")})
+                self.texts[target] = text
+                comments[target] = comments[target].model_copy(
+                    update={"text": richtext.read("trello", text, self.people), "version": action.get("date")})
+
+    def reread_texts(self, people: People) -> None:
+        """The comments this pass replayed, read again with a new member list."""
+        self.people = people
+        for comment_id, text in self.texts.items():
+            if comment_id in self.snapshot.comments:
+                held = self.snapshot.comments[comment_id]
+                self.snapshot.comments[comment_id] = held.model_copy(update={"text": richtext.read("trello", text, people)})
 
     def list_change(self, kind: str, data: dict[str, Any], mine: bool) -> None:
         listed = data.get("list") or {}
@@ -128,7 +147,7 @@ def incremental(puller: BoardPull, board: str, state: PullState) -> PullResult:
         return puller.full(board)  # Trello refused the cursor: start over
     if not actions:
         return PullResult(snapshot=state.snapshot, cursor=state.cursor, full=False)
-    replay = Replay(state.snapshot.model_copy(deep=True), cursor.me)
+    replay = Replay(state.snapshot.model_copy(deep=True), cursor.me, translate.mentionable(state.snapshot.people.values()))
     for action in reversed(actions):  # oldest first
         replay.apply(action)
     if replay.full or len(replay.reread) > MAX_CARD_READS:
@@ -141,24 +160,26 @@ def incremental(puller: BoardPull, board: str, state: PullState) -> PullResult:
     if replay.members:
         members = puller.api.many(f"boards/{board}/members", {"fields": "fullName,username"})
         snapshot.people = {p.id: p for p in map(translate.person, members)}
+        replay.reread_texts(translate.mentionable(snapshot.people.values()))
     before = set(state.snapshot.tasks)
     for card_id in replay.reread:
-        reread_card(puller, snapshot, card_id, fetch_comments=card_id not in before and card_id not in replay.created)
+        reread_card(puller, snapshot, card_id, replay.people,
+                    fetch_comments=card_id not in before and card_id not in replay.created)
     for orphan in [c.id for c in snapshot.comments.values() if c.task_id not in snapshot.tasks]:
         del snapshot.comments[orphan]
     newest = str(actions[0].get("id") or cursor.since or "")
     return PullResult(snapshot=snapshot, cursor=Cursor(board, newest or None, cursor.me).dump(), full=False)
 
 
-def reread_card(puller: BoardPull, snapshot: Snapshot, card_id: str, *, fetch_comments: bool) -> None:
+def reread_card(puller: BoardPull, snapshot: Snapshot, card_id: str, people: People, *, fetch_comments: bool) -> None:
     try:
         raw = puller.api.obj(f"cards/{card_id}", {"fields": CARD_FIELDS, **CARD_NESTED})
     except NotFound:
         drop_card(snapshot, card_id)
         return
-    if not puller.put_card(snapshot, raw) or not fetch_comments:
+    if not puller.put_card(snapshot, raw, people) or not fetch_comments:
         return
     # A card that reappears (unarchived, moved in) brings comments older than the cursor.
     for action in puller.api.many(f"cards/{card_id}/actions", {"filter": "commentCard", "limit": 1000}):
-        item = translate.comment(action)
+        item = translate.comment(action, people)
         snapshot.comments[item.id] = item

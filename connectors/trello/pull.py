@@ -14,6 +14,7 @@ from typing import Any
 
 from bridge.errors import Malformed
 from bridge.model import Snapshot, Task
+from bridge.richtext import People
 from connectors.base import PullResult
 from connectors.trello import translate
 from connectors.trello.rest import TrelloApi
@@ -90,24 +91,26 @@ class BoardPull:
         members = self.api.many(f"boards/{board}/members", {"fields": "fullName,username"})
         comments = actions_pages(self.api, board, {"filter": "commentCard"})
         snapshot = Snapshot(connection=self.connection, project_id=board, project_name=name)
+        for raw in members:
+            person = translate.person(raw)
+            snapshot.people[person.id] = person
+        # Members first: text is read once everyone it can mention is known.
+        people = translate.mentionable(snapshot.people.values())
         for raw in lists:
             section = translate.section(raw)
             snapshot.sections[section.id] = section
         for raw in cards:
-            self.put_card(snapshot, raw)
+            self.put_card(snapshot, raw, people)
         for action in comments:
-            item = translate.comment(action)
+            item = translate.comment(action, people)
             if item.task_id in snapshot.tasks:
                 snapshot.comments[item.id] = item
-        for raw in members:
-            person = translate.person(raw)
-            snapshot.people[person.id] = person
         since = str(newest[0]["id"]) if newest and newest[0].get("id") else None
         return PullResult(snapshot=snapshot, cursor=Cursor(board, since, me).dump(), full=True)
 
-    def put_card(self, snapshot: Snapshot, raw: dict[str, Any]) -> bool:
+    def put_card(self, snapshot: Snapshot, raw: dict[str, Any], people: People) -> bool:
         """Add or replace a card with its check items and links; False if it is not visible (closed, archived list)."""
-        card, children, links = translate.card_parts(raw)
+        card, children, links = translate.card_parts(raw, people)
         self.learn_checklists(card.id, raw)
         elsewhere = raw.get("idBoard", snapshot.project_id) != snapshot.project_id
         if raw.get("closed") or card.section_id not in snapshot.sections or elsewhere:

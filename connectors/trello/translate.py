@@ -5,6 +5,9 @@ Mapping: list -> Section; open card -> Task (done = ``dueComplete``, notes =
 colour); check item -> subtask Task whose parent is the card; ``commentCard``
 action -> Comment; link attachment -> Attachment; board member -> Person.
 
+Mentions: ``@username`` of a board member reads as a canonical mention (see
+:func:`mentionable`); any other ``@word`` stays text.
+
 The copied OpenAPI spec types a card's ``idLabels`` as label objects and
 ``labels`` as ids; the real API does the opposite. Reading tolerates both, so
 the spec's composed examples lose no label either.
@@ -14,13 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from bridge import richtext
 from bridge.errors import Malformed
 from bridge.model import Attachment, Comment, Person, Section, Task
+from bridge.richtext import People
+from bridge.richtext.mentions import NOBODY
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 # Dates are whole days in the canonical model; Trello stores instants. Writing
@@ -86,12 +91,12 @@ def section(raw: dict[str, Any]) -> Section:
         return Section(id=str(raw["id"]), name=str(raw["name"]), position=float(raw.get("pos") or 0.0))
 
 
-def task(raw: dict[str, Any], board_labels: dict[str, dict[str, Any]] | None = None) -> Task:
+def task(raw: dict[str, Any], board_labels: dict[str, dict[str, Any]] | None = None, people: People = NOBODY) -> Task:
     with shape("a card"):
         return Task(
             id=str(raw["id"]),
             title=str(raw["name"]),
-            notes=richtext.read("trello", str(raw.get("desc") or "")),
+            notes=richtext.read("trello", str(raw.get("desc") or ""), people),
             done=bool(raw.get("dueComplete", False)),
             section_id=str(raw["idList"]) if raw.get("idList") else None,
             due=day(raw.get("due")),
@@ -130,7 +135,16 @@ def person(raw: dict[str, Any]) -> Person:
                       username=raw.get("username") or None)
 
 
-def comment(action: dict[str, Any]) -> Comment:
+def mentionable(members: Iterable[Person]) -> People:
+    """The board's members, by username: whom a card or comment can ``@mention``.
+
+    Only board members count (not every comment author Trello embeds), so a full
+    and an incremental pull read the same text the same way.
+    """
+    return People.of("trello", [m for m in members if m.username])
+
+
+def comment(action: dict[str, Any], people: People = NOBODY) -> Comment:
     with shape("a commentCard action"):
         data = action["data"]
         creator = action.get("memberCreator")
@@ -138,7 +152,7 @@ def comment(action: dict[str, Any]) -> Comment:
         return Comment(
             id=str(action["id"]),
             task_id=str(data["card"]["id"]),
-            text=richtext.read("trello", str(data["text"])),
+            text=richtext.read("trello", str(data["text"]), people),
             author=author,
             created_at=instant(action.get("date")),
             version=data.get("dateLastEdited") or action.get("date"),
@@ -151,9 +165,9 @@ def attachment(card_id: str, raw: dict[str, Any]) -> Attachment:
                           created_at=instant(raw.get("date")), version=raw.get("date"))
 
 
-def card_parts(raw: dict[str, Any]) -> tuple[Task, list[Task], list[Attachment]]:
+def card_parts(raw: dict[str, Any], people: People = NOBODY) -> tuple[Task, list[Task], list[Attachment]]:
     """A card fetched with ``checklists=all&attachments=true``: the task, its check items, its links."""
-    card = task(raw)
+    card = task(raw, people=people)
     with shape("a card's nested checklists or attachments"):
         children = subtasks(card.id, list(raw.get("checklists", [])))
         links = [attachment(card.id, a) for a in raw.get("attachments", [])]
