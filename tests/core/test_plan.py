@@ -197,7 +197,7 @@ def test_client_move_to_the_approval_section_tags_the_internal_task() -> None:
 def approval_rules(section: str, access: str = "locked") -> LinkRules:
     from bridge.rules import ApprovalRule
 
-    sections = {"Design": SectionRule(access="unlocked"), section: SectionRule(access=access)}  # type: ignore[arg-type]
+    sections = {"Design": SectionRule(access="unlocked"), section: SectionRule(access=access)}
     inbound = InboundRules(approval=ApprovalRule(internal_label=None, internal_section=section))
     return LinkRules(mirror=MirrorRules(sections=sections), inbound=inbound)
 
