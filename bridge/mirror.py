@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bridge.model import Comment, Person, Snapshot, Task
+from bridge.people import client_audience, client_person
 from bridge.richtext.audience import Audience, localize
 from bridge.rules import LinkRules, MirrorRules
 from bridge.section_access import resolve_access, section_unlocked, top_level_of
@@ -84,16 +85,13 @@ def map_people(
     ids: list[str], internal: Snapshot, client_people: dict[str, Person], rules: MirrorRules
 ) -> tuple[list[str], list[str]]:
     """Internal person ids -> (client person ids, names of people with no client account)."""
-    by_email = {p.email.casefold(): p.id for p in client_people.values() if p.email}
     mapped: list[str] = []
     unmatched: list[str] = []
     for person_id in ids:
         person = internal.people.get(person_id)
-        email = (person.email or "").casefold() if person else ""
-        target = rules.people.map.get(email, email) if email else ""
-        found = by_email.get(target.casefold()) if target else None
+        found = client_person(person.email or "", client_people.values(), rules.people) if person else None
         if found:
-            mapped.append(found)
+            mapped.append(found.id)
         elif person and person.name:
             unmatched.append(person.name)
     return sorted(set(mapped)), unmatched
@@ -121,18 +119,13 @@ def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
     return bool(approval.internal_section and section and section.name == approval.internal_section)
 
 
-def client_audience(client_people: dict[str, Person], rules: LinkRules) -> Audience:
-    """Whom the client's tool knows, for mentions going out (through the link's ``people.map``)."""
-    return Audience.of(client_people.values(), rules.mirror.people.map)
-
-
 def project_fields(
     task: Task,
     internal: Snapshot,
     client_people: dict[str, Person],
     rules: LinkRules,
     allowed: frozenset[str],
-    audience: Audience | None = None,
+    audience: Audience,
 ) -> dict[str, Any]:
     """The client-side value of every field that goes out for this task."""
     fields = rules.mirror.fields
@@ -146,7 +139,7 @@ def project_fields(
             title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
         out["title"] = title
     if "notes" in allowed and fields.notes != "none":
-        notes = localize(cut_notes(task.notes, fields.notes_cut), audience or client_audience(client_people, rules))
+        notes = localize(cut_notes(task.notes, fields.notes_cut), audience)
         if unmatched and rules.mirror.people.unmatched == "name":
             notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
         out["notes"] = notes
@@ -175,7 +168,7 @@ def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRule
         rule = mrules.section_rule(section.name)
         if rule.access == "unlocked":
             view.sections[section.id] = MirrorSection(key=section.id, name=rule.rename or section.name, position=section.position)
-    audience = client_audience(client_people, rules)
+    audience = client_audience(client_people, rules.mirror.people, client_caps.tool)
     task_fields = client_caps.task_fields
     nest_fields = client_caps.subtask_fields if mrules.subtasks else frozenset()
 

@@ -18,6 +18,7 @@ from bridge.link import Pair, PairIndex
 from bridge.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
 from bridge.model import Snapshot, Task
 from bridge.ops import SECTION_BY_NAME, Conflict, Op, Plan
+from bridge.people import internal_email
 from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
 from bridge.plan_requests import access_marking, plan_requests
@@ -383,14 +384,11 @@ def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> di
 
 
 def _people_inbound(ctx: PlanContext, client_ids: list[str]) -> list[str]:
-    reverse = {v.casefold(): k for k, v in ctx.rules.mirror.people.map.items()}
     found: list[str] = []
     for person_id in client_ids:
         person = ctx.client.people.get(person_id)
-        if not person or not person.email:
-            continue
-        email = reverse.get(person.email.casefold(), person.email)
-        match = ctx.internal.person_by_email(email)
+        email = internal_email(person, ctx.rules.mirror.people) if person else None
+        match = ctx.internal.person_by_email(email) if email else None
         if match:
             found.append(match.id)
     return sorted(set(found))

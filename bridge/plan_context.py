@@ -11,6 +11,7 @@ from bridge.link import PairIndex
 from bridge.mirror import MirrorView
 from bridge.model import Snapshot, Task
 from bridge.ops import Op, Plan
+from bridge.people import internal_audience
 from bridge.richtext.audience import Audience
 from bridge.rules import LinkRules
 from connectors.base import Capabilities
@@ -40,7 +41,7 @@ class PlanContext:
     @cached_property
     def internal_audience(self) -> Audience:
         """Whom the internal tool knows, for mentions in client input (``people.map`` read backwards)."""
-        return Audience.of(self.internal.people.values(), {v: k for k, v in self.rules.mirror.people.map.items()})
+        return internal_audience(self.internal.people, self.client.people, self.rules.mirror.people, self.client_caps.tool)
 
     def adopt(self, kind: str, key: str, client_id: str) -> None:
         self.claimed.add((kind, client_id))

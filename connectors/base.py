@@ -25,6 +25,9 @@ class Capabilities(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    # The tool's name: it scopes the keys of its people who show no email (``<tool>:<id>``), which
+    # a link's ``people.map`` reaches through their ``@username``.
+    tool: str = ""
     task_fields: frozenset[str] = TASK_FIELDS
     # Fields a nested subtask can carry; empty means the tool has no nesting and
     # subtasks travel as tasks of their own.

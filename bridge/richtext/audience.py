@@ -23,7 +23,7 @@ from bridge.model import Person
 from bridge.richtext.ast import Inline, Mention, Text, normalize
 from bridge.richtext.markdown_read import parse_markdown
 from bridge.richtext.markdown_write import render_markdown
-from bridge.richtext.mentions import map_inlines
+from bridge.richtext.mentions import map_inlines, person_key
 
 _MARK = "](person:"
 
@@ -36,13 +36,13 @@ class Audience:
     rename: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, people: Iterable[Person], rename: Mapping[str, str] | None = None) -> Audience:
-        # Only email keys cross tools; a ``<tool>:<id>`` key means nothing on the other side.
+    def of(cls, people: Iterable[Person], rename: Mapping[str, str] | None = None, tool: str = "") -> Audience:
+        """``people`` by their key: the email; with ``tool``, ``<tool>:<id>`` for those who show none."""
         known: dict[str, Mention] = {}
         for person in people:
-            email = (person.email or "").strip()
-            if email:
-                known.setdefault(email.casefold(), Mention(email, person.name or person.username or person.id))
+            key = person_key(tool, person) if tool else (person.email or "").strip()
+            if key:
+                known.setdefault(key.casefold(), Mention(key, person.name or person.username or person.id))
         return cls(known, {k.strip().casefold(): v.strip() for k, v in (rename or {}).items()})
 
     def resolve(self, mention: Mention) -> Inline:

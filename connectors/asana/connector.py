@@ -34,6 +34,7 @@ WORKERS = 4
 CURSOR_VERSION = 1
 
 CAPABILITIES = Capabilities(
+    tool="asana",
     task_fields=TASK_FIELDS,
     subtask_fields=frozenset({"title", "notes", "done", "due", "start", "assignees"}),
     nested_depth=1,

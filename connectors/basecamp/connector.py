@@ -31,6 +31,7 @@ from connectors.basecamp.rest import BasecampApi
 from connectors.basecamp.webhook_admin import BasecampWebhookAdmin
 
 CAPABILITIES = Capabilities(
+    tool="basecamp",
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "position"}),
     subtask_fields=frozenset(),
     nested_depth=0,

@@ -48,6 +48,7 @@ API_VERSION = "2022-11-28"
 _PROJECT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 CAPABILITIES = Capabilities(
+    tool="github",
     # No "parent_id": an issue cannot turn into a task-list line (or back) and keep its id.
     task_fields=frozenset({"title", "notes", "done", "section_id", "assignees", "labels"}),
     subtask_fields=frozenset({"title", "done"}),

@@ -18,6 +18,7 @@ from connectors.memory.world import MemoryWorld
 T = TypeVar("T")
 
 CAPABILITIES = Capabilities(
+    tool="memory",
     task_fields=TASK_FIELDS,
     subtask_fields=TASK_FIELDS,
     nested_depth=1,

@@ -28,6 +28,7 @@ from connectors.trello.rest import TrelloApi
 from connectors.trello.webhook_admin import TrelloWebhookAdmin
 
 CAPABILITIES = Capabilities(
+    tool="trello",
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "position"}),
     subtask_fields=frozenset({"title", "done"}),
     nested_depth=1,

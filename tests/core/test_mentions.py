@@ -185,3 +185,47 @@ def test_client_input_comes_back_with_mentions_in_internal_terms() -> None:
 def test_an_unknown_attribution_placeholder_is_a_config_error_naming_it() -> None:
     with pytest.raises(ValidationError, match=r"comment_attribution may use \{name\} and \{date\} only \('who'"):
         MirrorRules(comment_attribution="{who}: ")
+
+
+# -- @username in people.map: tools that show no email (Trello, GitHub without a public one) -------
+
+CARLA_ON_TRELLO = Person(id="m-carla", name="Carla C.", username="carla")
+BOB_ON_TRELLO = Person(id="m-bob", name="Bob B.", username="bobby")
+TRELLO = Capabilities(tool="trello")
+BY_HANDLE = LinkRules(
+    mirror=MirrorRules(
+        sections={"Design": SectionRule(access="unlocked")},
+        fields=FieldRules(notes="both", assignees="both"),
+        people=PeopleRules(map={"bob@agency.example": "@Bobby"}),
+    )
+)
+
+
+def test_a_username_in_the_map_assigns_and_mentions_the_member() -> None:
+    snap = internal("Design")
+    task(snap, "t", "Homepage", "Design", notes=f"ask {BOB_MD}", assignees=[BOB.id])
+    comment(snap, "c", "t", f"#client {BOB_MD} is on it")
+    people = {p.id: p for p in (CARLA_ON_TRELLO, BOB_ON_TRELLO)}
+    view = mirror(snap, people, BY_HANDLE, TRELLO)
+    bob_there = "@[Bob B.](person:trello:m-bob)"  # the key Trello's connector reads Bob's @bobby as
+    assert view.tasks["t"].fields["assignees"] == ["m-bob"]
+    assert view.tasks["t"].fields["notes"] == f"ask {bob_there}"
+    assert view.comments["c"].text == f"Anna Agency: {bob_there} is on it"
+
+
+def test_a_member_known_by_username_comes_back_as_the_internal_person() -> None:
+    isnap = internal("Design")
+    task(isnap, "t1", "Homepage", "Design", notes="Hero")
+    csnap = client("Design", people=(CARLA_ON_TRELLO, BOB_ON_TRELLO))
+    task(csnap, "c1", "Homepage", "Design", notes="Hero", assignees=["m-bob"])
+    comment(csnap, "k1", "c1", "@[Bob B.](person:trello:m-bob) and @[Carla C.](person:trello:m-carla) agree", author=CARLA)
+    view = mirror(isnap, csnap.people, BY_HANDLE, TRELLO)
+    base = {**view.tasks["t1"].fields, "section": "s-design", "parent": None}
+    pairs = [
+        Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"}),
+        Pair(kind="task", key="t1", internal_id="t1", client_id="c1", base=base),
+    ]
+    out = {(op.kind, op.action): op.fields for op in plan_cycle(isnap, csnap, view, pairs, BY_HANDLE, TRELLO, CAPS).writes()}
+    assert out[("task", "update")] == {"assignees": [BOB.id]}
+    # Bob is mapped: his internal mention; Carla is not: her name.
+    assert out[("comment", "create")] == {"text": f"Client Carla Client: {BOB_MD} and Carla C. agree"}

@@ -8,10 +8,14 @@ same way; and the quiet cycle after that writes nothing.
 
 from __future__ import annotations
 
+import urllib.parse
+from pathlib import Path
+
 from bridge.model import Snapshot
+from bridge.rules import FieldRules, PeopleRules
 from connectors.base import NewTask
 from tests.engine.test_pairings import assert_no_leaks, assert_quiet, by_title, client_view, internal_view, synced, world
-from tests.engine.world import World
+from tests.engine.world import World, default_rules, recorded
 
 __all__ = ["world"]  # the fixture, one World per ordered pairing
 
@@ -53,3 +57,35 @@ def test_mentions_cross_as_mentions_where_the_person_is_known(world: World) -> N
 
     assert_quiet(w)
     assert_no_leaks(w)
+
+
+def test_a_trello_member_mapped_by_username_is_assigned_mentioned_and_read_back(tmp_path: Path) -> None:
+    # Trello shows no member's email: the link maps Anna to her board username.
+    base = default_rules("asana")
+    people = PeopleRules(map={"anna@agency.example": "@anna"})
+    rules = base.model_copy(
+        update={"mirror": base.mirror.model_copy(update={"people": people, "fields": FieldRules(assignees="both")})}
+    )
+    w = World("asana", "trello", f"sqlite:///{tmp_path}/state.db", rules=rules)
+    try:
+        design = w.section("Design")
+        anna_id = next(p.id for p in internal_view(w).people.values() if p.email == "anna@agency.example")
+        home = w.anna.create_task(
+            w.internal_project, NewTask(title="Homepage", notes=f"ask {ANNA}", section_id=design, assignees=[anna_id])
+        )
+        synced(w)
+        client = client_view(w)
+        card = client.tasks[by_title(client, "Homepage")]
+        anna_on_trello = next(p for p in client.people.values() if p.username == "anna")
+        assert card.assignees == [anna_on_trello.id]
+        assert card.notes == f"ask @[Anna Agency](person:trello:{anna_on_trello.id})"
+        sent = [r.text for r in recorded(w.csb.emulator) if r.is_write and "ask @anna" in urllib.parse.unquote_plus(r.text)]
+        assert sent, "the card's description went out with Trello's own @anna mention"
+
+        w.carla.create_comment(w.client_project, card.id, f"@[Anna Agency](person:trello:{anna_on_trello.id}) thanks!")
+        synced(w)
+        copies = [c.text for c in internal_view(w).comments.values() if c.task_id == home.id]
+        assert copies == [f"Client Carla Client: {ANNA} thanks!"]
+        assert_quiet(w)
+    finally:
+        w.store.close()
