@@ -177,8 +177,9 @@ class Emulator(ABC):
         self._next_id = 1000
         self.base_url = "https://emulator.invalid"
         self.observers: list[Callable[[Recorded], None]] = []
-        # Webhook deliveries the tool's changes queued (connectors/emulation/webhooks.py).
-        self.outbox = Outbox()
+        # Webhook deliveries the tool's changes queued (connectors/emulation/webhooks.py); retries and
+        # heartbeats come due on this emulator's clock.
+        self.outbox = Outbox(clock=self.clock)
 
     # -- hooks for subclasses -------------------------------------------
 

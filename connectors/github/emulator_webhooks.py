@@ -5,6 +5,11 @@ change (``GithubEmulator.emit``: ``X-GitHub-Event``, ``X-GitHub-Delivery``,
 ``X-Hub-Signature-256`` when the hook has a secret, a ``ping`` on creation);
 this puts each one in the emulator's outbox, so it is really POSTed to the
 hook's ``config.url`` when the outbox is drained.
+
+Each delivery is tried once (the outbox's default policy, ``ONCE``): GitHub's
+documentation says failed deliveries are not redelivered automatically (they
+can be redelivered by hand, which this emulator does not offer), and nothing
+in the reference kept here says otherwise.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ refuses unless it answers 200. A webhook belongs to the token that created it
 board, or one of its lists or cards) is POSTed as ``{action, model, webhook}``
 with ``X-Trello-Webhook = base64(HMAC-SHA1(app secret, body + callbackURL))``,
 the app secret being the OAuth secret of the API key that created the webhook.
-Deliveries are queued in the emulator's outbox.
+Deliveries are queued in the emulator's outbox and retried as :data:`TRELLO_DELIVERY` says;
+a 410 Gone answer deletes the webhook.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from connectors.emulation.toolkit import EmuRequest, HttpError
-from connectors.emulation.webhooks import Attempt, Delivery
+from connectors.emulation.webhooks import Attempt, Delivery, DeliveryPolicy, GiveUp
 from connectors.trello.emulated_request import NOT_FOUND, flag, member_of, ok, required, text
 from connectors.trello.webhooks import sign
 from connectors.trello.world import OBJECT_ID, Action, World, iso
@@ -31,6 +32,21 @@ if TYPE_CHECKING:
     from connectors.trello.emulator import TrelloEmulator
 
 Route = Callable[[World, EmuRequest], httpx.Response]
+
+# Trello's webhooks guide (github.com/trello-archive/api-docs, app/templates/apis/webhooks.html):
+# "If for some reason the connection is disrupted, or unavailable, the webhook will retry 3 times
+# before stopping", and "if the webhook request from Trello, when POSTing to the callbackURL,
+# receives an HTTP 410 Gone response, the webhook will be deleted". Issue #53 of that repository
+# adds that a POST waits 30 seconds for an answer. The spacing of the retries is not documented;
+# 30, 60 and 90 seconds is this emulator's choice. A delivery that fails four times is dropped and
+# the webhook stays (its consecutiveFailures shows it); no documented rule disables it for that.
+TRELLO_DELIVERY = DeliveryPolicy(
+    retry_delays=(30.0, 60.0, 90.0),
+    max_attempts=4,
+    on_give_up=GiveUp.DROP,
+    gone=frozenset({410}),
+    timeout=30.0,
+)
 
 
 def default_app_secret(key: str) -> str:
@@ -51,10 +67,15 @@ class TrelloHook:
     first_consecutive_fail_date: str | None = None
 
     def render(self) -> dict[str, Any]:
-        return {"id": self.id, "description": self.description, "idModel": self.id_model,
-                "callbackURL": self.callback_url, "active": self.active,
-                "consecutiveFailures": self.consecutive_failures,
-                "firstConsecutiveFailDate": self.first_consecutive_fail_date}
+        return {
+            "id": self.id,
+            "description": self.description,
+            "idModel": self.id_model,
+            "callbackURL": self.callback_url,
+            "active": self.active,
+            "consecutiveFailures": self.consecutive_failures,
+            "firstConsecutiveFailDate": self.first_consecutive_fail_date,
+        }
 
 
 class TrelloWebhooks:
@@ -63,6 +84,9 @@ class TrelloWebhooks:
         self.hooks: dict[str, TrelloHook] = {}
         self.app_secrets: dict[str, str] = {}  # API key -> OAuth secret, when not the default
         emulator.world.listeners.append(self._on_action)
+        emulator.outbox.policy = TRELLO_DELIVERY
+        emulator.outbox.alive = self._alive
+        emulator.outbox.retire = self._retire
 
     def app_secret(self, key: str) -> str:
         return self.app_secrets.get(key) or default_app_secret(key)
@@ -105,8 +129,9 @@ class TrelloWebhooks:
         if check.status != 200:
             got = check.status or "no answer"
             raise HttpError(400, f"URL ({url}) did not return 200 status code, got {got}")
-        hook = TrelloHook(world.object_id(), model, url, text(req, "description") or "", key, token,
-                          active=flag(req, "active") is not False)
+        hook = TrelloHook(
+            world.object_id(), model, url, text(req, "description") or "", key, token, active=flag(req, "active") is not False
+        )
         self.hooks[hook.id] = hook
         return ok(hook.render())
 
@@ -136,7 +161,9 @@ class TrelloWebhooks:
         return ok(hook.render())
 
     def delete(self, world: World, req: EmuRequest) -> httpx.Response:
-        del self.hooks[self._hook(req).id]
+        hook_id = self._hook(req).id
+        del self.hooks[hook_id]
+        self.emulator.outbox.forget(hook_id)
         return ok({"_value": None})
 
     def list_for_token(self, world: World, req: EmuRequest) -> httpx.Response:
@@ -161,16 +188,29 @@ class TrelloWebhooks:
 
     def _on_action(self, action: Action) -> None:
         world = self.emulator.world
-        touched = {action.id_board} | {str(action.data[k].get("id")) for k in ("card", "list")
-                                       if isinstance(action.data.get(k), dict)}
+        touched = {action.id_board} | {
+            str(action.data[k].get("id")) for k in ("card", "list") if isinstance(action.data.get(k), dict)
+        }
         for hook in list(self.hooks.values()):
             if not hook.active or hook.id_model not in touched:
                 continue
-            body = json.dumps({"action": world.render_action(action), "model": self._model(world, hook.id_model),
-                               "webhook": hook.render()}).encode()
-            headers = {"content-type": "application/json",
-                       "x-trello-webhook": sign(self.app_secret(hook.key), body, hook.callback_url)}
+            body = json.dumps(
+                {"action": world.render_action(action), "model": self._model(world, hook.id_model), "webhook": hook.render()}
+            ).encode()
+            headers = {
+                "content-type": "application/json",
+                "x-trello-webhook": sign(self.app_secret(hook.key), body, hook.callback_url),
+            }
             self.emulator.outbox.enqueue(Delivery(hook.callback_url, body, headers, hook=hook.id), self._delivered)
+
+    def _alive(self, hook_id: str) -> bool:
+        hook = self.hooks.get(hook_id)
+        return hook is not None and hook.active
+
+    def _retire(self, hook_id: str, how: GiveUp) -> None:
+        if how is GiveUp.DELETE:  # a 410 Gone answer: the only way a delivery ends a Trello webhook
+            with self.emulator.lock:
+                self.hooks.pop(hook_id, None)
 
     def _delivered(self, attempt: Attempt) -> None:
         with self.emulator.lock:
