@@ -71,6 +71,9 @@ class Config(BaseModel):
     @model_validator(mode="after")
     def _links_name_known_connections(self) -> Config:
         for name, link in self.links.items():
+            if name.startswith("@"):
+                # Names starting with "@" are the store's own (a daemon announces itself as "@daemon:...").
+                raise ValueError(f"links.{name}: a link's name cannot start with '@'")
             for side in ("internal", "client"):
                 conn = getattr(link, side).connection
                 if conn not in self.connections:

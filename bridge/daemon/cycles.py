@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,6 +58,18 @@ class LinkRunner:
         self.state = {name: LinkState() for name in self.links}
         self._locks = {name: threading.Lock() for name in self.links}
         self.stopping = threading.Event()
+
+    @contextmanager
+    def between_cycles(self, link: str) -> Iterator[bool]:
+        """Keep the link's cycle from starting here; yields False (holding nothing) while one runs."""
+        lock = self._locks[link]
+        if not lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
 
     def interval(self, link: str) -> float:
         return float(self.runtime.config.links[link].interval)

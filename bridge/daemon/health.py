@@ -2,7 +2,7 @@
 
 The per-link view merges three sources: the store's run log (what every
 daemon sharing it did: last success, last error), the lease table (who works
-on the link now) and this daemon's scheduler and backoff state (when it
+on the link now, and how many daemons are alive to share the links) and this daemon's scheduler and backoff state (when it
 tries next).
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge.daemon import backoff
+from bridge.daemon.balance import live_daemons
 from bridge.daemon.cycles import LinkRunner
 from bridge.daemon.leases import holders
 from bridge.daemon.metrics import Metrics
@@ -91,6 +92,7 @@ class Health:
             "status": "stopping" if stopping else ("degraded" if failing else "ok"),
             "daemon": runner.keeper.owner,
             "uptime_seconds": round(now - self.started, 1),
+            "daemons": live_daemons(store, runner.keeper.clock.now(), runner.links),
             "links": links,
         }
 
@@ -100,6 +102,7 @@ class Health:
         now, owned = runner.clock.now(), runner.keeper.owned
         summaries = runs_summary(store, runner.links)
         metrics.set("pm_bridge_lease_losses_total", runner.keeper.lost)
+        metrics.set("pm_bridge_daemons", live_daemons(store, runner.keeper.clock.now(), runner.links))
         for name in runner.links:
             waiting = backoff.read(store.link_meta(name))
             status = summaries[name].last_status

@@ -9,15 +9,21 @@ expire, the heartbeat of a survivor notices and takes them over.
 
 ``pm-bridge sync`` takes the same leases (as :func:`sync_id`), one link at a
 time, so a hand-run cycle never overlaps a daemon's.
+
+A daemon also announces itself with a lease on :func:`presence_name`, in the
+same table and renewed first in every heartbeat, so every daemon can count
+the live ones running the same links as itself (:mod:`bridge.daemon.balance`
+shares the links out by that count).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,6 +33,8 @@ from bridge.store import Store
 from bridge.store.leases import LeaseClock, WallClock
 from bridge.store.tables import leases
 
+LINK_COLUMN = 200  # leases.link is a String(200)
+
 
 def daemon_id() -> str:
     """Unique per process, and telling a person which machine and process holds a link."""
@@ -34,6 +42,23 @@ def daemon_id() -> str:
 
 
 SYNC_PREFIX = "sync:"
+PRESENCE_PREFIX = "@daemon:"
+
+
+def crew(links: Iterable[str]) -> str:
+    """The presence prefix shared by the daemons that run exactly ``links``, and so share them out.
+
+    Daemons started on different links (``pm-bridge daemon LINK...``) count only their own kind: counting
+    a daemon that cannot run a link would shrink everyone's share and leave that link to nobody.
+    """
+    digest = hashlib.sha256("\n".join(sorted(set(links))).encode()).hexdigest()[:12]
+    return f"{PRESENCE_PREFIX}{digest}:"
+
+
+def presence_name(owner: str, links: Iterable[str]) -> str:
+    """The lease row saying ``owner`` is alive; it keeps the owner's tail (pid, random part) to fit the column."""
+    prefix = crew(links)
+    return prefix + owner[-(LINK_COLUMN - len(prefix)) :]
 
 
 def sync_id() -> str:
@@ -73,6 +98,9 @@ class LeaseKeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = 0  # renewals that found the lease taken: a sign of a stalled daemon or a store outage
+        # How many links this keeper may hold (its fair share); None: no limit (``pm-bridge sync``).
+        self.limit: int | None = None
+        self._presence: str | None = None  # set once announced as a daemon; ``pm-bridge sync`` never does
 
     @property
     def owned(self) -> frozenset[str]:
@@ -80,7 +108,11 @@ class LeaseKeeper:
             return frozenset(self._owned)
 
     def acquire(self, link: str) -> bool:
-        """Take or renew the link's lease; False when another live daemon holds it."""
+        """Take or renew the link's lease; False when another live daemon holds it, or this one holds its share."""
+        with self._lock:
+            full = self.limit is not None and link not in self._owned and len(self._owned) >= self.limit
+        if full:
+            return False
         taken = self.store.try_lease(link, self.owner, self.ttl)
         with self._lock:
             had = link in self._owned
@@ -95,7 +127,19 @@ class LeaseKeeper:
             log().warning("lease lost to another daemon", extra={"link": link, "owner": self.owner})
         return taken
 
+    def announce(self, links: Iterable[str]) -> None:
+        """Tell the daemons running ``links`` that this one is alive too (renewed by :meth:`renew_all`,
+        withdrawn by :meth:`release_all`)."""
+        self._presence = presence_name(self.owner, links)
+        self.store.try_lease(self._presence, self.owner, self.ttl)
+
     def renew_all(self) -> None:
+        # Presence first: a daemon that dies then counts as gone no later than its links come free.
+        if self._presence is not None:
+            try:
+                self.store.try_lease(self._presence, self.owner, self.ttl)
+            except Exception as exc:  # as for a link below: the next heartbeat tries again
+                log().error("presence renewal failed", extra={"owner": self.owner, "error": f"{type(exc).__name__}: {exc}"})
         for link in sorted(self.owned):
             try:
                 with self._renewing:
@@ -111,17 +155,19 @@ class LeaseKeeper:
             self.store.release_lease(link, self.owner)
 
     def release_all(self) -> None:
+        # Presence first, so the survivors count one daemon fewer by the time these links come free.
+        presence, self._presence = self._presence, None
+        if presence is not None:
+            try:
+                self.store.release_lease(presence, self.owner)
+            except Exception as exc:  # it expires by itself after ttl
+                log().error("presence release failed", extra={"owner": self.owner, "error": f"{type(exc).__name__}: {exc}"})
         for link in sorted(self.owned):
             try:
                 self.release(link)
             except Exception as exc:  # shutting down: the lease expires by itself after ttl
                 log().error("lease release failed", extra={"link": link, "error": f"{type(exc).__name__}: {exc}"})
         log().info("leases released", extra={"owner": self.owner})
-
-    def orphaned(self, links: list[str]) -> list[str]:
-        """Links whose lease has expired in another daemon's name: that daemon died or stalled."""
-        now = self.clock.now()
-        return [link for link, held in holders(self.store, links).items() if held.owner != self.owner and held.expires_at <= now]
 
     def start(self, on_beat: Callable[[], None] | None = None) -> None:
         """Renew every third of the ttl on a thread of its own, then run ``on_beat``."""

@@ -37,6 +37,7 @@ FAMILIES = {
         Family("pm_bridge_link_failures", "gauge", "Consecutive failed cycles of the link."),
         Family("pm_bridge_link_backoff_seconds", "gauge", "Seconds until a failing link is tried again."),
         Family("pm_bridge_link_leased", "gauge", "1 when this daemon holds the link's lease."),
+        Family("pm_bridge_daemons", "gauge", "Daemons alive on this state store, sharing its links."),
         Family("pm_bridge_lease_losses_total", "counter", "Lease renewals that found another daemon holding the link."),
     )
 }

@@ -1,10 +1,12 @@
 """``pm-bridge daemon`` as one object: start the parts, serve, and stop gracefully.
 
-Start-up order: leases heartbeat, scheduler, HTTP server. Shutdown (SIGTERM
-or SIGINT) reverses it so nothing is lost: webhook deliveries get 503 (the
-tools retry), no new cycle starts, cycles in flight finish and are recorded,
-the leases are released so another daemon takes the links over at once
-instead of after ``lease_ttl``, then the server stops and the process exits 0.
+Start-up order: presence and a first share of the free links, leases
+heartbeat (which also shares the links out again between the live daemons),
+scheduler, HTTP server. Shutdown (SIGTERM or SIGINT) reverses it so nothing
+is lost: webhook deliveries get 503 (the tools retry), no new cycle starts,
+cycles in flight finish and are recorded, the leases are released so the
+other daemons take the links over at their next heartbeat instead of after
+``lease_ttl``, then the server stops and the process exits 0.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import uvicorn
 
 from bridge import secrets
 from bridge.config_schema import Config
+from bridge.daemon.balance import Balancer
 from bridge.daemon.cycles import LinkRunner
 from bridge.daemon.health import Health
 from bridge.daemon.hooks import Deliveries, secret_key, wakes
@@ -61,6 +64,7 @@ class Daemon:
         self.keeper = LeaseKeeper(runtime.store, owner or daemon_id(), settings.lease_ttl)
         self.runner = LinkRunner(runtime, self.keeper, self.metrics, settings, clock=clock)
         self.scheduler = Scheduler(self.runner, settings)
+        self.balancer = Balancer(self.keeper, self.runner.links, idle=self.runner.between_cycles, next_run=self._next_run)
         self.deliveries = Deliveries(config, runtime.store, self.scheduler.trigger, self.metrics)
         self.health = Health(self.runner, self.scheduler.next_run, self.runner.clock.now())
         self.app = build_app(
@@ -84,6 +88,8 @@ class Daemon:
         self._register_secrets()
         listener = self._bind()
         self.port = listener.getsockname()[1]
+        self.keeper.announce(self.runner.links)
+        self.balancer.rebalance()  # the links it takes run at the scheduler's first polls, moments from now
         self.keeper.start(on_beat=self._beat)
         self.scheduler.start()
         config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5)
@@ -92,8 +98,10 @@ class Daemon:
         self._thread.start()
         while not self._server.started and self._thread.is_alive():
             time.sleep(0.01)
-        log().info("daemon started", extra={"owner": self.keeper.owner, "listen": f"http://{self.host}:{self.port}",
-                                            "links": len(self.runner.links)})
+        log().info(
+            "daemon started",
+            extra={"owner": self.keeper.owner, "listen": f"http://{self.host}:{self.port}", "links": len(self.runner.links)},
+        )
 
     def _bind(self) -> socket.socket:
         listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
@@ -124,15 +132,18 @@ class Daemon:
                 if isinstance(stored, str):
                     secrets.register(stored)
 
+    def _next_run(self, link: str) -> float | None:
+        when = self.scheduler.next_run(link)
+        return None if when is None else when.timestamp()
+
     def _beat(self) -> None:
-        """After each lease renewal: take over links of a dead daemon, and run links woken elsewhere."""
+        """After each lease renewal: share the links out again, run the ones taken, and the ones woken elsewhere."""
         if self.stopping:
             return
-        owned = self.keeper.owned
-        for link in self.keeper.orphaned([name for name in self.runner.links if name not in owned]):
-            log().info("taking over a link whose daemon stopped renewing", extra={"link": link})
+        # A taken link runs at once: its daemon may have died mid-cycle, or it may be due.
+        for link in self.balancer.rebalance().taken:
             self.scheduler.trigger(link, "takeover", delay=0)
-        for link, stamp in wakes(self.runtime.store, sorted(owned)).items():
+        for link, stamp in wakes(self.runtime.store, sorted(self.keeper.owned)).items():
             if stamp > self.runner.state[link].last_started:
                 self.scheduler.trigger(link, "webhook")
 

@@ -112,6 +112,8 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("links.acme.inbound", {"approval": {"internal_label": None}}, "links.acme.inbound.approval",
      "needs internal_label or internal_section"),
     ("links.acme.client.connection", "nope", "links.acme.client.connection", "not under connections (agency, client)"),
+    ("links.acme.mirror.comment_attribution", "{who}: ", "links.acme.mirror.comment_attribution",
+     "may use {name} and {date} only"),
 ]
 
 
@@ -134,6 +136,11 @@ def test_each_validation_error_names_file_key_path_and_expectation(
     assert SECRET not in message
     assert "pydantic" not in message and "errors.pydantic.dev" not in message
     assert "\n" not in message  # one problem, one line
+
+
+def test_a_link_name_cannot_start_with_at_the_stores_own_names_do(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, VALID.replace("  acme:", "  '@daemon:x':").replace("${ASANA_TOKEN}", "t")))
+    assert "a link's name cannot start with '@'" in message
 
 
 def test_a_missing_required_key_says_so(tmp_path: Path) -> None:
