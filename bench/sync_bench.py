@@ -85,6 +85,12 @@ def sync_scenario(tasks: int, shared: int) -> None:
         human.update_task(project, snap.tasks[gid], {"title": snap.tasks[gid].title + " (edited)"})
     cycle("10 shared tasks edited")
     cycle("nothing changed again")
+    # The agency moves 10 shared tasks to the top of their section, one after another.
+    snap = human.pull(project).snapshot
+    for gid in reversed(ids[100:110]):
+        human.update_task(project, snap.tasks[gid], {"after": None})
+    cycle("10 shared tasks reordered")
+    cycle("nothing changed at last")
     print("  (virtual s = time the rate limits made the bridge wait, on the emulators' virtual clock)")
 
 

@@ -18,7 +18,7 @@ from bridge.errors import NotFound
 from bridge.link import Pair
 from bridge.mirror import MirrorView
 from bridge.model import Attachment, Comment, Section, Snapshot, Task
-from bridge.ops import SECTION_BY_NAME, Op
+from bridge.ops import AFTER, CREATED, SECTION_BY_NAME, Op
 from connectors.base import Connector, NewTask
 
 
@@ -122,6 +122,11 @@ def _create(ctx: ApplyContext, op: Op) -> None:
         ctx.pairs[(pair.kind, pair.key)] = pair
         _collection(side.snapshot, item)[item.id] = item
     ctx.store.complete_intent(intent, pair, [item], side.name)
+    if op.side == "client" and op.kind == "task" and AFTER in op.fields:
+        # A card that does not simply go at the bottom: placed once it exists (and is recorded,
+        # so a failed move can never make the next cycle create it twice).
+        placed = side.connector.update_task(side.project_id, item, {AFTER: _after(ctx, op.fields[AFTER])})
+        ctx.cache(side, placed)
 
 
 def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Op) -> tuple[Any, Pair]:
@@ -159,7 +164,7 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Op) -> tuple[Any, P
 
 
 def _client_new_task(ctx: ApplyContext, fields: dict[str, Any]) -> NewTask:
-    values = {k: v for k, v in fields.items() if k not in ("section", "parent")}
+    values = {k: v for k, v in fields.items() if k not in ("section", "parent", AFTER)}
     for name in ("due", "start"):
         if values.get(name):
             values[name] = dt.date.fromisoformat(values[name])
@@ -240,9 +245,21 @@ def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]
             changes["parent_id"] = _client_task_id(ctx, value) if value else None
         elif name in ("due", "start"):
             changes[name] = dt.date.fromisoformat(value) if value else None
+        elif name == AFTER:
+            changes[AFTER] = _after(ctx, value)
         else:
             changes[name] = value
     return changes
+
+
+def _after(ctx: ApplyContext, value: str | None) -> str | None:
+    """The client id a card goes after; a card created earlier in this cycle is named by its key."""
+    if value is None or not value.startswith(CREATED):
+        return value
+    pair = ctx.pair("task", value[len(CREATED) :])
+    if pair is None or not pair.client_id:
+        raise Unresolved(f"task {value[len(CREATED):]} has no client-side copy yet")
+    return pair.client_id
 
 
 def _remove(ctx: ApplyContext, op: Op) -> None:

@@ -23,7 +23,7 @@ from bridge.guard import check_removals
 from bridge.link import Pair
 from bridge.mirror import MirrorView, mirror
 from bridge.model import Snapshot
-from bridge.ops import Op, Plan
+from bridge.ops import AFTER, Op, Plan
 from bridge.plan import plan_cycle
 from bridge.rules import LinkRules
 from bridge.section_access import resolve_access
@@ -221,7 +221,8 @@ class Engine:
                     # label after the last one, so concurrency would shuffle them.
                     outcomes = [self._apply_one(ctx, op, run_id) for op in ops]
                 else:
-                    outcomes = list(pool.map(lambda op: self._apply_one(ctx, op, run_id), ops))
+                    runs = list(pool.map(lambda run: [self._apply_one(ctx, op, run_id) for op in run], _runs(ctx, ops)))
+                    outcomes = [outcome for run in runs for outcome in run]
                 if any(isinstance(o, AuthError) for o in outcomes):
                     raise next(o for o in outcomes if isinstance(o, AuthError))
                 for outcome in outcomes:
@@ -250,6 +251,41 @@ class Engine:
             )
         self.emit(OpApplied(ctx.link, op))
         return None
+
+
+def _runs(ctx: ApplyContext, ops: list[Op]) -> list[list[Op]]:
+    """Ops that may run side by side, as runs of ops that must not.
+
+    A tool puts a new card at the bottom of its list and a moved card next to
+    another one, so the cards one client list receives are created and placed one
+    after another, in the order the planner ranked them; every other op is a run
+    of its own.
+    """
+    runs: list[list[Op]] = []
+    lists: dict[str, list[Op]] = {}
+    for op in ops:
+        destination = _client_list(ctx, op)
+        if destination is None:
+            runs.append([op])
+        else:
+            lists.setdefault(destination, []).append(op)
+    for run in lists.values():
+        run.sort(key=lambda op: (op.order is None, op.order or 0))  # stable: creates keep the plan's order
+        runs.append(run)
+    return runs
+
+
+def _client_list(ctx: ApplyContext, op: Op) -> str | None:
+    """The planner key of the client list a card op puts a card into, if it places one."""
+    if op.side != "client" or op.kind != "task" or op.depth:
+        return None
+    if op.action == "create" or AFTER in op.fields:
+        if op.fields.get("section"):
+            return str(op.fields["section"])
+        card = ctx.client.snapshot.tasks.get(op.target_id or "")
+        pair = ctx.pair_for_client("section", card.section_id) if card and card.section_id else None
+        return pair.key if pair else None
+    return None
 
 
 def _shared_tasks(rules: LinkRules) -> DetailFilter:

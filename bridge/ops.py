@@ -15,12 +15,17 @@ Side = Literal["internal", "client"]
 ItemKind = Literal["section", "task", "comment", "attachment"]
 Action = Literal["create", "update", "remove", "adopt", "forget", "rebase"]
 
-# Order in which the engine applies ops: bookkeeping, then containers before
-# contents, and removals last (contents before containers).
 # An internal update field naming a section that may not exist yet (the engine
 # finds or creates it); used by approvals into a configured internal section.
 SECTION_BY_NAME = "section_by_name"
+# A task change: put the card right after this client task id in its list (None: at the top).
+# Each connector turns it into its tool's own position (connectors/base.py).
+AFTER = "after"
+# An AFTER naming a card created earlier in the same cycle: "key:<pair key>", resolved by apply.
+CREATED = "key:"
 
+# Order in which the engine applies ops: bookkeeping, then containers before
+# contents, and removals last (contents before containers).
 _KIND_RANK = {"section": 0, "task": 1, "comment": 2, "attachment": 2}
 
 
@@ -50,6 +55,8 @@ class Op(BaseModel):
     origin: Literal["internal", "client"] = "internal"
     reason: str = ""
     depth: int = 0  # subtasks after their parents
+    # Ops that place cards in one client list run one after another, by this rank (plan_order.py).
+    order: int | None = None
 
     @property
     def phase(self) -> tuple[int, int]:

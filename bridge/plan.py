@@ -21,6 +21,7 @@ from bridge.ops import SECTION_BY_NAME, Conflict, Op, Plan
 from bridge.people import internal_email
 from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
+from bridge.plan_order import internal_order, plan_order
 from bridge.plan_requests import access_marking, plan_requests
 from bridge.richtext.audience import localize, same_text
 from bridge.rules import LinkRules
@@ -50,6 +51,7 @@ def plan_cycle(
             ctx.claimed.add((pair.kind, pair.client_id))
     plan_sections(ctx)
     plan_tasks(ctx)
+    plan_order(ctx)
     plan_requests(ctx)
     plan_comments(ctx)
     plan_attachments(ctx)
@@ -103,7 +105,8 @@ def plan_sections(ctx: PlanContext) -> None:
 
 def plan_tasks(ctx: PlanContext) -> None:
     adoptable = _adoption_index(ctx)
-    for key in sorted(ctx.view.tasks, key=lambda k: (depth_of(ctx.view, k), ctx.view.tasks[k].position)):
+    # Parents first; then the agency's order, so a new list fills top to bottom as it should read.
+    for key in sorted(ctx.view.tasks, key=lambda k: (depth_of(ctx.view, k), internal_order(ctx, k))):
         wanted = ctx.view.tasks[key]
         pair = ctx.pairs.get("task", key)
         current = ctx.client.tasks.get(pair.client_id or "") if pair else None

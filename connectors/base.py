@@ -106,6 +106,10 @@ class Connector(Protocol):
 
     # ``changes`` maps canonical Task field names to new values; ``current`` is
     # the task as last pulled (tools like Basecamp need every field on a PUT).
+    # A tool whose task_fields hold "position" also takes ``"after"``: put the
+    # task right after that task id of its (new) list, or at the top for None;
+    # the returned task's position then orders it right among the positions the
+    # caller last pulled.
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task: ...
 
     def remove_task(self, project_id: str, task: Task, mode: Removal) -> None: ...

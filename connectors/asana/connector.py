@@ -121,7 +121,7 @@ class AsanaConnector(AsanaWrites, AsanaWebhookAdmin):
                 self.reader.add_activity(snapshot, due)
                 undetailed -= set(due)
         moved = Cursor(batch.sync, cursor.user, cursor.workspace, tuple(sorted(undetailed))).dump()
-        self._remember_people(project_id, snapshot.people)
+        self._remember(snapshot)
         return PullResult(snapshot=snapshot, cursor=moved, full=False)
 
     def _full(self, project_id: str, sync: str | None, wants: DetailFilter | None) -> PullResult:
@@ -131,7 +131,7 @@ class AsanaConnector(AsanaWrites, AsanaWebhookAdmin):
             # Taken before listing, so whatever changes during the listing shows up next time.
             sync = self.reader.sync_token(project_id)
         snapshot, skipped = self.reader.snapshot(self.name, project_id, name, workspace, wants)
-        self._remember_people(project_id, snapshot.people)
+        self._remember(snapshot)
         return PullResult(snapshot=snapshot, cursor=Cursor(sync, me.id, workspace, tuple(sorted(skipped))).dump(), full=True)
 
 

@@ -6,7 +6,8 @@ date: the changed tasks, the stories or attachments of tasks whose activity
 changed, the section list when sections changed, and the task order of
 sections that gained a task. Events caused by the connector's own user about
 items the snapshot already holds are skipped: the engine already applied
-those writes from their responses.
+those writes from their responses; all but the order, since a task added to
+a section moves the index of every task after it.
 """
 
 from __future__ import annotations
@@ -70,12 +71,13 @@ def _plan_task(plan: Plan, change: Change, previous: Snapshot, project_id: str, 
         plan.dropped.add(change.gid)
         plan.refetch.pop(change.gid, None)
         return
+    if change.action == "added" and change.parent_kind == "section" and change.parent:
+        # Even our own: a task added or moved shifts every index after it, which no write response tells.
+        plan.orders.add(change.parent)
     if mine and change.gid in previous.tasks and change.gid not in plan.dropped:
         return
     plan.dropped.discard(change.gid)
     plan.refetch[change.gid] = None
-    if change.action == "added" and change.parent_kind == "section" and change.parent:
-        plan.orders.add(change.parent)
 
 
 def _plan_story(plan: Plan, change: Change, previous: Snapshot, mine: bool) -> None:

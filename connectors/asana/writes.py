@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import Counter
 from typing import Any
 
 from bridge.errors import Invalid, Malformed, NotFound
 from bridge.http import HttpClient, iter_offset
-from bridge.model import Attachment, Comment, Person, Section, Task
+from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
 from connectors.asana.reader import AsanaReader
 from connectors.asana.translate import (
     ATTACHMENT_FIELDS,
@@ -49,9 +50,21 @@ class AsanaWrites:
         # project gid -> the workspace's people as the last pull saw them: mentions are written
         # (and read back) with them, so a mention of someone Asana knows stays a mention.
         self._people: dict[str, dict[str, Person]] = {}
+        # section gid -> how many top-level tasks it held at the last pull, plus those created since:
+        # the index a new task gets, as Asana adds it at the end of its section.
+        self._sizes: dict[str, int] = {}
 
-    def _remember_people(self, project_id: str, people: dict[str, Person]) -> None:
-        self._people[project_id] = people
+    def _remember(self, snapshot: Snapshot) -> None:
+        self._people[snapshot.project_id] = snapshot.people
+        sizes = Counter(t.section_id for t in snapshot.tasks.values() if t.parent_id is None and t.section_id)
+        with self._lookup_lock:
+            self._sizes.update({section: sizes.get(section, 0) for section in snapshot.sections})
+
+    def _appended(self, section: str) -> float:
+        with self._lookup_lock:
+            index = self._sizes.get(section, 0)
+            self._sizes[section] = index + 1
+        return float(index)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -173,7 +186,8 @@ class AsanaWrites:
             data["memberships"] = [{"project": project_id, "section": task.section_id}]
         else:
             data["projects"] = [project_id]
-        return task_from_payload(self._send("POST", "tasks", data, TASK_FIELDS), project_id, people=people)
+        created = task_from_payload(self._send("POST", "tasks", data, TASK_FIELDS), project_id, people=people)
+        return created.model_copy(update={"position": self._appended(task.section_id)}) if task.section_id else created
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
         gid = current.id
@@ -208,6 +222,8 @@ class AsanaWrites:
             elif current.parent_id is None:
                 # A subtask lives under its parent, not as a task of the project too.
                 self._send("POST", f"tasks/{gid}/removeProject", {"project": project_id}, idempotent=True)
+        if parent is None and section and "after" in changes:
+            return self._put_after(gid, section, changes["after"])
         if parent is None and section and changes.get("position") is not None:
             position = float(changes["position"])
             self._reorder(gid, section, position)
@@ -216,6 +232,19 @@ class AsanaWrites:
             self._send("POST", f"sections/{section}/addTask", {"task": gid}, idempotent=True)
             return 0.0  # Asana adds a moved task at the top of its new section
         return current.position
+
+    def _put_after(self, gid: str, section: str, after: str | None) -> float:
+        """Put the task right after ``after`` in ``section`` (at the top for None), moving it there if needed.
+
+        Returns a position that orders it among the indexes of the last pull: just past its anchor's.
+        """
+        order = [gid_of(t, "task") for t in iter_offset(self.client, f"sections/{section}/tasks", {"limit": 100})]
+        others = [g for g in order if g != gid]
+        if after is not None and after not in others:
+            raise Invalid(f"asana: task {after} is not in section {section}", hint="it moved meanwhile; the next cycle places it")
+        anchor = {"insert_after": after} if after else ({"insert_before": others[0]} if others else {})
+        self._send("POST", f"sections/{section}/addTask", {"task": gid, **anchor}, idempotent=True)
+        return order.index(after) + 0.5 if after else -0.5
 
     def _reorder(self, gid: str, section: str, position: float) -> None:
         """Move a task to a canonical position: positions are indexes in the section's order."""

@@ -126,7 +126,7 @@ class BasecampConnector(BasecampWebhookAdmin):
         return created
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
-        _refuse_unsupported({k: v for k, v in changes.items() if k not in CAPABILITIES.task_fields})
+        _refuse_unsupported({k: v for k, v in changes.items() if k not in CAPABILITIES.task_fields | {"after"}})
         result = current
         if any(name in changes and changes[name] != getattr(current, name) for name in _PUT_FIELDS):
             merged = current.model_copy(update={k: v for k, v in changes.items() if k in _PUT_FIELDS})
@@ -144,6 +144,11 @@ class BasecampConnector(BasecampWebhookAdmin):
             self.api.write(method, f"todos/{current.id}/completion.json", idempotent=True)
             result = result.model_copy(update={"done": bool(changes["done"])})
         moving = "section_id" in changes and changes["section_id"] and changes["section_id"] != result.section_id
+        placed: float | None = None
+        if "after" in changes:
+            list_id = str(changes["section_id"] if moving else result.section_id)
+            position, placed = self._rank_after(list_id, current, changes["after"])
+            changes = {**changes, "position": position}
         if moving or ("position" in changes and changes["position"] != result.position):
             position = max(1, round(float(changes.get("position", 1.0))))
             body: dict[str, Any] = {"position": position}
@@ -151,8 +156,23 @@ class BasecampConnector(BasecampWebhookAdmin):
                 body["parent_id"] = int(changes["section_id"])
             self.api.write("PUT", f"todos/{current.id}/position.json", body)
             result = result.model_copy(update={"section_id": changes["section_id"] if moving else result.section_id,
-                                               "position": float(position)})
+                                               "position": float(position) if placed is None else placed})
         return result.model_copy(update={"section_id": result.section_id or current.section_id})
+
+    def _rank_after(self, list_id: str, current: Task, after: str | None) -> tuple[int, float]:
+        """The 1-based rank that puts the to-do right after ``after`` (first for None), and the
+        position that orders it among the ranks the last pull saw (just past its anchor's)."""
+        if after is None:
+            return 1, 0.5
+        with translate.shape("a to-do list's to-dos"):
+            ranks = {translate.ident(t["id"]): int(t["position"]) for t in self.api.many(f"todolists/{list_id}/todos.json")}
+        if after not in ranks:
+            raise Invalid(f"basecamp: to-do {after} is not in list {list_id}",
+                          hint="it moved meanwhile; the next cycle places it")
+        anchor = ranks[after]
+        # Ranks count the moving to-do too while it is in this list above its anchor.
+        above = current.id in ranks and ranks[current.id] < anchor
+        return (anchor if above else anchor + 1), anchor + 0.5
 
     def remove_task(self, project_id: str, task: Task, mode: Removal) -> None:
         self.api.write("PUT", f"recordings/{task.id}/status/{_STATUS[mode]}.json")

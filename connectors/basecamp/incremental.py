@@ -91,6 +91,27 @@ def _ids(items: list[dict[str, Any]]) -> list[int]:
     return [int(raw["id"]) for raw in items if str(raw.get("id", "")).isdigit()]
 
 
+def rerank(snapshot: Snapshot, sections: set[str | None], fresh: set[str]) -> None:
+    """Positions in a list are ranks 1..n: when some to-dos moved, the others' ranks moved too.
+
+    Only the moved (re-read) to-dos carry their new rank; the others kept their order
+    among themselves, so they fill the remaining ranks in that order. Lists with groups
+    are left alone: each group numbers its own to-dos.
+    """
+    for section in sections:
+        members = [t for t in snapshot.tasks.values() if t.section_id == section and t.parent_id is None]
+        moved = {t.position: t.id for t in members if t.id in fresh}
+        still = iter(sorted((t for t in members if t.id not in fresh), key=lambda t: (t.position, int(t.id))))
+        for rank in range(1, len(members) + 1):
+            if rank in moved:
+                continue
+            task = next(still, None)
+            if task is None:
+                break
+            if task.position != rank:
+                snapshot.tasks[task.id] = task.model_copy(update={"position": float(rank)})
+
+
 class Replay:
     """Applies one cycle's listing items to a copy of the previous snapshot."""
 
@@ -119,6 +140,7 @@ class Replay:
         fresh = _fresh(self.puller, first, probe)
         readers = self.puller.readers(self.snapshot.people, fresh)
         new_foreign = 0
+        touched = {self.snapshot.tasks[t].section_id for t in map(str, _ids(fresh)) if t in self.snapshot.tasks}
         for raw in reversed(fresh):  # oldest first
             with translate.shape("a to-do"):
                 todo_id = translate.ident(raw["id"])
@@ -129,6 +151,8 @@ class Replay:
                 new_foreign += int(todo_id) > probe.max_id
                 continue
             self.puller.put_task(self.snapshot, raw, section, readers)
+            touched.add(section)
+        rerank(self.snapshot, touched - {None} - set(self.cursor.groups.values()), {str(i) for i in _ids(fresh)})
         drop_orphans(self.snapshot)
         expected = len(self.snapshot.tasks) + probe.foreign + new_foreign
         self.cursor.todos = Probe.of(first, len(self.snapshot.tasks), max([probe.max_id, *_ids(fresh)]))

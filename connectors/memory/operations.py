@@ -126,6 +126,10 @@ class Operations(ABC):
 
     def op_update_task(self, user: str, project_id: str, task_id: str, changes: dict[str, Any]) -> Task:
         rec = self._task(project_id, task_id)
+        changes = dict(changes)
+        if "after" in changes:
+            section = changes.get("section_id", rec.value.section_id)
+            changes["position"] = self._position_after(project_id, task_id, section, changes.pop("after"))
         unknown = set(changes) - UPDATABLE
         if unknown:
             raise Invalid(f"memory: tasks have no field(s) {', '.join(sorted(unknown))}", status=400)
@@ -146,6 +150,20 @@ class Operations(ABC):
         _require_mode(mode)
         rec = self._task(project_id, task_id)
         rec.removed_seq = self.store.record(project_id, "task", task_id, user, "remove")
+
+    def _position_after(self, project_id: str, task_id: str, section_id: str | None, after: str | None) -> float:
+        """A position right after ``after`` in the section (at the top for None), between it and the next."""
+        siblings = sorted(
+            r.value.position
+            for r in self.store.tasks.values()
+            if r.project_id == project_id and r.removed_seq is None and r.value.section_id == section_id
+            and r.value.parent_id is None and r.value.id != task_id
+        )
+        if after is None:
+            return (siblings[0] if siblings else 1.0) - 1.0
+        anchor = self._task(project_id, after).value.position
+        following = [p for p in siblings if p > anchor]
+        return (anchor + following[0]) / 2 if following else anchor + 1.0
 
     def _next_position(self, project_id: str, section_id: str | None, parent_id: str | None) -> float:
         siblings = [

@@ -39,6 +39,8 @@ CAPABILITIES = Capabilities(
     custom_fields=False,
 )
 LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black")
+# Trello spaces positions by 2^16 ("bottom" adds this much to the last card).
+POS_STEP = 65536.0
 _CARD_PARAMS = {"title": "name", "notes": "desc", "done": "dueComplete", "section_id": "idList"}
 
 
@@ -135,6 +137,8 @@ class TrelloConnector(TrelloWebhookAdmin):
                 params["idLabels"] = self._label_ids(project_id, list(value))
             elif name == "position":
                 params["pos"] = value if value > 0 else "top"  # Trello positions are positive
+            elif name == "after":
+                params["pos"] = self._pos_after(str(changes.get("section_id") or current.section_id), current.id, value)
             elif (name == "parent_id" and value == current.parent_id) or (name == "custom_fields" and not value):
                 continue
             else:
@@ -142,6 +146,18 @@ class TrelloConnector(TrelloWebhookAdmin):
         if not params:
             return current
         return self._send_card(project_id, "PUT", f"cards/{current.id}", params, changes.get("labels"))
+
+    def _pos_after(self, list_id: str, card_id: str, after: str | None) -> float | str:
+        """A ``pos`` right after card ``after`` in the list: halfway to the next card, as Trello's UI does."""
+        if after is None:
+            return "top"
+        with translate.shape("a list's cards"):
+            cards = sorted((float(c["pos"]), str(c["id"])) for c in self.api.many(f"lists/{list_id}/cards") if c["id"] != card_id)
+        anchor = next((pos for pos, cid in cards if cid == after), None)
+        if anchor is None:
+            raise Invalid(f"trello: card {after} is not in list {list_id}", hint="it moved meanwhile; the next cycle places it")
+        following = [pos for pos, _ in cards if pos > anchor]
+        return (anchor + following[0]) / 2 if following else anchor + POS_STEP
 
     def _send_card(self, project_id: str, method: str, path: str, params: dict[str, Any], labels: list[str] | None) -> Task:
         people = self._mentionable(project_id)

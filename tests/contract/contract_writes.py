@@ -135,6 +135,31 @@ class WriteContract:
         tasks = full_pull(env).snapshot.tasks
         assert tasks[b.id].position < tasks[a.id].position, "moving a task before another did not reorder it"
 
+    def test_after_puts_a_task_right_after_another_and_the_answer_orders_it_so(self, env: ContractEnv) -> None:
+        if "position" not in env.connector.capabilities.task_fields:
+            pytest.skip("the tool has no task order")
+        snapshot = full_pull(env).snapshot
+        first = section_id(snapshot, env.section_names[0]) if "section_id" in env.connector.capabilities.task_fields else None
+        made = [env.connector.create_task(env.project_id, NewTask(title=t, section_id=first)) for t in "ABCD"]
+        a, b, c, d = (t.id for t in made)
+
+        def order() -> list[str]:
+            tasks = full_pull(env).snapshot.tasks
+            return [t.id for t in sorted(tasks.values(), key=lambda t: t.position) if t.id in (a, b, c, d)]
+
+        tasks = full_pull(env).snapshot.tasks
+        answer = env.connector.update_task(env.project_id, tasks[d], {"after": None})
+        assert order() == [d, a, b, c]
+        assert answer.position < tasks[a].position  # the caller's snapshot reads the new order right
+        tasks = full_pull(env).snapshot.tasks
+        answer = env.connector.update_task(env.project_id, tasks[a], {"after": c})
+        assert order() == [d, b, c, a]
+        assert tasks[c].position < answer.position
+        tasks = full_pull(env).snapshot.tasks
+        answer = env.connector.update_task(env.project_id, tasks[c], {"after": d})
+        assert order() == [d, c, b, a]
+        assert tasks[d].position < answer.position < tasks[b].position
+
     @pytest.mark.parametrize("mode", ["archive", "delete"])
     def test_remove_task(self, env: ContractEnv, mode: str) -> None:
         if mode not in env.connector.capabilities.removal:

@@ -271,3 +271,37 @@ def test_a_create_lost_on_the_client_side_is_not_duplicated(client_kind: str, fa
     assert [c.text for c in snap.comments.values()] == [f"{ANNA_NAME}: first draft is up"]
     assert_quiet(w)
     w.store.close()
+
+
+ORDERED = [(i, c) for i, c in PAIRS if "github" not in (i, c)]  # GitHub issues have no order
+
+
+@pytest.mark.parametrize(("internal_kind", "client_kind"), ORDERED, ids=[f"{i}-to-{c}" for i, c in ORDERED])
+def test_the_client_list_follows_the_agencys_order(internal_kind: str, client_kind: str, tmp_path: Path) -> None:
+    w = World(internal_kind, client_kind, f"sqlite:///{tmp_path}/state.db")
+    try:
+        design, p = w.section("Design"), w.internal_project
+        made = {name: w.anna.create_task(p, NewTask(title=name, section_id=design)).id for name in "ABCD"}
+        synced(w)
+
+        def client_order() -> list[str]:
+            snap = client_view(w)
+            return [t.title for t in sorted(snap.tasks.values(), key=lambda t: t.position) if t.title in "ABCDE"]
+
+        assert client_order() == list("ABCD")
+        inside = internal_view(w)
+        w.anna.update_task(p, inside.tasks[made["D"]], {"after": None})  # D to the top
+        e = w.anna.create_task(p, NewTask(title="E", section_id=design))
+        w.anna.update_task(p, e, {"after": made["A"]})  # E between A and B
+        synced(w)
+        assert client_order() == list("DAEBC")
+        assert_quiet(w)
+
+        # The client drags C to the top: the mirror owns order and puts it back.
+        snap = client_view(w)
+        w.carla.update_task(w.client_project, snap.tasks[by_title(snap, "C")], {"after": None})
+        synced(w)
+        assert client_order() == list("DAEBC")
+        assert_quiet(w)
+    finally:
+        w.store.close()
