@@ -61,6 +61,7 @@ class Task(BaseModel):
     custom_fields: dict[str, str] = Field(default_factory=dict)
     created_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
+    url: str | None = None  # the task's page in its tool, for people (twin links)
     version: str | None = None  # etag / modified_at / hash: the remote's marker
 
 

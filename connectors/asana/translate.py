@@ -25,7 +25,7 @@ TASK_FIELDS = ",".join(
         "name", "html_notes", "completed", "due_on", "start_on", "assignee", "assignee.email", "tags", "tags.name",
         "memberships.project", "memberships.section", "parent", "num_subtasks", "custom_fields.name",
         "custom_fields.resource_subtype", "custom_fields.enum_value", "custom_fields.enum_value.name",
-        "modified_at", "created_at",
+        "modified_at", "created_at", "permalink_url",
     ]
 )  # fmt: skip
 STORY_FIELDS = "resource_subtype,text,html_text,created_at,created_by,created_by.name"
@@ -138,6 +138,7 @@ def task_from_payload(raw: Any, project_id: str, *, position: float = 0.0, peopl
         custom_fields=custom_values(raw),
         created_at=parse_time(raw.get("created_at"), "task.created_at"),
         modified_at=parse_time(modified, "task.modified_at"),
+        url=_field(raw, "permalink_url", str, "task") or None,
         version=modified,
     )
 

@@ -102,6 +102,7 @@ def task(raw: dict[str, Any], section_id: str, people: People = NOBODY) -> Task:
         position=float(raw.get("position") or 0),
         created_at=instant(raw.get("created_at")),
         modified_at=instant(raw.get("updated_at")),
+        url=str(raw.get("app_url") or "") or None,
         version=str(raw.get("updated_at") or "") or None,
     )
 

@@ -228,6 +228,7 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView, people: richtext.Pe
         position=float(number),
         created_at=parse_time(_field(issue, "created_at", "issue")),
         modified_at=modified_at,
+        url=html_url if isinstance(html_url := issue.get("html_url"), str) and html_url else None,
         version=str(issue["updated_at"]),
     )
     return [task] + [subtask_task(number, i, s, modified_at) for i, s in enumerate(body.subtasks)]

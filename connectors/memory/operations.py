@@ -37,6 +37,15 @@ class Operations(ABC):
     def now(self) -> dt.datetime:
         """The tool's clock (the world's, so tests can steer it)."""
 
+    @property
+    @abstractmethod
+    def base_url(self) -> str:
+        """Where the world lives; its tasks' pages hang under it."""
+
+    def task_url(self, project_id: str, task_id: str) -> str:
+        # The world's name keeps two worlds' pages apart: their id counters overlap.
+        return f"{self.base_url}/{project_id}/{task_id}"
+
     # -- lookups ----------------------------------------------------------
 
     def project(self, user: str, project_id: str) -> Project:
@@ -119,6 +128,7 @@ class Operations(ABC):
                 "modified_at": now,
                 "version": str(seq),
                 "position": self._next_position(project_id, new.section_id, new.parent_id),
+                "url": self.task_url(project_id, tid),
             }
         )
         self.store.tasks[tid] = Record(task, project_id, user, seq)

@@ -106,6 +106,8 @@ def task(raw: dict[str, Any], board_labels: dict[str, dict[str, Any]] | None = N
             position=float(raw.get("pos") or 0.0),
             created_at=created_at(str(raw["id"])),
             modified_at=instant(raw.get("dateLastActivity")),
+            # shortUrl, not url: url's slug follows the card's name, shortUrl survives renames.
+            url=str(raw.get("shortUrl") or raw.get("url") or "") or None,
             version=raw.get("dateLastActivity"),
         )
 

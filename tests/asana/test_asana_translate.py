@@ -41,6 +41,7 @@ def check_full_task(body: Any) -> None:
     assert task.custom_fields == {raw["custom_fields"][0]["name"]: raw["custom_fields"][0]["enum_value"]["name"]}
     assert task.modified_at == dt.datetime(2012, 2, 22, 2, 6, 58, 147000, tzinfo=dt.UTC)
     assert task.created_at is not None and task.version == raw["modified_at"]
+    assert task.url == raw["permalink_url"]
     assert translate.num_subtasks(raw) == raw["num_subtasks"]
 
 
@@ -48,6 +49,7 @@ def check_compact_tasks(body: Any) -> None:
     for raw in translate.data_of(body, "tasks"):
         task = translate.task_from_payload(raw, "1")
         assert (task.id, task.title) == (raw["gid"], raw["name"])
+        assert task.url is None  # compact records carry no permalink_url; opt_fields must ask for it
 
 
 def check_sections(body: Any) -> None:

@@ -43,6 +43,7 @@ def _check_todo(raw: dict[str, Any]) -> None:
     assert task.assignees == [str(p["id"]) for p in raw["assignees"]]
     assert task.section_id == str(raw["parent"]["id"]) and task.version == raw["updated_at"]
     assert task.position == float(raw.get("position") or 0)
+    assert task.url == raw["app_url"]
     people = {p.id: p for p in translate.people_of(raw)}
     assert {str(raw["creator"]["id"]), *task.assignees} <= set(people)
     assert people[str(raw["creator"]["id"])].email == raw["creator"]["email_address"]

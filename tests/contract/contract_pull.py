@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.errors import AuthError, NotFound
+from bridge.model import Snapshot
 from connectors.base import NewTask, PullState
 
 from .support import (
@@ -74,6 +75,33 @@ class PullContract:
         for name, value in changes.items():
             assert getattr(seen, name) == value, f"a person's change of {name} is missing from the incremental pull"
         assert view(second.snapshot, env.connector) == view(full_pull(env).snapshot, env.connector)
+
+    def test_incremental_pull_keeps_task_urls(self, env: ContractEnv) -> None:
+        edited = env.connector.create_task(env.project_id, NewTask(title="Edited by a person"))
+        quiet = env.connector.create_task(env.project_id, NewTask(title="Left alone"))
+        first = full_pull(env)
+        pages = {tid: first.snapshot.tasks[tid].url for tid in (edited.id, quiet.id)}
+        assert all(pages.values()), "a full pull must carry every task's page"
+        env.human.update_task(env.project_id, first.snapshot.tasks[edited.id], {"title": "Edited by a person, v2"})
+        second = incremental_pull(env, first)
+        assert {tid: second.snapshot.tasks[tid].url for tid in pages} == pages
+
+    def test_incremental_pull_over_a_snapshot_saved_before_task_urls(self, env: ContractEnv) -> None:
+        edited = env.connector.create_task(env.project_id, NewTask(title="Re-read by the next pull"))
+        quiet = env.connector.create_task(env.project_id, NewTask(title="Not re-read"))
+        first = full_pull(env)
+        saved = first.snapshot.model_dump(mode="json")
+        for task in saved["tasks"].values():
+            del task["url"]  # as the engine persisted snapshots before Task.url existed
+        old = Snapshot.model_validate(saved)
+        assert all(t.url is None for t in old.tasks.values())
+        env.human.update_task(env.project_id, old.tasks[edited.id], {"title": "Re-read by the next pull, v2"})
+        second = env.connector.pull(env.project_id, PullState(cursor=first.cursor, snapshot=old))
+        assert second.snapshot.complete
+        tasks = second.snapshot.tasks
+        assert tasks[edited.id].title == "Re-read by the next pull, v2"
+        assert tasks[edited.id].url == first.snapshot.tasks[edited.id].url, "a re-read task must gain its page"
+        assert tasks[quiet.id].url in (None, first.snapshot.tasks[quiet.id].url)
 
     def test_person_new_task_appears_in_incremental_pull(self, env: ContractEnv) -> None:
         first = full_pull(env)

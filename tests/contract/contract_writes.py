@@ -6,6 +6,7 @@ field it leaves out is skipped, so capabilities are honest by construction.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -189,6 +190,26 @@ class WriteContract:
             env.connector.remove_task(env.project_id, pulled_task(env, doomed.id), mode)  # type: ignore[arg-type]
             tasks = full_pull(env).snapshot.tasks
             assert doomed.id not in tasks and parent.id in tasks and created.id in tasks
+
+    def test_task_url_is_its_page_in_the_tool_and_outlives_edits(self, env: ContractEnv) -> None:
+        # Twin links point at Task.url: a write's answer must carry it, as the next pull does.
+        created = env.connector.create_task(env.project_id, NewTask(title="Has a page"))
+        assert created.url, "a created task must carry its page in the tool (Task.url)"
+        page = env.task_page.replace("{id}", re.escape(created.id))
+        assert re.fullmatch(page, created.url), f"{created.url!r} is not this task's page ({env.task_page})"
+        pulled = pulled_task(env, created.id)
+        assert pulled.url == created.url
+        renamed = env.connector.update_task(env.project_id, pulled, {"title": "Has a page, renamed"})
+        assert renamed.url == created.url, "a rename must not move the task's page"
+        assert pulled_task(env, created.id).url == created.url
+        if not env.connector.capabilities.subtask_fields:
+            return
+        sub = env.connector.create_task(env.project_id, NewTask(title="A step", parent_id=created.id))
+        if env.subtask_pages:
+            assert sub.url and sub.url != created.url, "a subtask with a page of its own must carry it"
+        else:
+            assert sub.url is None, "a subtask without a page must not borrow one"
+        assert pulled_task(env, sub.id).url == sub.url
 
     def test_comment_lifecycle(self, env: ContractEnv) -> None:
         caps = env.connector.capabilities

@@ -43,6 +43,10 @@ class ContractEnv:
     bad_token: str | None = None
     # Every other credential of the environment, which must not leak either.
     tokens: tuple[str, ...] = field(default_factory=tuple)
+    # A task's page in the tool (``Task.url``), as a regex; ``{id}`` stands for the task's id.
+    task_page: str = r"\S+"
+    # Whether the tool gives subtasks a page of their own (else their ``url`` stays None).
+    subtask_pages: bool = False
 
 
 def full_pull(env: ContractEnv) -> PullResult:
@@ -83,6 +87,7 @@ def assert_task_matches(returned: Task, pulled: Task, fields: Iterable[str]) -> 
     """A write's result is what the engine records as the new base: it must equal what a pull shows."""
     assert returned.id == pulled.id
     assert mapped(returned, fields) == mapped(pulled, fields), "the write returned a task that differs from the next pull"
+    assert returned.url == pulled.url, "the write returned another page than the next pull shows"
 
 
 def pulled_task(env: ContractEnv, task_id: str) -> Task:
@@ -95,7 +100,7 @@ def view(snapshot: Snapshot, connector: Connector) -> dict[str, Any]:
     """Everything a snapshot says on the fields the tool maps, minus order and version markers."""
     return {
         "sections": {s.id: s.name for s in snapshot.sections.values()},
-        "tasks": {t.id: mapped(t, task_fields(connector, t) | {"parent_id"}) for t in snapshot.tasks.values()},
+        "tasks": {t.id: mapped(t, task_fields(connector, t) | {"parent_id"}) | {"url": t.url} for t in snapshot.tasks.values()},
         "comments": {c.id: (c.task_id, c.text, c.author.id if c.author else None) for c in snapshot.comments.values()},
         "attachments": {a.id: (a.task_id, a.name) for a in snapshot.attachments.values()},
     }

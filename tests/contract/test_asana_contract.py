@@ -38,6 +38,8 @@ class TestAsanaContract(ConnectorContract):
             human_user_id=sandbox.user_ids["human"],
             bad_token=bad_token,
             tokens=tuple(user.token for user in USERS.values()),
+            task_page=r"https://app\.asana\.com/\S+/{id}",
+            subtask_pages=True,
         )
         for connector in (bridge, human, bad):
             connector.close()

@@ -46,6 +46,7 @@ class TestBasecampContract(ConnectorContract):
             human_user_id=sandbox.user_ids["human"],
             bad_token=bad_token,
             tokens=tuple(user.token for user in USERS.values()),
+            task_page=r"https://3\.basecamp\.com/\d+/buckets/\d+/todos/{id}",
         )
         for connector in (bridge, human, bad):
             connector.close()

@@ -38,6 +38,7 @@ class TestGithubContract(ConnectorContract):
             human_user_id=sandbox.user_ids["human"],
             bad_token=BAD_TOKEN,
             tokens=tuple(user.token for user in USERS.values()),
+            task_page=r"https://github\.com/[^/]+/[^/]+/issues/{id}",
         )
         for connector in (bridge, human, bad):
             connector.close()

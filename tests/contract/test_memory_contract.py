@@ -32,4 +32,6 @@ class TestMemoryContract(ConnectorContract):
             human_user_id=sandbox.user_ids["human"],
             bad_token=bad_token,
             tokens=tuple(user.token for user in USERS.values()),
+            task_page=r"memory://[^/]+/\d+/{id}",
+            subtask_pages=True,
         )

@@ -35,4 +35,5 @@ class TestTrelloContract(ConnectorContract):
             human_user_id=sandbox.user_ids["human"],
             bad_token=BAD_TOKEN,
             tokens=(SANDBOX_KEY, *(user.token for user in USERS.values())),
+            task_page=r"https://trello\.com/c/[0-9A-Za-z]+",  # the shortUrl names the card's shortLink, not its id
         )

@@ -90,6 +90,8 @@ def test_issue_translates_every_mapped_field(source: str, issue: dict[str, Any])
     ]
     assert task.modified_at is not None and task.version == issue["updated_at"]
     assert task.due is None and task.start is None  # GitHub issues have neither
+    assert task.url == issue["html_url"]
+    assert all(sub.url is None for sub in tasks[1:])  # task-list lines have no page of their own
 
 
 def test_section_label_becomes_section_and_leaves_labels() -> None:

@@ -88,6 +88,14 @@ def test_card_example_keeps_every_mapped_field() -> None:
     assert task.modified_at == dt.datetime(2019, 9, 16, 16, 19, 17, 156000, tzinfo=dt.UTC)
     assert task.created_at == dt.datetime.fromtimestamp(int(raw["id"][:8], 16), tz=dt.UTC)
     assert task.done is False and task.due is None and task.parent_id is None
+    assert task.url == raw["shortUrl"]  # not raw["url"]: its slug follows the card's name
+
+
+def test_card_page_falls_back_to_url_then_none() -> None:
+    raw = {k: v for k, v in example("card.json").items() if k != "shortUrl"}
+    assert translate.task(raw).url == raw["url"]
+    del raw["url"]
+    assert translate.task(raw).url is None
 
 
 def test_list_board_label_member_examples() -> None:
