@@ -99,6 +99,8 @@ def apply_op(ctx: ApplyContext, op: Op) -> None:
             ctx.save(pair.model_copy(update={"base": op.base or {}}))
     elif op.action == "forget":
         ctx.forget(op.kind, op.key)
+    elif op.action == "create" and op.side == "internal" and op.kind == "attachment":
+        _create_twin(ctx, op)
     elif op.action == "create":
         _create(ctx, op)
     elif op.action == "update":
@@ -127,6 +129,13 @@ def _create(ctx: ApplyContext, op: Op) -> None:
         # so a failed move can never make the next cycle create it twice).
         placed = side.connector.update_task(side.project_id, item, {AFTER: _after(ctx, op.fields[AFTER])})
         ctx.cache(side, placed)
+
+
+def _create_twin(ctx: ApplyContext, op: Op) -> None:
+    """A twin link on an internal task (plan_twins.py): known by its name, so it needs no pair."""
+    side = ctx.internal
+    attachment = side.connector.create_attachment(side.project_id, op.task_key or "", op.fields["name"], op.fields["url"])
+    ctx.cache(side, attachment)
 
 
 def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Op) -> tuple[Any, Pair]:
@@ -258,7 +267,7 @@ def _after(ctx: ApplyContext, value: str | None) -> str | None:
         return value
     pair = ctx.pair("task", value[len(CREATED) :])
     if pair is None or not pair.client_id:
-        raise Unresolved(f"task {value[len(CREATED):]} has no client-side copy yet")
+        raise Unresolved(f"task {value[len(CREATED) :]} has no client-side copy yet")
     return pair.client_id
 
 

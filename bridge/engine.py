@@ -164,7 +164,11 @@ class Engine:
             {(p.kind, p.key): p for p in pairs},
         )
         self._apply(ctx, plan, report, run_id)
-        if plan.writes("internal") and not report.failed:
+        # A twin link needs the client copy's URL, known once the copy exists.
+        twins = link.rules.twin_links != "none" and any(
+            op.action == "create" and op.kind == "task" for op in plan.writes("client")
+        )
+        if (plan.writes("internal") or twins) and not report.failed:
             self._settle(link, ctx, report, run_id, started_at)
 
     def _plan(

@@ -23,6 +23,7 @@ from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
 from bridge.plan_order import internal_order, plan_order
 from bridge.plan_requests import access_marking, plan_requests
+from bridge.plan_twins import plan_twins
 from bridge.richtext.audience import localize, same_text
 from bridge.rules import LinkRules
 from bridge.section_access import explicit_access
@@ -55,6 +56,7 @@ def plan_cycle(
     plan_requests(ctx)
     plan_comments(ctx)
     plan_attachments(ctx)
+    plan_twins(ctx)
     return ctx.plan
 
 

@@ -123,3 +123,15 @@ class LinkRules(_Strict):
     # A cycle removing more than this share of the mirror stops for confirmation.
     max_removal_share: float = Field(default=0.5, ge=0.0, le=1.0)
     start: Literal["all", "new_only"] = "all"
+    # Twin links: "internal" gives each mirrored internal task a link to its client-side copy
+    # (an attachment, or a comment holding the link where the tool has no attachments).
+    twin_links: Literal["none", "internal"] = "none"
+    twin_link_name: str = Field(default="Client's copy", min_length=1)
+
+    @model_validator(mode="after")
+    def _twin_stays_internal(self) -> LinkRules:
+        if self.mirror.file_marker and self.mirror.file_marker.casefold() in self.twin_link_name.casefold():
+            raise ValueError(
+                f"twin_link_name must not contain the file marker {self.mirror.file_marker!r}: the link would go out"
+            )
+        return self

@@ -18,7 +18,7 @@ import pytest
 from bridge.model import Snapshot
 from connectors.base import NewTask
 from connectors.emulation.toolkit import Fault
-from tests.engine.world import FAULT_ROUTES, World, inject, recorded
+from tests.engine.world import FAULT_ROUTES, World, default_rules, inject, recorded
 
 TOOLS = ("asana", "trello", "github", "basecamp")
 PAIRS = [(internal, client) for internal in TOOLS for client in TOOLS if internal != client]
@@ -302,6 +302,32 @@ def test_the_client_list_follows_the_agencys_order(internal_kind: str, client_ki
         w.carla.update_task(w.client_project, snap.tasks[by_title(snap, "C")], {"after": None})
         synced(w)
         assert client_order() == list("DAEBC")
+        assert_quiet(w)
+    finally:
+        w.store.close()
+
+
+TWINNED = [(i, c) for i, c in PAIRS if i != "github"]  # GitHub issues hold no attachments
+
+
+@pytest.mark.parametrize(("internal_kind", "client_kind"), TWINNED, ids=[f"{i}-to-{c}" for i, c in TWINNED])
+def test_twin_links_point_each_internal_task_at_its_client_copy(internal_kind: str, client_kind: str, tmp_path: Path) -> None:
+    rules = default_rules(internal_kind).model_copy(update={"twin_links": "internal"})
+    w = World(internal_kind, client_kind, f"sqlite:///{tmp_path}/state.db", rules=rules)
+    try:
+        design, p = w.section("Design"), w.internal_project
+        home = w.anna.create_task(p, NewTask(title="Homepage", section_id=design))
+        synced(w)
+        card = client_view(w).tasks[by_title(client_view(w), "Homepage")]
+        assert card.url
+        twins = [a for a in internal_view(w).attachments.values() if a.name == "Client's copy"]
+        assert [(t.task_id, t.url) for t in twins] == [(home.id, card.url)]
+        assert not any("Client's copy" in r.text for r in recorded(w.csb.emulator))  # never the other way round
+        assert_quiet(w)
+
+        w.anna.update_task(p, internal_view(w).tasks[home.id], w.access("none", title="Homepage"))
+        synced(w)
+        assert [a for a in internal_view(w).attachments.values() if a.name == "Client's copy"] == []
         assert_quiet(w)
     finally:
         w.store.close()
