@@ -168,7 +168,8 @@ class BasecampConnector(BasecampWebhookAdmin):
             ranks = {translate.ident(t["id"]): int(t["position"]) for t in self.api.many(f"todolists/{list_id}/todos.json")}
         if after not in ranks:
             raise Invalid(f"basecamp: to-do {after} is not in list {list_id}",
-                          hint="it moved meanwhile; the next cycle places it")
+                          hint="it moved meanwhile (the next cycle places it), or sits in a list group, "
+                               "which keeps its own order: the mirror orders only a list's own to-dos")
         anchor = ranks[after]
         # Ranks count the moving to-do too while it is in this list above its anchor.
         above = current.id in ranks and ranks[current.id] < anchor
