@@ -79,6 +79,7 @@ def full_snapshot(connection: str = "asana-main") -> Snapshot:
                 custom_fields={"Client access": "client", "Priority": "High"},
                 created_at=stamp,
                 modified_at=stamp + dt.timedelta(hours=1),
+                url="https://app.asana.com/0/1/t1",
                 version="etag-1",
             )
         },
