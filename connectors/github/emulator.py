@@ -269,6 +269,15 @@ class GithubEmulator(Emulator):
             raise HttpError(404, "Not Found")
         return repo
 
+    def issue_for(self, req: EmuRequest) -> tuple[Repo, Issue]:
+        """The repository and issue (or pull request) ``{number}`` of the request names; 404 otherwise."""
+        repo = self.repo_for(req)
+        raw = req.path_params["number"]
+        issue = repo.issues.get(int(raw)) if raw.isdigit() else None
+        if issue is None:
+            raise HttpError(404, "Not Found")
+        return repo, issue
+
     def paginate(self, req: EmuRequest, items: list[Any], repo: Repo | None = None) -> httpx.Response:
         try:
             per_page = min(100, max(1, int(req.query.get("per_page", ["30"])[-1])))

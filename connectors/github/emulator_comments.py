@@ -8,7 +8,7 @@ import httpx
 
 from connectors.emulation.toolkit import EmuRequest, HttpError, json_response
 from connectors.github.emulator_repo import R, Route, invalid, json_object, timestamp
-from connectors.github.emulator_state import IssueComment, Repo
+from connectors.github.emulator_state import Issue, IssueComment, Repo
 
 if TYPE_CHECKING:
     from connectors.github.emulator import GithubEmulator
@@ -29,15 +29,10 @@ class CommentApi:
             ("POST", f"{R}/issues/{{number}}/comments", self.create_comment),
         ]
 
-    def _issue(self, req: EmuRequest) -> tuple[Repo, Any]:
-        repo = self.emu.repo_for(req)
-        raw = req.path_params["number"]
-        issue = repo.issues.get(int(raw)) if raw.isdigit() else None
-        if issue is None:
-            raise HttpError(404, "Not Found")
-        return repo, issue
+    def _issue(self, req: EmuRequest) -> tuple[Repo, Issue]:
+        return self.emu.issue_for(req)
 
-    def _issue_json(self, req: EmuRequest, repo: Repo, issue: Any) -> dict[str, Any]:
+    def _issue_json(self, req: EmuRequest, repo: Repo, issue: Issue) -> dict[str, Any]:
         return self.emu.renderer(req).issue(repo, issue)
 
     # -- comments ---------------------------------------------------------------

@@ -42,12 +42,7 @@ class IssueApi:
     # -- lookups ------------------------------------------------------------
 
     def _issue(self, req: EmuRequest) -> tuple[Repo, Issue]:
-        repo = self.emu.repo_for(req)
-        raw = req.path_params["number"]
-        issue = repo.issues.get(int(raw)) if raw.isdigit() else None
-        if issue is None:
-            raise HttpError(404, "Not Found")
-        return repo, issue
+        return self.emu.issue_for(req)
 
     def _issue_json(self, req: EmuRequest, repo: Repo, issue: Issue) -> dict[str, Any]:
         return self.emu.renderer(req).issue(repo, issue)
