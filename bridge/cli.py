@@ -281,7 +281,7 @@ def status(config: ConfigOption = None) -> None:
         return
     store = open_store(cfg.state)
     try:
-        runs, conflicts = store.last_runs(), store.open_conflicts()
+        runs, conflicts, notices = store.last_runs(), store.open_conflicts(), store.open_notices()
         titles = {name: store.load_snapshot(name, "internal")[1] for name in {c.link for c in conflicts}}
     finally:
         store.close()
@@ -302,6 +302,10 @@ def status(config: ConfigOption = None) -> None:
         counts = ", ".join(f"{v} {k}" for k, v in run.counts.items() if v or k == "applied")
         table.add_row(name, sides, _when(run.finished_at), f"[{colour}]{run.status}[/{colour}]", counts, escape(run.error or ""))
     console.print(table)
+    if notices:
+        console.print("Notices (fix these in the internal tool; each goes away once the next cycle no longer finds it):")
+        for entry in notices:
+            console.print(f"  ! {escape(entry.link)}: {escape(str(entry.detail.get('message', entry.key)))}", style="yellow")
     if not conflicts:
         console.print("No open conflicts.")
         return

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from bridge import secrets
 from bridge.engine import CycleReport
-from bridge.events import CycleFinished, CycleStarted, Event, OpApplied, OpFailed, Planned, Pulled
+from bridge.events import CycleFinished, CycleStarted, Event, Noticed, OpApplied, OpFailed, Planned, Pulled
 from bridge.model import Snapshot
 from bridge.ops import Op, Side
 
@@ -63,6 +63,8 @@ class Progress:
         elif isinstance(event, OpFailed):
             error = escape(secrets.redact(event.error))
             self.console.print(f"  ! {event.link}: {escape(describe_op(event.op))} failed: {error}", style="yellow")
+        elif isinstance(event, Noticed):
+            self.console.print(f"  ! {escape(event.link)}: {escape(secrets.redact(event.notice.message))}", style="yellow")
         elif isinstance(event, CycleFinished):
             self.finished.append(event)
             self.console.print(self._line(event, cycle))

@@ -18,12 +18,12 @@ from itertools import groupby
 from bridge import secrets
 from bridge.apply import ApplyContext, SideRuntime, Unresolved, apply_op
 from bridge.errors import AuthError, BridgeError, GuardTripped, NotFound, RemoteError
-from bridge.events import CycleFinished, CycleStarted, Event, OpApplied, OpFailed, Planned, Pulled
+from bridge.events import CycleFinished, CycleStarted, Event, Noticed, OpApplied, OpFailed, Planned, Pulled
 from bridge.guard import check_removals
 from bridge.link import Pair
 from bridge.mirror import MirrorView, mirror
 from bridge.model import Snapshot
-from bridge.ops import AFTER, Op, Plan
+from bridge.ops import AFTER, Notice, Op, Plan
 from bridge.plan import plan_cycle
 from bridge.rules import LinkRules
 from bridge.section_access import resolve_access
@@ -58,6 +58,7 @@ class CycleReport:
     errors: list[str] = field(default_factory=list)
     internal: Snapshot | None = None
     client: Snapshot | None = None
+    notices: list[Notice] = field(default_factory=list)  # everything the cycle's plans noticed (new or not)
 
     @property
     def ok(self) -> bool:
@@ -139,6 +140,7 @@ class Engine:
         started_at = dt.datetime.fromisoformat(started) if started else None
         view, plan = self._plan(link, internal, client, pairs, started_at)
         report.plan = plan
+        self._notices(link.name, report, plan, run_id, dry_run)
         self.emit(
             Planned(
                 link.name, {"client": len(plan.writes("client")), "internal": len(plan.writes("internal"))}, len(plan.conflicts)
@@ -198,6 +200,7 @@ class Engine:
         them (apply caches every write), so this costs no read.
         """
         view, plan = self._plan(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started)
+        self._notices(link.name, report, plan, run_id, False)
         if not plan.writes():
             return
         if check_removals(plan, ctx.internal.snapshot, ctx.client.snapshot, link.rules.max_removal_share):
@@ -205,6 +208,20 @@ class Engine:
         self._record_conflicts(link.name, plan, run_id)
         ctx.view = view
         self._apply(ctx, plan, report, run_id)
+
+    def _notices(self, link: str, report: CycleReport, plan: Plan, run_id: int, dry_run: bool) -> None:
+        """Report each notice once: when first seen (a dry run shows them all and records none)."""
+        seen = {(n.code, n.key) for n in report.notices}
+        fresh = [n for n in plan.notices if (n.code, n.key) not in seen]
+        report.notices += fresh
+        if dry_run:
+            for notice in fresh:
+                self.emit(Noticed(link, notice))
+            return
+        current = {f"{n.code}:{n.key}": n for n in report.notices}
+        new = self.store.sync_notices(link, {k: n.model_dump() for k, n in current.items()}, run_id)
+        for key in new:
+            self.emit(Noticed(link, current[key]))
 
     def _record_conflicts(self, link: str, plan: Plan, run_id: int) -> None:
         store = self.store

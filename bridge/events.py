@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.ops import Op
+from bridge.ops import Notice, Op
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,14 @@ class OpFailed:
 
 
 @dataclass(frozen=True)
+class Noticed:
+    """A notice seen for the first time (it is reported once; ``status`` keeps listing it while it lasts)."""
+
+    link: str
+    notice: Notice
+
+
+@dataclass(frozen=True)
 class CycleFinished:
     link: str
     status: str  # ok | partial | failed | guarded | dry-run
@@ -52,5 +60,5 @@ class CycleFinished:
     error: str | None = None
 
 
-Event = CycleStarted | Pulled | Planned | OpApplied | OpFailed | CycleFinished
+Event = CycleStarted | Pulled | Planned | OpApplied | OpFailed | Noticed | CycleFinished
 Listener = Callable[[Event], Any]

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bridge.model import Comment, Person, Snapshot, Task
+from bridge.ops import Notice
 from bridge.people import client_audience, client_person
 from bridge.richtext.audience import Audience, localize
 from bridge.rules import LinkRules, MirrorRules
@@ -56,6 +57,8 @@ class MirrorView(BaseModel):
     tasks: dict[str, MirrorTask] = Field(default_factory=dict)
     comments: dict[str, MirrorItem] = Field(default_factory=dict)
     attachments: dict[str, MirrorItem] = Field(default_factory=dict)
+    # What the filter noticed that the agency should fix (e.g. a marker near miss); see bridge/ops.Notice.
+    notices: list[Notice] = Field(default_factory=list)
 
 
 def cut_notes(notes: str, marker: str | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Side = Literal["internal", "client"]
 ItemKind = Literal["section", "task", "comment", "attachment"]
@@ -77,12 +77,26 @@ class Conflict(BaseModel):
     resolution: Literal["internal", "client", "flagged"]
 
 
+class Notice(BaseModel):
+    """Something the agency should fix, found while planning (a marker near miss, a shortened text).
+
+    ``code`` and ``key`` identify it across cycles: the engine reports a notice
+    once, when it first appears, and ``status`` lists it until it is gone.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str  # what kind of thing: "marker-near-miss", "text-shortened", ...
+    key: str  # the item it is about (usually an internal id), so the same finding is not reported twice
+    message: str  # one readable line: what was found and what to do; never a token, never hidden client text
+
+
 class Plan(BaseModel):
     ops: list[Op] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
     removals: int = 0  # client-side task removals (the guard's numerator)
     mirrored: int = 0  # task pairs before this plan (the guard's denominator)
-    notes: list[str] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
 
     def writes(self, side: Side | None = None) -> list[Op]:
         return [op for op in self.ops if op.is_write and (side is None or op.side == side)]

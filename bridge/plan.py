@@ -57,6 +57,7 @@ def plan_cycle(
     plan_comments(ctx)
     plan_attachments(ctx)
     plan_twins(ctx)
+    ctx.plan.notices = [*view.notices, *ctx.plan.notices]
     return ctx.plan
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bridge.store.records import CONFLICT, CONFLICT_RESOLVED, AuditEntry, utc, utc_or_none
+from bridge.store.records import CONFLICT, CONFLICT_RESOLVED, NOTICE, AuditEntry, utc, utc_or_none
 from bridge.store.redaction import scrub
 from bridge.store.tables import audit_log
 
@@ -43,6 +43,35 @@ def open_conflicts(connection: Connection, link: str | None) -> list[AuditEntry]
     if link is not None:
         query = query.where(audit_log.c.link == link)
     return [_entry(row) for row in connection.execute(query)]
+
+
+def open_notices(connection: Connection, link: str | None) -> list[AuditEntry]:
+    query = sa.select(audit_log).where(audit_log.c.event == NOTICE, audit_log.c.resolved_at.is_(None)).order_by(audit_log.c.id)
+    if link is not None:
+        query = query.where(audit_log.c.link == link)
+    return [_entry(row) for row in connection.execute(query)]
+
+
+def sync_notices(
+    connection: Connection, link: str, current: dict[str, dict[str, Any]], run_id: int | None, now: dt.datetime
+) -> list[str]:
+    """Open the notices first seen now, close those no longer found; the keys of the new ones.
+
+    ``current`` maps "<code>:<key>" to the notice's detail. A notice is
+    recorded once while it lasts, so each one is reported once, not every cycle.
+    """
+    open_rows = {row.key: row.id for row in connection.execute(
+        sa.select(audit_log.c.key, audit_log.c.id).where(
+            audit_log.c.link == link, audit_log.c.event == NOTICE, audit_log.c.resolved_at.is_(None)
+        )
+    )}
+    gone = [row_id for key, row_id in open_rows.items() if key not in current]
+    if gone:
+        connection.execute(sa.update(audit_log).where(audit_log.c.id.in_(gone)).values(resolved_at=now))
+    new = [key for key in current if key not in open_rows]
+    for key in new:
+        record(connection, link, NOTICE, kind="notice", key=key, detail=current[key], run_id=run_id, now=now)
+    return new
 
 
 def resolve_conflicts(connection: Connection, link: str, kind: str, key: str, now: dt.datetime) -> None:

@@ -19,6 +19,8 @@ Side = Literal["internal", "client"]
 CONFLICT = "conflict"
 CONFLICT_SETTLED = "conflict_settled"
 CONFLICT_RESOLVED = "conflict_resolved"
+# A notice (bridge/ops.Notice) open while the cycle that finds it keeps finding it; key = "<code>:<key>".
+NOTICE = "notice"
 
 
 class Intent(BaseModel):

@@ -151,6 +151,16 @@ class Store:
         with self._write() as connection:
             audit_log.resolve_conflicts(connection, link, kind, key, now())
 
+    def open_notices(self, link: str | None = None) -> list[AuditEntry]:
+        """Notices still found by the link's last cycle, oldest first."""
+        with self._read() as connection:
+            return audit_log.open_notices(connection, link)
+
+    def sync_notices(self, link: str, current: dict[str, dict[str, Any]], run_id: int | None = None) -> list[str]:
+        """Record the notices first seen now and close the ones gone; returns the new keys."""
+        with self._write() as connection:
+            return audit_log.sync_notices(connection, link, current, run_id, now())
+
     # runs
 
     def start_run(self, link: str) -> int:
