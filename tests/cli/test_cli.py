@@ -251,3 +251,28 @@ def test_emulate_refuses_a_busy_port_and_an_unavailable_tool(runner: CliRunner, 
     missing = runner.invoke(app, ["emulate", "basecamp"])
     assert missing.exit_code == 2
     assert lines(missing.output)[0] == "error: the basecamp emulator is not available in this version"
+
+
+def test_sync_prints_a_notice_once_and_status_lists_it_until_it_is_gone(
+    runner: CliRunner, tmp_path: Path, memory_tool: MemoryTool, client_tool: MemoryTool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bridge.engine as engine_module
+    from bridge.ops import Notice
+
+    config, _, _ = one_link(tmp_path, memory_tool, client_tool)
+    real_mirror, found = engine_module.mirror, [Notice(code="marker-near-miss", key="x", message="comment says #Client")]
+
+    def noticing(*args: object, **kwargs: object) -> object:
+        view = real_mirror(*args, **kwargs)  # type: ignore[arg-type]
+        view.notices = list(found)
+        return view
+
+    monkeypatch.setattr(engine_module, "mirror", noticing)
+    first = runner.invoke(app, ["sync", "-c", str(config)])
+    assert first.exit_code == 0 and first.output.count("comment says #Client") == 1, first.output
+    second = runner.invoke(app, ["sync", "-c", str(config)])
+    assert "#Client" not in second.output
+    assert "comment says #Client" in runner.invoke(app, ["status", "-c", str(config)]).output
+    found.clear()
+    runner.invoke(app, ["sync", "-c", str(config)])
+    assert "#Client" not in runner.invoke(app, ["status", "-c", str(config)]).output
