@@ -21,12 +21,14 @@ from bridge.ops import SECTION_BY_NAME, Conflict, Op, Plan
 from bridge.people import internal_email
 from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
+from bridge.plan_limits import fit_inbound, fit_view
 from bridge.plan_order import internal_order, plan_order
 from bridge.plan_requests import access_marking, plan_requests
 from bridge.plan_twins import plan_twins
 from bridge.richtext.audience import localize, same_text
 from bridge.rules import LinkRules
 from bridge.section_access import explicit_access
+from bridge.text_fit import is_shortened
 from connectors.base import Capabilities
 
 
@@ -45,6 +47,7 @@ def plan_cycle(
     link_started: dt.datetime | None = None,
 ) -> Plan:
     """All ops of one cycle. Pure: no I/O, no clock, no randomness."""
+    view = fit_view(view, client_caps)  # what the client's tool can hold is what we compare with
     ctx = PlanContext(internal, client, view, PairIndex(pairs), rules, client_caps, internal_caps, link_started)
     ctx.plan.mirrored = sum(1 for p in pairs if p.kind == "task" and p.client_id)
     for pair in pairs:
@@ -310,6 +313,10 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
 
 def same(name: str, a: Any, b: Any) -> bool:
     """Field equality; notes tolerate a mention one side can only hold as the person's name."""
+    text = name in ("title", "notes") and isinstance(a, str) and isinstance(b, str)
+    # A text one side could only hold shortened (bridge/plan_limits.py) is the same text.
+    if text and (is_shortened(a, b) or is_shortened(b, a)):
+        return True
     if name == "notes" and isinstance(a, str) and isinstance(b, str):
         return same_text(a, b)
     return bool(a == b)
@@ -373,8 +380,10 @@ def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> di
             tail = ""
             if marker and marker in task.notes:
                 tail = task.notes[task.notes.index(marker) :]
-            value = localize(value, ctx.internal_audience)
+            value = fit_inbound(ctx, "notes", localize(value, ctx.internal_audience), pair.client_id or pair.key, len(tail) + 2)
             out["notes"] = f"{value}\n\n{tail}".strip() if tail else value
+        elif name == "title":
+            out["title"] = fit_inbound(ctx, "title", value, pair.client_id or pair.key)
         elif name == "assignees":
             out["assignees"] = _people_inbound(ctx, value)
         elif name in ("due", "start"):

@@ -14,6 +14,7 @@ from typing import Any
 from bridge.model import Comment
 from bridge.ops import ItemKind, Op
 from bridge.plan_context import PlanContext
+from bridge.plan_limits import fit_inbound, part_number
 from bridge.richtext.audience import localize, same_text
 
 
@@ -36,7 +37,8 @@ def plan_comments(ctx: PlanContext) -> None:
             continue  # an inbound copy: owned by the client's original
         current = ctx.client.comments.get(pair.client_id or "") if pair else None
         if current is not None:
-            if not same_text(current.text, wanted.text):
+            # Stripped: a tool may drop the trailing whitespace a split part ends with.
+            if not same_text(current.text.strip(), wanted.text.strip()):
                 if ctx.client_caps.edit_comments:
                     ctx.emit(
                         Op(
@@ -72,6 +74,7 @@ def plan_comments(ctx: PlanContext) -> None:
                 task_key=wanted.task,
                 fields={"text": wanted.text},
                 base={"text": wanted.text},
+                depth=part_number(key) - 1,  # the parts of a split comment go out in order
             )
         )
 
@@ -148,7 +151,8 @@ def _inbound_comments(ctx: PlanContext) -> None:
 
 def _attributed(ctx: PlanContext, prefix: str, comment: Comment) -> str:
     name = comment.author.name if comment.author is not None and comment.author.name else "client"
-    return f"{prefix} {name}: {localize(comment.text, ctx.internal_audience)}".strip()
+    text = f"{prefix} {name}: {localize(comment.text, ctx.internal_audience)}".strip()
+    return fit_inbound(ctx, "comment", text, comment.id)
 
 
 def plan_attachments(ctx: PlanContext) -> None:

@@ -39,6 +39,13 @@ class Capabilities(BaseModel):
     attachments: Literal["file", "link", "none"] = "link"
     removal: frozenset[str] = frozenset({"archive", "delete"})
     custom_fields: bool = False
+    # The most characters the tool takes per kind of text: "title", "notes", "comment" (Markdown
+    # as the bridge writes it). A kind not named has no limit. The planner fits longer text
+    # (bridge/plan_limits.py) instead of sending a write the tool refuses every cycle.
+    text_limits: dict[str, int] = Field(default_factory=dict)
+    # The tool can say that a task exists but is archived (``Snapshot.archived``) and undo it
+    # through ``update_task(..., {"archived": False})``: a copy the client archived is restored.
+    restore: bool = False
 
 
 # Given a snapshot holding sections and tasks (no comments or files yet): the

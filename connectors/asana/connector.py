@@ -21,6 +21,7 @@ from bridge.errors import ConfigError
 from bridge.http import HttpClient, RequestStats, budget_for
 from bridge.model import Snapshot
 from connectors.asana.incremental import Incremental
+from connectors.asana.limits import TEXT_LIMITS
 from connectors.asana.reader import AsanaReader
 from connectors.asana.webhook_admin import AsanaWebhookAdmin
 from connectors.asana.writes import AsanaWrites
@@ -35,6 +36,7 @@ CURSOR_VERSION = 1
 
 CAPABILITIES = Capabilities(
     tool="asana",
+    text_limits=TEXT_LIMITS,
     task_fields=TASK_FIELDS,
     subtask_fields=frozenset({"title", "notes", "done", "due", "start", "assignees"}),
     nested_depth=1,

@@ -31,7 +31,9 @@ from connectors.asana.emulator_records import (
 )
 from connectors.asana.emulator_store import AsanaStore
 from connectors.asana.emulator_tasks import TaskWrites
+from connectors.asana.limits import EMULATED
 from connectors.emulation import Emulator, EmuRequest, HttpError
+from connectors.emulation.limits import enforce
 from connectors.emulation.toolkit import json_response
 
 T = TypeVar("T")
@@ -41,6 +43,11 @@ RATE_LIMITED = "You've made too many requests and hit a rate limit. Please retry
 UNPAGINATED_CAP = 1000
 _COLLECTIONS = {"task": "tasks", "section": "sections", "story": "stories", "tag": "tags", "project": "projects"}
 _PHRASES = itertools.cycle(["6 sad squid snuggle softly", "3 tired tigers tiptoe twice", "9 brave badgers bake bread"])
+
+
+def _too_long(name: str, limit: int) -> HttpError:
+    # Asana's 400 envelope and its "field: problem" message style (no documented wording for this case).
+    return HttpError(400, f"{name}: Value is too long (the maximum is {limit} characters)")
 
 
 class AsanaApi(Emulator):
@@ -83,6 +90,8 @@ class AsanaApi(Emulator):
         body = req.json_body()
         if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
             raise HttpError(400, "data: Missing input")
+        texts = {name: value for name, value in body["data"].items() if isinstance(value, str)}
+        enforce(texts, EMULATED, _too_long)
         return body["data"]
 
     def form(self, req: EmuRequest) -> dict[str, str]:

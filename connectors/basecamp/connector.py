@@ -25,6 +25,7 @@ from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.basecamp import translate
 from connectors.basecamp.incremental import incremental
+from connectors.basecamp.limits import TEXT_LIMITS
 from connectors.basecamp.mapping import BasecampMapping
 from connectors.basecamp.pull import ProjectPull
 from connectors.basecamp.rest import BasecampApi
@@ -32,6 +33,7 @@ from connectors.basecamp.webhook_admin import BasecampWebhookAdmin
 
 CAPABILITIES = Capabilities(
     tool="basecamp",
+    text_limits=TEXT_LIMITS,
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "position"}),
     subtask_fields=frozenset(),
     nested_depth=0,

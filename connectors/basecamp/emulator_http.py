@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from connectors.basecamp.emulator_store import ACCOUNT_ID
+from connectors.emulation.limits import enforce
 from connectors.emulation.toolkit import EmuRequest, HttpError
 
 PAGE_SIZE = 50
@@ -116,6 +117,16 @@ def body_of(req: EmuRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise HttpError(400, "the request body must be a JSON object")
     return body
+
+
+def too_long(name: str, limit: int) -> HttpError:
+    # Basecamp answers a record it cannot save with 422 and the reason, as for a blank field below.
+    return HttpError(422, f"{name} is too long (maximum is {limit} characters)")
+
+
+def check_lengths(body: dict[str, Any], limits: dict[str, int]) -> None:
+    """Refuse text over the limits of connectors/basecamp/limits.py, as Basecamp would."""
+    enforce({name: value for name, value in body.items() if isinstance(value, str)}, limits, too_long)
 
 
 def required_text(body: dict[str, Any], name: str) -> str:

@@ -15,9 +15,10 @@ from collections.abc import Callable
 import httpx
 
 from connectors.basecamp.emulator_access import EmulatorBase
-from connectors.basecamp.emulator_http import body_of, no_content, paginate, required_text, sanitize
+from connectors.basecamp.emulator_http import body_of, check_lengths, no_content, paginate, required_text, sanitize
 from connectors.basecamp.emulator_render import stamp
 from connectors.basecamp.emulator_store import RECORDING_TYPES, STATUSES, Comment, Recording, Todoset
+from connectors.basecamp.limits import COMMENT_FIELDS
 from connectors.emulation.toolkit import EmuRequest, HttpError
 
 Route = tuple[str, str, Callable[[EmuRequest], httpx.Response]]
@@ -75,7 +76,9 @@ class RecordingRoutes(EmulatorBase):
         parent = self.find(req, Recording)
         if isinstance(parent, Comment | Todoset):
             raise HttpError(404, "Not Found")
-        content = sanitize(required_text(body_of(req), "content"))
+        body = body_of(req)
+        check_lengths(body, COMMENT_FIELDS)
+        content = sanitize(required_text(body, "content"))
         now = self.store.now()
         comment = Comment(id=self.store.new_id(), type="Comment", bucket=parent.bucket, parent=parent.id,
                           creator=self.me(req).id, created_at=now, updated_at=now, content=content,
@@ -89,7 +92,9 @@ class RecordingRoutes(EmulatorBase):
 
     def update_comment(self, req: EmuRequest) -> httpx.Response:
         comment = self.find(req, Comment)
-        comment.content = sanitize(required_text(body_of(req), "content"))
+        body = body_of(req)
+        check_lengths(body, COMMENT_FIELDS)
+        comment.content = sanitize(required_text(body, "content"))
         self.changed(req, comment, "content_updated")
         return self.one(req, comment)
 

@@ -16,6 +16,7 @@ import httpx
 from connectors.basecamp.emulator_access import EmulatorBase
 from connectors.basecamp.emulator_http import (
     body_of,
+    check_lengths,
     id_list,
     no_content,
     optional_day,
@@ -24,6 +25,7 @@ from connectors.basecamp.emulator_http import (
     sanitize,
 )
 from connectors.basecamp.emulator_store import Recording, Todo, Todolist, Todoset
+from connectors.basecamp.limits import TODO_FIELDS
 from connectors.emulation.toolkit import EmuRequest, HttpError
 
 Route = tuple[str, str, Callable[[EmuRequest], httpx.Response]]
@@ -143,6 +145,7 @@ class TodoRoutes(EmulatorBase):
     def _fields(self, todo: Todo, body: dict[str, object]) -> None:
         """Every writable field, from the body alone: what the body leaves out is cleared."""
         project = self.store.projects[todo.bucket]
+        check_lengths(body, TODO_FIELDS)
         todo.content = required_text(body, "content")
         todo.description = sanitize(str(body.get("description") or ""))
         # Ids of people outside the project are ignored, as Basecamp scopes them to the project.

@@ -35,6 +35,7 @@ from bridge.model import Attachment, Comment, Section, Task
 from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.github import translate
+from connectors.github.limits import TEXT_LIMITS
 from connectors.github.mapping import GithubMapping, load_mapping
 from connectors.github.people import UserDirectory
 from connectors.github.pull import RepoPull
@@ -49,6 +50,7 @@ _PROJECT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}
 
 CAPABILITIES = Capabilities(
     tool="github",
+    text_limits=TEXT_LIMITS,
     # No "parent_id": an issue cannot turn into a task-list line (or back) and keep its id.
     task_fields=frozenset({"title", "notes", "done", "section_id", "assignees", "labels"}),
     subtask_fields=frozenset({"title", "done"}),

@@ -6,12 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from connectors.emulation.limits import enforce
 from connectors.emulation.toolkit import EmuRequest, HttpError, json_response
-from connectors.github.emulator_repo import R, Route, invalid, json_object, timestamp
+from connectors.github.emulator_repo import R, Route, invalid, json_object, timestamp, too_long
 from connectors.github.emulator_state import Issue, IssueComment, Repo
+from connectors.github.limits import COMMENT_FIELDS, TEXT_LIMITS
 
 if TYPE_CHECKING:
     from connectors.github.emulator import GithubEmulator
+
+
+# What GitHub refuses in a comment (connectors/github/limits.py).
+COMMENT_LIMITS = {name: TEXT_LIMITS[kind] for name, kind in COMMENT_FIELDS.items()}
 
 
 class CommentApi:
@@ -74,6 +80,7 @@ class CommentApi:
     def create_comment(self, req: EmuRequest) -> httpx.Response:
         repo, issue = self._issue(req)
         text = json_object(req).get("body")
+        enforce({"body": text if isinstance(text, str) else None}, COMMENT_LIMITS, too_long("IssueComment"))
         if not isinstance(text, str) or not text.strip():
             raise invalid("IssueComment", "body", code="missing_field")
         now = self.emu.stamp()
@@ -93,6 +100,7 @@ class CommentApi:
     def update_comment(self, req: EmuRequest) -> httpx.Response:
         repo, found = self._comment(req)
         text = json_object(req).get("body")
+        enforce({"body": text if isinstance(text, str) else None}, COMMENT_LIMITS, too_long("IssueComment"))
         if not isinstance(text, str) or not text.strip():
             raise invalid("IssueComment", "body", code="missing_field")
         if text != found.body:

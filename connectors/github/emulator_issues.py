@@ -7,15 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from connectors.emulation.limits import enforce
 from connectors.emulation.toolkit import EmuRequest, HttpError, json_response
-from connectors.github.emulator_repo import R, Route, invalid, json_object, new_label, timestamp
+from connectors.github.emulator_repo import R, Route, invalid, json_object, new_label, timestamp, too_long
 from connectors.github.emulator_state import Issue, Repo
+from connectors.github.limits import FIELDS, TEXT_LIMITS
 
 if TYPE_CHECKING:
     from connectors.github.emulator import GithubEmulator
 
 STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")
 LOCK_REASONS = ("off-topic", "too heated", "resolved", "spam")
+
+
+# What GitHub refuses, per issue field (connectors/github/limits.py).
+ISSUE_LIMITS = {name: TEXT_LIMITS[kind] for name, kind in FIELDS.items()}
 
 
 class IssueApi:
@@ -144,6 +150,7 @@ class IssueApi:
         if not isinstance(title, str) or not title.strip():
             raise invalid("Issue", "title", code="missing_field")
         text = body.get("body")
+        enforce({"title": title, "body": text if isinstance(text, str) else None}, ISSUE_LIMITS, too_long("Issue"))
         if text is not None and not isinstance(text, str):
             raise invalid("Issue", "body")
         assignees = self._assignees(repo, body.get("assignees") or ([body["assignee"]] if body.get("assignee") else []))
@@ -185,6 +192,8 @@ class IssueApi:
             list(issue.assignees),
             issue.milestone,
         )
+        texts = {name: body.get(name) for name in ("title", "body") if isinstance(body.get(name), str)}
+        enforce(texts, ISSUE_LIMITS, too_long("Issue"))
         if "title" in body:
             if not isinstance(body["title"], str | int) or not str(body["title"]).strip():
                 raise invalid("Issue", "title", code="missing_field")

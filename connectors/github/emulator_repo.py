@@ -29,6 +29,18 @@ def invalid(resource: str, field: str, value: Any = None, code: str = "invalid")
     return ValidationFailed([error])
 
 
+def too_long(resource: str) -> Callable[[str, int], HttpError]:
+    """GitHub's refusal of a text over its limit (connectors/github/limits.py): a 422 with a custom error."""
+
+    def refuse(field: str, limit: int) -> HttpError:
+        from connectors.github.emulator import ValidationFailed
+
+        message = f"{field} is too long (maximum is {limit} characters)"
+        return ValidationFailed([{"resource": resource, "code": "custom", "field": field, "message": message}])
+
+    return refuse
+
+
 def json_object(req: EmuRequest) -> dict[str, Any]:
     body = req.json_body()
     if body is None:

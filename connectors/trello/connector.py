@@ -23,12 +23,14 @@ from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.trello import translate
 from connectors.trello.incremental import incremental
+from connectors.trello.limits import TEXT_LIMITS
 from connectors.trello.pull import SUBTASK_CHECKLIST, BoardPull
 from connectors.trello.rest import TrelloApi
 from connectors.trello.webhook_admin import TrelloWebhookAdmin
 
 CAPABILITIES = Capabilities(
     tool="trello",
+    text_limits=TEXT_LIMITS,
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "position"}),
     subtask_fields=frozenset({"title", "done"}),
     nested_depth=1,

@@ -19,6 +19,7 @@ from connectors.trello.emulated_request import (
     required,
     text,
 )
+from connectors.trello.limits import TEXT_LIMITS
 from connectors.trello.world import Attachment, Board, Card, CheckItem, Checklist, World, iso
 
 
@@ -122,7 +123,7 @@ def delete_checklist_item(world: World, req: EmuRequest) -> httpx.Response:
 
 def create_comment(world: World, req: EmuRequest) -> httpx.Response:
     board, card = card_for(world, req, req.path_params["id"])
-    body = required(req, "text")
+    body = required(req, "text", max_len=TEXT_LIMITS["comment"])
     world.touch(card)
     action = world.record(board, "commentCard", req.user or "", text=body, card=card.ref(), list=_where(world, card))
     return ok(world.render_action(action))
@@ -141,7 +142,7 @@ def _comment_for(world: World, req: EmuRequest) -> tuple[Board, Card, Any]:
 
 def update_comment(world: World, req: EmuRequest) -> httpx.Response:
     board, card, action = _comment_for(world, req)
-    body = required(req, "text")
+    body = required(req, "text", max_len=TEXT_LIMITS["comment"])
     old = action.data["text"]
     action.data["text"] = body
     action.data["dateLastEdited"] = iso(world.wall())

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from connectors.emulation.limits import enforce
 from connectors.emulation.toolkit import EmuRequest, HttpError
 from connectors.trello.emulated_request import (
     NOT_FOUND,
@@ -21,7 +22,16 @@ from connectors.trello.emulated_request import (
     required,
     text,
 )
+from connectors.trello.limits import FIELDS, TEXT_LIMITS
 from connectors.trello.world import COLORS, Board, Card, Label, TrelloList, World, iso
+
+# What Trello refuses, per card field (connectors/trello/limits.py), and how.
+CARD_LIMITS = {name: TEXT_LIMITS[kind] for name, kind in FIELDS.items()}
+
+
+def refuse(name: str, limit: int) -> HttpError:
+    return HttpError(400, f"invalid value for {name}")
+
 
 # -- lists -------------------------------------------------------------------
 
@@ -114,8 +124,7 @@ def create_card(world: World, req: EmuRequest) -> httpx.Response:
     board = board_for(world, req, trello_list.id_board)
     name = text(req, "name", "") or ""
     desc = text(req, "desc", "") or ""
-    if len(name) > 16384 or len(desc) > 16384:
-        raise HttpError(400, "invalid value for name" if len(name) > 16384 else "invalid value for desc")
+    enforce({"name": name, "desc": desc}, CARD_LIMITS, refuse)
     siblings = [c.pos for c in world.cards.values() if c.id_list == trello_list.id and not c.closed]
     pos = position(world, req, siblings)
     card = Card(world.object_id(), board.id, trello_list.id, name, pos if pos is not None else world.bottom(siblings),
@@ -167,8 +176,9 @@ def update_card(world: World, req: EmuRequest) -> httpx.Response:
     for key, attr in (("name", "name"), ("desc", "desc")):
         value = text(req, key)
         if value is not None:
-            if len(value) > 16384 or (key == "name" and not value):
+            if key == "name" and not value:
                 raise HttpError(400, f"invalid value for {key}")
+            enforce({key: value}, CARD_LIMITS, refuse)
             changes.append((key, attr, value))
     for key, attr in (("closed", "closed"), ("dueComplete", "due_complete")):
         value_flag = flag(req, key)
