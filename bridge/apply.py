@@ -18,7 +18,7 @@ from bridge.errors import NotFound
 from bridge.link import Pair
 from bridge.mirror import MirrorView
 from bridge.model import Attachment, Comment, Section, Snapshot, Task
-from bridge.ops import AFTER, CREATED, SECTION_BY_NAME, Op
+from bridge.ops import AFTER, ARCHIVED, CREATED, SECTION_BY_NAME, Op
 from connectors.base import Connector, NewTask
 
 
@@ -220,11 +220,15 @@ def _update(ctx: ApplyContext, op: Op) -> None:
     if op.kind == "section":
         item = conn.update_section(project, side.snapshot.sections[op.target_id or ""], op.fields["name"])
     elif op.kind == "task":
-        current = side.snapshot.tasks.get(op.target_id or "")
+        current = side.snapshot.tasks.get(op.target_id or "") or side.snapshot.archived.get(op.target_id or "")
         if current is None:
             raise Unresolved(f"task {op.target_id} is gone from the {side.name} side")
         changes = _client_changes(ctx, op.fields) if op.side == "client" else _internal_changes(ctx, op.fields)
         item = conn.update_task(project, current, changes)
+        if changes.get(ARCHIVED) is False and item.id in side.snapshot.archived:  # restored
+            with ctx.lock:
+                side.snapshot.archived.pop(item.id, None)
+            ctx.store.put_items(ctx.link, side.name, [], [("archived", item.id)])
     elif op.kind == "comment":
         current_comment = side.snapshot.comments.get(op.target_id or "")
         if current_comment is None:

@@ -98,6 +98,10 @@ class Snapshot(BaseModel):
     comments: dict[str, Comment] = Field(default_factory=dict)
     attachments: dict[str, Attachment] = Field(default_factory=dict)
     people: dict[str, Person] = Field(default_factory=dict)
+    # Top-level tasks the tool holds archived (a closed Trello card): not part of the project's
+    # work, so kept apart from ``tasks``; the planner restores a mirrored one instead of creating
+    # a duplicate. Filled only by connectors whose Capabilities.restore is true.
+    archived: dict[str, Task] = Field(default_factory=dict)
     complete: bool = True
 
     def ref(self, kind: Kind, id: str) -> Ref:

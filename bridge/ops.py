@@ -21,6 +21,8 @@ SECTION_BY_NAME = "section_by_name"
 # A task change: put the card right after this client task id in its list (None: at the top).
 # Each connector turns it into its tool's own position (connectors/base.py).
 AFTER = "after"
+# A task change: False takes the task out of its tool's archive (connectors/base.Capabilities.restore).
+ARCHIVED = "archived"
 # An AFTER naming a card created earlier in the same cycle: "key:<pair key>", resolved by apply.
 CREATED = "key:"
 

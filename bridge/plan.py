@@ -19,6 +19,7 @@ from bridge.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
 from bridge.model import Snapshot, Task
 from bridge.ops import SECTION_BY_NAME, Conflict, Op, Plan
 from bridge.people import internal_email
+from bridge.plan_archive import restore_archived
 from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
 from bridge.plan_limits import fit_inbound, fit_view
@@ -119,6 +120,10 @@ def plan_tasks(ctx: PlanContext) -> None:
         if pair is not None and current is not None:
             _merge(ctx, wanted, pair, current)
             continue
+        if pair is not None and restore_archived(ctx, pair, depth_of(ctx.view, key)):
+            continue  # the client archived its copy: brought back, merged next cycle
+        if pair is not None and wanted.parent and ctx.archived_host(wanted.parent):
+            continue  # a subtask of an archived card comes back with it
         if pair is not None and not ctx.client.complete:
             continue  # cannot tell deleted from unseen
         twin = adoptable.pop(_identity(wanted.fields), None)

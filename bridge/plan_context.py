@@ -52,6 +52,11 @@ class PlanContext:
         pair = self.pairs.get(kind, key)
         return pair.client_id if pair and pair.client_id else self.adopted.get((kind, key))
 
+    def archived_host(self, task_key: str) -> bool:
+        """Is the client copy of this task archived (``Snapshot.archived``)? What hangs off it waits for its restore."""
+        client_id = self.client_id_of("task", task_key)
+        return client_id is not None and client_id in self.client.archived
+
     def emit(self, op: Op) -> None:
         self.plan.ops.append(op)
 

@@ -54,8 +54,8 @@ def plan_comments(ctx: PlanContext) -> None:
                 else:
                     ctx.emit(Op(side="client", action="remove", kind="comment", key=key, target_id=current.id))
             continue
-        if pair is not None and not ctx.client.complete:
-            continue
+        if pair is not None and (not ctx.client.complete or ctx.archived_host(wanted.task)):
+            continue  # unseen, or on a card being restored (its comments come back with it)
         host = _task_client_id(ctx, wanted.task)
         candidates = by_text.get((host, wanted.text.strip()), []) if host else []
         if candidates:
@@ -167,7 +167,7 @@ def plan_attachments(ctx: PlanContext) -> None:
         if pair is not None and pair.origin == "client":
             continue
         current = ctx.client.attachments.get(pair.client_id or "") if pair else None
-        if current is not None or (pair is not None and not ctx.client.complete):
+        if current is not None or (pair is not None and (not ctx.client.complete or ctx.archived_host(wanted.task))):
             continue
         host = _task_client_id(ctx, wanted.task)
         twins = unlinked.get((host, wanted.url), []) if host else []

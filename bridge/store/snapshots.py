@@ -30,6 +30,7 @@ FIELDS: dict[str, str] = {
     "comment": "comments",
     "attachment": "attachments",
     "person": "people",
+    "archived": "archived",  # archived tasks (Snapshot.archived), cached so a failed restore is retried
 }
 KIND_OF: dict[type[BaseModel], str] = {
     Section: "section",

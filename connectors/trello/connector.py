@@ -19,6 +19,7 @@ from bridge import richtext
 from bridge.errors import Invalid, NotFound
 from bridge.http import HttpClient, RequestStats
 from bridge.model import Attachment, Comment, Section, Task
+from bridge.ops import ARCHIVED
 from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.trello import translate
@@ -31,6 +32,7 @@ from connectors.trello.webhook_admin import TrelloWebhookAdmin
 CAPABILITIES = Capabilities(
     tool="trello",
     text_limits=TEXT_LIMITS,
+    restore=True,  # an archived card is closed=true; PUT closed=false brings it back
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "position"}),
     subtask_fields=frozenset({"title", "done"}),
     nested_depth=1,
@@ -129,6 +131,8 @@ class TrelloConnector(TrelloWebhookAdmin):
         for name, value in changes.items():
             if name == "notes":
                 params["desc"] = self._markdown(project_id, value or "")
+            elif name == ARCHIVED:
+                params["closed"] = bool(value)
             elif name in _CARD_PARAMS:
                 params[_CARD_PARAMS[name]] = value
             elif name in ("due", "start"):

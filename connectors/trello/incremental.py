@@ -23,7 +23,16 @@ from bridge.model import Snapshot
 from bridge.richtext import People
 from connectors.base import PullResult, PullState
 from connectors.trello import translate
-from connectors.trello.pull import CARD_FIELDS, CARD_NESTED, BoardPull, Cursor, actions_pages, drop_card, drop_orphans
+from connectors.trello.pull import (
+    CARD_FIELDS,
+    CARD_NESTED,
+    BoardPull,
+    Cursor,
+    actions_pages,
+    archive_card,
+    drop_card,
+    drop_orphans,
+)
 
 # Past this many cards to re-read, one full pull is cheaper than a read per card.
 MAX_CARD_READS = 50
@@ -69,10 +78,14 @@ class Replay:
         card_id = str((data.get("card") or {}).get("id") or "")
         if kind in ("commentCard", "updateComment", "deleteComment"):
             self.comment(kind, action, data)
-        elif kind in ("deleteCard", "moveCardFromBoard") or (kind == "updateCard" and "closed" in (data.get("old") or {})
-                                                               and (data.get("card") or {}).get("closed") is True):
+        elif kind in ("deleteCard", "moveCardFromBoard"):
             self.reread.pop(card_id, None)
             drop_card(self.snapshot, card_id)
+        elif kind == "updateCard" and "closed" in (data.get("old") or {}) and (data.get("card") or {}).get("closed") is True:
+            self.reread.pop(card_id, None)
+            archive_card(self.snapshot, card_id)
+        elif kind == "updateCard" and "closed" in (data.get("old") or {}) and card_id:
+            self.reread[card_id] = None  # back from the archive, ours or not: its check items and links come back too
         elif kind == "deleteCheckItem":
             self.snapshot.tasks.pop(str((data.get("checkItem") or {}).get("id")), None)
         elif kind == "deleteAttachmentFromCard":
@@ -165,7 +178,8 @@ def incremental(puller: BoardPull, board: str, state: PullState) -> PullResult:
     for card_id in replay.reread:
         reread_card(puller, snapshot, card_id, replay.people,
                     fetch_comments=card_id not in before and card_id not in replay.created)
-    for orphan in [c.id for c in snapshot.comments.values() if c.task_id not in snapshot.tasks]:
+    held = snapshot.tasks.keys() | snapshot.archived.keys()
+    for orphan in [c.id for c in snapshot.comments.values() if c.task_id not in held]:
         del snapshot.comments[orphan]
     newest = str(actions[0].get("id") or cursor.since or "")
     return PullResult(snapshot=snapshot, cursor=Cursor(board, newest or None, cursor.me).dump(), full=False)

@@ -87,7 +87,8 @@ class BoardPull:
             head = self.api.obj(f"boards/{board}", {"fields": "name,closed"})
             name = str(head["name"])
         lists = self.api.many(f"boards/{board}/lists", {"filter": "open", "fields": "name,pos,closed"})
-        cards = self.api.many(f"boards/{board}/cards", {"filter": "open", "fields": CARD_FIELDS, **CARD_NESTED})
+        # Archived cards too, in the same request: a mirrored card the client archived is restored, not duplicated.
+        cards = self.api.many(f"boards/{board}/cards", {"filter": "all", "fields": CARD_FIELDS, **CARD_NESTED})
         members = self.api.many(f"boards/{board}/members", {"fields": "fullName,username"})
         comments = actions_pages(self.api, board, {"filter": "commentCard"})
         snapshot = Snapshot(connection=self.connection, project_id=board, project_name=name)
@@ -103,7 +104,7 @@ class BoardPull:
             self.put_card(snapshot, raw, people)
         for action in comments:
             item = translate.comment(action, people)
-            if item.task_id in snapshot.tasks:
+            if item.task_id in snapshot.tasks or item.task_id in snapshot.archived:
                 snapshot.comments[item.id] = item
         since = str(newest[0]["id"]) if newest and newest[0].get("id") else None
         return PullResult(snapshot=snapshot, cursor=Cursor(board, since, me).dump(), full=True)
@@ -113,6 +114,10 @@ class BoardPull:
         card, children, links = translate.card_parts(raw, people)
         self.learn_checklists(card.id, raw)
         elsewhere = raw.get("idBoard", snapshot.project_id) != snapshot.project_id
+        if raw.get("closed") and card.section_id in snapshot.sections and not elsewhere:
+            archive_card(snapshot, card.id, card)
+            return False
+        snapshot.archived.pop(card.id, None)
         if raw.get("closed") or card.section_id not in snapshot.sections or elsewhere:
             drop_card(snapshot, card.id)
             return False
@@ -133,6 +138,8 @@ class BoardPull:
 def drop_card(snapshot: Snapshot, card_id: str, *, keep_comments: bool = False) -> None:
     """Remove a card and what hangs off it (check items, links and, unless kept, comments)."""
     snapshot.tasks.pop(card_id, None)
+    if not keep_comments:
+        snapshot.archived.pop(card_id, None)
     for child in [t.id for t in snapshot.tasks.values() if t.parent_id == card_id]:
         del snapshot.tasks[child]
     for link in [a.id for a in snapshot.attachments.values() if a.task_id == card_id]:
@@ -140,6 +147,14 @@ def drop_card(snapshot: Snapshot, card_id: str, *, keep_comments: bool = False) 
     if not keep_comments:
         for note in [c.id for c in snapshot.comments.values() if c.task_id == card_id]:
             del snapshot.comments[note]
+
+
+def archive_card(snapshot: Snapshot, card_id: str, card: Task | None = None) -> None:
+    """A card the board holds archived: out of the work, kept in ``archived`` with its comments (to restore it)."""
+    card = card or snapshot.tasks.get(card_id)
+    drop_card(snapshot, card_id, keep_comments=True)
+    if card is not None and card.parent_id is None:
+        snapshot.archived[card_id] = card
 
 
 def drop_orphans(snapshot: Snapshot) -> None:

@@ -1,0 +1,38 @@
+"""Restoring a client copy the client archived, instead of creating a duplicate (issue 10).
+
+A tool that can say "this task exists but is archived" (``Capabilities.restore``)
+lists it in ``Snapshot.archived``. A mirrored task whose client copy sits there
+is not missing: the planner asks for the copy back (``archived: False``), so it
+keeps its id, its comments and its files, and the next cycle merges it as usual.
+Tools that cannot undo an archive through their API leave ``archived`` empty,
+and a vanished copy is recreated as before.
+"""
+
+from __future__ import annotations
+
+from bridge.link import Pair
+from bridge.ops import ARCHIVED, Op
+from bridge.plan_context import PlanContext
+
+
+def restore_archived(ctx: PlanContext, pair: Pair, depth: int) -> bool:
+    """Emit the restore of the pair's archived client copy; False when it is not archived."""
+    if not ctx.client_caps.restore:
+        return False
+    archived = ctx.client.archived.get(pair.client_id or "")
+    if archived is None:
+        return False
+    ctx.emit(
+        Op(
+            side="client",
+            action="update",
+            kind="task",
+            key=pair.key,
+            target_id=archived.id,
+            fields={ARCHIVED: False},
+            base=pair.base,
+            reason="restored: the client archived its copy",
+            depth=depth,
+        )
+    )
+    return True
