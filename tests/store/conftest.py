@@ -90,6 +90,7 @@ def full_snapshot(connection: str = "asana-main") -> Snapshot:
             )
         },
         people={"p1": anna},
+        archived={"t9": Task(id="t9", title="Archived copy", section_id="s1", version="etag-9")},
         complete=False,
     )
 

@@ -20,7 +20,8 @@ def _next(connector: TrelloConnector, board: str, previous: PullResult) -> PullR
 
 
 def _view(snapshot: Snapshot) -> dict[str, Any]:
-    return snapshot.model_dump(exclude={"people": True, "tasks": {"__all__": {"version", "modified_at"}}})
+    stamps = {"__all__": {"version", "modified_at"}}
+    return snapshot.model_dump(exclude={"people": True, "tasks": stamps, "archived": stamps})
 
 
 def test_nothing_new_costs_exactly_one_request(bridge: TrelloConnector, human: TrelloConnector, board: str) -> None:
