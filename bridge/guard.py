@@ -1,4 +1,4 @@
-"""The mass-removal guard (DESIGN invariant 9): big removals wait for a person's yes."""
+"""The mass-removal guard (docs/design.md invariant 9): big removals wait for a person's yes."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ class Snapshot(BaseModel):
     """Everything one side holds for one project, as of one pull.
 
     ``complete`` is false when any part of the pull failed: the planner then
-    never treats a missing item as deleted (DESIGN invariant 9).
+    never treats a missing item as deleted (docs/design.md invariant 9).
     """
 
     connection: str

@@ -1,6 +1,6 @@
 """The planner: a pure function from both snapshots, the base state and the rules to ops.
 
-Per item the decision follows from four facts (DESIGN "Decision table
+Per item the decision follows from four facts (docs/design.md "Decision table
 planner"): present on each side, changed since base on each side. Fields
 merge one by one (three-way, against the base), so an edit of the title on
 one side and of the due date on the other both survive. Equal content is

@@ -1,4 +1,4 @@
-"""Planning comments and files: they never conflict, they append (DESIGN invariant 6).
+"""Planning comments and files: they never conflict, they append (docs/design.md invariant 6).
 
 Outbound: a shared comment (marked for the client) is created once on the
 client side, edited when its text changes, removed when it is unmarked or

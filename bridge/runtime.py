@@ -2,7 +2,7 @@
 
 A connection is built once and shared by every link that names it (so the
 links share its rate budget too). A connection that cannot be built fails
-only the links that use it; the others still run (DESIGN invariant 8).
+only the links that use it; the others still run (docs/design.md invariant 8).
 """
 
 from __future__ import annotations

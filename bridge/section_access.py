@@ -1,6 +1,6 @@
 """Who may see what: resolving section and task access to one shared/hidden answer.
 
-The precedence table (DESIGN.md, "The mirror filter"):
+The precedence table (docs/design.md, "The mirror filter"):
 
 | section   | task        | shared? |
 |-----------|-------------|---------|

@@ -6,7 +6,7 @@ side it goes to: the key goes through the link's ``people.map``, a person the
 target knows keeps the mention under the target's own key and display name,
 and anyone else becomes their plain name. That is exactly what the target tool
 will hold after the write and read back, so the planner compares like with like
-and a quiet cycle writes nothing (DESIGN invariant 4), and a person the client
+and a quiet cycle writes nothing (docs/design.md invariant 3), and a person the client
 does not know never reaches it as more than the name the text already showed.
 
 ``same_text`` is the comparison that tolerates the one loss no write can undo: a

@@ -1,4 +1,4 @@
-"""Keeping credentials out of what the store writes (DESIGN invariant 10)."""
+"""Keeping credentials out of what the store writes (docs/design.md invariant 10)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Paths, envelopes, opt_fields, offset pagination, errors, rate limits and the
 ``/events`` stream follow the official reference in
-``shared/api-reference/asana``. This module holds the task routes and puts the
+``tests/reference/asana``. This module holds the task routes and puts the
 emulator together; the other routes live in ``emulator_workspace`` and
 ``emulator_activity``, the data in ``emulator_store``.
 """

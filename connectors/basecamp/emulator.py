@@ -1,4 +1,4 @@
-"""An emulator of the Basecamp 4 API (to-dos of a project), checked against ``api-reference/basecamp``.
+"""An emulator of the Basecamp 4 API (to-dos of a project), checked against ``tests/reference/basecamp``.
 
 Paths are ``/{account_id}/….json`` with flat routes (``/todos/{id}.json``) and
 their legacy ``/buckets/{project}/…`` twins. Requests need

@@ -1,6 +1,6 @@
 """JSON shapes of the Basecamp emulator, key for key after the official examples.
 
-The examples in ``api-reference/basecamp/examples`` are verbatim Basecamp
+The examples in ``tests/reference/basecamp/examples`` are verbatim Basecamp
 answers; where the SDK's OpenAPI spec requires a key the older examples lack
 (``description_attachments``, ``bubble_up_url``, ``content_attachments``) the
 key is added, so a payload satisfies both.

@@ -4,7 +4,7 @@ It answers what the connector and people use: ``/user``, ``/users/{username}``, 
 ``/repos/{o}/{r}``, issues, issue comments, labels, milestones, assignees and
 repository hooks (``connectors/github/emulator_issues.py`` has the issue
 routes). Behaviour follows the official description and recorded exchanges in
-``shared/api-reference/github``:
+``tests/reference/github``:
 
 * Link-header pagination (``per_page`` default 30, max 100) whose links point at
   ``/repositories/{id}/...`` as GitHub's do, so clients must follow them.

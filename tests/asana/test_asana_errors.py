@@ -120,7 +120,6 @@ def test_429_waits_retry_after_then_succeeds(sandbox: Sandbox, project: str, clo
     connector.close()
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/api-reference/asana is not available")
 def test_reference_429_body_and_retry_after(clock: VirtualClock) -> None:
     me = {"data": {"gid": "1", "name": "me", "email": "me@x"}}
     transport, seen = scripted(
@@ -147,7 +146,6 @@ def test_emulator_rate_limit_is_1500_per_minute_per_token(sandbox: Sandbox, cloc
     assert client.get("users/me", headers=headers).status_code == 200
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/api-reference/asana is not available")
 def test_reference_500_body_is_retried_for_get(clock: VirtualClock) -> None:
     me = {"data": {"gid": "1", "name": "me"}}
     transport, seen = scripted(
@@ -169,7 +167,6 @@ def test_5xx_is_retried_for_gets_only(sandbox: Sandbox, project: str, bridge: As
     assert len([r for r in sandbox.emulator.requests if r.method == "POST"]) == 1, "a create is never resent blindly"
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason="shared/api-reference/asana is not available")
 def test_reference_next_page_is_followed(clock: VirtualClock) -> None:
     next_page = reference("next_page.json")["next_page"]  # type: ignore[index]
     transport, seen = scripted(

@@ -16,7 +16,6 @@ from connectors.base import NewTask
 from tests.spec.reference import ROOT
 
 EXAMPLES = ROOT / "asana" / "examples"
-pytestmark = pytest.mark.skipif(not EXAMPLES.exists(), reason="shared/api-reference/asana is not available")
 
 
 def example(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""The mirror filter, rule by rule (DESIGN "The mirror filter")."""
+"""The mirror filter, rule by rule (docs/design.md, "The mirror filter")."""
 
 from __future__ import annotations
 

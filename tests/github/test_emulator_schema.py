@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from connectors.emulation.sandbox import USERS
-from tests.spec.reference import available, reference
+from tests.spec.reference import reference
 
 from .conftest import World
-
-pytestmark = pytest.mark.skipif(not available("github"), reason="shared/api-reference/github is not available")
 
 
 def errors(value: Any, schema: Any) -> list[str]:

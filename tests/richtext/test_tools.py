@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,10 +12,11 @@ from bridge.richtext.mentions import Member
 from connectors.asana.emulator_model import User
 from connectors.asana.emulator_richtext import NOTES_TAGS, STORY_TAGS, plain_text, rich_of
 from connectors.emulation import HttpError
+from tests.spec.reference import ROOT
 
 from .strategies import PEOPLE
 
-ASANA_EXAMPLES = Path("/work/shared/api-reference/asana/examples")
+ASANA_EXAMPLES = ROOT / "asana" / "examples"
 
 
 def _asana_rich_fields() -> list[tuple[str, str]]:
@@ -33,7 +33,6 @@ def _asana_rich_fields() -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.skipif(not ASANA_EXAMPLES.exists(), reason="API reference data not present")
 def test_asana_reference_examples_read_without_loss() -> None:
     examples = _asana_rich_fields()
     assert len(examples) >= 5

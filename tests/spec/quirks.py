@@ -1,6 +1,6 @@
 """Per-tool reading of the reference specs, as data: where each spec is known to differ from the real API.
 
-Every entry names its source: the reference README (``shared/api-reference/README.md``), the
+Every entry names its source: the reference README (``tests/reference/README.md``), the
 GitHub field notes (``github/spec/CURRENT_SPEC_NOTES.md``) or a tool's documentation pages.
 When the spec and the documented behaviour of the real API disagree, the documented behaviour wins.
 """
@@ -136,7 +136,7 @@ TOOLS: dict[str, ToolQuirks] = {
         },
     ),
     "trello": ToolQuirks(
-        "trello-openapi.json",
+        "trello-openapi.reduced.json",
         # The spec's MemberFields and ListFields enums list only "id"; the API takes any field of the object.
         Rules(undeclared="off", overrides=TRELLO_CORRECTIONS,
               replaced={"MemberFields": {"type": "string"}, "ListFields": {"type": "string"}}),

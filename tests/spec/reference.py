@@ -18,8 +18,8 @@ from typing import Any
 from tests.spec.quirks import TOOLS, ToolQuirks
 from tests.spec.schema import Schema, Walker
 
-# shared/ sits beside the repository checkout, on developer machines and in CI.
-ROOT = Path(__file__).resolve().parents[3] / "shared" / "api-reference"
+# The reduced copies tests/reference/reduce.py writes; tests read nothing outside the repository.
+ROOT = Path(__file__).resolve().parents[1] / "reference"
 METHODS = ("get", "put", "post", "delete", "patch", "head")
 
 
@@ -210,8 +210,3 @@ class Reference:
 @cache
 def reference(tool: str) -> Reference:
     return Reference(tool, TOOLS[tool])
-
-
-def available(tool: str) -> bool:
-    """Whether ``shared/api-reference/<tool>`` is present (tests skip with a reason when it is not)."""
-    return (ROOT / tool / "spec" / TOOLS[tool].spec_file).exists()

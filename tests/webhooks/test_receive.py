@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,9 @@ from connectors.base import WebhookRequest, WebhookVerdict
 from connectors.basecamp import webhooks as basecamp
 from connectors.github import webhooks as github
 from connectors.trello import webhooks as trello
+from tests.spec.reference import ROOT
 
-REFERENCE = Path("/work/shared/api-reference")
+REFERENCE = ROOT
 URL = "https://bridge.test/hooks/acme/client/0123456789abcdef0123456789abcdef"
 
 
