@@ -7,8 +7,8 @@ it shares*, so a mistake always falls on the private side (docs/ and README,
 - The cut line hides, so it is found on the document, not the string: any
   block, or line inside a block, whose *visible* text is the marker cuts
   everything below it in document order. Visible text ignores inline
-  formatting (emphasis, bold, code spans, link text), invisible and no-break
-  spaces at the edges, and case. Paragraphs, headings, list items, quotes and
+  formatting (emphasis, bold, code spans, link text), spaces of any kind
+  (no-break, zero-width, between the dashes) and case. Paragraphs, headings, list items, quotes and
   code blocks all count, whichever tool's dialect the text came from (every
   connector hands over canonical Markdown, bridge/richtext/).
 - The comment and file markers share, so they are strict: only the exact,
@@ -67,9 +67,14 @@ def visible_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _cut_key(text: str) -> str:
+    """A line as compared with the cut line: visible text with no spaces at all (``--- internal ---`` cuts too)."""
+    return "".join(visible_key(text).split())
+
+
 def _is_cut(line: str, keys: frozenset[str]) -> bool:
     """A line reads as the cut line, also when raw HTML (a Markdown tool shows it rendered) wraps it."""
-    return visible_key(line) in keys or ("<" in line or "&" in line) and visible_key(html.unescape(_TAG.sub("", line))) in keys
+    return _cut_key(line) in keys or ("<" in line or "&" in line) and _cut_key(html.unescape(_TAG.sub("", line))) in keys
 
 
 def inline_text(nodes: tuple[Inline, ...] | list[Inline]) -> str:
@@ -108,7 +113,7 @@ def block_text(blocks: tuple[Block, ...] | list[Block]) -> str:
 @lru_cache(maxsize=64)
 def _cut_keys(marker: str) -> frozenset[str]:
     """What a line must read as to be the cut line: the marker as typed, and as Markdown would show it."""
-    keys = {visible_key(marker), visible_key(block_text(parse_markdown(marker).blocks))}
+    keys = {_cut_key(marker), _cut_key(block_text(parse_markdown(marker).blocks))}
     return frozenset(k for k in keys if k)
 
 
@@ -148,15 +153,15 @@ def _split_block(block: Block, keys: frozenset[str]) -> Split | None:
         lines = _lines(block.children)
         for index, line in enumerate(lines):
             if _is_cut(inline_text(line), keys):
-                above, below = _joined(lines[:index]), _joined(lines[index:])
+                upper, lower = _joined(lines[:index]), _joined(lines[index:])
                 if isinstance(block, Heading):
-                    return [Heading(block.level, above)], [Heading(block.level, below)]
-                return [Paragraph(above)], [Paragraph(below)]
+                    return [Heading(block.level, upper)], [Heading(block.level, lower)]
+                return [Paragraph(upper)], [Paragraph(lower)]
         return None
     if isinstance(block, CodeBlock):
         text_lines = block.text.split("\n")
-        for index, line in enumerate(text_lines):
-            if _is_cut(line, keys):
+        for index, code_line in enumerate(text_lines):
+            if _is_cut(code_line, keys):
                 head, tail = "\n".join(text_lines[:index]), "\n".join(text_lines[index:])
                 return [CodeBlock(head, block.info)], [CodeBlock(tail, block.info)]
         return None
