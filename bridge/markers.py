@@ -67,14 +67,25 @@ def visible_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+_STRAY_MARKUP = re.compile(r"[*_~`]")
+
+
 def _cut_key(text: str) -> str:
-    """A line as compared with the cut line: visible text with no spaces at all (``--- internal ---`` cuts too)."""
-    return "".join(visible_key(text).split())
+    """A line as compared with the cut line: visible text with no spaces at all (``--- internal ---`` cuts too).
+
+    Emphasis characters a Markdown tool left as text (``*---internal---*`` next to
+    an invisible space is not emphasis to CommonMark) are dropped as well: they
+    were meant as formatting.
+    """
+    bare = "".join(visible_key(text).split())
+    return _STRAY_MARKUP.sub("", bare) or bare  # a marker made of those characters alone keeps them
 
 
 def _is_cut(line: str, keys: frozenset[str]) -> bool:
     """A line reads as the cut line, also when raw HTML (a Markdown tool shows it rendered) wraps it."""
-    return _cut_key(line) in keys or ("<" in line or "&" in line) and _cut_key(html.unescape(_TAG.sub("", line))) in keys
+    if _cut_key(line) in keys:
+        return True
+    return ("<" in line or "&" in line) and _cut_key(html.unescape(_TAG.sub("", line))) in keys
 
 
 def inline_text(nodes: tuple[Inline, ...] | list[Inline]) -> str:
