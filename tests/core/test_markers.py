@@ -30,7 +30,7 @@ SECRET = "SECRET-below"
 
 
 def rules(**mirror: object) -> LinkRules:
-    return LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}, **mirror))  # type: ignore[arg-type,unused-ignore]
+    return LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}, **mirror))
 
 
 def view_of(notes: str = "", comments: tuple[str, ...] = (), files: tuple[str, ...] = (), **mirror: object) -> MirrorView:
@@ -152,7 +152,7 @@ def test_files_share_only_with_the_exact_marker_and_near_misses_are_noticed() ->
 @pytest.mark.parametrize("value", ["", "   "])
 def test_an_empty_marker_is_a_config_error_naming_the_field(field: str, value: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        MirrorRules(**{field: value})  # type: ignore[arg-type,unused-ignore]
+        MirrorRules(**{field: value})
     assert field in str(caught.value) and "must not be empty" in str(caught.value)
 
 
