@@ -8,6 +8,7 @@ Asana ``html_notes``/``html_text``, Basecamp rich text, GitHub/Trello Markdown.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bridge import richtext
+from bridge.config import load_config
+from bridge.errors import ConfigError
 from bridge.markers import EVERY_ITEM, marked, near_miss, shared_notes, split_notes, strip_exact
 from bridge.mirror import MirrorView, cut_notes, mirror, strip_marker
 from bridge.model import Person
@@ -300,3 +303,17 @@ def test_a_comment_with_the_exact_marker_as_a_word_is_shared(before: str, after:
 def test_no_comment_without_the_exact_marker_goes_out(text: str) -> None:
     shared = bool(view_of(comments=(text,)).comments)
     assert shared == bool(re.search(r"(?<!\w)#client(?!\w)", text))
+
+
+@pytest.mark.parametrize(("key", "value"), [("comment_marker", '""'), ("file_marker", '"  "'), ("comment_marker", "")])
+def test_the_config_file_names_an_empty_marker(tmp_path: Path, key: str, value: str) -> None:
+    config = tmp_path / "pm-bridge.yaml"
+    config.write_text(
+        "state: sqlite:///state.db\n"
+        "connections:\n  agency: {kind: memory}\n  client: {kind: memory}\n"
+        "links:\n  acme:\n    internal: {connection: agency, project: p1}\n    client: {connection: client, project: p2}\n"
+        f"    mirror:\n      {key}: {value}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert f"links.acme.mirror.{key}" in str(caught.value)
