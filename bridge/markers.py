@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from markdown_it.token import Token
+
 from bridge.richtext.ast import (
     Block,
     Break,
@@ -47,7 +49,7 @@ from bridge.richtext.ast import (
     Text,
     normalize,
 )
-from bridge.richtext.markdown_read import parse_markdown
+from bridge.richtext.markdown_read import markdown_parser, parse_markdown
 from bridge.richtext.markdown_write import render_markdown
 
 # A marker that shares every comment and file: only a migration that copies everything uses it
@@ -128,68 +130,49 @@ def _cut_keys(marker: str) -> frozenset[str]:
     return frozenset(k for k in keys if k)
 
 
-def _lines(children: tuple[Inline, ...]) -> list[tuple[Inline, ...]]:
-    lines: list[list[Inline]] = [[]]
-    for node in children:
-        if isinstance(node, Break):
-            lines.append([])
-        else:
-            lines[-1].append(node)
-    return [tuple(line) for line in lines]
+def _may_hold(markdown: str, keys: frozenset[str]) -> bool:
+    """A cheap test that never says no to a text holding a cut line: are the marker's letters in it, in order?
+
+    Spaces, markup, invisible characters and tags may sit between them; entities
+    may spell them. Most notes hold no cut line and are then never parsed.
+    """
+    letters = [re.sub(r"\W|_", "", key) for key in keys]
+    if not all(letters):
+        return True
+    decoded = html.unescape(markdown).casefold()
+    texts = (decoded, _TAG.sub("", decoded))
+    return any(word in re.sub(r"\W|_", "", text) for word in letters for text in texts)
 
 
-def _joined(lines: list[tuple[Inline, ...]]) -> tuple[Inline, ...]:
-    out: list[Inline] = []
-    for index, line in enumerate(lines):
-        if index:
-            out.append(Break())
-        out.extend(line)
-    return tuple(out)
+def _token_lines(token: Token) -> list[tuple[int, str]]:
+    """The visible lines of a block token, each with its source line (relative to the block's first)."""
+    if token.type == "inline":
+        lines: list[tuple[int, str]] = [(0, "")]
+        row = 0
+        for child in token.children or []:
+            if child.type in ("softbreak", "hardbreak"):
+                row += 1
+                lines.append((row, ""))
+            elif child.type == "html_inline" and re.match(r"<br\s*/?>$", child.content.strip(), re.IGNORECASE):
+                lines.append((row, ""))  # a line on the same source line: a cut there hides that whole line
+            elif child.type == "image":
+                lines[-1] = (lines[-1][0], lines[-1][1] + "".join(c.content for c in child.children or []))
+            elif child.type in ("text", "code_inline", "html_inline"):
+                lines[-1] = (lines[-1][0], lines[-1][1] + child.content)
+        return lines
+    first = 1 if token.type == "fence" else 0
+    return [(first + index, line) for index, line in enumerate(token.content.split("\n"))]
 
 
-Split = tuple[list[Block], list[Block]]
-
-
-def _split_blocks(blocks: tuple[Block, ...], keys: frozenset[str]) -> Split | None:
-    for index, block in enumerate(blocks):
-        found = _split_block(block, keys)
-        if found is not None:
-            above, below = found
-            return [*blocks[:index], *above], [*below, *blocks[index + 1 :]]
+def _cut_at(source: str, keys: frozenset[str]) -> tuple[int, Token | None] | None:
+    """The source line of the first cut line, and the fence it sits in (if any)."""
+    for token in markdown_parser().parse(source):
+        if token.map is None or token.type not in ("inline", "fence", "code_block", "html_block"):
+            continue
+        for row, line in _token_lines(token):
+            if _is_cut(line, keys):
+                return token.map[0] + row, token if token.type == "fence" else None
     return None
-
-
-def _split_block(block: Block, keys: frozenset[str]) -> Split | None:
-    if isinstance(block, Paragraph | Heading):
-        lines = _lines(block.children)
-        for index, line in enumerate(lines):
-            if _is_cut(inline_text(line), keys):
-                upper, lower = _joined(lines[:index]), _joined(lines[index:])
-                if isinstance(block, Heading):
-                    return [Heading(block.level, upper)], [Heading(block.level, lower)]
-                return [Paragraph(upper)], [Paragraph(lower)]
-        return None
-    if isinstance(block, CodeBlock):
-        text_lines = block.text.split("\n")
-        for index, code_line in enumerate(text_lines):
-            if _is_cut(code_line, keys):
-                head, tail = "\n".join(text_lines[:index]), "\n".join(text_lines[index:])
-                return [CodeBlock(head, block.info)], [CodeBlock(tail, block.info)]
-        return None
-    if isinstance(block, ListBlock):
-        for index, item in enumerate(block.items):
-            found = _split_blocks(item.blocks, keys)
-            if found is not None:
-                above, below = found
-                return (
-                    [ListBlock(block.ordered, (*block.items[:index], ListItem(tuple(above))))],
-                    [ListBlock(block.ordered, (ListItem(tuple(below)), *block.items[index + 1 :]))],
-                )
-        return None
-    found = _split_blocks(block.blocks, keys)
-    if found is None:
-        return None
-    return [Quote(tuple(found[0]))], [Quote(tuple(found[1]))]
 
 
 @dataclass(frozen=True)
@@ -216,11 +199,17 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
         if rest.below is None:
             return NotesCut(markdown)
         return NotesCut(f"{agreed}\n\n{rest.above}".rstrip() if rest.above else agreed, rest.below)
-    found = _split_blocks(parse_markdown(markdown).blocks, keys)
+    source = markdown.replace("\r\n", "\n")
+    found = _cut_at(source, keys) if _may_hold(source, keys) else None
     if found is None:
         return NotesCut(markdown)
-    above, below = found
-    return NotesCut(render_markdown(normalize(Document(tuple(above)))), render_markdown(normalize(Document(tuple(below)))))
+    row, fence = found
+    lines = source.split("\n")
+    above, below = lines[:row], lines[row:]
+    if fence is not None:  # keep both halves of a cut code block closed and open
+        indent = " " * (len(lines[fence.map[0]]) - len(lines[fence.map[0]].lstrip())) if fence.map else ""
+        above, below = [*above, indent + fence.markup], [indent + fence.markup + fence.info, *below]
+    return NotesCut("\n".join(above).rstrip(), "\n".join(below).strip("\n"))
 
 
 def shared_notes(markdown: str, marker: str | None, agreed: str | None = None) -> str:
@@ -240,7 +229,7 @@ def _exact(marker: str) -> re.Pattern[str]:
 def _loose(marker: str) -> re.Pattern[str]:
     """The marker in any case, with spaces between its characters, glued to anything: what a near miss looks like."""
     chars = [re.escape(c) for c in marker if not c.isspace()]
-    return re.compile(r"\w*" + r"\s*".join(chars) + r"\w*", re.IGNORECASE)
+    return re.compile(r"\s*".join(chars), re.IGNORECASE)  # no leading \w*: that would backtrack on long words
 
 
 def _usable(marker: str | None) -> bool:
@@ -261,7 +250,12 @@ def near_miss(text: str, marker: str | None) -> str | None:
     found = _loose(str(marker)).search(text)
     if found is None:
         return None
-    typed = " ".join(found.group(0).split())
+    start, end = found.span()
+    while start > 0 and found.start() - start < 20 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    while end < len(text) and end - found.end() < 20 and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    typed = " ".join(text[start:end].split())
     return typed if len(typed) <= 40 else typed[:39] + "…"
 
 
@@ -269,7 +263,16 @@ def strip_exact(text: str, marker: str) -> str:
     """``text`` without the exact marker (and the spaces before it); single line, spaces collapsed."""
     if marker == EVERY_ITEM or not _usable(marker):
         return text
-    return " ".join(re.sub(r"\s*" + _exact(marker).pattern, "", text).split())
+    return " ".join(without(text, _exact(marker)).split())
+
+
+def without(text: str, pattern: re.Pattern[str]) -> str:
+    """``text`` with each match removed, and the spaces before it (so ``Logo [client].pdf`` reads ``Logo.pdf``).
+
+    Split and join, not a regex with leading spaces: that would take quadratic time on long runs of spaces.
+    """
+    parts = pattern.split(text)
+    return "".join(part.rstrip(" \t\u00a0") if index < len(parts) - 1 else part for index, part in enumerate(parts))
 
 
 @dataclass(frozen=True)
@@ -290,12 +293,14 @@ def read_comment(markdown: str, marker: str, cut: str | None) -> CommentShare:
     above = shared_notes(markdown, cut)
     if marker == EVERY_ITEM:
         return CommentShare(True, above)
+    if not _usable(marker) or not _loose(marker).search(html.unescape(above)):
+        return CommentShare(False)  # no trace of the marker: nothing to parse
     doc = parse_markdown(above)
     seen = block_text(doc.blocks)
     if not marked(seen, marker):
         # A Markdown tool reads "# client" as a heading: the source shows what was typed.
         return CommentShare(False, typed=near_miss(seen, marker) or near_miss(above, marker))
-    pattern = re.compile(r"[^\S\n]*" + _exact(marker).pattern)
+    pattern = _exact(marker)
     changed = False
 
     def strip(nodes: tuple[Inline, ...]) -> tuple[Inline, ...]:
@@ -304,7 +309,7 @@ def read_comment(markdown: str, marker: str, cut: str | None) -> CommentShare:
         for node in nodes:
             if isinstance(node, Text) and pattern.search(node.text):
                 changed = True
-                out.append(Text(pattern.sub("", node.text)))
+                out.append(Text(without(node.text, pattern)))
             elif isinstance(node, Strong | Emph | Strike):
                 out.append(type(node)(strip(node.children)))
             elif isinstance(node, Link):

@@ -16,7 +16,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bridge.markers import NEAR_MISS, comment_notice, file_notice, marked, near_miss, read_comment, shared_notes, strip_exact
+from bridge.markers import (
+    NEAR_MISS,
+    comment_notice,
+    file_notice,
+    marked,
+    near_miss,
+    read_comment,
+    shared_notes,
+    strip_exact,
+    without,
+)
 from bridge.model import Comment, Person, Snapshot, Task
 from bridge.ops import Notice
 from bridge.people import client_audience, client_person
@@ -79,8 +89,7 @@ def strip_marker(text: str, marker: str) -> str:
         return text
     edge_before = r"(?<!\w)" if re.match(r"\w", marker[0]) else ""
     edge_after = r"(?!\w)" if re.match(r"\w", marker[-1]) else ""
-    pattern = re.compile(r"[^\S\n]*" + edge_before + re.escape(marker) + edge_after, re.IGNORECASE)
-    text = pattern.sub("", text)
+    text = without(text, re.compile(edge_before + re.escape(marker) + edge_after, re.IGNORECASE))
     return " ".join(text.split()) if "\n" not in text else text.strip()
 
 
