@@ -176,7 +176,9 @@ class Engine:
     def _plan(
         self, link: LinkRuntime, internal: Snapshot, client: Snapshot, pairs: list[Pair], started: dt.datetime | None
     ) -> tuple[MirrorView, Plan]:
-        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities)
+        # The client's own notes, as last agreed: her cut-line look-alikes never cut her text (bridge/markers.py).
+        agreed = {p.key: p.base["notes"] for p in pairs if p.kind == "task" and isinstance(p.base.get("notes"), str)}
+        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities, agreed)
         plan = plan_cycle(
             internal,
             client,

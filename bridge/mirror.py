@@ -10,10 +10,23 @@ writes from a MirrorView and nothing else, which is what makes invariant 1
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bridge.markers import (
+    NEAR_MISS,
+    comment_notice,
+    file_notice,
+    marked,
+    near_miss,
+    read_comment,
+    shared_notes,
+    strip_exact,
+    without,
+)
 from bridge.model import Comment, Person, Snapshot, Task
 from bridge.ops import Notice
 from bridge.people import client_audience, client_person
@@ -61,26 +74,22 @@ class MirrorView(BaseModel):
     notices: list[Notice] = Field(default_factory=list)
 
 
-def cut_notes(notes: str, marker: str | None) -> str:
-    """Everything above the first line that equals the marker (stripped)."""
-    if not marker:
-        return notes
-    lines = notes.splitlines()
-    for index, line in enumerate(lines):
-        if line.strip() == marker:
-            return "\n".join(lines[:index]).rstrip()
-    return notes
+def cut_notes(notes: str, marker: str | None, agreed: str | None = None) -> str:
+    """The notes above the first cut line, found on the document (bridge/markers.py)."""
+    return shared_notes(notes, marker, agreed)
 
 
 def strip_marker(text: str, marker: str) -> str:
-    if not marker:
+    """A title or name without ``marker`` in any case, where it stands as a whole word; one pass, never a loop.
+
+    Stripping only hides, so case is ignored; but a marker glued into a word
+    (``#clientele``) is not the marker, and cutting it out would garble the word.
+    """
+    if not marker or not marker.strip():
         return text
-    lowered, needle = text.casefold(), marker.casefold()
-    at = lowered.find(needle)
-    while at >= 0:
-        text = text[:at] + text[at + len(marker) :]
-        lowered = text.casefold()
-        at = lowered.find(needle)
+    edge_before = r"(?<!\w)" if re.match(r"\w", marker[0]) else ""
+    edge_after = r"(?!\w)" if re.match(r"\w", marker[-1]) else ""
+    text = without(text, re.compile(edge_before + re.escape(marker) + edge_after, re.IGNORECASE))
     return " ".join(text.split()) if "\n" not in text else text.strip()
 
 
@@ -129,6 +138,7 @@ def project_fields(
     rules: LinkRules,
     allowed: frozenset[str],
     audience: Audience,
+    agreed: str | None = None,
 ) -> dict[str, Any]:
     """The client-side value of every field that goes out for this task."""
     fields = rules.mirror.fields
@@ -142,7 +152,9 @@ def project_fields(
             title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
         out["title"] = title
     if "notes" in allowed and fields.notes != "none":
-        notes = localize(cut_notes(task.notes, fields.notes_cut), audience)
+        # Only notes the client can write may hold her own cut-line look-alikes (README "notes: both").
+        mine = agreed if fields.notes in ("both", "to_internal") else None
+        notes = localize(cut_notes(task.notes, fields.notes_cut, mine), audience)
         if unmatched and rules.mirror.people.unmatched == "name":
             notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
         out["notes"] = notes
@@ -162,8 +174,19 @@ def attribution(template: str, comment: Comment) -> str:
     return template.format(name=name, date=date)
 
 
-def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, client_caps: Capabilities) -> MirrorView:
-    """What the client may see of ``internal`` under ``rules``. Pure."""
+def mirror(
+    internal: Snapshot,
+    client_people: dict[str, Person],
+    rules: LinkRules,
+    client_caps: Capabilities,
+    agreed_notes: Mapping[str, str] | None = None,
+) -> MirrorView:
+    """What the client may see of ``internal`` under ``rules``. Pure.
+
+    ``agreed_notes`` holds, per task key, the notes both sides last agreed on (the
+    pair's base): the client's own text, whose cut-line look-alikes never cut it.
+    """
+    agreed_notes = agreed_notes or {}
     mrules = rules.mirror
     shared = resolve_access(internal, mrules)
     view = MirrorView()
@@ -194,7 +217,7 @@ def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRule
         allowed = nest_fields if nested else task_fields
         view.tasks[task.id] = MirrorTask(
             key=task.id,
-            fields=project_fields(task, internal, client_people, rules, allowed, audience),
+            fields=project_fields(task, internal, client_people, rules, allowed, audience, agreed_notes.get(task.id)),
             section=None if nested else client_section(task),
             parent=parent.id if nested and parent else None,
             position=task.position,
@@ -218,16 +241,29 @@ def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRule
         marker = mrules.comment_marker
         for comment in internal.comments.values():
             target = host(comment.task_id)
-            if target is None or marker.casefold() not in comment.text.casefold():
+            if target is None:
                 continue
-            text = attribution(mrules.comment_attribution, comment) + localize(strip_marker(comment.text, marker), audience)
+            read = read_comment(comment.text, marker, mrules.fields.notes_cut)
+            if not read.shared:
+                if read.typed:
+                    title = internal.tasks[comment.task_id].title
+                    view.notices.append(Notice(code=NEAR_MISS, key=comment.id, message=comment_notice(title, read.typed, marker)))
+                continue
+            text = attribution(mrules.comment_attribution, comment) + localize(read.text, audience)
             view.comments[comment.id] = MirrorItem(key=comment.id, task=target, text=text)
     if client_caps.attachments != "none":
+        marker = mrules.file_marker
         for attachment in internal.attachments.values():
             target = host(attachment.task_id)
-            if target is None or mrules.file_marker.casefold() not in attachment.name.casefold():
+            if target is None:
+                continue
+            if not marked(attachment.name, marker):
+                typed = near_miss(attachment.name, marker)
+                if typed:
+                    title = internal.tasks[attachment.task_id].title
+                    view.notices.append(Notice(code=NEAR_MISS, key=attachment.id, message=file_notice(title, typed, marker)))
                 continue
             view.attachments[attachment.id] = MirrorItem(
-                key=attachment.id, task=target, name=strip_marker(attachment.name, mrules.file_marker), url=attachment.url
+                key=attachment.id, task=target, name=strip_exact(attachment.name, marker), url=attachment.url
             )
     return view

@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from bridge.link import Pair, PairIndex
+from bridge.markers import split_notes
 from bridge.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
 from bridge.model import Snapshot, Task
 from bridge.ops import SECTION_BY_NAME, Conflict, Op, Plan
@@ -381,10 +382,11 @@ def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> di
     out: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "notes" and task is not None:
-            marker = ctx.rules.mirror.fields.notes_cut
-            tail = ""
-            if marker and marker in task.notes:
-                tail = task.notes[task.notes.index(marker) :]
+            # The client's text replaces only what she saw: the part above the agency's cut line.
+            # Her own look-alikes of the cut line stay hers (the agreed base, bridge/markers.py).
+            agreed = pair.base.get("notes")
+            cut = split_notes(task.notes, ctx.rules.mirror.fields.notes_cut, agreed if isinstance(agreed, str) else None)
+            tail = cut.below or ""
             value = fit_inbound(ctx, "notes", localize(value, ctx.internal_audience), pair.client_id or pair.key, len(tail) + 2)
             out["notes"] = f"{value}\n\n{tail}".strip() if tail else value
         elif name == "title":

@@ -47,10 +47,17 @@ class FieldRules(_Strict):
     start: Direction = "to_client"
     assignees: Direction = "none"
     labels: Direction = "none"
-    # Notes below a line equal to this marker stay internal.
+    # Notes from the first line that reads as this marker on stay internal (bridge/markers.py).
     notes_cut: str | None = "---internal---"
     # When labels go out, only these do (None: all but the access labels).
     labels_allowed: list[str] | None = None
+
+    @field_validator("notes_cut")
+    @classmethod
+    def _visible_cut(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty: write the cut line, e.g. ---internal--- (or null for no cut line)")
+        return value
 
     def direction(self, name: str) -> Direction:
         return "to_client" if name == "section_id" else getattr(self, name)
@@ -78,6 +85,14 @@ class MirrorRules(_Strict):
     # Prefix of comments the agency shares, e.g. "Anna (Agency): ..."; {name} is the author,
     # {date} the day the comment was written (YYYY-MM-DD).
     comment_attribution: str = "{name}: "
+
+    @field_validator("comment_marker", "file_marker")
+    @classmethod
+    def _visible_marker(cls, value: str) -> str:
+        # An empty marker would be "in" every text; a marker shares, so it must be something typed.
+        if not value.strip():
+            raise ValueError("must not be empty: write the tag that shares an item, e.g. #client or [client]")
+        return value
 
     @field_validator("comment_attribution")
     @classmethod

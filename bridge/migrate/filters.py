@@ -3,8 +3,8 @@
 A migration reuses the mirror filter and the planner of the sync engine, with
 the source as the "internal" side and the target as the "client" side. Copying
 everything is expressed as rules under which everything is shared: every
-section unlocked, no access label that could hide a task, an empty comment and
-file marker (the empty string is in every text), every field going out.
+section unlocked, no access label that could hide a task, a comment and file
+marker that shares every item (bridge/markers.EVERY_ITEM), every field going out.
 Nothing ever flows back: a migration never writes to its source.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bridge.config_schema import Config
+from bridge.markers import EVERY_ITEM
 from bridge.migrate.spec import MigrationOptions
 from bridge.rules import AccessSource, FieldRules, InboundRules, LinkRules, MirrorRules, PeopleRules
 
@@ -28,8 +29,8 @@ COPY_EVERYTHING = LinkRules(
         default_section="unlocked",
         shared_section=UNSORTED_SECTION,
         access=AccessSource(type="label", client=_NO_LABEL, none=_NO_LABEL),
-        comment_marker="",
-        file_marker="",
+        comment_marker=EVERY_ITEM,
+        file_marker=EVERY_ITEM,
         fields=FieldRules(
             title="to_client", notes="to_client", done="to_client", due="to_client", start="to_client",
             assignees="to_client", labels="to_client", notes_cut=None, labels_allowed=None,

@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bridge.mirror import MirrorItem, MirrorView, mirror, strip_marker
+from bridge.markers import marked, read_comment, strip_exact
+from bridge.mirror import MirrorItem, MirrorView, mirror
 from bridge.model import Comment, Snapshot
 from bridge.rules import LinkRules
 from connectors.base import Capabilities
@@ -35,7 +36,7 @@ class MigrationView:
     files_as_comments: int = 0
 
 
-def attribution(comment: Comment, marker: str, source: Snapshot, host: str) -> str:
+def attribution(comment: Comment, marker: str, source: Snapshot, host: str, cut: str | None = None) -> str:
     """``Author, YYYY-MM-DD: text`` (plus the subtask's title when it was written on one)."""
     author = comment.author
     known = source.people.get(author.id) if author else None  # a fuller record (GitHub comments carry only the login)
@@ -47,7 +48,7 @@ def attribution(comment: Comment, marker: str, source: Snapshot, host: str) -> s
         subtask = source.tasks.get(comment.task_id)
         if subtask is not None:
             parts.append(f"on subtask “{subtask.title}”")
-    return ", ".join(parts) + ": " + strip_marker(comment.text, marker)
+    return ", ".join(parts) + ": " + read_comment(comment.text, marker, cut).text
 
 
 def build_view(source: Snapshot, target: Snapshot, rules: LinkRules, caps: Capabilities, *, as_link: bool) -> MigrationView:
@@ -64,7 +65,7 @@ def build_view(source: Snapshot, target: Snapshot, rules: LinkRules, caps: Capab
     for key, item in view.comments.items():
         original = source.comments.get(key)
         if original is not None:
-            item.text = attribution(original, marker, source, item.task)
+            item.text = attribution(original, marker, source, item.task, rules.mirror.fields.notes_cut)
     if caps.attachments == "none" and caps.comments:
         result.files_as_comments = _files_as_comments(source, rules, result)
     return result
@@ -75,9 +76,9 @@ def _files_as_comments(source: Snapshot, rules: LinkRules, result: MigrationView
     added = 0
     for attachment in source.attachments.values():
         shown = view.tasks.get(attachment.task_id)
-        if shown is None or marker.casefold() not in attachment.name.casefold():
+        if shown is None or not marked(attachment.name, marker):
             continue
-        name = strip_marker(attachment.name, marker)
+        name = strip_exact(attachment.name, marker)
         key = FILE_COMMENT + attachment.id
         view.comments[key] = MirrorItem(key=key, task=shown.parent or shown.key, text=f"Attachment: {name} {attachment.url}")
         result.written_at[key] = _aware(attachment.created_at)
