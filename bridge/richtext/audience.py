@@ -11,7 +11,9 @@ does not know never reaches it as more than the name the text already showed.
 
 ``same_text`` is the comparison that tolerates the one loss no write can undo: a
 mention that became a plain name because the other side does not know the
-person reads as equal to that name.
+person reads as equal to that name. It compares canonical forms (:func:`comparable`):
+a tool reads back the canonical form of what the bridge wrote, which need not be
+the very text (a list right after a comment's attribution gains a blank line).
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ def flatten(markdown: str) -> str:
     return render_markdown(normalize(doc))
 
 
+def comparable(markdown: str) -> str:
+    """What any tool reads back of ``markdown``: canonical Markdown, mentions as the names they show."""
+    doc = map_inlines(parse_markdown(markdown), lambda n: [Text(n.name)] if isinstance(n, Mention) else [n])
+    return render_markdown(normalize(doc)).strip()
+
+
 def same_text(a: str, b: str) -> bool:
-    """Equal, or equal once mentions are read as the names they show."""
-    return a == b or ((_MARK in a or _MARK in b) and flatten(a) == flatten(b))
+    """Equal, or equal once both are canonical and mentions are read as the names they show."""
+    return a == b or comparable(a) == comparable(b)
