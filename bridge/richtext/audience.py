@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bridge.model import Person
 from bridge.richtext.ast import Embed, Inline, Mention, Text, normalize, plain_embed
@@ -76,6 +77,7 @@ def flatten(markdown: str) -> str:
     return render_markdown(normalize(doc))
 
 
+@lru_cache(maxsize=8192)  # every cycle compares the same texts again
 def comparable(markdown: str) -> str:
     """What any tool reads back of ``markdown``: canonical Markdown, mentions as the names they show,
     embedded objects as their plain form."""
