@@ -67,16 +67,28 @@ def test_a_rename_leaves_the_clients_file_and_mention_byte_for_byte(world: World
 
 def _client_request(world: World, carla: Raw) -> str:
     """Carla's new to-do: an uploaded PDF inline and a mention of Anna in its description."""
-    blob = carla.json("POST", "attachments.json", params={"name": "Site map.pdf"}, content=b"%PDF-1.4 map",
-                      headers={"Content-Type": "application/pdf"})
-    anna = next(p["attachable_sgid"] for p in carla.json("GET", f"projects/{world.client_project}/people.json")
-                if p["name"] == "Anna Agency")
+    blob = carla.json(
+        "POST",
+        "attachments.json",
+        params={"name": "Site map.pdf"},
+        content=b"%PDF-1.4 map",
+        headers={"Content-Type": "application/pdf"},
+    )
+    anna = next(
+        p["attachable_sgid"]
+        for p in carla.json("GET", f"projects/{world.client_project}/people.json")
+        if p["name"] == "Anna Agency"
+    )
     design = next(s.id for s in client_view(world).sections.values() if s.name == "Design")
-    todo = carla.json("POST", f"todolists/{design}/todos.json", json={
-        "content": "New page: pricing",
-        "description": f'<div>Our map: <bc-attachment sgid="{blob["attachable_sgid"]}"></bc-attachment><br>'
-                       f'<bc-attachment sgid="{anna}"></bc-attachment> can you <strong>start</strong>?</div>',
-    })
+    todo = carla.json(
+        "POST",
+        f"todolists/{design}/todos.json",
+        json={
+            "content": "New page: pricing",
+            "description": f'<div>Our map: <bc-attachment sgid="{blob["attachable_sgid"]}"></bc-attachment><br>'
+            f'<bc-attachment sgid="{anna}"></bc-attachment> can you <strong>start</strong>?</div>',
+        },
+    )
     return str(todo["id"])
 
 

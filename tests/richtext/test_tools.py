@@ -23,6 +23,7 @@ def _plain(markdown: str) -> str:
     doc = map_inlines(richtext.parse_markdown(markdown), lambda n: [plain_embed(n)] if isinstance(n, Embed) else [n])
     return richtext.render_markdown(doc)
 
+
 ASANA_EXAMPLES = Path("/work/shared/api-reference/asana/examples")
 
 
