@@ -15,7 +15,7 @@ from bridge.model import Comment
 from bridge.ops import ItemKind, Op
 from bridge.plan_context import PlanContext
 from bridge.plan_limits import fit_inbound, part_number
-from bridge.richtext.audience import localize, same_text
+from bridge.richtext.audience import comparable, localize, same_text
 
 
 def _task_client_id(ctx: PlanContext, task_key: str) -> str | None:
@@ -25,11 +25,13 @@ def _task_client_id(ctx: PlanContext, task_key: str) -> str | None:
 def plan_comments(ctx: PlanContext) -> None:
     if not ctx.client_caps.comments:
         return
-    # Unlinked client comments, by (client task id, text): adoption candidates and inbound input.
+    # Unlinked client comments, by (client task id, text as read back): adoption candidates and inbound
+    # input. The bridge's copy of a #client comment is "<attribution>text", and the tool holds its
+    # canonical form, so both sides are compared canonical (a lost state store must find it again).
     unlinked = [c for c in ctx.client.comments.values() if ("comment", c.id) not in ctx.claimed]
     by_text: dict[tuple[str, str], list[str]] = {}
     for comment in sorted(unlinked, key=lambda c: (c.created_at is None, c.created_at, c.id)):
-        by_text.setdefault((comment.task_id, comment.text.strip()), []).append(comment.id)
+        by_text.setdefault((comment.task_id, comparable(comment.text)), []).append(comment.id)
 
     for key, wanted in ctx.view.comments.items():
         pair = ctx.pairs.get("comment", key)
@@ -57,7 +59,7 @@ def plan_comments(ctx: PlanContext) -> None:
         if pair is not None and (not ctx.client.complete or ctx.archived_host(wanted.task)):
             continue  # unseen, or on a card being restored (its comments come back with it)
         host = _task_client_id(ctx, wanted.task)
-        candidates = by_text.get((host, wanted.text.strip()), []) if host else []
+        candidates = by_text.get((host, comparable(wanted.text)), []) if host else []
         if candidates:
             twin = candidates.pop(0)
             _adopt(ctx, "comment", key, twin, {"text": wanted.text})
@@ -86,11 +88,13 @@ def plan_comments(ctx: PlanContext) -> None:
 
 def _inbound_comments(ctx: PlanContext) -> None:
     prefix = ctx.rules.inbound.comment_prefix
+    # Internal comments no pair holds, by (task, text as read back): an inbound copy the bridge wrote
+    # ("<prefix> <author>: text") whose pair was lost is found again by that text.
     internal_unlinked: dict[tuple[str, str], list[str]] = {}
     linked_internal = {p.internal_id for p in ctx.pairs.of_kind("comment") if p.internal_id}
     for comment in ctx.internal.comments.values():
         if comment.id not in linked_internal and comment.id not in ctx.view.comments:
-            internal_unlinked.setdefault((comment.task_id, comment.text.strip()), []).append(comment.id)
+            internal_unlinked.setdefault((comment.task_id, comparable(comment.text)), []).append(comment.id)
     for comment in sorted(ctx.client.comments.values(), key=lambda c: (c.created_at is None, c.created_at, c.id)):
         pair = ctx.pairs.for_client("comment", comment.id)
         if pair is not None:
@@ -117,7 +121,7 @@ def _inbound_comments(ctx: PlanContext) -> None:
             continue  # a card the mirror does not hold
         text = _attributed(ctx, prefix, comment)
         if internal_task is not None:
-            twins = internal_unlinked.get((internal_task, text.strip()), [])
+            twins = internal_unlinked.get((internal_task, comparable(text)), [])
             if twins:  # copied before, but the pair was lost: adopt the copy
                 twin = twins.pop(0)
                 ctx.emit(

@@ -2,7 +2,9 @@
 
 A document is a tuple of blocks; blocks hold inlines. The node set is what all
 four tools can carry (Asana html_notes, Basecamp HTML, GitHub and Trello
-Markdown), plus headings and code-block languages, which only some keep.
+Markdown), plus headings, code-block languages and images, which only some
+keep (a tool without images shows an image as a link to it, named by its alt
+text), and embedded objects, which only the tool they come from can hold.
 Nodes are frozen and compare by value, so "a round trip is lossless" is plain
 ``==`` on trees.
 
@@ -64,7 +66,32 @@ class Mention:
     name: str
 
 
-Inline = Text | Code | Break | Strong | Emph | Strike | Link | Mention
+@dataclass(frozen=True)
+class Image:
+    """An image by URL (Markdown ``![alt](src "title")``)."""
+
+    src: str
+    alt: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Embed:
+    """An object embedded in one tool's rich text: a Basecamp ``<bc-attachment>`` (an inline file, or a
+    mention of someone the bridge cannot map), an Asana ``<a data-asana-gid>`` of a task or project.
+
+    ``html`` is its markup exactly as that tool gave it, and that tool is written it back
+    unchanged (its sgid or gid means nothing anywhere else); every other tool shows ``name``,
+    linked to ``href`` when there is one.
+    """
+
+    tool: str
+    html: str
+    name: str
+    href: str = ""
+
+
+Inline = Text | Code | Break | Strong | Emph | Strike | Link | Mention | Image | Embed
 Wrapper = Strong | Emph | Strike | Link
 
 
@@ -153,6 +180,20 @@ def _flatten(nodes: tuple[Inline, ...] | list[Inline], *, in_link: bool, outer: 
             # A mention renders as a link; links cannot nest, so inside one it is just the name.
             name = " ".join(node.name.split()) or node.key
             out.append(Text(name) if in_link else Mention(node.key.strip(), name))
+        elif isinstance(node, Image):
+            src = canonical_href(node.src)
+            alt = " ".join(node.alt.split())
+            if src:
+                out.append(Image(src, alt, " ".join(node.title.split())))
+            elif alt:
+                out.append(Text(alt))
+        elif isinstance(node, Embed):
+            # Like a mention, an embedded object is a link of its own: inside a link it is its name.
+            name = " ".join(node.name.split())
+            if in_link:
+                out.extend([Text(name)] if name else [])
+            elif node.html:
+                out.append(Embed(node.tool, node.html, name, canonical_href(node.href)))
         elif isinstance(node, Link):
             children = _flatten(node.children, in_link=True, outer=outer)
             href = canonical_href(node.href)
@@ -166,6 +207,17 @@ def _flatten(nodes: tuple[Inline, ...] | list[Inline], *, in_link: bool, outer: 
             # **a **b** c** is just bold: a wrapper inside the same wrapper adds nothing.
             out.extend(children if kind in outer else _hoist(kind, "", children))
     return out
+
+
+def plain_embed(node: Embed) -> Inline:
+    """An embedded object as a tool that cannot hold it shows it: its name, linked when it has a link."""
+    name = node.name or node.href
+    return Link(node.href, (Text(name),)) if node.href else Text(name)
+
+
+def image_link(node: Image) -> Inline:
+    """An image in a tool without images: a link to it, named by its alt text."""
+    return Link(node.src, (Text(node.alt or node.src),))
 
 
 def _hoist(kind: type, href: str, children: list[Inline]) -> list[Inline]:

@@ -9,19 +9,25 @@ will hold after the write and read back, so the planner compares like with like
 and a quiet cycle writes nothing (docs/design.md invariant 3), and a person the client
 does not know never reaches it as more than the name the text already showed.
 
+An embedded object (a Basecamp file, an Asana task link) means something only
+where it was read: crossing a link it becomes its name, linked (ast.plain_embed).
+
 ``same_text`` is the comparison that tolerates the one loss no write can undo: a
 mention that became a plain name because the other side does not know the
-person reads as equal to that name.
+person reads as equal to that name. It compares canonical forms (:func:`comparable`):
+a tool reads back the canonical form of what the bridge wrote, which need not be
+the very text (a list right after a comment's attribution gains a blank line).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bridge.model import Person
-from bridge.richtext.ast import Inline, Mention, Text, normalize
-from bridge.richtext.markdown_read import parse_markdown
+from bridge.richtext.ast import Embed, Inline, Mention, Text, normalize, plain_embed
+from bridge.richtext.markdown_read import EMBED_SCHEME, parse_markdown
 from bridge.richtext.markdown_write import render_markdown
 from bridge.richtext.mentions import map_inlines, person_key
 
@@ -51,11 +57,16 @@ class Audience:
 
 
 def localize(markdown: str, audience: Audience) -> str:
-    """Canonical Markdown with every mention in the audience's terms (or a plain name)."""
-    if _MARK not in markdown:
+    """Canonical Markdown with every mention in the audience's terms (or a plain name), embedded objects plain."""
+    if _MARK not in markdown and EMBED_SCHEME not in markdown:
         return markdown
-    doc = map_inlines(parse_markdown(markdown), lambda n: [audience.resolve(n)] if isinstance(n, Mention) else [n])
-    return render_markdown(normalize(doc))
+
+    def local(node: Inline) -> list[Inline]:
+        if isinstance(node, Mention):
+            return [audience.resolve(node)]
+        return [plain_embed(node)] if isinstance(node, Embed) else [node]
+
+    return render_markdown(normalize(map_inlines(parse_markdown(markdown), local)))
 
 
 def flatten(markdown: str) -> str:
@@ -66,6 +77,19 @@ def flatten(markdown: str) -> str:
     return render_markdown(normalize(doc))
 
 
+@lru_cache(maxsize=8192)  # every cycle compares the same texts again
+def comparable(markdown: str) -> str:
+    """What any tool reads back of ``markdown``: canonical Markdown, mentions as the names they show,
+    embedded objects as their plain form."""
+
+    def plain(node: Inline) -> list[Inline]:
+        if isinstance(node, Mention):
+            return [Text(node.name)]
+        return [plain_embed(node)] if isinstance(node, Embed) else [node]
+
+    return render_markdown(normalize(map_inlines(parse_markdown(markdown), plain))).strip()
+
+
 def same_text(a: str, b: str) -> bool:
-    """Equal, or equal once mentions are read as the names they show."""
-    return a == b or ((_MARK in a or _MARK in b) and flatten(a) == flatten(b))
+    """Equal, or equal once both are canonical and mentions are read as the names they show."""
+    return a == b or comparable(a) == comparable(b)

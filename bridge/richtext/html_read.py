@@ -2,8 +2,12 @@
 
 Reading is forgiving (the reference tells both APIs' clients to expect tags
 they do not know): an unknown tag is dropped and its content kept, ``<u>`` keeps
-its text, ``<b> <i> <del>`` read as their semantic twins, a file
-``<bc-attachment>`` reads as a link to the file, an ``<img>`` as its alt text.
+its text, ``<b> <i> <del>`` read as their semantic twins, an ``<img>`` as an
+image. A ``<bc-attachment>`` that is not a mention of someone known (an inline
+file, say) and an Asana ``<a data-asana-gid>`` of a task, project or unknown
+person read as an :class:`~bridge.richtext.ast.Embed` holding their markup
+exactly as received, so writing the text back to the same tool keeps them
+(Basecamp's rich-text guide: do not discard attachments).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from bridge.richtext.ast import (
     Code,
     CodeBlock,
     Document,
+    Embed,
     Emph,
     Heading,
+    Image,
     Inline,
     Link,
     ListBlock,
@@ -49,29 +55,44 @@ class Element:
     tag: str
     attrs: dict[str, str] = field(default_factory=dict)
     children: list[Element | str] = field(default_factory=list)
+    source: str = ""  # the element's markup exactly as received, when it was closed
 
     def text(self) -> str:
         return "".join(c if isinstance(c, str) else ("\n" if c.tag == "br" else c.text()) for c in self.children)
 
 
 class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, rich: str) -> None:
         super().__init__(convert_charrefs=True)
+        self.rich = rich
+        self.lines = [0] + [i + 1 for i, c in enumerate(rich) if c == "\n"]
         self.root = Element("root")
         self.stack = [self.root]
+        self.starts: dict[int, int] = {}  # id(element) -> offset of its start tag
+
+    def at(self) -> int:
+        line, column = self.getpos()
+        return self.lines[line - 1] + column
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         node = Element(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
-        if tag not in _VOID:
+        if tag in _VOID:
+            node.source = self.get_starttag_text() or ""
+        else:
+            self.starts[id(node)] = self.at()
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
+        self.stack[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}, source=self.get_starttag_text() or ""))
 
     def handle_endtag(self, tag: str) -> None:
         for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
+            node = self.stack[depth]
+            if node.tag == tag:
+                start, end = self.starts.get(id(node)), self.rich.find(">", self.at())
+                if start is not None and end >= 0:
+                    node.source = self.rich[start : end + 1]
                 del self.stack[depth:]
                 return
 
@@ -80,7 +101,7 @@ class _TreeBuilder(HTMLParser):
 
 
 def parse_tree(rich: str) -> Element:
-    builder = _TreeBuilder()
+    builder = _TreeBuilder(rich)
     builder.feed(rich)
     builder.close()
     return builder.root
@@ -165,7 +186,8 @@ class _Reader:
             return self.attachment(node)
         if tag == "img":
             alt = node.attrs.get("alt") or ""
-            return [Text(alt)] if alt else []
+            src = node.attrs.get("src") or ""
+            return [Image(src, alt, node.attrs.get("title") or "")] if src else ([Text(alt)] if alt else [])
         if tag in _BLOCKS:
             return [Break(), *self.inlines(node.children), Break()]
         return self.inlines(node.children)
@@ -176,9 +198,14 @@ class _Reader:
         if gid and is_user and (mention := self.people.mention(gid)):
             return [mention]
         label = self.inlines(node.children)
-        if gid and node.attrs.get("data-asana-type") == "user":
-            return label  # someone we cannot map: their name as Asana showed it, not a link to their My Tasks
         href = node.attrs.get("href", "")
+        if gid and node.source:
+            # A task, project, or someone we cannot map: kept whole for Asana; elsewhere the name Asana
+            # showed, linked unless it is a person (a link to their My Tasks helps nobody).
+            name = " ".join(node.text().split())
+            return [Embed("asana", node.source, name, "" if node.attrs.get("data-asana-type") == "user" else href)]
+        if gid and node.attrs.get("data-asana-type") == "user":
+            return label
         if not href:
             return label
         return [Link(href, tuple(label) or (Text(href),))]
@@ -189,9 +216,12 @@ class _Reader:
             return [mention]
         caption = " ".join(node.text().split())
         if node.attrs.get("content-type") == _MENTION_TYPE:
-            return [Text("@" + caption)] if caption else []
-        href = node.attrs.get("href") or node.attrs.get("url")
-        name = node.attrs.get("filename") or node.attrs.get("caption") or caption or href or ""
+            name, href = ("@" + caption if caption else ""), ""
+        else:
+            href = node.attrs.get("href") or node.attrs.get("url") or ""
+            name = node.attrs.get("filename") or node.attrs.get("caption") or caption or href
+        if sgid and node.source:
+            return [Embed("basecamp", node.source, name, href)]
         return [Link(href, (Text(name),))] if href else ([Text(name)] if name else [])
 
 

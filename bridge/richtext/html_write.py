@@ -1,7 +1,12 @@
 """The canonical tree to Asana / Basecamp HTML (see html_dialect.py for the two shapes).
 
 Output is well-formed XML (Asana rejects anything else with 400) and uses only
-the tags each tool keeps, so what the tool stores is what we wrote.
+the tags each tool keeps, so what the tool stores is what we wrote. Neither
+tool takes ``<img>`` here (Asana: only in project briefs; Basecamp: not an
+allowed tag, images are uploaded attachments), so an image is written as a link
+to it named by its alt text; inside a link, as the alt text. An embedded object
+read from this tool is written back as it came; one from another tool is its
+name, linked.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from bridge.richtext.ast import (
     Code,
     CodeBlock,
     Document,
+    Embed,
     Emph,
     Heading,
+    Image,
     Inline,
     Link,
     ListBlock,
@@ -26,7 +33,9 @@ from bridge.richtext.ast import (
     Strike,
     Strong,
     Text,
+    image_link,
     normalize,
+    plain_embed,
 )
 from bridge.richtext.html_dialect import HtmlDialect
 from bridge.richtext.mentions import NOBODY, People
@@ -101,7 +110,12 @@ class _Writer:
         if isinstance(node, Mention):
             return self.mention(node)
         if isinstance(node, Link):
-            return f'<a href="{_attr(node.href)}">{self.inlines(node.children)}</a>'
+            label = tuple(Text(n.alt or n.src) if isinstance(n, Image) else n for n in node.children)
+            return f'<a href="{_attr(node.href)}">{self.inlines(label)}</a>'
+        if isinstance(node, Image):
+            return self.inline(image_link(node))
+        if isinstance(node, Embed):
+            return node.html if node.tool == self.dialect.tool else self.inline(plain_embed(node))
         tag = {Strong: "strong", Emph: "em", Strike: self.dialect.strike}[type(node)]
         return f"<{tag}>{self.inlines(node.children)}</{tag}>"
 

@@ -4,12 +4,19 @@ markdown-it-py does the CommonMark parsing; this module maps its tokens to
 nodes. The canonical dialect differs from CommonMark in one reading: a single
 newline inside a paragraph is a line break (as GitHub comments, Trello and every
 HTML tool show it). Anything outside the node set degrades to text it can carry:
-images become links to the image, rules become "---", raw HTML blocks become
-their text, inline ``<b> <i> <s> <del> <br>`` tags become formatting.
+rules become "---", raw HTML blocks become their text, inline ``<b> <i> <s> <del>
+<br>`` tags become formatting.
+
+An embedded object (ast.Embed) is a link whose title carries it:
+``[name](href "embed:<tool>:<base64url of its HTML>")``. Only the canonical text
+holds one; text read from GitHub or Trello never does (``embeds=False``), so a
+user typing that syntax cannot have raw HTML written into another tool.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import urllib.parse
 from functools import lru_cache
@@ -23,8 +30,10 @@ from bridge.richtext.ast import (
     Code,
     CodeBlock,
     Document,
+    Embed,
     Emph,
     Heading,
+    Image,
     Inline,
     Link,
     ListBlock,
@@ -36,9 +45,12 @@ from bridge.richtext.ast import (
     Strong,
     Text,
     normalize,
+    plain_embed,
 )
+from bridge.richtext.mentions import map_inlines
 
 PERSON_SCHEME = "person:"
+EMBED_SCHEME = "embed:"
 _HTML_TAG = re.compile(r"^<(/?)([a-zA-Z]+)\s*/?>$")
 _HTML_WRAPPERS: dict[str, type[Strong] | type[Emph] | type[Strike]] = {
     "strong": Strong, "b": Strong, "em": Emph, "i": Emph, "s": Strike, "del": Strike, "strike": Strike,
@@ -50,10 +62,28 @@ def markdown_parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 
 
-def parse_markdown(text: str) -> Document:
+def parse_markdown(text: str, *, embeds: bool = True) -> Document:
     tokens = markdown_parser().parse(text.replace("\r\n", "\n"))
     blocks, _ = _blocks(tokens, 0, None)
-    return normalize(Document(tuple(blocks)))
+    doc = normalize(Document(tuple(blocks)))
+    if not embeds and EMBED_SCHEME in text:
+        doc = normalize(map_inlines(doc, lambda n: [plain_embed(n)] if isinstance(n, Embed) else [n]))
+    return doc
+
+
+def embed_title(node: Embed) -> str:
+    data = base64.urlsafe_b64encode(node.html.encode()).decode().rstrip("=")
+    return f"{EMBED_SCHEME}{node.tool}:{data}"
+
+
+def _embed(title: str, href: str, children: tuple[Inline, ...]) -> Embed | None:
+    tool, _, data = title[len(EMBED_SCHEME) :].partition(":")
+    try:
+        markup = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
+    except (binascii.Error, ValueError):
+        return None
+    name = "".join(n.text if isinstance(n, Text | Code) else " " for n in children)
+    return Embed(tool, markup, name, href) if tool and markup else None
 
 
 def _blocks(tokens: list[Token], i: int, until: str | None) -> tuple[list[Block], int]:
@@ -96,9 +126,10 @@ def _blocks(tokens: list[Token], i: int, until: str | None) -> tuple[list[Block]
 
 
 class _Frame:
-    def __init__(self, kind: str, href: str = "") -> None:
+    def __init__(self, kind: str, href: str = "", title: str = "") -> None:
         self.kind = kind
         self.href = href
+        self.title = title
         self.children: list[Inline] = []
 
 
@@ -128,12 +159,13 @@ def inlines(tokens: list[Token]) -> list[Inline]:
         elif kind in ("strong_close", "em_close", "s_close"):
             close(kind[:-6])
         elif kind == "link_open":
-            stack.append(_Frame("link", str(tok.attrs.get("href", ""))))
+            stack.append(_Frame("link", str(tok.attrs.get("href", "")), str(tok.attrs.get("title", ""))))
         elif kind == "link_close":
             close("link")
         elif kind == "image":
-            alt = "".join(c.content for c in tok.children or []) or str(tok.attrs.get("src", ""))
-            stack[-1].children.append(Link(str(tok.attrs.get("src", "")), (Text(alt),)))
+            # The alt text is the plain text of the description (CommonMark: formatting is dropped).
+            alt = "".join(c.content for c in tok.children or [] if c.type in ("text", "code_inline"))
+            stack[-1].children.append(Image(str(tok.attrs.get("src", "")), alt, str(tok.attrs.get("title", ""))))
         elif kind == "html_inline":
             _html_inline(tok.content, stack, close)
         else:
@@ -168,7 +200,8 @@ def _wrap(frame: _Frame) -> Inline | None:
     if frame.kind == "s":
         return Strike(children)
     if frame.kind == "link":
-        return Link(frame.href, children)
+        embed = _embed(frame.title, frame.href, children) if frame.title.startswith(EMBED_SCHEME) else None
+        return embed or Link(frame.href, children)
     return None
 
 

@@ -4,7 +4,8 @@ Output is plain CommonMark (+ ``~~strike~~``) that GitHub and Trello show as
 intended: ``**bold** *em* ~~strike~~ `code` [text](url)``, ``# heading``,
 fenced code, ``-``/``1.`` lists indented under their marker, ``> `` quotes, a
 newline for a line break and a blank line between blocks. Mentions are
-``@[Name](person:key)``.
+``@[Name](person:key)``, images ``![alt](src "title")``, embedded objects
+``[name](href "embed:..")`` (markdown_read.py).
 
 Text is escaped only where Markdown would read markup into it, so prose stays
 readable. Each paragraph is checked by parsing it back: if the light escaping is
@@ -24,8 +25,10 @@ from bridge.richtext.ast import (
     Code,
     CodeBlock,
     Document,
+    Embed,
     Emph,
     Heading,
+    Image,
     Inline,
     Link,
     ListBlock,
@@ -36,7 +39,7 @@ from bridge.richtext.ast import (
     Text,
     normalize,
 )
-from bridge.richtext.markdown_read import PERSON_SCHEME, parse_markdown
+from bridge.richtext.markdown_read import PERSON_SCHEME, embed_title, parse_markdown
 
 # A line whose start CommonMark would read as a block marker.
 _LINE_START = re.compile(
@@ -128,6 +131,11 @@ def _inline(node: Inline, mode: str) -> str:
         return f"@[{label}]({PERSON_SCHEME}{urllib.parse.quote(node.key, safe='@:/.+-_~')})"
     if isinstance(node, Link):
         return f"[{_inlines(node.children, mode)}]({_href(node.href)})"
+    if isinstance(node, Image):
+        title = f' "{_title(node.title)}"' if node.title else ""
+        return f"![{_inline(Text(node.alt), mode)}]({_href(node.src)}{title})"
+    if isinstance(node, Embed):
+        return f'[{_inline(Text(node.name), mode)}]({_href(node.href) or "<>"} "{embed_title(node)}")'
     inner = _inlines(node.children, mode)
     if mode == "html":
         tag = {Strong: "strong", Emph: "em", Strike: "del"}[type(node)]
@@ -152,6 +160,10 @@ def _href(href: str) -> str:
     if depth or re.search(r"[\s<>]", href):
         return "<" + href.replace("<", "%3C").replace(">", "%3E") + ">"
     return href
+
+
+def _title(title: str) -> str:
+    return re.sub(r'(["\\])', r"\\\1", title)
 
 
 def normalize_markdown(text: str) -> str:

@@ -140,14 +140,14 @@ class Incremental:
             if raw is None:
                 plan.dropped.add(gid)
                 continue
-            task = task_from_payload(raw, self.project_id)
+            task = task_from_payload(raw, self.project_id, people=snap.people)
             if gid in members and task.parent_id not in listed:
                 placed[gid] = (task.model_copy(update={"parent_id": None}), raw)
         tops = {t.id for t in snap.tasks.values() if t.parent_id is None and t.id not in plan.dropped} | set(placed)
         for gid, raw in raws.items():
             if raw is None or gid in placed:
                 continue
-            task = task_from_payload(raw, self.project_id)
+            task = task_from_payload(raw, self.project_id, people=snap.people)
             if task.parent_id in tops:
                 placed[gid] = (task.model_copy(update={"section_id": None}), raw)
             else:

@@ -8,9 +8,12 @@ archives, "delete" trashes (Basecamp empties its trash after 30 days).
 ``PUT /todos/{id}.json`` clears every field it leaves out, so an update sends
 them all, built from ``current`` plus ``changes``; completion subscribers are
 not canonical and come from the last pull (or one GET when this connector has
-not seen the to-do yet). The description goes out whole, so a mention in it is
-written again as a ``<bc-attachment>`` of the person's ``attachable_sgid``
-(known from the last pull), never flattened to a name by an unrelated edit.
+not seen the to-do yet). The description goes out whole: when the notes are
+not part of the change it goes out exactly as pulled, byte for byte, so inline
+files and mentions in it stay as the client wrote them (Basecamp's rich-text
+guide: do not discard attachments); when they change, a mention is written
+again as a ``<bc-attachment>`` of the person's ``attachable_sgid`` (known from
+the last pull) and an inline file read from this tool as its markup.
 """
 
 from __future__ import annotations
@@ -137,7 +140,8 @@ class BasecampConnector(BasecampWebhookAdmin):
                 self.puller.remember(self.api.obj(f"todos/{current.id}.json"))
                 subscribers = self.puller.subscribers.get(current.id, [])
             people = self._mentionable(project_id)
-            raw = self._object("PUT", f"todos/{current.id}.json", translate.todo_body(merged, subscribers, people))
+            kept = self._unchanged_description(current, merged, people)
+            raw = self._object("PUT", f"todos/{current.id}.json", translate.todo_body(merged, subscribers, people, kept))
             self.puller.remember(raw)
             with translate.shape("a to-do"):
                 result = translate.task(raw, current.section_id or "", people)
@@ -160,6 +164,13 @@ class BasecampConnector(BasecampWebhookAdmin):
             result = result.model_copy(update={"section_id": changes["section_id"] if moving else result.section_id,
                                                "position": float(position) if placed is None else placed})
         return result.model_copy(update={"section_id": result.section_id or current.section_id})
+
+    def _unchanged_description(self, current: Task, merged: Task, people: richtext.People) -> str | None:
+        """The description as pulled, when the notes stay what it reads as; None when they change."""
+        pulled = self.puller.descriptions.get(current.id)
+        if pulled is None or merged.notes != current.notes:
+            return None
+        return pulled if richtext.read("basecamp", pulled, people) == current.notes else None
 
     def _rank_after(self, list_id: str, current: Task, after: str | None) -> tuple[int, float]:
         """The 1-based rank that puts the to-do right after ``after`` (first for None), and the

@@ -7,7 +7,9 @@ key is added, so a payload satisfies both.
 
 Rich text is stored as written (sanitized) and rendered on every answer: a
 ``<bc-attachment sgid>`` naming a person comes back expanded into the mention
-markup of the reference (``rich_text.md``, "Inserting a mention").
+markup of the reference (``rich_text.md``, "Inserting a mention"), one naming an
+uploaded file (``POST /attachments.json``) into the file markup ("Inserting an
+image or file attachment").
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import urllib.parse
 from typing import Any
 
 from connectors.basecamp.emulator_store import (
     ACCOUNT_ID,
+    Blob,
     Comment,
     Person,
     Project,
@@ -99,6 +103,9 @@ class Renderer:
         def expand(match: re.Match[str]) -> str:
             attrs = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(match.group(1))}
             person = people.get(attrs.get("sgid", ""))
+            blob = self.store.blobs.get(attrs.get("sgid", ""))
+            if blob is not None:
+                return self.file(blob, attrs.get("caption"))
             if person is None:
                 return match.group(0)
             avatar = html.escape(self.avatar_url(person), quote=True)
@@ -112,6 +119,19 @@ class Renderer:
                     f"</bc-attachment>")
 
         return _ATTACHMENT.sub(expand, stored)
+
+    def file(self, blob: Blob, caption: str | None) -> str:
+        """An inline file as the reference shows it expanded (an image gets a preview, any other file an icon)."""
+        download = f"https://3.basecamp-static.com/{ACCOUNT_ID}/blobs/{blob.key}/download/{urllib.parse.quote(blob.filename)}"
+        url = html.escape(download, quote=True)
+        preview = url if blob.content_type.startswith("image/") else "https://3.basecamp-static.com/assets/icons/file.png"
+        label = html.escape(caption or blob.filename, quote=False)
+        kept = f' caption="{html.escape(caption, quote=True)}"' if caption else ""
+        ctype = html.escape(blob.content_type, quote=True)
+        return (f'<bc-attachment sgid="{html.escape(blob.sgid, quote=True)}" content-type="{ctype}" url="{url}"'
+                f' href="{url}" filename="{html.escape(blob.filename, quote=True)}"{kept}>\n'
+                f'  <figure>\n    <img srcset="{preview} 2x" src="{preview}">\n'
+                f"    <figcaption>{label}</figcaption>\n  </figure>\n</bc-attachment>")
 
     def people(self, ids: list[int]) -> list[dict[str, Any]]:
         return [self.person(self.store.people[i]) for i in ids if i in self.store.people]

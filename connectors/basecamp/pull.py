@@ -93,6 +93,9 @@ class ProjectPull:
         self.mapping = mapping
         # Completion subscribers are not canonical, but a to-do PUT must send them back.
         self.subscribers: dict[str, list[int]] = {}
+        # The description exactly as pulled: a PUT that does not change the notes sends it back
+        # untouched (a rendering of the canonical notes would rewrite the client's HTML).
+        self.descriptions: dict[str, str] = {}
         self.todosets: dict[str, str] = {}
         # Person id -> attachable_sgid (ids are account-wide): what a mention of them is written with.
         self.sgids: dict[str, str] = {}
@@ -113,6 +116,10 @@ class ProjectPull:
         return self.todosets[project_id]
 
     def remember(self, raw: dict[str, Any]) -> None:
+        description = raw.get("description")
+        if isinstance(description, str) and "id" in raw:
+            with translate.shape("a to-do"):
+                self.descriptions[translate.ident(raw["id"])] = description
         subscribers = raw.get("completion_subscribers")
         if isinstance(subscribers, list):
             with translate.shape("a to-do's completion subscribers"):

@@ -154,11 +154,12 @@ def attachment_content(name: str, url: str) -> str:
     return f'<div>{ATTACHMENT_MARK} <a href="{html.escape(url, quote=True)}">{html.escape(name, quote=False)}</a></div>'
 
 
-def todo_body(task: Task, subscribers: list[int], people: People = NOBODY) -> dict[str, Any]:
-    """Every writable field of a to-do: Basecamp clears whatever a PUT leaves out (mentions in the notes too)."""
+def todo_body(task: Task, subscribers: list[int], people: People = NOBODY, description: str | None = None) -> dict[str, Any]:
+    """Every writable field of a to-do: Basecamp clears whatever a PUT leaves out (mentions in the notes too).
+    ``description``: the HTML to send as it is, when the notes are not being changed."""
     return {
         "content": task.title,
-        "description": richtext.write("basecamp", task.notes, people),
+        "description": richtext.write("basecamp", task.notes, people) if description is None else description,
         "assignee_ids": [int(a) for a in task.assignees],
         "completion_subscriber_ids": subscribers,
         "notify": False,

@@ -13,6 +13,7 @@ from bridge.richtext.ast import (
     Document,
     Emph,
     Heading,
+    Image,
     Inline,
     Link,
     ListBlock,
@@ -49,44 +50,57 @@ words = st.text(alphabet=st.sampled_from(_ALPHABET), min_size=1, max_size=12)
 code_text = st.text(alphabet=st.sampled_from(list("ab x<>&*_`[]\\")), min_size=1, max_size=8)
 hrefs = st.sampled_from(["https://example.com/", "https://example.com/a?b=1&c=2", "https://x.example/a_b/(c)",
                          "mailto:someone@example.com", "https://example.com/with space"])
+images = st.builds(
+    Image,
+    st.sampled_from(["https://example.com/shot.png", "https://travis-ci.org/a/b.svg?branch=main", "https://x.example/a b.png"]),
+    st.one_of(st.just(""), words),
+    st.sampled_from(["", "A title", 'say "cheese"', "back\\slash"]),
+)
 mentions = st.sampled_from([Mention("anna@agency.example", "Anna Agency"), Mention("carla@client.example", "Carla Client")])
 
 
-def _inline(depth: int) -> st.SearchStrategy[Inline]:
-    leaves: st.SearchStrategy[Inline] = st.one_of(words.map(Text), code_text.map(Code), mentions)
+def _inline(depth: int, pictures: bool = False) -> st.SearchStrategy[Inline]:
+    leaves: st.SearchStrategy[Inline] = st.one_of(words.map(Text), code_text.map(Code), mentions, *([images] if pictures else []))
     if depth == 0:
         return leaves
-    inner = st.lists(_inline(depth - 1), min_size=1, max_size=3).map(tuple)
+    inner = st.lists(_inline(depth - 1, pictures), min_size=1, max_size=3).map(tuple)
+    label = st.one_of(words.map(Text), *([images] if pictures else []))  # a badge: [![alt](img)](target)
     return st.one_of(
         leaves, leaves,
         inner.map(Strong), inner.map(Emph), inner.map(Strike),
-        st.builds(Link, hrefs, st.lists(words.map(Text), min_size=1, max_size=2).map(tuple)),
+        st.builds(Link, hrefs, st.lists(label, min_size=1, max_size=2).map(tuple)),
     )  # fmt: skip
 
 
-line = st.lists(_inline(2), min_size=1, max_size=4)
-paragraph = st.lists(line, min_size=1, max_size=3).map(
-    lambda lines: Paragraph(tuple(node for i, ln in enumerate(lines) for node in ([Break()] if i else []) + ln))
-)
+def _paragraph(pictures: bool) -> st.SearchStrategy[Paragraph]:
+    line = st.lists(_inline(2, pictures), min_size=1, max_size=4)
+    return st.lists(line, min_size=1, max_size=3).map(
+        lambda lines: Paragraph(tuple(node for i, ln in enumerate(lines) for node in ([Break()] if i else []) + ln))
+    )
 
 
-def _list(depth: int) -> st.SearchStrategy[ListBlock]:
-    nested = st.just(()) if depth == 0 else st.lists(_list(depth - 1), max_size=1).map(tuple)
+paragraph = _paragraph(False)
+
+
+def _list(depth: int, paragraph: st.SearchStrategy[Paragraph]) -> st.SearchStrategy[ListBlock]:
+    nested = st.just(()) if depth == 0 else st.lists(_list(depth - 1, paragraph), max_size=1).map(tuple)
     item = st.builds(lambda p, sub: ListItem((p, *sub)), paragraph, nested)
     return st.builds(ListBlock, st.booleans(), st.lists(item, min_size=1, max_size=3).map(tuple))
 
 
-def blocks(*, headings: bool = True) -> st.SearchStrategy[Block]:
+def blocks(*, headings: bool = True, pictures: bool = False) -> st.SearchStrategy[Block]:
+    para = _paragraph(pictures)
     options: list[st.SearchStrategy[Block]] = [
-        paragraph, paragraph,
+        para, para,
         st.builds(CodeBlock, st.text(alphabet=st.sampled_from(list("ab <&>`*\n#-")), min_size=1, max_size=20)),
-        _list(2),
-        st.lists(paragraph, min_size=1, max_size=2).map(lambda ps: Quote(tuple(ps))),
+        _list(2, para),
+        st.lists(para, min_size=1, max_size=2).map(lambda ps: Quote(tuple(ps))),
     ]  # fmt: skip
     if headings:
-        options.append(st.lists(_inline(1), min_size=1, max_size=3).map(lambda c: Heading(1, tuple(c))))
+        options.append(st.lists(_inline(1, pictures), min_size=1, max_size=3).map(lambda c: Heading(1, tuple(c))))
     return st.one_of(*options)
 
 
-def documents(*, headings: bool = True) -> st.SearchStrategy[Document]:
-    return st.lists(blocks(headings=headings), max_size=5).map(lambda bs: normalize(Document(tuple(bs))))
+def documents(*, headings: bool = True, pictures: bool = False) -> st.SearchStrategy[Document]:
+    """Canonical documents; with ``pictures``, images too (inline, and as the label of a link: a badge)."""
+    return st.lists(blocks(headings=headings, pictures=pictures), max_size=5).map(lambda bs: normalize(Document(tuple(bs))))

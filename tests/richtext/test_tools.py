@@ -8,13 +8,21 @@ import pytest
 
 from bridge import richtext
 from bridge.richtext import People
-from bridge.richtext.mentions import Member
+from bridge.richtext.ast import Embed, plain_embed
+from bridge.richtext.mentions import Member, map_inlines
 from connectors.asana.emulator_model import User
 from connectors.asana.emulator_richtext import NOTES_TAGS, STORY_TAGS, plain_text, rich_of
 from connectors.emulation import HttpError
 from tests.spec.reference import ROOT
 
 from .strategies import PEOPLE
+
+
+def _plain(markdown: str) -> str:
+    """Canonical Markdown with embedded objects as every other tool shows them."""
+    doc = map_inlines(richtext.parse_markdown(markdown), lambda n: [plain_embed(n)] if isinstance(n, Embed) else [n])
+    return richtext.render_markdown(doc)
+
 
 ASANA_EXAMPLES = ROOT / "asana" / "examples"
 
@@ -49,12 +57,17 @@ def test_the_asana_rich_text_guide_example_reads_mentions_and_links() -> None:
             '<a href="https://app.asana.com/0/5732985/list" data-asana-type="project" data-asana-gid="5732985">'
             "Work Requests</a> project.</body>")  # fmt: skip
     tim = People("asana", [Member("tim@example.com", "Tim Bizzaro", "4168112")])
-    assert richtext.read("asana", rich, tim) == (
+    markdown = richtext.read("asana", rich, tim)
+    assert _plain(markdown) == (
         "All these new tasks are *really* getting disorganized, so @[Tim Bizzaro](person:tim@example.com) just made the new "
         "[Work Requests](https://app.asana.com/0/5732985/list) project."
     )
+    # The project link is an Asana object: Asana gets it back exactly as it came.
+    project = ('<a href="https://app.asana.com/0/5732985/list" data-asana-type="project" data-asana-gid="5732985">'
+               "Work Requests</a>")  # fmt: skip
+    assert project in richtext.write("asana", markdown, tim)
     # Without knowing Tim, the mention is his name as Asana showed it.
-    assert "so @Tim Bizzaro just" in richtext.read("asana", rich)
+    assert "so @Tim Bizzaro just" in _plain(richtext.read("asana", rich))
 
 
 @pytest.mark.parametrize(
@@ -101,7 +114,7 @@ def test_person_key_is_the_email_or_a_tool_scoped_id() -> None:
         ("    indented code", "```\nindented code\n```"),
         ("<b>bold</b> <del>old</del>", "**bold** ~~old~~"),
         ("line  \nbreak", "line\nbreak"),
-        ("![logo](https://x.example/l.png)", "[logo](https://x.example/l.png)"),
+        ("![logo](https://x.example/l.png  'Our logo')", '![logo](https://x.example/l.png "Our logo")'),
     ],
 )
 def test_markdown_tools_normalise_to_the_canonical_dialect(written: str, canonical: str) -> None:
