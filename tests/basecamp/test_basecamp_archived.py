@@ -7,6 +7,7 @@ import pytest
 from bridge.clock import VirtualClock
 from connectors.base import NewTask, PullResult, PullState
 from connectors.basecamp import BasecampConnector, BasecampEmulator
+from connectors.emulation.toolkit import Fault
 
 from .conftest import Raw
 
@@ -71,7 +72,10 @@ def test_a_todo_in_an_archived_list_or_deleted_for_good_is_not_archived(
     first = bot.pull(project)
     raw("PUT", f"recordings/{lists[1]['id']}/status/archived.json")
     del emulator.store.recordings[int(purged.id)]  # what Basecamp's trash does after 30 days
-    for result in (_next(bot, project, first), bot.pull(project)):
+    emulator.clear_requests()
+    incremental = _next(bot, project, first)
+    assert sorted(_status_reads(emulator)) == ["archived", "trashed"], "a 404 is checked in the status listings"
+    for result in (incremental, bot.pull(project)):
         assert inside.id not in result.snapshot.tasks and purged.id not in result.snapshot.tasks
         assert result.snapshot.archived == {}, "comes back with its list / is gone: mirrored anew"
 
@@ -105,3 +109,14 @@ def test_a_todo_the_client_unarchives_leaves_archived(
     raw("PUT", f"recordings/{todo.id}/status/active.json")
     result = _next(bot, project, first)
     assert list(result.snapshot.tasks) == [todo.id] and result.snapshot.archived == {}
+
+
+def test_a_trashed_todo_whose_get_answers_404_is_found_in_the_trashed_listing(
+    bot: BasecampConnector, anna: BasecampConnector, project: str, emulator: BasecampEmulator
+) -> None:
+    todo = bot.create_task(project, NewTask(title="Trashed"))
+    first = bot.pull(project)
+    anna.remove_task(project, todo, "delete")
+    emulator.inject(Fault.NOT_FOUND, method="GET", path=rf"/todos/{todo.id}\.json$")  # should Basecamp hide it
+    result = _next(bot, project, first)
+    assert list(result.snapshot.archived) == [todo.id]
