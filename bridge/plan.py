@@ -23,7 +23,7 @@ from bridge.people import internal_email
 from bridge.plan_archive import restore_archived
 from bridge.plan_context import MISSING, PlanContext, client_fields
 from bridge.plan_items import plan_attachments, plan_comments
-from bridge.plan_limits import fit_inbound, fit_view
+from bridge.plan_limits import fit_inbound, fit_view, keep_unseen_rest
 from bridge.plan_order import internal_order, plan_order
 from bridge.plan_requests import access_marking, plan_requests
 from bridge.plan_twins import plan_twins
@@ -49,8 +49,9 @@ def plan_cycle(
     link_started: dt.datetime | None = None,
 ) -> Plan:
     """All ops of one cycle. Pure: no I/O, no clock, no randomness."""
-    view = fit_view(view, client_caps)  # what the client's tool can hold is what we compare with
-    ctx = PlanContext(internal, client, view, PairIndex(pairs), rules, client_caps, internal_caps, link_started)
+    fitted = fit_view(view, client_caps)  # what the client's tool can hold is what we compare with
+    ctx = PlanContext(internal, client, fitted, PairIndex(pairs), rules, client_caps, internal_caps, link_started,
+                      full_view=view)
     ctx.plan.mirrored = sum(1 for p in pairs if p.kind == "task" and p.client_id)
     for pair in pairs:
         if pair.client_id:
@@ -62,7 +63,7 @@ def plan_cycle(
     plan_comments(ctx)
     plan_attachments(ctx)
     plan_twins(ctx)
-    ctx.plan.notices = [*view.notices, *ctx.plan.notices]
+    ctx.plan.notices = [*fitted.notices, *ctx.plan.notices]
     return ctx.plan
 
 
@@ -300,7 +301,7 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
             )
         )
     if to_internal or approved:
-        fields = {**_inbound_fields(ctx, pair, to_internal), **approved}
+        fields = {**_inbound_fields(ctx, pair, keep_unseen_rest(ctx, pair.key, to_internal)), **approved}
         ctx.emit(
             Op(
                 side="internal",

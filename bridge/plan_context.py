@@ -37,6 +37,8 @@ class PlanContext:
     # adoptions made by this plan: (kind, key) -> client id, and back
     adopted: dict[tuple[str, str], str] = field(default_factory=dict)
     adopted_back: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The view before fitting to the client's text limits (bridge/plan_limits.py): the full texts.
+    full_view: MirrorView | None = None
 
     @cached_property
     def internal_audience(self) -> Audience:

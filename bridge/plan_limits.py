@@ -9,12 +9,17 @@ keeps a quiet cycle quiet (DESIGN invariant 4):
   visible note, and a shared comment is split into "(1/n)" … "(n/n)" comments,
   the later parts keyed ``<comment key>~<n>``;
 - inbound, client text going into the internal tool is shortened the same way,
-  with a note that the full text stays in the client's tool.
+  with a note that the full text stays in the client's tool;
+- a client edit of a title or notes the client holds shortened (where the
+  field's direction lets it in) replaces only the head the client sees: the rest,
+  which the client never saw, stays in the internal text (:func:`keep_unseen_rest`).
 
 Each fitted item is reported once as a ``text-shortened`` notice.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from bridge.mirror import MirrorItem, MirrorTask, MirrorView
 from bridge.ops import Notice
@@ -23,6 +28,7 @@ from bridge.text_fit import SHORTENED_FOR_CLIENT, SHORTENED_TITLE, shorten, shor
 from connectors.base import Capabilities
 
 CODE = "text-shortened"
+EDITED = "shortened-text-edited"
 PART = "~"  # a comment's later parts are keyed "<comment key>~2", "~3", …
 
 
@@ -95,3 +101,35 @@ def fit_inbound(ctx: PlanContext, name: str, value: str, key: str, reserve: int 
     if not any(n.code == CODE and n.key == key for n in ctx.plan.notices):
         ctx.plan.notices.append(Notice(code=CODE, key=key, message=message))
     return fitted
+
+
+def keep_unseen_rest(ctx: PlanContext, key: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Client edits bound for the internal task, with a shortened field's unseen rest put back after the edit.
+
+    The client's copy of a shortened title or notes is the head of the agency's
+    text plus the note. Taken as is, an edit of it would replace the whole
+    internal text and lose everything past the head. Refusing the edit would
+    keep the agency's text but lose the client's. Splicing keeps both: the
+    client's text (without the note, if they left it) replaces exactly the head
+    they were shown, and the text after it stays. Only text the client could
+    see is ever replaced, so no agency text is lost.
+    """
+    full_task = ctx.full_view.tasks.get(key) if ctx.full_view is not None else None
+    shown_task = ctx.view.tasks.get(key)
+    if full_task is None or shown_task is None:
+        return changes
+    out = dict(changes)
+    for name, note in (("title", SHORTENED_TITLE), ("notes", SHORTENED_FOR_CLIENT)):
+        full, shown, theirs = full_task.fields.get(name), shown_task.fields.get(name), changes.get(name)
+        if not (isinstance(full, str) and isinstance(shown, str) and isinstance(theirs, str)) or full == shown:
+            continue
+        # What the client was shown of ``full``: shorten() keeps a prefix (none when only the note fit).
+        head = shown[: -len(note)].rstrip() if shown.endswith(note) else ""
+        edited = theirs.rstrip()
+        edited = edited[: -len(note)].rstrip() if edited.endswith(note) else edited
+        out[name] = edited + full[len(head):]
+        rest = len(full) - len(head)
+        message = (f"task {_name(full_task.fields.get('title'))}: the client edited its shortened {name}; the edit "
+                   f"replaced the part they see, and the {rest:,} characters they never saw were kept after it")
+        ctx.plan.notices.append(Notice(code=EDITED, key=f"{key}:{name}", message=message))
+    return out

@@ -3,7 +3,10 @@
 To-dos do not nest, so there are no subtasks (shared subtasks travel as tasks
 of their own), and Basecamp has no labels. A link attachment is a comment on
 the to-do holding one "📎" link. Removal sets the recording status: "archive"
-archives, "delete" trashes (Basecamp empties its trash after 30 days).
+archives, "delete" trashes (Basecamp empties its trash after 30 days). A
+to-do the client archived or trashed is read into ``Snapshot.archived``
+(archived.py) and restored with ``{"archived": False}``: its status goes back
+to active, so it keeps its id and its comments.
 
 ``PUT /todos/{id}.json`` clears every field it leaves out, so an update sends
 them all, built from ``current`` plus ``changes``; completion subscribers are
@@ -24,9 +27,11 @@ from bridge import richtext
 from bridge.errors import Invalid, Malformed
 from bridge.http import HttpClient, RequestStats
 from bridge.model import Attachment, Comment, Section, Task
+from bridge.ops import ARCHIVED
 from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.basecamp import translate
+from connectors.basecamp.archived import read_archived
 from connectors.basecamp.incremental import incremental
 from connectors.basecamp.limits import TEXT_LIMITS
 from connectors.basecamp.mapping import BasecampMapping
@@ -37,6 +42,7 @@ from connectors.basecamp.webhook_admin import BasecampWebhookAdmin
 CAPABILITIES = Capabilities(
     tool="basecamp",
     text_limits=TEXT_LIMITS,
+    restore=True,  # an archived or trashed to-do goes back with PUT recordings/{id}/status/active.json
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "position"}),
     subtask_fields=frozenset(),
     nested_depth=0,
@@ -82,6 +88,7 @@ class BasecampConnector(BasecampWebhookAdmin):
             result = incremental(self.puller, project_id, state)
         else:
             result = self.puller.full(project_id)
+        read_archived(self.puller, result, state)
         sections = sorted(result.snapshot.sections.values(), key=lambda s: (s.position, s.id))
         if sections:
             self._first_list[project_id] = sections[0].id
@@ -131,8 +138,10 @@ class BasecampConnector(BasecampWebhookAdmin):
         return created
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
-        _refuse_unsupported({k: v for k, v in changes.items() if k not in CAPABILITIES.task_fields | {"after"}})
+        _refuse_unsupported({k: v for k, v in changes.items() if k not in CAPABILITIES.task_fields | {"after", ARCHIVED}})
         result = current
+        if ARCHIVED in changes:  # first: the other writes then reach an active to-do
+            self.api.write("PUT", f"recordings/{current.id}/status/{'archived' if changes[ARCHIVED] else 'active'}.json")
         if any(name in changes and changes[name] != getattr(current, name) for name in _PUT_FIELDS):
             merged = current.model_copy(update={k: v for k, v in changes.items() if k in _PUT_FIELDS})
             subscribers = self.puller.subscribers.get(current.id)

@@ -8,6 +8,8 @@ ceil(L/50) list pages + per list max(1, ceil(open/50)) + max(1, ceil(done/50))
 to-do pages + max(1, ceil(C/50)) comment pages (the comment probe is its first
 page) + ceil(P/50) people pages. List groups cost 1 request per list, and 2 per
 group, only when the probe's ``X-Total-Count`` says some to-dos sit in groups.
+The connector then reads the archived and trashed to-dos: max(1, ceil(n/50))
+pages per status (archived.py).
 
 Probes are read *before* the data they guard, so a change landing during the
 pull is read again next time rather than lost. Text is converted only once

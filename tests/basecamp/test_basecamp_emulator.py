@@ -213,6 +213,33 @@ def test_archived_list_hides_its_todos_from_active_listings(raw: Raw, project: s
     assert todo["id"] in listed("Todo", "active")
 
 
+def test_todo_archive_trash_and_unarchive_with_the_documented_status_filters(raw: Raw, project: str) -> None:
+    list_id = raw.lists(project)[0]["id"]
+    kept, archived, trashed, done = (_todo(raw, list_id, name) for name in ("kept", "archived", "trashed", "done"))
+    raw("POST", f"todos/{done['id']}/completion.json")
+    assert raw("PUT", f"recordings/{archived['id']}/status/archived.json").status_code == 204
+    assert raw("PUT", f"buckets/{project}/recordings/{trashed['id']}/status/trashed.json").status_code == 204
+    assert raw("PUT", f"recordings/{done['id']}/status/archived.json").status_code == 204
+
+    def todos(**params: str) -> list[int]:
+        return [t["id"] for t in raw.json("GET", f"todolists/{list_id}/todos.json", params=params)]
+
+    assert todos() == [kept["id"]], "active and pending only, by default"
+    # "status - archived or trashed … including both pending and completed"; completed=true narrows it (todos.md).
+    assert sorted(todos(status="archived")) == sorted([archived["id"], done["id"]])
+    assert todos(status="archived", completed="true") == [done["id"]]
+    assert todos(status="trashed") == [trashed["id"]]
+    assert raw("GET", f"todolists/{list_id}/todos.json", params={"status": "gone"}).status_code == 400
+    assert raw.json("GET", f"todos/{trashed['id']}.json")["status"] == "trashed", "still readable until purged"
+    listing = raw.json("GET", "projects/recordings.json", params={"type": "Todo", "bucket": project, "status": "trashed"})
+    assert [t["id"] for t in listing] == [trashed["id"]]
+
+    assert raw("PUT", f"buckets/{project}/recordings/{trashed['id']}/status/active.json").status_code == 204
+    assert raw("PUT", f"recordings/{archived['id']}/status/active.json").status_code == 204
+    assert sorted(todos()) == sorted([kept["id"], archived["id"], trashed["id"]])
+    assert raw("PUT", f"recordings/{kept['id']}/status/deleted.json").status_code == 404
+
+
 def test_recordings_listing_sorts_and_requires_a_type(raw: Raw, project: str, clock: VirtualClock) -> None:
     list_id = raw.lists(project)[0]["id"]
     old, new = _todo(raw, list_id, "old"), _todo(raw, list_id, "new")

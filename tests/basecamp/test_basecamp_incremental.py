@@ -29,6 +29,7 @@ def _view(snapshot: Snapshot) -> dict[str, Any]:
                   for t in snapshot.tasks.values()},
         "comments": {c.id: (c.task_id, c.text) for c in snapshot.comments.values()},
         "attachments": {a.id: (a.task_id, a.name, a.url) for a in snapshot.attachments.values()},
+        "archived": {t.id: (t.title, t.section_id) for t in snapshot.archived.values()},
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from connectors.base import NewTask, PullState
@@ -61,3 +63,47 @@ def test_a_trello_pull_reads_an_archived_card_as_archived(world: World) -> None:
         assert card.id not in snap.tasks
         assert list(snap.archived) == [card.id] and snap.archived[card.id].title == "Old"
         assert [c.text for c in snap.comments.values()] == ["kept"]
+
+
+# -- Basecamp: a to-do the client archives or trashes --------------------------------------------
+
+
+@pytest.fixture
+def basecamp(tmp_path: object) -> World:
+    return World("memory", "basecamp", f"sqlite:///{tmp_path}/state.db")
+
+
+def _todos(world: World) -> list[Any]:
+    return [r for r in world.csb.emulator.store.recordings.values() if r.type == "Todo"]
+
+
+@pytest.mark.parametrize("pull", ["incremental", "full"])
+@pytest.mark.parametrize("mode", ["archive", "delete"])  # "delete" trashes the to-do
+def test_a_basecamp_todo_the_client_archives_or_trashes_is_restored(basecamp: World, mode: str, pull: str) -> None:
+    world = basecamp
+    p = world.internal_project
+    task = world.anna.create_task(p, NewTask(title="Homepage", notes="Hero", section_id=world.section("Design")))
+    world.anna.create_comment(p, task.id, "#client first draft is up")
+    assert world.sync().status == "ok"
+    project = world.client_project
+    (todo,) = world.carla.pull(project).snapshot.tasks.values()
+    world.carla.create_comment(project, todo.id, "Looks good")
+    assert world.sync().status == "ok"
+    world.carla.remove_task(project, todo, mode)
+    if pull == "full":  # no cursor: the bridge reads the whole project
+        world.store.save_snapshot(world.link.name, "client", world.carla.pull(project).snapshot, None)
+
+    report = world.sync()
+    assert report.status == "ok", report.errors
+    assert [(op.action, op.fields) for op in report.plan.writes("client")] == [("update", {"archived": False})]
+    snap = world.carla.pull(project).snapshot
+    assert list(snap.tasks) == [todo.id] and snap.tasks[todo.id].title == "Homepage"  # the same to-do, active again
+    assert sorted(c.text for c in snap.comments.values()) == ["Anna Agency: first draft is up", "Looks good"]
+    assert [t.id for t in _todos(world)] == [int(todo.id)]  # no new to-do, archived or not
+    assert sorted(c.text for c in world.anna.pull(p).snapshot.comments.values()) == [
+        "#client first draft is up", "Client Carla Client: Looks good"]  # the client's comment was not copied again
+
+    writes = world.client_writes(), world.internal_writes()
+    for _ in range(2):
+        assert world.sync().status == "ok"
+    assert (world.client_writes(), world.internal_writes()) == writes

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bridge.events import Event, Noticed
-from bridge.text_fit import SHORTENED_FOR_CLIENT, join
+from bridge.rules import FieldRules, LinkRules
+from bridge.text_fit import SHORTENED_FOR_CLIENT, SHORTENED_TITLE, join
 from connectors.base import NewTask
 from connectors.trello.limits import TEXT_LIMITS
-from tests.engine.world import World
+from tests.engine.world import World, default_rules
 
 LONG = 17_000
 
@@ -74,3 +75,58 @@ def test_long_client_comment_into_a_limited_internal_tool_is_shortened_once(tmp_
     writes = world.internal_writes()
     assert world.sync().status == "ok" and world.sync().status == "ok"
     assert world.internal_writes() == writes
+
+
+# -- a client edit of a shortened copy (the fields' direction lets it in) --------------------------
+
+
+def _both_ways(internal: str) -> LinkRules:
+    rules = default_rules(internal)
+    return rules.model_copy(update={"mirror": rules.mirror.model_copy(update={"fields": FieldRules(title="both", notes="both")})})
+
+
+@pytest.mark.parametrize("keeps_note", [True, False])
+def test_a_client_edit_of_shortened_notes_keeps_the_rest_it_never_saw(tmp_path: object, keeps_note: bool) -> None:
+    world = World("memory", "trello", f"sqlite:///{tmp_path}/state.db", rules=_both_ways("memory"))
+    p = world.internal_project
+    notes = paragraphs(LONG, "Para")
+    task = world.anna.create_task(p, NewTask(title="Homepage", notes=notes, section_id=world.section("Design")))
+    assert world.sync().status == "ok"
+    board = world.client_project
+    (card,) = world.carla.pull(board).snapshot.tasks.values()
+    first = notes.split("\n\n", 1)[0]
+    edited = card.notes.replace(first, "Client rewrote the intro.", 1)
+    if not keeps_note:
+        edited = edited[: -len(SHORTENED_FOR_CLIENT)].rstrip()
+    heard: list[Event] = []
+    world.engine.listeners.append(heard.append)
+    world.carla.update_task(board, card, {"notes": edited})
+
+    report = world.sync()
+    assert report.status == "ok", report.errors
+    internal = world.anna.pull(p).snapshot.tasks[task.id].notes
+    assert internal == notes.replace(first, "Client rewrote the intro.", 1)  # the unseen rest is still there
+    assert [n.code for n in (e.notice for e in heard if isinstance(e, Noticed))] == ["shortened-text-edited"]
+
+    for _ in range(2 if keeps_note else 3):  # without its note, the client's copy gets it back once
+        assert world.sync().status == "ok"
+    writes = world.client_writes(), world.internal_writes()
+    assert world.sync().status == "ok"
+    assert (world.client_writes(), world.internal_writes()) == writes
+    assert world.anna.pull(p).snapshot.tasks[task.id].notes == internal
+    client_copy = world.carla.pull(board).snapshot.tasks[card.id].notes
+    assert client_copy.startswith("Client rewrote the intro.") and client_copy.endswith(SHORTENED_FOR_CLIENT)
+
+
+def test_a_client_edit_of_a_shortened_title_keeps_the_rest(tmp_path: object) -> None:
+    world = World("memory", "github", f"sqlite:///{tmp_path}/state.db", rules=_both_ways("memory"))
+    p = world.internal_project
+    title = "Homepage " + " ".join(f"word{n}" for n in range(60))  # over GitHub's 256
+    task = world.anna.create_task(p, NewTask(**world.access("client", title=title), section_id=world.section("Design")))
+    assert world.sync().status == "ok"
+    project = world.client_project
+    (issue,) = world.carla.pull(project).snapshot.tasks.values()
+    assert issue.title.endswith(SHORTENED_TITLE)
+    world.carla.update_task(project, issue, {"title": issue.title.replace("Homepage", "Landing page", 1)})
+    assert world.sync().status == "ok"
+    assert world.anna.pull(p).snapshot.tasks[task.id].title == title.replace("Homepage", "Landing page", 1)
