@@ -30,7 +30,7 @@ from bridge import richtext, secrets
 from bridge.clock import Clock
 from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError, Invalid, Malformed, NotFound
-from bridge.http import HttpClient, RequestStats, budget_for
+from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
 from bridge.model import Attachment, Comment, Section, Task
 from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
@@ -46,6 +46,11 @@ from connectors.github.webhook_admin import GithubWebhookAdmin
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 _PROJECT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+# GitHub's "Best practices for using the REST API" (docs.github.com/rest/guides): make requests
+# serially, not concurrently, and wait at least one second between POST/PATCH/PUT/DELETE requests,
+# so a large first mirror stays under the secondary limits instead of being refused by them.
+PACING = PacingPolicy(concurrency=1, write_spacing=1.0)
 
 CAPABILITIES = Capabilities(
     tool="github",
@@ -108,7 +113,8 @@ class GithubConnector(GithubWebhookAdmin):
                 **({"User-Agent": config.user_agent} if config.user_agent else {}),
             },
             budget=budget,
-            transport=PrimaryLimitTransport(transport),
+            pacing=pacing_for("github", token, PACING, clock),
+            transport=PrimaryLimitTransport(transport, epoch=lambda: self.client.epoch()),
             clock=clock,
             timeout=config.timeout,
             max_wait=config.max_wait,
