@@ -184,3 +184,28 @@ def test_github_emulator_refuses_the_501st_content_creating_request_of_an_hour()
     off, http = _github(VirtualClock(), secondary_limits=False)
     for n in range(90):
         http.request("POST", "repos/octo/site/issues", json={"title": f"Issue {n}"})
+
+
+def test_a_refusal_longer_than_max_wait_fails_the_next_requests_without_asking_again() -> None:
+    clock = VirtualClock()
+    emulator = GithubEmulator(clock=clock)
+    emulator.add_user("octo", "tok-octo")
+    emulator.create_repo("octo", "site", collaborators=["octo"])
+    http = HttpClient(
+        tool="github",
+        base_url="https://api.github.com",
+        headers={"Authorization": "Bearer tok-octo"},
+        transport=emulator.transport(),
+        clock=clock,
+        pacing=Pacing(PacingPolicy(concurrency=1, write_spacing=1.0), clock),
+        max_wait=120,
+    )
+    for n in range(500):
+        http.request("POST", "repos/octo/site/issues", json={"title": f"Issue {n}"})
+    sent = len(emulator.requests)
+    for _ in range(3):
+        with pytest.raises(RateLimited):
+            http.request("POST", "repos/octo/site/issues", json={"title": "over the hourly limit"})
+    assert len(emulator.requests) == sent + 1  # one refusal; the other two never left
+    clock.advance(3600)
+    http.request("POST", "repos/octo/site/issues", json={"title": "an hour later"})

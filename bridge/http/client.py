@@ -248,11 +248,16 @@ class HttpClient:
     def _paced(self, method: str, *args: Any) -> Response:
         if self.pacing is None:
             return self._send_once(method, *args)
+        still = self.pacing.refused_for()
+        if still > self.max_wait:
+            # The tool asked for a longer pause than we may wait (e.g. GitHub's hourly creation
+            # limit): asking again now would only be refused again and count against us.
+            raise RateLimited(f"{self.tool}: rate limited for another {still:.0f} s", retry_after=still)
         with self.pacing.slot(method):
             try:
                 response = self._send_once(method, *args)
-            except RateLimited:
-                self.pacing.refused()
+            except RateLimited as exc:
+                self.pacing.refused(None if exc.retry_after is None else self.clock.now() + exc.retry_after)
                 raise
             except RemoteError as exc:
                 if exc.status is not None:  # an answer, just not a good one: the tool is not asking us to slow down

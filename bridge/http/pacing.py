@@ -10,6 +10,9 @@ engine's worker count. Three rules:
 * after a refusal (a 429, or a 403 with ``Retry-After``), one request at a time
   until one is answered without refusal: the others wait for it, so a tool that
   just said "slow down" never receives a burst the moment the wait ends.
+
+The named wait is remembered too: while it has longer to run than a client's
+``max_wait``, that client's requests fail at once instead of asking again.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Pacing:
         self._in_flight = 0
         self._probing = False
         self._next_write: float | None = None
+        self._refused_until = 0.0
 
     def _may_start(self) -> bool:
         if self._probing:
@@ -69,10 +73,17 @@ class Pacing:
                 self._in_flight -= 1
                 self._cond.notify_all()
 
-    def refused(self) -> None:
-        """The tool refused a request for its rate: from now on one request at a time."""
+    def refused(self, until: float | None = None) -> None:
+        """The tool refused a request for its rate (until ``until``, if it named a wait): one request at a time."""
         with self._cond:
             self._probing = True
+            if until is not None:
+                self._refused_until = max(self._refused_until, until)
+
+    def refused_for(self) -> float:
+        """Seconds until the wait the tool last named is over (0 when it is)."""
+        with self._cond:
+            return max(0.0, self._refused_until - self.clock.now())
 
     def answered(self) -> None:
         """The tool answered a request without refusing it: the others may go again."""
