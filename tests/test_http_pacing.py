@@ -209,3 +209,17 @@ def test_a_refusal_longer_than_max_wait_fails_the_next_requests_without_asking_a
     assert len(emulator.requests) == sent + 1  # one refusal; the other two never left
     clock.advance(3600)
     http.request("POST", "repos/octo/site/issues", json={"title": "an hour later"})
+
+
+def test_pacing_is_shared_per_credential_and_clock() -> None:
+    from bridge.http import pacing_for
+
+    clock = VirtualClock()
+    policy = PacingPolicy(concurrency=1, write_spacing=1.0)
+    shared = pacing_for("acme", "secret-one", policy, clock)
+    assert pacing_for("acme", "secret-one", policy, clock) is shared
+    assert pacing_for("acme", "secret-two", policy, clock) is not shared
+    shared.refused(until=clock.now() + 3600)
+    real = pacing_for("acme", "secret-one", policy)  # the real clock never inherits a virtual clock's refusal
+    assert real is not shared and real.refused_for() == 0.0
+    assert pacing_for("acme", "secret-one", policy) is real
