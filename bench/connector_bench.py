@@ -96,7 +96,11 @@ def run_tool(tool: str, tasks: int, changed: int) -> ToolRun:
     project = sandbox.create_project("Benchmark project", SECTIONS)
     anna, bridge = sandbox.connector("human", "anna"), sandbox.connector("bridge", "bridge")
     started = time.perf_counter()
+    # Seeding stands in for months of people's work: it would trip GitHub's secondary limits (500
+    # content-creating requests an hour), which the measured steps below face as documented.
+    sandbox.emulator.secondary_limits = False
     seed(anna, project, tasks)
+    sandbox.emulator.secondary_limits = True
     seed_seconds = time.perf_counter() - started
     meter = Meter(sandbox.emulator, clock)
 

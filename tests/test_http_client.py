@@ -14,6 +14,8 @@ import pytest
 from bridge.clock import VirtualClock
 from bridge.errors import AuthError, Invalid, Malformed, NotFound, RateLimited, Transient
 from bridge.http import HttpClient, RateBudget, budget_for, iter_link, iter_offset, parse_link_header
+from connectors.emulation import Emulator, EmuRequest, Fault
+from connectors.emulation.toolkit import json_response
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -142,6 +144,87 @@ def test_total_wait_counts_towards_max_wait() -> None:
         client(server, clock, max_wait=120).get_json("items")
     assert clock.slept == [50.0, 50.0]  # a third wait would pass 120 s
     assert len(server.received) == 3
+
+
+class ItemsTool(Emulator):
+    """The smallest toolkit emulator: one token, a list of items."""
+
+    tool = "items"
+
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__(clock=clock)
+        self.routes([("GET", "/items", lambda req: json_response(200, [{"id": "1"}]))])
+
+    def authenticate(self, request: EmuRequest) -> str | None:
+        return "alice" if request.headers.get("authorization") == "Bearer tok-alice" else None
+
+
+def items_client(tool: ItemsTool, clock: VirtualClock, **options: Any) -> HttpClient:
+    return HttpClient(
+        tool="items",
+        base_url="https://items.example",
+        headers={"Authorization": "Bearer tok-alice"},
+        transport=tool.transport(),
+        clock=clock,
+        **options,
+    )
+
+
+def test_named_waits_are_kept_past_max_attempts_while_within_max_wait() -> None:
+    """Six 429s with Retry-After: 2 cost 12 s of the 120 s max_wait: the client waits them all out."""
+    clock = VirtualClock()
+    tool = ItemsTool(clock)
+    tool.inject(Fault.RATE_LIMIT, method="GET", path="/items", times=6, retry_after=2)
+    started = clock.now()
+    assert items_client(tool, clock, max_attempts=5).get_json("items") == [{"id": "1"}]
+    assert [r.status for r in tool.requests] == [429] * 6 + [200]
+    assert clock.now() - started == pytest.approx(12.0)
+
+
+def test_named_waits_stop_at_max_wait() -> None:
+    clock = VirtualClock()
+    tool = ItemsTool(clock)
+    tool.inject(Fault.RATE_LIMIT, method="GET", path="/items", times=-1, retry_after=2)
+    with pytest.raises(RateLimited):
+        items_client(tool, clock, max_wait=20).get_json("items")
+    assert sum(clock.slept) == pytest.approx(20.0)
+    assert len(tool.requests) == 11
+
+
+def test_a_retry_after_of_zero_for_ever_still_ends() -> None:
+    clock = VirtualClock()
+    server = Server(status(429, **{"retry-after": "0"}))
+    with pytest.raises(RateLimited):
+        client(server, clock, max_wait=10).get_json("items")
+    assert len(server.received) == 11  # each named wait counts at least a second against max_wait
+
+
+def test_refusals_without_a_named_wait_give_up_after_max_attempts() -> None:
+    clock = VirtualClock()
+    server = Server(status(429))
+    with pytest.raises(RateLimited):
+        client(server, clock, max_attempts=3).get_json("items")
+    assert len(server.received) == 3
+
+
+def test_epoch_headers_are_read_on_the_injected_clock() -> None:
+    """x-ratelimit-reset and HTTP-date Retry-After are compared with the client's clock, not the machine's."""
+    clock = VirtualClock()
+    http: HttpClient
+
+    def limit_spent(request: httpx.Request) -> httpx.Response:
+        return ok(**{"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(http.epoch()) + 10)})
+
+    def retry_later(request: httpx.Request) -> httpx.Response:
+        return status(429, **{"retry-after": email.utils.formatdate(http.epoch() + 20, usegmt=True)})
+
+    http = client(Server(limit_spent, retry_later, ok()), clock, budget=RateBudget(rate=100, per=1.0, clock=clock))
+    clock.advance(3 * 3600)  # hours pass on the virtual clock; the machine's clock barely moves
+    http.get_json("items")
+    start = clock.now()
+    http.get_json("items")  # waits out the spent limit, then is refused until an HTTP date
+    assert clock.slept[-1] == pytest.approx(20.0, abs=1.0)
+    assert clock.now() - start == pytest.approx(30.0, abs=2.0)
 
 
 # -- conditional requests ---------------------------------------------------------

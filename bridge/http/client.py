@@ -2,9 +2,15 @@
 
 Retries: 5xx, timeouts and connection errors are retried with exponential
 backoff (tenacity) for idempotent methods only, unless the caller says the
-request is guarded by the journal (``retry_unsafe``). A 429 is always retried,
-because the server refused the request without applying it, after waiting
-what ``Retry-After`` asks, as long as the total wait stays under ``max_wait``.
+request is guarded by the journal (``retry_unsafe``), at most ``max_attempts``
+times. A 429 is always retried, because the server refused the request without
+applying it: while the server names the wait (``Retry-After``) the client keeps
+waiting what it asks, however many times, as long as the total wait stays
+within ``max_wait``; ``max_attempts`` caps only the waits the client picks
+itself (a refusal without ``Retry-After``, 5xx, timeouts).
+
+Pacing (:mod:`bridge.http.pacing`) decides when an attempt may leave; all
+timing goes through the injected clock.
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ import datetime as dt
 import email.utils
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from bridge import __version__, secrets
 from bridge.clock import Clock, RealClock
@@ -33,6 +40,7 @@ from bridge.errors import (
     Transient,
 )
 from bridge.http.budget import RateBudget
+from bridge.http.pacing import Pacing
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 PRODUCT = f"pm-bridge/{__version__}"
@@ -124,6 +132,7 @@ class HttpClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         budget: RateBudget | None = None,
+        pacing: Pacing | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
         timeout: float = 30.0,
@@ -134,6 +143,10 @@ class HttpClient:
         self.tool = tool
         self.clock = clock or RealClock()
         self.budget = budget
+        self.pacing = pacing
+        # Servers speak epoch seconds (x-ratelimit-reset, HTTP dates); anchor them to the injected
+        # clock once, so a virtual clock moves them too and a wait is never measured on two clocks.
+        self._epoch_offset = time.time() - self.clock.now()
         self.max_attempts = max_attempts
         self.max_wait = max_wait
         self.stats = RequestStats()
@@ -155,6 +168,10 @@ class HttpClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def epoch(self) -> float:
+        """Now in UTC epoch seconds, as the injected clock tells it."""
+        return self.clock.now() + self._epoch_offset
 
     # -- public API ---------------------------------------------------------
 
@@ -179,23 +196,34 @@ class HttpClient:
         method = method.upper()
         retry_transient = method in IDEMPOTENT or retry_unsafe
         waited = 0.0
+        picked = 0  # failures whose wait the client picked itself: only these count towards max_attempts
+
+        def named_wait(exc: BaseException | None) -> float | None:
+            return exc.retry_after if isinstance(exc, RateLimited) else None
 
         def should_retry(exc: BaseException) -> bool:
             if isinstance(exc, RateLimited):
                 return True
             return isinstance(exc, Transient) and retry_transient
 
+        def stop(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if named_wait(exc) is not None:
+                return False  # the server named the wait: wait() gives up once max_wait is spent
+            return picked >= self.max_attempts
+
         def before_sleep(state: RetryCallState) -> None:
             self.stats.retries += 1
 
-        def wait(state: RetryCallState) -> float:
-            nonlocal waited
+        def wait(state: RetryCallState) -> float:  # tenacity asks wait() before stop()
+            nonlocal waited, picked
             exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, RateLimited) and exc.retry_after is not None:
-                delay = exc.retry_after
-            else:
-                delay = min(30.0, 0.5 * 2 ** (state.attempt_number - 1))
-            waited += delay
+            named = named_wait(exc)
+            if named is None:
+                picked += 1
+            delay = named if named is not None else min(30.0, 0.5 * 2 ** (picked - 1))
+            # A named wait of 0 still counts a second, so "Retry-After: 0" for ever cannot loop for ever.
+            waited += max(delay, 1.0) if named is not None else delay
             if waited > self.max_wait:
                 raise exc if exc else Transient("gave up waiting")
             if isinstance(exc, RateLimited):
@@ -204,7 +232,7 @@ class HttpClient:
 
         retrying = Retrying(
             retry=retry_if_exception(should_retry),
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop,
             wait=wait,
             sleep=self.clock.sleep,
             before_sleep=before_sleep,
@@ -212,10 +240,31 @@ class HttpClient:
         )
         for attempt in retrying:
             with attempt:
-                return self._send_once(method, path, params, json, data, files, headers, etag, ok)
+                return self._paced(method, path, params, json, data, files, headers, etag, ok)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- one attempt ------------------------------------------------------
+
+    def _paced(self, method: str, *args: Any) -> Response:
+        if self.pacing is None:
+            return self._send_once(method, *args)
+        still = self.pacing.refused_for()
+        if still > self.max_wait:
+            # The tool asked for a longer pause than we may wait (e.g. GitHub's hourly creation
+            # limit): asking again now would only be refused again and count against us.
+            raise RateLimited(f"{self.tool}: rate limited for another {still:.0f} s", retry_after=still)
+        with self.pacing.slot(method):
+            try:
+                response = self._send_once(method, *args)
+            except RateLimited as exc:
+                self.pacing.refused(None if exc.retry_after is None else self.clock.now() + exc.retry_after)
+                raise
+            except RemoteError as exc:
+                if exc.status is not None:  # an answer, just not a good one: the tool is not asking us to slow down
+                    self.pacing.answered()
+                raise
+            self.pacing.answered()
+            return response
 
     def _send_once(
         self,
@@ -270,9 +319,7 @@ class HttpClient:
         reset = raw.headers.get("x-ratelimit-reset")
         if remaining == "0" and reset:
             try:
-                import time as _time
-
-                delay = max(0.0, float(reset) - _time.time())
+                delay = max(0.0, float(reset) - self.epoch())
             except ValueError:
                 return
             self.budget.pause_until(self.clock.now() + min(delay, self.max_wait))
@@ -283,9 +330,7 @@ class HttpClient:
         detail = secrets.redact(self._error_message(raw))
         tail = f": {detail}" if detail else ""
         if status == 429 or (status == 403 and raw.headers.get("retry-after")):
-            import time as _time
-
-            after = _retry_after_seconds(raw.headers.get("retry-after"), _time.time())
+            after = _retry_after_seconds(raw.headers.get("retry-after"), self.epoch())
             if after is not None and self.budget is not None:
                 # Capped like _observe_limits: a later request should fail fast with RateLimited, not block for hours.
                 self.budget.pause_until(self.clock.now() + min(after, self.max_wait))

@@ -18,7 +18,7 @@ from bridge import secrets
 from bridge.clock import Clock
 from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError
-from bridge.http import HttpClient, RequestStats, budget_for
+from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
 from bridge.model import Snapshot
 from connectors.asana.incremental import Incremental
 from connectors.asana.limits import TEXT_LIMITS
@@ -30,6 +30,9 @@ from connectors.base import TASK_FIELDS, Capabilities, CheckResult, DetailFilter
 DEFAULT_BASE_URL = "https://app.asana.com/api/1.0"
 # Asana's standard limit for premium domains (docs/_rate-limits); free domains get 150.
 DEFAULT_RATE = (1500.0, 60.0)
+# Asana's rate-limits guide ("Concurrent request limits"): 50 reads and 15 writes in flight per
+# token; 15 caps both, well above the engine's workers, so Asana's requests may overlap.
+PACING = PacingPolicy(concurrency=15)
 # Asana allows 50 concurrent GETs per token; four keeps a pull polite next to other work.
 WORKERS = 4
 CURSOR_VERSION = 1
@@ -157,6 +160,7 @@ def build(
         base_url=config.base_url or DEFAULT_BASE_URL,
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         budget=budget_for("asana", token, rate, per, clock),
+        pacing=pacing_for("asana", token, PACING, clock),
         transport=transport,
         clock=clock,
         timeout=config.timeout,

@@ -54,6 +54,8 @@ class AsanaApi(Emulator):
     tool = "asana"
     # Premium domains: 1500 requests per minute per token (docs/_rate-limits).
     rate_limit = (1500.0, 60.0)
+    # "Concurrent request limits" (same page): 50 reads and 15 writes in flight at once, counted apart.
+    concurrent_limits = {"read": 50, "write": 15}
 
     def __init__(
         self, *, clock: Clock | None = None, latency: float = 0.0, rate_limit: tuple[float, float] | None | bool = True

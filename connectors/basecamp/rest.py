@@ -18,13 +18,16 @@ from bridge import secrets
 from bridge.clock import Clock
 from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError, Malformed
-from bridge.http import HttpClient, RateBudget, Response, budget_for, parse_link_header
+from bridge.http import HttpClient, PacingPolicy, RateBudget, Response, budget_for, pacing_for, parse_link_header
 
 DEFAULT_BASE_URL = "https://3.basecampapi.com"
 DEFAULT_USER_AGENT = "pm-bridge (ops@example.invalid)"
 # "50 requests per 10 second period per IP address" is the first limit met. A token
 # bucket with burst b and rate r sends at most b + 10 r in 10 s: b = 4, r = 4/s gives 44.
 _BURST, _PER = 4.0, 1.0
+# Basecamp's API guide limits requests per 10 s per IP (the budget above) and sets no limit on
+# requests at once, so requests may overlap; after a 429 the HTTP layer resumes with one.
+PACING = PacingPolicy()
 
 
 def _error_message(raw: httpx.Response) -> str:
@@ -68,6 +71,7 @@ def make_client(config: ConnectionConfig, *, transport: httpx.BaseTransport | No
             "Accept": "application/json",
         },
         budget=budget,
+        pacing=pacing_for("basecamp", token, PACING, clock),
         transport=transport,
         clock=clock,
         timeout=config.timeout,

@@ -15,7 +15,9 @@ import re
 import threading
 import urllib.parse
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -42,6 +44,7 @@ class FaultRule:
     method: str | None = None  # None matches any method
     path: str | None = None  # a regex searched in the path; None matches any
     times: int = 1  # how many matching requests it hits; -1 for ever
+    retry_after: float = 1.0  # the wait a RATE_LIMIT fault names
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -59,6 +62,8 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     status: int = 0
+    at: float = 0.0  # the emulator's clock when the request arrived
+    in_flight: int = 1  # the credential's requests being handled when it arrived, itself included
 
     @property
     def text(self) -> str:
@@ -157,9 +162,19 @@ class Emulator(ABC):
     watchers: ClassVar[list[Watcher]] = []
     # (requests, seconds) as the tool documents it; None disables limiting.
     rate_limit: tuple[float, float] | None = None
+    # Secondary limits as the tool documents them, per credential (``secondary_limits=False`` turns them off):
+    # content-creating requests (POST/PATCH/PUT/DELETE) per sliding window, as (requests, seconds) pairs ...
+    write_limits: tuple[tuple[int, float], ...] = ()
+    # ... and requests handled at once: {"all": n}, or {"read": n, "write": n} counted apart.
+    concurrent_limits: ClassVar[Mapping[str, int]] = {}
 
     def __init__(
-        self, *, clock: Clock | None = None, latency: float = 0.0, rate_limit: tuple[float, float] | None | bool = True
+        self,
+        *,
+        clock: Clock | None = None,
+        latency: float = 0.0,
+        rate_limit: tuple[float, float] | None | bool = True,
+        secondary_limits: bool = True,
     ) -> None:
         self.clock = clock or RealClock()
         self.latency = latency
@@ -173,6 +188,10 @@ class Emulator(ABC):
         self.faults: list[FaultRule] = []
         self.lock = threading.RLock()
         self._buckets: dict[str, _Bucket] = {}
+        self.secondary_limits = secondary_limits
+        self._writes: dict[str, deque[float]] = {}  # accepted content-creating requests' times, per credential
+        self._in_flight: dict[tuple[str, str], int] = {}  # (credential, "read"|"write") -> requests being handled
+        self.peak_in_flight: dict[str, int] = {}  # per credential, for tests: the most handled at once
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._next_id = 1000
         self.base_url = "https://emulator.invalid"
@@ -214,20 +233,22 @@ class Emulator(ABC):
 
     # -- faults --------------------------------------------------------
 
-    def inject(self, fault: Fault, method: str | None = None, path: str | None = None, times: int = 1) -> FaultRule:
-        rule = FaultRule(fault, method, path, times)
+    def inject(
+        self, fault: Fault, method: str | None = None, path: str | None = None, times: int = 1, retry_after: float = 1.0
+    ) -> FaultRule:
+        rule = FaultRule(fault, method, path, times, retry_after)
         with self.lock:
             self.faults.append(rule)
         return rule
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str) -> FaultRule | None:
         with self.lock:
             for rule in self.faults:
                 if rule.times != 0 and rule.matches(method, path):
                     if rule.times > 0:
                         rule.times -= 1
                     self.faults = [r for r in self.faults if r.times != 0]
-                    return rule.fault
+                    return rule
         return None
 
     # -- the transport ---------------------------------------------------
@@ -245,7 +266,9 @@ class Emulator(ABC):
         query = urllib.parse.parse_qs(
             request.url.query.decode() if isinstance(request.url.query, bytes) else str(request.url.query), keep_blank_values=True
         )
-        record = Recorded(request.method, path, query, {k.lower(): v for k, v in request.headers.items()}, body)
+        record = Recorded(
+            request.method, path, query, {k.lower(): v for k, v in request.headers.items()}, body, at=self.clock.now()
+        )
         with self.lock:
             self.requests.append(record)
         for observer in self.observers:
@@ -268,19 +291,31 @@ class Emulator(ABC):
         req = EmuRequest(
             request.method, path, query, request.headers, body, base_url=f"{request.url.scheme}://{request.url.netloc.decode()}"
         )
-        fault = self._take_fault(request.method, path)
+        rule = self._take_fault(request.method, path)
+        fault = rule.fault if rule else None
         if fault is Fault.UNAUTHORIZED:
             return self.error_response(401, "Not Authorized")
         req.user = self.authenticate(req)
         if req.user is None:
             return self.error_response(401, "Not Authorized")
-        if fault is Fault.RATE_LIMIT:
-            return self.rate_limited_response(1.0)
+        if rule is not None and fault is Fault.RATE_LIMIT:
+            return self.rate_limited_response(rule.retry_after)
+        cred = self.credential(req)
+        with self._handling(cred, record) as refused:
+            if refused:
+                # Asana: a Retry-After "long enough that the other in-flight requests" are done.
+                return self.rate_limited_response(1.0)
+            return self._limited(request, req, cred, fault)
+
+    def _limited(self, request: httpx.Request, req: EmuRequest, cred: str, fault: Fault | None) -> httpx.Response:
         if self.limit is not None:
             with self.lock:
-                cred = self.credential(req)
                 bucket = self._buckets.setdefault(cred, _Bucket(*self.limit, self.clock.now()))
                 wait = bucket.take(self.clock.now())
+            if wait > 0:
+                return self.rate_limited_response(wait)
+        if req.method not in ("GET", "HEAD", "OPTIONS"):
+            wait = self._take_write(cred)
             if wait > 0:
                 return self.rate_limited_response(wait)
         if fault is Fault.FAIL_BEFORE:
@@ -301,6 +336,44 @@ class Emulator(ABC):
         if fault is Fault.LOSE_RESPONSE:
             raise httpx.ReadTimeout("connection lost after the write", request=request)
         return response
+
+    @contextmanager
+    def _handling(self, cred: str, record: Recorded) -> Iterator[bool]:
+        """Count the request in flight while it is handled; yields True when that passes a concurrent limit."""
+        kind = "write" if record.is_write else "read"
+        with self.lock:
+            for key in (kind, "all"):
+                self._in_flight[(cred, key)] = self._in_flight.get((cred, key), 0) + 1
+            record.in_flight = self._in_flight[(cred, "all")]
+            self.peak_in_flight[cred] = max(self.peak_in_flight.get(cred, 0), record.in_flight)
+            refused = self.secondary_limits and any(
+                self._in_flight[(cred, key)] > cap for key, cap in self.concurrent_limits.items() if key in (kind, "all")
+            )
+        try:
+            yield refused
+        finally:
+            with self.lock:
+                for key in (kind, "all"):
+                    self._in_flight[(cred, key)] -= 1
+
+    def _take_write(self, cred: str) -> float:
+        """Count one content-creating request; 0 when the windows allow it, else seconds until they do."""
+        if not self.secondary_limits or not self.write_limits:
+            return 0.0
+        with self.lock:
+            now = self.clock.now()
+            times = self._writes.setdefault(cred, deque())
+            longest = max(per for _, per in self.write_limits)
+            while times and times[0] <= now - longest:
+                times.popleft()
+            wait = 0.0
+            for limit, per in self.write_limits:
+                recent = [t for t in times if t > now - per]
+                if len(recent) >= limit:
+                    wait = max(wait, recent[-limit] + per - now)
+            if wait == 0.0:
+                times.append(now)
+            return wait
 
     def _match(self, req: EmuRequest) -> Handler | None:
         path = req.path.rstrip("/") or "/"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,7 +31,7 @@ from bridge import richtext, secrets
 from bridge.clock import Clock
 from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError, Invalid, Malformed, NotFound
-from bridge.http import HttpClient, RequestStats, budget_for
+from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
 from bridge.model import Attachment, Comment, Section, Task
 from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
@@ -47,6 +48,11 @@ from connectors.github.webhook_admin import GithubWebhookAdmin
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 _PROJECT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+# GitHub's "Best practices for using the REST API" (docs.github.com/rest/guides): make requests
+# serially, not concurrently, and wait at least one second between POST/PATCH/PUT/DELETE requests,
+# so a large first mirror stays under the secondary limits instead of being refused by them.
+PACING = PacingPolicy(concurrency=1, write_spacing=1.0)
 
 CAPABILITIES = Capabilities(
     tool="github",
@@ -110,7 +116,8 @@ class GithubConnector(GithubWebhookAdmin):
                 **({"User-Agent": config.user_agent} if config.user_agent else {}),
             },
             budget=budget,
-            transport=PrimaryLimitTransport(transport),
+            pacing=pacing_for("github", token, PACING, clock),
+            transport=PrimaryLimitTransport(transport, epoch=lambda: self.client.epoch()),
             clock=clock,
             timeout=config.timeout,
             max_wait=config.max_wait,
@@ -231,20 +238,43 @@ class GithubConnector(GithubWebhookAdmin):
             payload["body"] = join_body(notes, subtasks, self.mapping.subtask_heading)
         if "done" in changes:
             payload.update({"state": "closed", "state_reason": "completed"} if changes["done"] else {"state": "open"})
+        relabelled = False
         if "section_id" in changes or "labels" in changes:
-            fields = self._store(project_id).issue_fields(
-                changes.get("section_id", current.section_id), list(changes.get("labels", current.labels))
-            )
-            if "section_id" not in changes:
-                fields.pop("milestone", None)
-            if "labels" not in changes and self.mapping.sections_as != "label":
-                fields.pop("labels", None)
-            payload.update(fields)
+            store = self._store(project_id)
+            try:
+                before = store.issue_fields(current.section_id, list(current.labels))
+            except NotFound:  # its section's label is gone, and GitHub took it off every issue with it
+                before = store.issue_fields(None, list(current.labels))
+            labels = list(changes.get("labels", current.labels))
+            fields = store.issue_fields(changes.get("section_id", current.section_id), labels)
+            if "section_id" in changes and "milestone" in fields:
+                payload["milestone"] = fields["milestone"]
+            relabelled = self._relabel(project_id, number, before["labels"], fields["labels"])
         if "assignees" in changes:
             payload["assignees"] = list(changes["assignees"])
-        if not payload:
-            return current  # due/start/custom fields: GitHub issues cannot hold them (see capabilities)
-        return self._issue_task(project_id, self._write_issue(project_id, number, payload))
+        if payload:
+            return self._issue_task(project_id, self._write_issue(project_id, number, payload))
+        if relabelled:
+            return self._issue_task(project_id, self.client.get_json(f"{self._path(project_id)}/issues/{number}"))
+        return current  # due/start/custom fields: GitHub issues cannot hold them (see capabilities)
+
+    def _relabel(self, project_id: str, number: int, old: list[str], new: list[str]) -> bool:
+        """Add and remove only the labels that changed between ``old`` and ``new``; True if any request went.
+
+        A PATCH with ``labels`` replaces the whole set with one built from the last pull, so a label
+        someone added on GitHub in between would be lost; the add and remove endpoints touch only ours.
+        """
+        path = f"{self._path(project_id)}/issues/{number}/labels"
+        known = {name.casefold() for name in old}  # GitHub matches label names case-insensitively
+        added = [name for name in new if name.casefold() not in known]
+        wanted = {name.casefold() for name in new}
+        removed = [name for name in old if name.casefold() not in wanted]
+        if added:
+            self.client.request("POST", path, json={"labels": added})
+        for name in removed:
+            with contextlib.suppress(NotFound):  # someone took it off already
+                self.client.request("DELETE", f"{path}/{urllib.parse.quote(name, safe='')}")
+        return bool(added or removed)
 
     def remove_task(self, project_id: str, task: Task, mode: Removal) -> None:
         if translate.split_subtask_id(task.id):

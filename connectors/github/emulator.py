@@ -12,8 +12,9 @@ routes). Behaviour follows the official description and recorded exchanges in
   does not count against the primary limit.
 * The primary limit: 5000 requests per hour per token, reported in
   ``x-ratelimit-limit|remaining|used|reset|resource``; over it, 403.
-* The secondary limit (the toolkit's token bucket, off unless configured)
-  answers 403 (or 429, see ``secondary_status``) with ``retry-after``.
+* The secondary limits (content-creating requests per minute and per hour,
+  concurrent requests; ``secondary_limits=False`` turns them off) answer 403
+  (or 429, see ``secondary_status``) with ``retry-after``.
 * Errors as GitHub shapes them: 401 ``Bad credentials``, 404 ``Not Found``,
   422 ``{message, errors[], documentation_url}``.
 
@@ -74,7 +75,11 @@ class _Window:
 
 class GithubEmulator(Emulator):
     tool = "github"
-    rate_limit = None  # the secondary limit; pass rate_limit=(n, seconds) to turn it on
+    rate_limit = None  # a request-rate bucket; pass rate_limit=(n, seconds) to turn it on
+    # GitHub's documented secondary limits ("Rate limits for the REST API", docs.github.com): at most
+    # 80 content-generating requests a minute and 500 an hour, and 100 concurrent requests.
+    write_limits = ((80, 60.0), (500, 3600.0))
+    concurrent_limits = {"all": 100}
     secondary_status = 403
 
     def __init__(
@@ -84,8 +89,9 @@ class GithubEmulator(Emulator):
         latency: float = 0.0,
         rate_limit: tuple[float, float] | None | bool = True,
         primary_limit: int = PRIMARY_LIMIT,
+        secondary_limits: bool = True,
     ) -> None:
-        super().__init__(clock=clock, latency=latency, rate_limit=rate_limit)
+        super().__init__(clock=clock, latency=latency, rate_limit=rate_limit, secondary_limits=secondary_limits)
         self.primary_limit = primary_limit
         self.users: dict[str, User] = {}
         self.tokens: dict[str, str] = {}

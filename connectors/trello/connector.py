@@ -12,6 +12,7 @@ their plain name otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from typing import Any
 
@@ -25,7 +26,7 @@ from connectors.base import Capabilities, CheckResult, NewTask, PullResult, Pull
 from connectors.trello import translate
 from connectors.trello.incremental import incremental
 from connectors.trello.limits import TEXT_LIMITS
-from connectors.trello.pull import SUBTASK_CHECKLIST, BoardPull
+from connectors.trello.pull import CARD_FIELDS, SUBTASK_CHECKLIST, BoardPull
 from connectors.trello.rest import TrelloApi
 from connectors.trello.webhook_admin import TrelloWebhookAdmin
 
@@ -140,7 +141,7 @@ class TrelloConnector(TrelloWebhookAdmin):
             elif name == "assignees":
                 params["idMembers"] = list(value)
             elif name == "labels":
-                params["idLabels"] = self._label_ids(project_id, list(value))
+                continue  # added and removed one by one below, never replaced as a set
             elif name == "position":
                 params["pos"] = value if value > 0 else "top"  # Trello positions are positive
             elif name == "after":
@@ -149,9 +150,42 @@ class TrelloConnector(TrelloWebhookAdmin):
                 continue
             else:
                 raise Invalid(f"trello: a card cannot change {name!r}", hint="the planner asked for a field Trello does not hold")
-        if not params:
-            return current
-        return self._send_card(project_id, "PUT", f"cards/{current.id}", params, changes.get("labels"))
+        relabelled = "labels" in changes and self._relabel(project_id, current, list(changes["labels"]))
+        if params:
+            return self._send_card(project_id, "PUT", f"cards/{current.id}", params, None)
+        if relabelled:
+            raw = self.api.obj(f"cards/{current.id}", {"fields": CARD_FIELDS})
+            return translate.task(raw, people=self._mentionable(project_id))
+        return current
+
+    def _relabel(self, project_id: str, current: Task, names: list[str]) -> bool:
+        """Add and remove only the labels that changed since the pull; True if any request went.
+
+        A PUT of ``idLabels`` replaces the card's whole set with one built from the last pull, so a
+        label someone added on Trello in between would be lost; ``POST /cards/{id}/idLabels`` and
+        ``DELETE /cards/{id}/idLabels/{idLabel}`` touch only the labels the bridge changed.
+        """
+        added = [name for name in names if name not in current.labels]
+        removed = [name for name in current.labels if name not in names]
+        if removed:
+            known = self._labels.get(project_id, {})
+            if any(name not in known for name in removed):
+                known = self._board_labels(project_id)  # never _label_ids: it would create what is gone
+            for name in removed:
+                if name in known:
+                    with contextlib.suppress(NotFound, Invalid):  # off the card or off the board already
+                        self.http.request("DELETE", f"cards/{current.id}/idLabels/{known[name]}")
+        for name, label_id in zip(added, self._label_ids(project_id, added), strict=True):
+            try:
+                self.http.request("POST", f"cards/{current.id}/idLabels", data={"value": label_id})
+            except Invalid as exc:
+                if "already on the card" in str(exc):
+                    continue
+                # A label we knew was deleted meanwhile: learn the board's labels again, once.
+                self._labels.pop(project_id, None)
+                fresh = self._label_ids(project_id, [name])[0]
+                self.http.request("POST", f"cards/{current.id}/idLabels", data={"value": fresh})
+        return bool(added or removed)
 
     def _pos_after(self, list_id: str, card_id: str, after: str | None) -> float | str:
         """A ``pos`` right after card ``after`` in the list: halfway to the next card, as Trello's UI does."""
@@ -265,16 +299,20 @@ class TrelloConnector(TrelloWebhookAdmin):
                 self._first_list[project_id] = str(min(lists, key=lambda x: float(x.get("pos") or 0))["id"])
         return self._first_list[project_id]
 
+    def _board_labels(self, project_id: str) -> dict[str, str]:
+        known: dict[str, str] = {}
+        for label in self.api.many(f"boards/{project_id}/labels", {"fields": "name,color", "limit": 1000}):
+            known.setdefault(translate.label_name(label), str(label.get("id")))
+        self._labels[project_id] = known
+        return known
+
     def _label_ids(self, project_id: str, names: list[str]) -> list[str]:
         """Label ids for names, creating the missing labels on the board."""
         if not names:
             return []
         known = self._labels.get(project_id, {})
         if any(name not in known for name in names):
-            known = {}
-            for label in self.api.many(f"boards/{project_id}/labels", {"fields": "name,color", "limit": 1000}):
-                known.setdefault(translate.label_name(label), str(label.get("id")))
-            self._labels[project_id] = known
+            known = self._board_labels(project_id)
         for name in names:
             if name not in known:
                 color = LABEL_COLORS[zlib.crc32(name.encode()) % len(LABEL_COLORS)]

@@ -207,6 +207,39 @@ def update_card(world: World, req: EmuRequest) -> httpx.Response:
     return ok(world.render_card(card))
 
 
+def _label_action(world: World, req: EmuRequest, board: Board, card: Card, kind: str, label: Label) -> None:
+    where = world.lists[card.id_list].ref() if card.id_list in world.lists else {"id": card.id_list}
+    world.record(board, kind, req.user or "", card=card.ref(), label=label.render(), text=label.name, list=where)
+    world.touch(card)
+
+
+def add_card_label(world: World, req: EmuRequest) -> httpx.Response:
+    """``POST /cards/{id}/idLabels?value=<label id>``: one label more; answers the card's label ids."""
+    board, card = card_for(world, req, req.path_params["id"])
+    ident = text(req, "value")
+    label = world.labels.get(ident or "")
+    if not ident or label is None or label.id_board != board.id:
+        raise HttpError(400, "invalid value for value")
+    if label.id in card.id_labels:
+        raise HttpError(400, "that label is already on the card")
+    card.id_labels.append(label.id)
+    _label_action(world, req, board, card, "addLabelToCard", label)
+    return ok(list(card.id_labels))
+
+
+def remove_card_label(world: World, req: EmuRequest) -> httpx.Response:
+    """``DELETE /cards/{id}/idLabels/{idLabel}``: one label less."""
+    board, card = card_for(world, req, req.path_params["id"])
+    ident = req.path_params["idLabel"]
+    check_id(ident)
+    if ident not in card.id_labels:
+        raise HttpError(404, NOT_FOUND)
+    card.id_labels.remove(ident)
+    label = world.labels.get(ident) or Label(ident, board.id, "", None)
+    _label_action(world, req, board, card, "removeLabelFromCard", label)
+    return ok({"_value": None})
+
+
 def delete_card(world: World, req: EmuRequest) -> httpx.Response:
     board, card = card_for(world, req, req.path_params["id"])
     where = world.lists[card.id_list].ref() if card.id_list in world.lists else {"id": card.id_list}

@@ -214,6 +214,8 @@ class TrelloEmulator(Emulator):
             ("GET", "/cards/{id}", reads.get_card),
             ("PUT", "/cards/{id}", writes.update_card),
             ("DELETE", "/cards/{id}", writes.delete_card),
+            ("POST", "/cards/{id}/idLabels", writes.add_card_label),
+            ("DELETE", "/cards/{id}/idLabels/{idLabel}", writes.remove_card_label),
             ("GET", "/cards/{id}/actions", reads.card_actions),
             ("POST", "/cards/{id}/actions/comments", parts.create_comment),
             ("PUT", "/cards/{id}/actions/{idAction}/comments", parts.update_comment),

@@ -12,7 +12,7 @@ from bridge import secrets
 from bridge.clock import Clock
 from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError, Malformed
-from bridge.http import HttpClient, RateBudget, budget_for
+from bridge.http import HttpClient, PacingPolicy, RateBudget, budget_for, pacing_for
 
 DEFAULT_BASE_URL = "https://api.trello.com/1"
 # Trello allows 100 requests per 10 s per token. A token bucket with burst b and
@@ -22,6 +22,9 @@ DEFAULT_BASE_URL = "https://api.trello.com/1"
 _BURST, _PER = 8.0, 1.0
 # No Retry-After on Trello's 429: back off 0.5, 1, 2, 4, 8, 16 s, which outlasts one 10 s window.
 _ATTEMPTS = 7
+# Trello's rate-limits guide counts requests per 10 s (the budget above) and sets no limit on
+# requests at once, so requests may overlap; after a 429 the HTTP layer resumes with one.
+PACING = PacingPolicy()
 
 
 def _error_message(raw: httpx.Response) -> str:
@@ -53,6 +56,7 @@ def make_client(config: ConnectionConfig, *, transport: httpx.BaseTransport | No
         params={"key": key, "token": token},
         headers={"Accept": "application/json", **({"User-Agent": config.user_agent} if config.user_agent else {})},
         budget=budget,
+        pacing=pacing_for("trello", token, PACING, clock),
         transport=transport,
         clock=clock,
         timeout=config.timeout,

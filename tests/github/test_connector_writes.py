@@ -37,17 +37,46 @@ def test_create_sends_the_section_label_and_gitHub_headers(world: World) -> None
     assert (task.section_id, task.labels, task.assignees) == (doing, ["bug"], ["anna"])
 
 
-def test_patch_replaces_labels_so_the_section_label_is_always_sent(world: World) -> None:
+def label_writes(world: World) -> list[tuple[str, str, object]]:
+    return [
+        (r.method, r.path.rsplit("/issues/", 1)[-1], json.loads(r.body) if r.body else None)
+        for r in world.emulator.writes()
+    ]
+
+
+def test_labels_and_section_moves_add_and_remove_only_what_changed(world: World) -> None:
     snapshot = world.bridge.pull(world.project).snapshot
     ids = {s.name: s.id for s in snapshot.sections.values()}
     task = world.bridge.create_task(world.project, NewTask(title="Hi", section_id=ids["Doing"], labels=["bug"]))
+    n = task.id
+    world.emulator.clear_requests()
     task = world.bridge.update_task(world.project, task, {"labels": ["ui", "status: Done"]})
-    assert last_body(world) == {"labels": ["status: Doing", "ui"]}  # a section-looking label cannot move the task
-    assert labels_on(world, task.id) == ["status: Doing", "ui"] and task.section_id == ids["Doing"]
+    # A section-looking label cannot move the task; the section label is never touched by a label change.
+    assert label_writes(world) == [("POST", f"{n}/labels", {"labels": ["ui"]}), ("DELETE", f"{n}/labels/bug", None)]
+    assert labels_on(world, n) == ["status: Doing", "ui"] and task.section_id == ids["Doing"]
+    world.emulator.clear_requests()
     task = world.bridge.update_task(world.project, task, {"section_id": ids["Done"]})
-    assert labels_on(world, task.id) == ["status: Done", "ui"] and task.labels == ["ui"]
+    assert label_writes(world) == [
+        ("POST", f"{n}/labels", {"labels": ["status: Done"]}),
+        ("DELETE", f"{n}/labels/status: Doing", None),
+    ]
+    assert labels_on(world, n) == ["ui", "status: Done"] and task.labels == ["ui"] and task.section_id == ids["Done"]
     task = world.bridge.update_task(world.project, task, {"section_id": None})
-    assert labels_on(world, task.id) == ["ui"] and task.section_id is None
+    assert labels_on(world, n) == ["ui"] and task.section_id is None
+    assert all(r.method != "PATCH" for r in world.emulator.writes())
+
+
+def test_a_label_added_on_github_between_pull_and_write_survives(world: World) -> None:
+    snapshot = world.bridge.pull(world.project).snapshot
+    ids = {s.name: s.id for s in snapshot.sections.values()}
+    created = world.bridge.create_task(world.project, NewTask(title="Hi", section_id=ids["To do"], labels=["bug"]))
+    task = world.bridge.pull(world.project).snapshot.tasks[created.id]
+    repo = world.emulator.repo(world.project)
+    # Someone labels the issue on GitHub after the bridge's pull.
+    repo.issues[int(task.id)].labels.append(world.emulator.add_label(repo, "urgent").id)
+    task = world.bridge.update_task(world.project, task, {"section_id": ids["Doing"], "labels": ["bug", "approved"]})
+    assert sorted(labels_on(world, task.id)) == ["approved", "bug", "status: Doing", "urgent"]
+    assert "urgent" in task.labels
 
 
 def test_done_closes_as_completed_and_reopens(world: World) -> None:
