@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bridge import secrets
+from bridge.cli_check import check_state, connection_warnings
 from bridge.cli_progress import ICONS, Progress, print_plan, short
 from bridge.clock import Clock, RealClock
 from bridge.config import find_config, load_config
@@ -331,16 +332,18 @@ def status(config: ConfigOption = None) -> None:
 @app.command()
 @friendly
 def check(config: ConfigOption = None, link: LinkOption = None) -> None:
-    """Validate the config, then check each link's credentials and projects."""
+    """Validate the config, open the state store, then check each link's credentials and projects."""
     path = find_config(config)
     cfg = load_config(path)
     console = Console(highlight=False, soft_wrap=True)
     sizes = f"{_count(len(cfg.connections), 'connection')}, {_count(len(cfg.links), 'link')}"
     console.print(f"[green]✓[/green] config {escape(str(path))}: {sizes}")
     names = select_links(cfg, link or [])
+    worst = EXIT_OK if check_state(console, cfg.state) else EXIT_USER
     used = [getattr(cfg.links[n], side).connection for n in names for side in SIDES]
+    for warning in connection_warnings(cfg, used):
+        console.print(f"[yellow]! {escape(warning)}[/yellow]")
     connectors, failed = build_connectors(cfg, used)
-    worst = EXIT_OK
     try:
         for name in names:
             link_cfg = cfg.links[name]

@@ -22,11 +22,13 @@ from pydantic_core import ErrorDetails
 
 from bridge import secrets
 from bridge.config_schema import Config
+from bridge.config_yaml import parse_yaml
 from bridge.errors import ConfigError
 
 DEFAULT_NAME = "pm-bridge.yaml"
 ENV_VAR = "PM_BRIDGE_CONFIG"
 CREATE_HINT = "create one with: cp config.example.yaml pm-bridge.yaml (then fill in your tokens), or pass --config FILE"
+DIRECTORY_HINT = f"name the YAML file itself, e.g. --config path/to/{DEFAULT_NAME}"
 
 # ${VAR} or ${VAR:-default}; $${...} is a literal "${...}".
 _REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -35,12 +37,16 @@ _REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 def find_config(path: Path | None = None) -> Path:
     """The config file to use: ``path``, else $PM_BRIDGE_CONFIG, else ./pm-bridge.yaml."""
     if path is not None:
+        if path.is_dir():
+            raise ConfigError(f"config file {path} is a directory", hint=DIRECTORY_HINT)
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist", hint=CREATE_HINT)
         return path
     from_env = os.environ.get(ENV_VAR)
     if from_env:
         candidate = Path(from_env)
+        if candidate.is_dir():
+            raise ConfigError(f"${ENV_VAR} names {candidate}, which is a directory", hint=DIRECTORY_HINT)
         if not candidate.is_file():
             raise ConfigError(f"${ENV_VAR} names {candidate}, which does not exist", hint=CREATE_HINT)
         return candidate
@@ -69,7 +75,7 @@ def read_yaml(file: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"config file {file} is not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text, file)
     except yaml.YAMLError as exc:
         # Only the position and the parser's complaint: the snippet of the line may hold a token.
         mark = getattr(exc, "problem_mark", None)

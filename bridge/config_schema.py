@@ -45,6 +45,8 @@ class DaemonConfig(BaseModel):
     debounce: float = Field(default=2.0, ge=0)  # seconds a webhook waits for more deliveries before its cycle runs
     max_backoff: float = Field(default=3600.0, ge=10)  # longest wait, in seconds, between cycles of a failing link
     workers: int = Field(default=4, ge=1, le=64)  # links cycled at the same time
+    # Largest webhook body read, in bytes; a longer one is answered 413 unread (the next poll still sees the change).
+    max_body: int = Field(default=1_000_000, ge=1024)
 
     @field_validator("public_url", "webhook_secret", mode="before")
     @classmethod

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 ToolKind = Literal["asana", "trello", "github", "basecamp", "memory"]
 
@@ -40,3 +41,22 @@ class ConnectionConfig(BaseModel):
     # Overrides of the tool's preset in mappings/<tool>.yaml (GitHub, Basecamp):
     # e.g. {sections: milestone} to map sections to milestones instead of labels.
     mapping: dict[str, Any] | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Checked here, not at the first request: "not a url" would otherwise surface seconds
+        # later as "cannot reach  (UnsupportedProtocol)". The memory tool has its own memory:// scheme.
+        if not value or info.data.get("kind") == "memory":
+            return value or None
+        try:
+            parts = urllib.parse.urlsplit(value)
+            host = parts.hostname
+        except ValueError:
+            host = None
+        else:
+            if parts.scheme not in ("http", "https"):
+                host = None
+        if not host:
+            raise ValueError("expected an http:// or https:// URL with a host, like https://api.example.com (null: the real API)")
+        return value

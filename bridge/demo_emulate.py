@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
 from dataclasses import dataclass, field
 from types import ModuleType
 
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
 from bridge.clock import Clock
-from bridge.demo_seed import AGENCY_PROJECT, CLIENT_PROJECT, seed_agency_project
+from bridge.demo_seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project
 from bridge.demo_view import TOOL_NAMES
 from bridge.errors import ConfigError
 from connectors.emulation.sandbox import USERS, Sandbox, Who
@@ -80,8 +83,6 @@ def _credentials(sandbox: Sandbox) -> list[str]:
 def print_instructions(console: Console, rehearsal: Rehearsal) -> None:
     """Where the emulator listens, who can sign in, and the config lines that point at it."""
     tool = TOOL_NAMES.get(rehearsal.kind, rehearsal.kind)
-    bridge = USERS["bridge"]
-    key = _secret(rehearsal.sandbox, "bridge", "key")
     # Trello signs webhook deliveries with the app's OAuth secret: `webhooks register` and the daemon need it.
     app_secret = _secret(rehearsal.sandbox, "bridge", "webhook_secret")
     lines = [f"[bold]{tool} emulator[/bold] at {rehearsal.base_url}", "", "Sandbox users (tokens are only valid here):"]
@@ -94,11 +95,40 @@ def print_instructions(console: Console, rehearsal: Rehearsal) -> None:
     console.print(Panel("\n".join(lines), title="pm-bridge emulate", expand=False))
     # Printed plainly, not in the panel, so it can be copied as it is.
     console.print("Put this in your config (the bridge signs in as its own user):")
-    connection = [f"kind: {rehearsal.kind}", f"base_url: {rehearsal.base_url}", f"token: {bridge.token}"]
-    connection += [f"key: {key}"] if key else []
-    connection += [f"webhook_secret: {app_secret}"] if app_secret else []
-    console.print(
-        escape(f"connections:\n  {rehearsal.kind}-local:\n" + "".join(f"    {line}\n" for line in connection).rstrip()),
-        soft_wrap=True,
-    )
+    console.print(escape(config_block(rehearsal)), soft_wrap=True)
     console.print("Press Ctrl+C to stop; nothing is saved.", style="dim")
+
+
+# Basecamp asks every integration to name itself and a contact in its User-Agent, and uses
+# that contact to warn before blocking it; `pm-bridge check` warns about a placeholder one.
+SHOWN_USER_AGENT = "Acme Agency sync (ops@acme-agency.example)"
+_AGENT_NOTE = "  # your app's name and YOUR contact: Basecamp writes to it before blocking an integration"
+
+
+def config_block(rehearsal: Rehearsal) -> str:
+    """The YAML that points a config at this emulator: the connection and, when seeded, a link between its projects.
+
+    Complete as it stands: written into a config file, ``pm-bridge check`` passes against the running emulator.
+    """
+    name = f"{rehearsal.kind}-local"
+    connection: dict[str, object] = {"kind": rehearsal.kind, "base_url": rehearsal.base_url,
+                                     "token": USERS["bridge"].token}
+    for key, value in rehearsal.sandbox.extra_credentials("bridge").items():
+        connection[key] = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    if "user_agent" in connection:
+        connection["user_agent"] = SHOWN_USER_AGENT
+    lines = ["connections:", f"  {name}:"]
+    for key, value in connection.items():
+        lines.append(f"    {key}: {_scalar(str(value))}" + (_AGENT_NOTE if key == "user_agent" else ""))
+    projects = list(rehearsal.projects.values())
+    if len(projects) == 2:
+        link = {"internal": {"connection": name, "project": projects[0]},
+                "client": {"connection": name, "project": projects[1]},
+                **demo_rules(rehearsal.kind).model_dump(mode="json", exclude_defaults=True)}
+        lines += ["links:", textwrap.indent(yaml.safe_dump({"rehearsal": link}, sort_keys=False), "  ").rstrip()]
+    return "\n".join(lines)
+
+
+def _scalar(text: str) -> str:
+    """``text`` as a YAML value: bare where YAML reads it back as the same text, quoted otherwise (an all-digit id)."""
+    return text if "#" not in text and yaml.safe_load(text) == text else json.dumps(text)

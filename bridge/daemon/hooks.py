@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from bridge import secrets
 from bridge.config_schema import Config
-from bridge.daemon.logs import log
+from bridge.daemon.logs import Throttle, clipped, log
 from bridge.daemon.metrics import Metrics
 from bridge.runtime import SIDES
 from bridge.store import Store
@@ -35,6 +35,7 @@ from connectors.registry import MODULES
 
 WAKE_KEY = "daemon.wake"
 MASTER_ENV = "PM_BRIDGE_WEBHOOK_SECRET"  # used when daemon.webhook_secret is unset, as `pm-bridge webhooks` does
+REFUSAL_LOG_EVERY = 60.0  # seconds between log lines about refused deliveries of one kind (the rest are counted)
 
 
 def secret_key(side: str) -> str:
@@ -76,6 +77,7 @@ class Deliveries:
         self.trigger = trigger
         self.metrics = metrics
         self.clock: LeaseClock = clock or WallClock()
+        self.throttle = Throttle(REFUSAL_LOG_EVERY, self.clock.now)
         configured = config.daemon.webhook_secret
         self.master = (configured.get_secret_value() if configured is not None else os.environ.get(MASTER_ENV)) or None
 
@@ -85,19 +87,49 @@ class Deliveries:
             return []
         return [webhook_token(self.master, link, side) for link in self.config.links for side in SIDES]
 
-    def handle(self, link: str, side: str, token: str, request: WebhookRequest) -> WebhookVerdict:
-        verdict = self._judge(link, side, token, request)
-        outcome = "triggered" if verdict.trigger else ("refused" if verdict.status >= 400 else "accepted")
-        if link in self.config.links and side in SIDES:
-            self.metrics.add("pm_bridge_webhooks_total", link=link, side=side, outcome=outcome)
-        # Never the body, the headers or the token: the method, where, what we answered and why.
-        fields = {"link": link, "side": side, "method": request.method, "status": verdict.status, "outcome": outcome}
-        if verdict.reason:
-            fields["reason"] = verdict.reason
-        (log().warning if verdict.status >= 400 else log().info)("webhook delivery", extra=fields)
+    @property
+    def max_body(self) -> int:
+        return self.config.daemon.max_body
+
+    def admit(self, link: str, side: str, token: str, method: str) -> WebhookVerdict | None:
+        """The refusal of a delivery whose URL alone condemns it, logged; None when its body is worth reading.
+
+        Runs before the body is read and touches neither the store nor the disk, so
+        traffic that does not know a URL token costs a hash and, at most, a log line a minute.
+        """
+        verdict = self._check_url(link, side, token)
+        if verdict is not None:
+            self.note(link, side, method, verdict)
         return verdict
 
-    def _judge(self, link: str, side: str, token: str, request: WebhookRequest) -> WebhookVerdict:
+    def handle(self, link: str, side: str, token: str, request: WebhookRequest) -> WebhookVerdict:
+        verdict = self._check_url(link, side, token) or self._judge(link, side, request)
+        self.note(link, side, request.method, verdict)
+        return verdict
+
+    def note(self, link: str, side: str, method: str, verdict: WebhookVerdict) -> None:
+        """Count and log one answered delivery; refusals at most once a minute per (reason, link)."""
+        known = link in self.config.links and side in SIDES
+        outcome = "triggered" if verdict.trigger else ("refused" if verdict.status >= 400 else "accepted")
+        if known:
+            self.metrics.add("pm_bridge_webhooks_total", link=link, side=side, outcome=outcome)
+        # Never the body, the headers or the token: the method, where, what we answered and why.
+        fields: dict[str, object] = {"link": clipped(link), "side": clipped(side), "method": clipped(method),
+                                     "status": verdict.status, "outcome": outcome}
+        if verdict.reason:
+            fields["reason"] = verdict.reason
+        if verdict.status < 400:
+            log().info("webhook delivery", extra=fields)
+            return
+        # Unknown links share one key: a scan over made-up names must not grow the table or the log.
+        held_back = self.throttle.admit((verdict.status, verdict.reason, link if known else None))
+        if held_back is None:
+            return
+        if held_back:
+            fields["suppressed"] = held_back
+        log().warning("webhook delivery", extra=fields)
+
+    def _check_url(self, link: str, side: str, token: str) -> WebhookVerdict | None:
         link_cfg = self.config.links.get(link)
         if link_cfg is None or side not in SIDES:
             return WebhookVerdict(status=404, reason="no such link or side")
@@ -106,10 +138,18 @@ class Deliveries:
         expected = webhook_token(self.master, link, side)
         if not hmac.compare_digest(token.encode(), expected.encode()):
             return WebhookVerdict(status=403, reason="the URL token is wrong")
-        connection = self.config.connections[getattr(link_cfg, side).connection]
+        kind = self.config.connections[getattr(link_cfg, side).connection].kind
+        if webhook_module(kind) is None:
+            return WebhookVerdict(status=404, reason=f"{kind} deliveries are not supported")
+        return None
+
+    def _judge(self, link: str, side: str, request: WebhookRequest) -> WebhookVerdict:
+        """The tool's own verdict on a delivery whose URL :meth:`_check_url` accepted."""
+        assert self.master is not None
+        connection = self.config.connections[getattr(self.config.links[link], side).connection]
         module = webhook_module(connection.kind)
-        if module is None:
-            return WebhookVerdict(status=404, reason=f"{connection.kind} deliveries are not supported")
+        assert module is not None
+        expected = webhook_token(self.master, link, side)
         stored = self.store.link_meta(link).get(secret_key(side))
         app_secret = connection.webhook_secret.get_secret_value() if connection.webhook_secret is not None else None
         secret = receive_secret(module.SECRET_SOURCE, token=expected, stored=stored if isinstance(stored, str) else None,

@@ -4,7 +4,9 @@ Every record, ours or a library's (uvicorn, APScheduler, httpx), passes
 :class:`RedactingFilter` on the way out, which runs the fully formatted
 message through :func:`bridge.secrets.redact`. Webhook URL tokens and the
 master webhook secret are registered with the redactor when the daemon
-starts, so even a library logging a request path cannot leak one.
+starts, so even a library logging a request path cannot leak one. The same
+filter escapes control characters (:func:`printable`), so a request path
+holding ``%0A`` cannot start a forged line in either format.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import datetime as dt
 import json
 import logging
 import sys
+import threading
+import unicodedata
+from collections.abc import Callable, Hashable
 from typing import Any, Literal, TextIO
 
 from bridge import secrets
@@ -32,19 +37,46 @@ def fields_of(record: logging.LogRecord) -> dict[str, Any]:
     return {key: value for key, value in vars(record).items() if key not in _STANDARD and not key.startswith("_")}
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control, format and line-separator characters written as escapes.
+
+    Both formats show the same text, so a value reads the same in a JSON line and a human one.
+    """
+    if text.isprintable():
+        return text
+    return "".join(_ESCAPES.get(ch) or (_escape(ch) if _unprintable(ch) else ch) for ch in text)
+
+
+def _unprintable(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def clipped(text: str, limit: int = 100) -> str:
+    """Request-derived text cut to ``limit`` characters: a path can be kilobytes long."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class RedactingFilter(logging.Filter):
-    """Freeze the message (args applied) and its extra fields with every known secret removed."""
+    """Freeze the message (args applied) and its extra fields, escaped, with every known secret removed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = secrets.redact(record.getMessage())
+        record.msg = printable(secrets.redact(record.getMessage()))
         record.args = None
         for key, value in fields_of(record).items():
             if isinstance(value, str):
-                setattr(record, key, secrets.redact(value))
+                setattr(record, key, printable(secrets.redact(value)))
         if record.exc_info and record.exc_info[1] is not None:
             # A traceback is long and may quote request data: keep its last line only, redacted.
             exc = record.exc_info[1]
-            record.msg += f" ({type(exc).__name__}: {secrets.redact(str(exc))})"
+            record.msg += printable(f" ({type(exc).__name__}: {secrets.redact(str(exc))})")
             record.exc_info = None
             record.exc_text = None
         return True
@@ -75,8 +107,29 @@ class JsonFormatter(logging.Formatter):
 
 
 def _plain(value: object) -> str:
-    text = str(value)
-    return json.dumps(text) if (" " in text or not text) else text
+    text = printable(str(value))
+    return json.dumps(text, ensure_ascii=False) if (not text or any(ch in text for ch in ' ="')) else text
+
+
+class Throttle:
+    """At most one line per key per ``every`` seconds; the next line tells how many were held back."""
+
+    def __init__(self, every: float, now: Callable[[], float]) -> None:
+        self.every = every
+        self.now = now
+        self._lock = threading.Lock()
+        self._seen: dict[Hashable, tuple[float, int]] = {}  # key -> (when its last line went out, held back since)
+
+    def admit(self, key: Hashable) -> int | None:
+        """None: hold this line back; otherwise write it, noting this many held back since the last one."""
+        now = self.now()
+        with self._lock:
+            last = self._seen.get(key)
+            if last is not None and now - last[0] < self.every:
+                self._seen[key] = (last[0], last[1] + 1)
+                return None
+            self._seen[key] = (now, 0)
+            return last[1] if last is not None else 0
 
 
 def configure(fmt: LogFormat = "human", level: str = "INFO", stream: TextIO | None = None) -> logging.Handler:

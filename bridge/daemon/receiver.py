@@ -1,8 +1,11 @@
 """The daemon's HTTP side (starlette): webhook deliveries, ``/healthz`` and ``/metrics``.
 
 Handlers only translate HTTP; deciding about a delivery is
-:class:`bridge.daemon.hooks.Deliveries`' job, run in a worker thread because
-it reads and writes the store.
+:class:`bridge.daemon.hooks.Deliveries`' job. Its URL (link, side, token) is
+judged first, on the event loop and before a byte of the body is read, so
+traffic without a valid URL costs no memory and no store access. Only then is
+the body read, streamed and capped at ``daemon.max_body`` (413 beyond it);
+the tool's own checks run in a worker thread because they read and write the store.
 """
 
 from __future__ import annotations
@@ -22,7 +25,32 @@ PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class DeliveryHandler(Protocol):
+    @property
+    def max_body(self) -> int: ...
+
+    def admit(self, link: str, side: str, token: str, method: str) -> WebhookVerdict | None: ...
+
     def handle(self, link: str, side: str, token: str, request: WebhookRequest) -> WebhookVerdict: ...
+
+    def note(self, link: str, side: str, method: str, verdict: WebhookVerdict) -> None: ...
+
+
+async def capped_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed ``limit`` bytes (the rest is never read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(verdict: WebhookVerdict) -> Response:
+    return Response(status_code=verdict.status, headers=verdict.headers)
 
 
 def build_app(
@@ -37,8 +65,15 @@ def build_app(
         if stopping():
             # The tools retry a 503; the daemon that takes over the link will see the change.
             return Response(status_code=503, headers={"retry-after": "5"})
-        params = request.path_params
-        body = await request.body()
+        link, side, token = (request.path_params[name] for name in ("link", "side", "token"))
+        refused = deliveries.admit(link, side, token, request.method)
+        if refused is not None:
+            return _answer(refused)
+        body = await capped_body(request, deliveries.max_body)
+        if body is None:
+            too_large = WebhookVerdict(status=413, reason=f"body larger than daemon.max_body ({deliveries.max_body} bytes)")
+            deliveries.note(link, side, request.method, too_large)
+            return _answer(too_large)
         # Trello signs the callback URL as registered: the public one, not what a proxy forwarded to us.
         url = public_url + request.url.path if public_url else str(request.url)
         if public_url and request.url.query:
@@ -46,8 +81,7 @@ def build_app(
         delivery = WebhookRequest(
             method=request.method, url=url, headers={k.lower(): v for k, v in request.headers.items()}, body=body
         )
-        verdict = await run_in_threadpool(deliveries.handle, params["link"], params["side"], params["token"], delivery)
-        return Response(status_code=verdict.status, headers=verdict.headers)
+        return _answer(await run_in_threadpool(deliveries.handle, link, side, token, delivery))
 
     async def healthz(request: Request) -> Response:
         report = await run_in_threadpool(health)

@@ -17,6 +17,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from bridge.errors import BridgeError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "pm_bridge_schema_version"
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -86,11 +88,32 @@ def script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(alembic_config())
 
 
+class NewerSchema(BridgeError):
+    """The store's schema revision is not one this version ships: a newer pm-bridge wrote it."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade to ``revision`` in one transaction; concurrent callers wait for each other."""
     with _migrating, engine.begin() as connection:
         _lock(connection)
+        _refuse_newer(connection)
         command.upgrade(alembic_config(connection), revision)
+
+
+def _refuse_newer(connection: Connection) -> None:
+    # Alembic would fail with "Can't locate revision": the store is fine, this program is too old for it.
+    # Refusing before any change keeps the store as the newer version left it.
+    from alembic.runtime.migration import MigrationContext
+
+    stamped = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads()
+    known = {script.revision for script in script_directory().walk_revisions()}
+    unknown = [revision for revision in stamped if revision not in known]
+    if unknown:
+        raise NewerSchema(
+            f"this state store was written by a newer pm-bridge (revision {', '.join(unknown)}); "
+            "upgrade, or point `state:` elsewhere",
+            hint="pip install --upgrade pm-bridge, or set `state:` in the config to another database",
+        )
 
 
 def downgrade(engine: Engine, revision: str) -> None:

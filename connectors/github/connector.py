@@ -187,6 +187,12 @@ class GithubConnector(GithubWebhookAdmin):
         repo = self.client.get_json(self._path(project_id))
         if not isinstance(user, dict) or not isinstance(repo, dict) or "login" not in user or "full_name" not in repo:
             raise Malformed("github: /user or the repository answered with an undocumented shape")
+        if repo.get("has_issues") is False:
+            # Every issue endpoint of such a repository answers 410 Gone: the first sync would fail on it.
+            raise Invalid(
+                f"github: issues are disabled in {repo['full_name']}, so there is nothing to mirror into or from",
+                hint="turn on Issues under the repository's Settings → General → Features, or link another repository",
+            )
         return CheckResult(user=str(user["login"]), project_name=str(repo["full_name"]))
 
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:

@@ -47,6 +47,7 @@ from connectors.github.emulator_webhooks import send_deliveries
 DOCS = "https://docs.github.com/rest"
 PRIMARY_LIMIT = 5000
 PRIMARY_WINDOW = 3600.0
+_ISSUES_PATH = re.compile(r"/repos/[^/]+/[^/]+/issues(/|$)")
 
 
 class ValidationFailed(HttpError):
@@ -273,6 +274,9 @@ class GithubEmulator(Emulator):
         repo = self.repos.get(f"{req.path_params['owner']}/{req.path_params['repo']}".casefold())
         if repo is None or (repo.private and req.user not in repo.collaborators):
             raise HttpError(404, "Not Found")
+        if not repo.has_issues and _ISSUES_PATH.search(req.path):
+            # GitHub's answer on every issue and issue-comment endpoint of such a repository (documented 410 Gone).
+            raise HttpError(410, "Issues are disabled for this repo")
         return repo
 
     def issue_for(self, req: EmuRequest) -> tuple[Repo, Issue]:

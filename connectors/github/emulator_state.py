@@ -100,6 +100,7 @@ class Repo:
     created_at: str
     description: str | None = None
     private: bool = True
+    has_issues: bool = True  # false: the repository's Issues feature is off, and its issue endpoints answer 410
     collaborators: set[str] = field(default_factory=set)
     issues: dict[int, Issue] = field(default_factory=dict)
     comments: dict[int, IssueComment] = field(default_factory=dict)
@@ -362,7 +363,7 @@ class Renderer:
             "default_branch": "main",
             "open_issues": open_issues,
             "open_issues_count": open_issues,
-            "has_issues": True,
+            "has_issues": repo.has_issues,
             "has_projects": False,
             "has_wiki": False,
             "has_pages": False,
