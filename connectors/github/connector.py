@@ -15,6 +15,12 @@ is written back as ``@login``; anyone else's mention is written as their name.
 Removal: ``archive`` closes the issue as ``not_planned`` (reopening restores
 it). GitHub's REST API cannot delete issues, so ``delete`` closes as
 ``not_planned`` and locks the conversation; an admin can delete it by hand.
+
+Restore: an issue closed as not planned or duplicate is read into
+``Snapshot.archived``; ``{"archived": False}`` reopens it (``state_reason``
+``reopened``), the same issue with its comments. With ``done`` true as well (the
+internal task is done) it ends closed as completed: GitHub ignores a
+``state_reason`` unless the state changes, so that takes a reopen and a close.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from bridge.connection import ConnectionConfig
 from bridge.errors import ConfigError, Invalid, Malformed, NotFound
 from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
 from bridge.model import Attachment, Comment, Section, Task
+from bridge.ops import ARCHIVED
 from bridge.richtext.mentions import NOBODY
 from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.github import translate
@@ -66,6 +73,7 @@ CAPABILITIES = Capabilities(
     attachments="none",
     removal=frozenset({"archive", "delete"}),
     custom_fields=False,
+    restore=True,  # closed as not planned or duplicate: reopened with PATCH state open, state_reason reopened
 )
 
 
@@ -242,7 +250,9 @@ class GithubConnector(GithubWebhookAdmin):
             subtasks = split_body(issue.get("body") if isinstance(issue, dict) else None, self.mapping.subtask_heading).subtasks
             notes = self._text(project_id, changes["notes"] or "")
             payload["body"] = join_body(notes, subtasks, self.mapping.subtask_heading)
-        if "done" in changes:
+        if ARCHIVED in changes:
+            payload.update(self._archive_state(project_id, current, bool(changes[ARCHIVED]), changes.get("done")))
+        elif "done" in changes:
             payload.update({"state": "closed", "state_reason": "completed"} if changes["done"] else {"state": "open"})
         relabelled = False
         if "section_id" in changes or "labels" in changes:
@@ -263,6 +273,20 @@ class GithubConnector(GithubWebhookAdmin):
         if relabelled:
             return self._issue_task(project_id, self.client.get_json(f"{self._path(project_id)}/issues/{number}"))
         return current  # due/start/custom fields: GitHub issues cannot hold them (see capabilities)
+
+    def _archive_state(self, project_id: str, current: Task, archived: bool, done: bool | None) -> dict[str, Any]:
+        """The state fields that archive (close as not planned) or restore (reopen, or close as completed) an issue.
+
+        GitHub ignores ``state_reason`` unless the state changes, so a closed issue changes its
+        reason only through an open state in between: one more PATCH.
+        """
+        reopen = {"state": "open", "state_reason": "reopened"}
+        if not archived and not done:
+            return reopen
+        # Restoring as done leaves "not planned"; archiving leaves "completed" (an open issue needs no reopen).
+        if not archived or current.done:
+            self._write_issue(project_id, self._number(current.id), reopen)
+        return {"state": "closed", "state_reason": "not_planned" if archived else "completed"}
 
     def _relabel(self, project_id: str, number: int, old: list[str], new: list[str]) -> bool:
         """Add and remove only the labels that changed between ``old`` and ``new``; True if any request went.

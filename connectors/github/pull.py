@@ -27,6 +27,11 @@ Rich text is read once every login of the items being applied is known, so an
 issue bodies and comments of the same pull (``richtext.read`` with
 :attr:`RepoPull.people`). The connector keeps those people for its writes.
 
+An issue closed as not planned or duplicate (``archived_reasons`` of the mapping)
+is no task: it goes to ``Snapshot.archived`` without subtasks or comments, from
+the same listings (``state=all``), so reading it costs no request. Reopened, it
+is a task again.
+
 ``since`` is the newest ``updated_at`` seen minus a margin, so a listing that
 lags a little behind writes loses nothing. Timestamps are the server's own, so
 client clock skew does not matter. Issues deleted or transferred by an admin
@@ -238,7 +243,7 @@ class RepoPull:
     # -- applying items ---------------------------------------------------------
 
     def _put_issue(self, snapshot: Snapshot, issue: Any) -> bool:
-        """Replace one issue's task and subtasks; False for pull requests."""
+        """Replace one issue's task and subtasks; False for pull requests and archived issues."""
         if not isinstance(issue, Mapping):
             raise Malformed(f"github: an item of /{self.path}/issues is not an object")
         if translate.is_pull_request(issue):
@@ -247,7 +252,12 @@ class RepoPull:
         prefix = number + translate.SUBTASK_SEP
         for tid in [tid for tid in snapshot.tasks if tid == number or tid.startswith(prefix)]:
             del snapshot.tasks[tid]
+        snapshot.archived.pop(number, None)
         if translate.is_archived(issue, self.mapping):
+            # Kept apart, so a mirrored issue the client closed as not planned is reopened, not
+            # duplicated. Its comments are not held; the restore moves its updated_at, and the
+            # comment-count check of the next pull reads them back.
+            snapshot.archived[number] = translate.archived_task(issue, self.store.view, self.people)
             for cid in [cid for cid, c in snapshot.comments.items() if c.task_id == number]:
                 del snapshot.comments[cid]
             return False

@@ -234,6 +234,15 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView, people: richtext.Pe
     return [task] + [subtask_task(number, i, s, modified_at) for i, s in enumerate(body.subtasks)]
 
 
+def archived_task(issue: Mapping[str, Any], view: SectionView, people: richtext.People = NOBODY) -> Task:
+    """An issue closed as not planned or duplicate, as ``Snapshot.archived`` holds it (no subtasks).
+
+    Not done: GitHub keeps one close reason, and "not planned" replaced any "completed" the
+    issue had, so whether the work is done is the internal task's to say when it is restored.
+    """
+    return issue_tasks(issue, view, people)[0].model_copy(update={"done": False})
+
+
 def comment_issue_number(comment: Mapping[str, Any]) -> int:
     url = _field(comment, "issue_url", "comment")
     try:

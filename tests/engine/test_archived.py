@@ -107,3 +107,101 @@ def test_a_basecamp_todo_the_client_archives_or_trashes_is_restored(basecamp: Wo
     for _ in range(2):
         assert world.sync().status == "ok"
     assert (world.client_writes(), world.internal_writes()) == writes
+
+
+# -- GitHub: an issue the client closes as not planned (or as a duplicate) ---------------------------
+
+
+@pytest.fixture(params=["memory", "asana"])
+def github(request: pytest.FixtureRequest, tmp_path: object) -> World:
+    return World(request.param, "github", f"sqlite:///{tmp_path}/state.db")
+
+
+def _issues(world: World) -> dict[int, Any]:
+    (repo,) = world.csb.emulator.repos.values()
+    return dict(repo.issues)
+
+
+def _close(world: World, number: str, reason: str) -> None:
+    """The client closes the issue the way GitHub's close menu does (``state_reason``)."""
+    body = {"state": "closed", "state_reason": reason}
+    world.carla.client.request("PATCH", f"repos/{world.client_project}/issues/{number}", json=body)  # type: ignore[attr-defined]
+
+
+def _mirrored_with_comments(world: World) -> tuple[str, str]:
+    p = world.internal_project
+    task = world.anna.create_task(p, NewTask(**world.access("client", title="Homepage"), section_id=world.section("Design")))
+    world.anna.create_comment(p, task.id, "#client first draft is up")
+    assert world.sync().status == "ok"
+    repo = world.client_project
+    (issue,) = world.carla.pull(repo).snapshot.tasks.values()
+    world.carla.create_comment(repo, issue.id, "Looks good")
+    assert world.sync().status == "ok"
+    return task.id, issue.id
+
+
+def _quiet(world: World) -> None:
+    writes = world.client_writes(), world.internal_writes()
+    for _ in range(2):
+        assert world.sync().status == "ok"
+    assert (world.client_writes(), world.internal_writes()) == writes
+
+
+@pytest.mark.parametrize("pull", ["incremental", "full"])
+@pytest.mark.parametrize("reason", ["not_planned", "duplicate"])
+def test_a_github_issue_closed_as_not_planned_is_reopened_not_duplicated(github: World, reason: str, pull: str) -> None:
+    world = github
+    task_id, number = _mirrored_with_comments(world)
+    _close(world, number, reason)
+    if pull == "full":  # no cursor: the bridge reads the whole repository
+        world.store.save_snapshot(world.link.name, "client", world.carla.pull(world.client_project).snapshot, None)
+
+    report = world.sync()
+    assert report.status == "ok", report.errors
+    assert [(op.action, op.fields) for op in report.plan.writes("client")] == [("update", {"archived": False})]
+    issues = _issues(world)
+    assert list(issues) == [int(number)]  # the same issue, no new one
+    assert (issues[int(number)].state, issues[int(number)].state_reason) == ("open", "reopened")
+    snap = world.carla.pull(world.client_project).snapshot
+    assert sorted(c.text for c in snap.comments.values()) == ["Anna Agency: first draft is up", "Looks good"]
+    internal = world.anna.pull(world.internal_project).snapshot
+    assert not internal.tasks[task_id].done
+    assert sorted(c.text for c in internal.comments.values() if c.task_id == task_id) == [
+        "#client first draft is up", "Client Carla Client: Looks good"]  # the client's comment was not copied again
+    _quiet(world)
+
+
+def test_a_done_task_whose_issue_the_client_closed_as_not_planned_stays_done(github: World) -> None:
+    """Rule: a done internal task stays done; its issue comes back closed as completed, not reopened."""
+    world = github
+    task_id, number = _mirrored_with_comments(world)
+    task = world.anna.pull(world.internal_project).snapshot.tasks[task_id]
+    world.anna.update_task(world.internal_project, task, {"done": True})
+    assert world.sync().status == "ok"
+    issue = _issues(world)[int(number)]
+    assert (issue.state, issue.state_reason) == ("closed", "completed")
+    # GitHub changes a close reason only through a reopen: the client reopens and closes as not planned.
+    world.carla.client.request(  # type: ignore[attr-defined]
+        "PATCH", f"repos/{world.client_project}/issues/{number}", json={"state": "open"})
+    _close(world, number, "not_planned")
+
+    report = world.sync()
+    assert report.status == "ok", report.errors
+    assert [(op.action, op.fields) for op in report.plan.writes("client")] == [("update", {"archived": False, "done": True})]
+    assert list(_issues(world)) == [int(number)]
+    assert (issue.state, issue.state_reason) == ("closed", "completed")
+    assert world.anna.pull(world.internal_project).snapshot.tasks[task_id].done
+    _quiet(world)
+
+
+def test_a_github_issue_closed_as_completed_marks_the_task_done(github: World) -> None:
+    world = github
+    task_id, number = _mirrored_with_comments(world)
+    _close(world, number, "completed")
+    report = world.sync()
+    assert report.status == "ok", report.errors
+    assert report.plan.writes("client") == []
+    assert world.anna.pull(world.internal_project).snapshot.tasks[task_id].done
+    issue = _issues(world)[int(number)]
+    assert list(_issues(world)) == [int(number)] and (issue.state, issue.state_reason) == ("closed", "completed")
+    _quiet(world)
