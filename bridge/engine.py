@@ -26,7 +26,7 @@ from bridge.model import Snapshot
 from bridge.ops import AFTER, Op, Plan
 from bridge.plan import plan_cycle
 from bridge.rules import LinkRules
-from bridge.section_access import resolve_access
+from bridge.section_access import resolve_access, unknown_clients
 from bridge.store import CONFLICT, CONFLICT_SETTLED, Store
 from connectors.base import Connector, DetailFilter, PullState
 
@@ -56,6 +56,7 @@ class CycleReport:
     failed: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # worth a person's look, not a failure
     internal: Snapshot | None = None
     client: Snapshot | None = None
 
@@ -137,7 +138,15 @@ class Engine:
             store.set_link_meta(link.name, started_at=started)
         pairs: list[Pair] = store.pairs(link.name)
         started_at = dt.datetime.fromisoformat(started) if started else None
-        view, plan = self._plan(link, internal, client, pairs, started_at)
+        # What other links' clients created on this internal project never reaches this client (invariant 1).
+        foreign = store.foreign_client_items(link.name, link.internal.project_id)
+        unknown = unknown_clients(internal, link.rules.mirror)
+        if unknown:
+            report.notices.append(
+                f"link {link.name!r}: markers name {', '.join(map(repr, unknown))}, which no link of this project "
+                f"serves; those items are shared with nobody (known: {', '.join(link.rules.mirror.project_clients)})"
+            )
+        view, plan = self._plan(link, internal, client, pairs, started_at, foreign)
         report.plan = plan
         self.emit(
             Planned(
@@ -169,12 +178,18 @@ class Engine:
             op.action == "create" and op.kind == "task" for op in plan.writes("client")
         )
         if (plan.writes("internal") or twins) and not report.failed:
-            self._settle(link, ctx, report, run_id, started_at)
+            self._settle(link, ctx, report, run_id, started_at, foreign)
 
     def _plan(
-        self, link: LinkRuntime, internal: Snapshot, client: Snapshot, pairs: list[Pair], started: dt.datetime | None
+        self,
+        link: LinkRuntime,
+        internal: Snapshot,
+        client: Snapshot,
+        pairs: list[Pair],
+        started: dt.datetime | None,
+        foreign: frozenset[str] = frozenset(),
     ) -> tuple[MirrorView, Plan]:
-        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities)
+        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities, foreign)
         plan = plan_cycle(
             internal,
             client,
@@ -188,7 +203,13 @@ class Engine:
         return view, plan
 
     def _settle(
-        self, link: LinkRuntime, ctx: ApplyContext, report: CycleReport, run_id: int, started: dt.datetime | None
+        self,
+        link: LinkRuntime,
+        ctx: ApplyContext,
+        report: CycleReport,
+        run_id: int,
+        started: dt.datetime | None,
+        foreign: frozenset[str],
     ) -> None:
         """Plan once more over what this cycle wrote, so inbound changes converge in the same cycle.
 
@@ -197,7 +218,7 @@ class Engine:
         list) is only known after those writes. Both snapshots already hold
         them (apply caches every write), so this costs no read.
         """
-        view, plan = self._plan(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started)
+        view, plan = self._plan(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started, foreign)
         if not plan.writes():
             return
         if check_removals(plan, ctx.internal.snapshot, ctx.client.snapshot, link.rules.max_removal_share):

@@ -18,7 +18,7 @@ from bridge.model import Comment, Person, Snapshot, Task
 from bridge.people import client_audience, client_person
 from bridge.richtext.audience import Audience, localize
 from bridge.rules import LinkRules, MirrorRules
-from bridge.section_access import resolve_access, section_unlocked, top_level_of
+from bridge.section_access import resolve_access, section_unlocked, top_level_of, without_named_markers
 from connectors.base import Capabilities
 
 SHARED = "@shared"  # holds shared tasks whose own section is locked
@@ -99,10 +99,15 @@ def map_people(
 
 def labels_out(task: Task, rules: LinkRules) -> list[str]:
     drop = {rules.mirror.access.client.casefold(), rules.mirror.access.none.casefold()}
+    # Access and approval labels naming a client (``client:acme``, ``client-approved:acme``) stay internal.
+    prefixes = [rules.mirror.access.client_prefix.casefold()]
     if rules.inbound.approval and rules.inbound.approval.internal_label:
         drop.add(rules.inbound.approval.internal_label.casefold())
+        prefixes.append(rules.inbound.approval.internal_label.casefold() + ":")
     allowed = rules.mirror.fields.labels_allowed
-    keep = [label for label in task.labels if label.casefold() not in drop]
+    keep = [
+        label for label in task.labels if label.casefold() not in drop and not label.casefold().startswith(tuple(prefixes))
+    ]
     if allowed is not None:
         wanted = {a.casefold() for a in allowed}
         keep = [label for label in keep if label.casefold() in wanted]
@@ -113,7 +118,8 @@ def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
     approval = rules.inbound.approval
     if approval is None:
         return False
-    if approval.internal_label and approval.internal_label.casefold() in {lbl.casefold() for lbl in task.labels}:
+    label = rules.approval_label()  # with several clients: this client's own approval only
+    if label and label.casefold() in {lbl.casefold() for lbl in task.labels}:
         return True
     section = internal.sections.get(task.section_id or "")
     return bool(approval.internal_section and section and section.name == approval.internal_section)
@@ -136,6 +142,7 @@ def project_fields(
     if "title" in allowed and fields.title != "none":
         title = task.title
         if rules.mirror.access.type == "title_marker":
+            title = without_named_markers(title, rules.mirror.access)
             title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
         out["title"] = title
     if "notes" in allowed and fields.notes != "none":
@@ -159,10 +166,20 @@ def attribution(template: str, comment: Comment) -> str:
     return template.format(name=name, date=date)
 
 
-def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRules, client_caps: Capabilities) -> MirrorView:
-    """What the client may see of ``internal`` under ``rules``. Pure."""
+def mirror(
+    internal: Snapshot,
+    client_people: dict[str, Person],
+    rules: LinkRules,
+    client_caps: Capabilities,
+    foreign: frozenset[str] = frozenset(),
+) -> MirrorView:
+    """What the client may see of ``internal`` under ``rules``. Pure.
+
+    ``foreign``: internal ids of tasks, comments and files other links' clients
+    created on this project; their comments and files never reach this client.
+    """
     mrules = rules.mirror
-    shared = resolve_access(internal, mrules)
+    shared = resolve_access(internal, mrules, foreign)
     view = MirrorView()
     for section in sorted(internal.sections.values(), key=lambda s: s.position):
         rule = mrules.section_rule(section.name)
@@ -215,14 +232,14 @@ def mirror(internal: Snapshot, client_people: dict[str, Person], rules: LinkRule
         marker = mrules.comment_marker
         for comment in internal.comments.values():
             target = host(comment.task_id)
-            if target is None or marker.casefold() not in comment.text.casefold():
+            if target is None or comment.id in foreign or marker.casefold() not in comment.text.casefold():
                 continue
             text = attribution(mrules.comment_attribution, comment) + localize(strip_marker(comment.text, marker), audience)
             view.comments[comment.id] = MirrorItem(key=comment.id, task=target, text=text)
     if client_caps.attachments != "none":
         for attachment in internal.attachments.values():
             target = host(attachment.task_id)
-            if target is None or mrules.file_marker.casefold() not in attachment.name.casefold():
+            if target is None or attachment.id in foreign or mrules.file_marker.casefold() not in attachment.name.casefold():
                 continue
             view.attachments[attachment.id] = MirrorItem(
                 key=attachment.id, task=target, name=strip_marker(attachment.name, mrules.file_marker), url=attachment.url

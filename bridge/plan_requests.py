@@ -2,7 +2,9 @@
 
 The internal copy is marked as shared (through the link's access source), so
 the mirror keeps showing it to the client; the engine's settling pass then
-moves the card to where the mirror puts it, in the same cycle.
+moves the card to where the mirror puts it, in the same cycle. With several
+clients on one internal project it is marked shared with its own client only
+(``client:acme``), never with the plain marker every client's link reads.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ _BASE_FIELDS = ["title", "notes", "done", "due", "start", "assignees", "labels"]
 
 
 def access_marking(ctx: PlanContext, title: str) -> dict[str, Any]:
-    """Fields that make a new internal task explicitly shared with the client."""
-    source = ctx.rules.mirror.access
+    """Fields that make a new internal task explicitly shared with this link's client (and only it)."""
+    mirror = ctx.rules.mirror
+    source = mirror.access
+    marker = source.named_marker(mirror.client_name) if mirror.several_clients and mirror.client_name else source.client
     if source.type == "custom_field":
-        return {"custom_fields": {source.field: source.client}}
+        return {"custom_fields": {source.field: marker}}
     if source.type == "label":
-        return {"labels": [source.client]}
-    return {"title": f"{title} {source.client}".strip()}
+        return {"labels": [marker]}
+    return {"title": f"{title} {marker}".strip()}
 
 
 def plan_requests(ctx: PlanContext) -> None:
