@@ -17,7 +17,11 @@ class LinkSideConfig(BaseModel):
 
     connection: str  # a key of ``connections``
     project: str  # the tool's project id: Asana project gid, Trello board id, "owner/repo", Basecamp project id
-    # client side only: the client's name in per-client markers (client:acme); the link's name by default
+
+
+class ClientSideConfig(LinkSideConfig):
+    # The client's name in per-client markers (client:acme); the link's name by default.
+    # No commas (a multi-enum value list) or brackets (a title marker) inside it.
     name: str | None = Field(default=None, min_length=1, pattern=r"^[^,\s\[\]]+( [^,\s\[\]]+)*$")
 
 
@@ -25,28 +29,17 @@ class LinkConfig(LinkRules):
     """One ``links.<name>`` entry: the two sides, the schedule, and the link's rules."""
 
     internal: LinkSideConfig
-    client: LinkSideConfig
+    client: ClientSideConfig
     interval: int = Field(default=300, ge=10)  # seconds between daemon cycles
     enabled: bool = True
     # Every client name of this link's internal project (filled by Config; README "Several clients on one project").
     _project_clients: tuple[str, ...] = PrivateAttr(default=())
 
-    @model_validator(mode="after")
-    def _client_name_in_one_place(self) -> LinkConfig:
-        if self.internal.name is not None:
-            raise ValueError("internal.name is not a setting; name the client under client.name")
-        for key in ("client_name", "project_clients"):
-            if key in self.mirror.model_fields_set:
-                raise ValueError(f"mirror.{key} is not a setting; name the client under client.name")
-        return self
-
     def rules(self) -> LinkRules:
         rules = LinkRules(**{name: getattr(self, name) for name in LinkRules.model_fields})
         if self.client.name is None:
             return rules
-        mirror = rules.mirror.model_copy(
-            update={"client_name": self.client.name, "project_clients": self._project_clients or (self.client.name,)}
-        )
+        mirror = rules.mirror.for_client(self.client.name, self._project_clients)
         return rules.model_copy(update={"mirror": mirror})
 
 

@@ -7,9 +7,10 @@ fields one-way to the client, internal wins, removals archive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Direction = Literal["to_client", "to_internal", "both", "none"]
 SectionAccess = Literal["locked", "unlocked"]
@@ -93,10 +94,25 @@ class MirrorRules(_Strict):
     # Prefix of comments the agency shares, e.g. "Anna (Agency): ..."; {name} is the author,
     # {date} the day the comment was written (YYYY-MM-DD).
     comment_attribution: str = "{name}: "
-    # Who this link's client is, filled from ``links.<name>.client`` (never written under ``mirror``):
+    # Who this link's client is, from ``links.<name>.client.name`` (not a ``mirror`` setting):
     # the name per-client markers use, and every client name of the same internal project.
-    client_name: str | None = None
-    project_clients: tuple[str, ...] = ()
+    _client_name: str | None = PrivateAttr(default=None)
+    _project_clients: tuple[str, ...] = PrivateAttr(default=())
+
+    def for_client(self, name: str, project_clients: Iterable[str] = ()) -> MirrorRules:
+        """These rules, read by the client ``name`` among the ``project_clients`` of the internal project."""
+        copy = self.model_copy()
+        copy._client_name = name
+        copy._project_clients = tuple(project_clients) or (name,)
+        return copy
+
+    @property
+    def client_name(self) -> str | None:
+        return self._client_name
+
+    @property
+    def project_clients(self) -> tuple[str, ...]:
+        return self._project_clients
 
     @property
     def several_clients(self) -> bool:

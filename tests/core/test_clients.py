@@ -27,9 +27,7 @@ def rules_for(name: str, source: AccessSource | None = None, **kw: object) -> Li
     mirror_rules = MirrorRules(
         sections={"Design": SectionRule(access="unlocked")},
         access=source or AccessSource(type="label"),
-        client_name=name,
-        project_clients=CLIENTS,
-    )
+    ).for_client(name, CLIENTS)
     return LinkRules(mirror=mirror_rules, **kw)  # type: ignore[arg-type]
 
 
@@ -131,7 +129,7 @@ def test_a_request_is_marked_for_its_own_client_only() -> None:
 def test_single_client_requests_keep_the_plain_marker() -> None:
     snap, csnap = internal("Design"), client("Design")
     csnap.tasks["c1"] = Task(id="c1", title="A request", section_id="cs-design")
-    r = LinkRules(mirror=MirrorRules(client_name="acme", project_clients=("acme",)))
+    r = LinkRules(mirror=MirrorRules().for_client("acme"))
     pairs = [Pair(kind="section", key="s-design", internal_id="s-design", client_id="cs-design")]
     create = next(op for op in plan_cycle(snap, csnap, mirror(snap, {}, r, FULL), pairs, r, FULL, FULL).writes("internal"))
     assert create.fields["labels"] == ["client"]
@@ -154,10 +152,8 @@ def test_per_client_labels_never_go_out_as_labels() -> None:
     r = LinkRules(
         mirror=MirrorRules(
             sections={"Design": SectionRule(access="unlocked")},
-            client_name="acme",
-            project_clients=CLIENTS,
             fields=FieldRules(labels="to_client"),
-        ),
+        ).for_client("acme", CLIENTS),
         inbound=InboundRules(approval=ApprovalRule()),
     )
     assert mirror(snap, {}, r, FULL).tasks["t"].fields["labels"] == ["urgent"]
@@ -232,7 +228,7 @@ def test_subtasks_listed_before_their_parents_resolve_the_same() -> None:
 def test_an_odd_field_value_never_shares(value: str) -> None:
     snap = internal("Build")
     task(snap, "t", "Odd", "Build", custom_fields={"Client access": value})
-    r = MirrorRules(access=AccessSource(type="custom_field"), client_name="acme", project_clients=CLIENTS)
+    r = MirrorRules(access=AccessSource(type="custom_field")).for_client("acme", CLIENTS)
     assert resolve_access(snap, r) == {"t": False}
 
 
