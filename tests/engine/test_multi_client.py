@@ -360,3 +360,102 @@ MultiClientMachine.TestCase.settings = settings(
     max_examples=75 if _profile_is_ci() else 6, stateful_step_count=20 if _profile_is_ci() else 15
 )
 TestMultiClient = MultiClientMachine.TestCase
+
+
+# -- issue 9, case 1, as reported: one Asana project, acme on Trello, globex on Basecamp ----------
+
+
+def two_clients_on_asana() -> tuple[Any, ...]:
+    from bridge.config_schema import Config
+
+    clock = VirtualClock()
+    asana, trello, basecamp = sandbox("asana", clock), sandbox("trello", clock), sandbox("basecamp", clock)
+    project = asana.create_project("Website", ["Design", "Build"])
+    with asana.emulator.lock:
+        store = asana.emulator.store
+        # One option per client, named as the client, next to the usual ones (README "Several clients on one project").
+        options = ["none", "client", "automatic", "acme", "globex"]
+        store.create_enum_field(store.project(project), "Client access", options, asana.user_ids["human"])
+    boards = {"acme": (trello, trello.create_project("Acme", [])), "globex": (basecamp, basecamp.create_project("Globex", []))}
+    access = {"type": "custom_field", "field": "Client access"}
+    config = Config.model_validate(
+        {
+            "connections": {"a": {"kind": "asana", "token": "x"}, "t": {"kind": "trello", "key": "k", "token": "t"}},
+            "links": {
+                name: {
+                    "internal": {"connection": "a", "project": project},
+                    "client": {"connection": "t", "project": board},
+                    "mirror": {"access": access, "sections": {"Design": {"access": "unlocked"}}},
+                }
+                for name, (_, board) in boards.items()
+            },
+        }
+    )
+    internal = asana.connector("bridge", "internal")
+    links = {
+        name: LinkRuntime(
+            name, config.links[name].rules(), LinkSide(internal, project), LinkSide(sb.connector("bridge", "client"), board)
+        )
+        for name, (sb, board) in boards.items()
+    }
+    return asana, project, boards, links
+
+
+def test_one_clients_request_never_reaches_another_client(tmp_path: Path) -> None:
+    asana, project, boards, links = two_clients_on_asana()
+    anna = asana.connector("human", "anna")
+    design = next(s.id for s in anna.pull(project).snapshot.sections.values() if s.name == "Design")
+    anna.create_task(project, NewTask(title="Homepage", section_id=design))
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    engine = Engine(store, workers=2)
+    for name in links:
+        assert engine.run(links[name]).ok
+    trello, board = boards["acme"]
+    carla = trello.connector("client", "carla")
+    lists = carla.pull(board).snapshot.sections
+    carla.create_task(
+        board,
+        NewTask(
+            title="Add a testimonials page",
+            notes="Quotes from our three biggest customers",
+            section_id=next(s.id for s in lists.values() if s.name == "Design"),
+        ),
+    )
+    basecamp, globex_project = boards["globex"]
+    before = len(recorded(basecamp.emulator))
+    for name in ("acme", "globex", "acme", "globex"):
+        assert engine.run(links[name]).ok
+    sent = " ".join(getattr(r, "text", "") or "" for r in recorded(basecamp.emulator)[before:])
+    assert "testimonials" not in sent and "biggest customers" not in sent
+    globex_titles = {t.title for t in basecamp.connector("client", "carla").pull(globex_project).snapshot.tasks.values()}
+    assert globex_titles == {"Homepage"}
+    request = next(t for t in anna.pull(project).snapshot.tasks.values() if t.title == "Add a testimonials page")
+    assert request.custom_fields == {"Client access": "acme"}  # shared with its own client only
+    acme_titles = {t.title for t in carla.pull(board).snapshot.tasks.values()}
+    assert acme_titles == {"Homepage", "Add a testimonials page"}
+    store.close()
+
+
+def test_one_clients_approval_is_not_anothers(tmp_path: Path) -> None:
+    asana, project, boards, links = two_clients_on_asana()
+    anna = asana.connector("human", "anna")
+    design = next(s.id for s in anna.pull(project).snapshot.sections.values() if s.name == "Design")
+    anna.create_task(project, NewTask(title="Logo", section_id=design))
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    engine = Engine(store, workers=2)
+    for name in links:
+        assert engine.run(links[name]).ok
+    trello, board = boards["acme"]
+    carla = trello.connector("client", "carla")
+    snap = carla.pull(board).snapshot
+    approved = next(s.id for s in snap.sections.values() if s.name == "Approved")
+    carla.update_task(board, next(t for t in snap.tasks.values() if t.title == "Logo"), {"section_id": approved})
+    for name in ("acme", "globex", "acme", "globex"):
+        assert engine.run(links[name]).ok
+    logo = next(t for t in anna.pull(project).snapshot.tasks.values() if t.title == "Logo")
+    assert logo.labels == ["client-approved:acme"]
+    basecamp, globex_project = boards["globex"]
+    globex = basecamp.connector("client", "carla").pull(globex_project).snapshot
+    card = next(t for t in globex.tasks.values() if t.title == "Logo")
+    assert globex.sections[card.section_id or ""].name == "Design"
+    store.close()
