@@ -35,6 +35,12 @@ class LinkConfig(LinkRules):
     # Every client name of this link's internal project (filled by Config; README "Several clients on one project").
     _project_clients: tuple[str, ...] = PrivateAttr(default=())
 
+    @field_validator("client", mode="before")
+    @classmethod
+    def _side_as_client_side(cls, value: object) -> object:
+        # A plain side built in code (not read from YAML) is a client side without a name.
+        return value.model_dump() if type(value) is LinkSideConfig else value
+
     def rules(self) -> LinkRules:
         rules = LinkRules(**{name: getattr(self, name) for name in LinkRules.model_fields})
         if self.client.name is None:
