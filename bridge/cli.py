@@ -139,6 +139,8 @@ def _run_link(runtime: Runtime, name: str, console: Console, dry_run: bool, conf
     except Exception as exc:  # a bug in one link must not stop the others
         print_crash(exc, f"link {name!r} stopped on an unexpected error")
         return "failed"
+    for notice in report.notices:
+        console.print(f"[yellow]! {escape(notice)}[/yellow]")
     if dry_run:
         print_plan(console, report)
     return report.status

@@ -30,6 +30,7 @@ from bridge.clock import VirtualClock
 from bridge.engine import Engine, LinkRuntime, LinkSide
 from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule
 from bridge.store import Store
+from connectors.asana.emulator_model import EnumOption
 from connectors.base import NewTask
 from connectors.emulation.toolkit import Fault
 from connectors.registry import tool_module
@@ -459,3 +460,20 @@ def test_one_clients_approval_is_not_anothers(tmp_path: Path) -> None:
     card = next(t for t in globex.tasks.values() if t.title == "Logo")
     assert globex.sections[card.section_id or ""].name == "Design"
     store.close()
+
+
+def test_a_marker_naming_no_known_client_is_a_notice_and_shares_with_nobody(tmp_path: Path) -> None:
+    asana, project, boards, links = two_clients_on_asana()
+    anna = asana.connector("human", "anna")
+    with asana.emulator.lock:
+        store = asana.emulator.store
+        for gid in store.project(project).field_settings:
+            store.fields[gid].options.append(EnumOption(store.new_gid(), "acmee", "blue"))
+    design = next(s.id for s in anna.pull(project).snapshot.sections.values() if s.name == "Design")
+    anna.create_task(project, NewTask(title="Typo share", section_id=design, custom_fields={"Client access": "acmee"}))
+    state = Store.open(f"sqlite:///{tmp_path}/state.db")
+    report = Engine(state, workers=2).run(links["acme"])
+    assert report.ok and any("'acmee'" in notice and "shared with nobody" in notice for notice in report.notices)
+    trello, board = boards["acme"]
+    assert trello.connector("client", "carla").pull(board).snapshot.tasks == {}
+    state.close()
