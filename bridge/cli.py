@@ -415,8 +415,15 @@ def emulate(
 def demo(
     internal: Annotated[Tool, typer.Option("--internal", help="the agency's tool")] = Tool.asana,
     client: Annotated[Tool, typer.Option("--client", help="the client's tool")] = Tool.trello,
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, max=2, help="2: one internal project, two clients in different tools")
+    ] = 1,
 ) -> None:
     """A fully offline walk-through on emulated tools: mirror, client input, idempotence."""
+    if clients == 2:
+        from bridge.demo_clients import run_clients_demo
+
+        raise typer.Exit(run_clients_demo(Console(highlight=False), internal.value, client.value))
     from bridge.demo import run_demo
 
     raise typer.Exit(run_demo(Console(highlight=False), internal.value, client.value))

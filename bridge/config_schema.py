@@ -6,7 +6,7 @@ Loading, ``${VAR}`` interpolation and error messages live in
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from bridge.connection import ConnectionConfig
 from bridge.rules import LinkRules
@@ -19,16 +19,34 @@ class LinkSideConfig(BaseModel):
     project: str  # the tool's project id: Asana project gid, Trello board id, "owner/repo", Basecamp project id
 
 
+class ClientSideConfig(LinkSideConfig):
+    # The client's name in per-client markers (client:acme); the link's name by default.
+    # No commas (a multi-enum value list) or brackets (a title marker) inside it.
+    name: str | None = Field(default=None, min_length=1, pattern=r"^[^,\s\[\]]+( [^,\s\[\]]+)*$")
+
+
 class LinkConfig(LinkRules):
     """One ``links.<name>`` entry: the two sides, the schedule, and the link's rules."""
 
     internal: LinkSideConfig
-    client: LinkSideConfig
+    client: ClientSideConfig
     interval: int = Field(default=300, ge=10)  # seconds between daemon cycles
     enabled: bool = True
+    # Every client name of this link's internal project (filled by Config; README "Several clients on one project").
+    _project_clients: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("client", mode="before")
+    @classmethod
+    def _side_as_client_side(cls, value: object) -> object:
+        # A plain side built in code (not read from YAML) is a client side without a name.
+        return value.model_dump() if type(value) is LinkSideConfig else value
 
     def rules(self) -> LinkRules:
-        return LinkRules(**{name: getattr(self, name) for name in LinkRules.model_fields})
+        rules = LinkRules(**{name: getattr(self, name) for name in LinkRules.model_fields})
+        if self.client.name is None:
+            return rules
+        mirror = rules.mirror.for_client(self.client.name, self._project_clients)
+        return rules.model_copy(update={"mirror": mirror})
 
 
 class DaemonConfig(BaseModel):
@@ -81,4 +99,35 @@ class Config(BaseModel):
                 if conn not in self.connections:
                     known = ", ".join(sorted(self.connections)) or "none defined"
                     raise ValueError(f"links.{name}.{side}.connection names {conn!r}, which is not under connections ({known})")
+        self._name_clients()
         return self
+
+    def _name_clients(self) -> None:
+        """Give each link its client's name, and each link the names of every client of its internal project."""
+        for name, link in list(self.links.items()):
+            if link.client.name is None:
+                self.links[name] = link.model_copy(update={"client": link.client.model_copy(update={"name": name})})
+        projects: dict[tuple[str, str], list[str]] = {}
+        for name, link in self.links.items():
+            projects.setdefault((link.internal.connection, link.internal.project), []).append(name)
+        for names in projects.values():
+            clients = tuple(self.links[n].client.name or n for n in names)
+            seen: dict[str, str] = {}
+            sections: dict[str, str] = {}
+            for name, client in zip(names, clients, strict=True):
+                if client.casefold() in seen:
+                    raise ValueError(
+                        f"links.{seen[client.casefold()]} and links.{name} share an internal project and both name "
+                        f"their client {client!r}; give each link its own client.name"
+                    )
+                seen[client.casefold()] = name
+                approval = self.links[name].inbound.approval
+                if len(names) > 1 and approval is not None and approval.internal_section:
+                    if approval.internal_section in sections:
+                        raise ValueError(
+                            f"links.{sections[approval.internal_section]} and links.{name} share an internal project and "
+                            f"both file approvals into section {approval.internal_section!r}: one client's approval would "
+                            f"show as approved to the other; give each link its own inbound.approval.internal_section"
+                        )
+                    sections[approval.internal_section] = name
+                self.links[name]._project_clients = clients

@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from bridge.cli_progress import Progress, describe_op
 from bridge.clock import VirtualClock
-from bridge.config_schema import Config, LinkConfig, LinkSideConfig
+from bridge.config_schema import ClientSideConfig, Config, LinkConfig, LinkSideConfig
 from bridge.demo_emulate import sandbox_for
 from bridge.demo_seed import (
     AGENCY_PROJECT,
@@ -111,7 +111,7 @@ class Demo:
         """The same path a user's config takes: a Config, then connectors, links, store and engine."""
         link = LinkConfig(
             internal=LinkSideConfig(connection="agency", project=internal_project),
-            client=LinkSideConfig(connection="client", project=client_project),
+            client=ClientSideConfig(connection="client", project=client_project),
             **{name: getattr(self.rules, name) for name in LinkRules.model_fields},
         )
         config = Config(

@@ -138,7 +138,9 @@ class Engine:
             store.set_link_meta(link.name, started_at=started)
         pairs: list[Pair] = store.pairs(link.name)
         started_at = dt.datetime.fromisoformat(started) if started else None
-        view, plan = self._plan(link, internal, client, pairs, started_at)
+        # What other links' clients created on this internal project never reaches this client (invariant 1).
+        foreign = store.foreign_client_items(link.name, link.internal.project_id)
+        view, plan = self._plan(link, internal, client, pairs, started_at, foreign)
         report.plan = plan
         self._notices(link.name, report, plan, run_id, dry_run)
         self.emit(
@@ -171,14 +173,20 @@ class Engine:
             op.action == "create" and op.kind == "task" for op in plan.writes("client")
         )
         if (plan.writes("internal") or twins) and not report.failed:
-            self._settle(link, ctx, report, run_id, started_at)
+            self._settle(link, ctx, report, run_id, started_at, foreign)
 
     def _plan(
-        self, link: LinkRuntime, internal: Snapshot, client: Snapshot, pairs: list[Pair], started: dt.datetime | None
+        self,
+        link: LinkRuntime,
+        internal: Snapshot,
+        client: Snapshot,
+        pairs: list[Pair],
+        started: dt.datetime | None,
+        foreign: frozenset[str] = frozenset(),
     ) -> tuple[MirrorView, Plan]:
         # The client's own notes, as last agreed: her cut-line look-alikes never cut her text (bridge/markers.py).
         agreed = {p.key: p.base["notes"] for p in pairs if p.kind == "task" and isinstance(p.base.get("notes"), str)}
-        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities, agreed)
+        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities, agreed, foreign=foreign)
         plan = plan_cycle(
             internal,
             client,
@@ -192,7 +200,13 @@ class Engine:
         return view, plan
 
     def _settle(
-        self, link: LinkRuntime, ctx: ApplyContext, report: CycleReport, run_id: int, started: dt.datetime | None
+        self,
+        link: LinkRuntime,
+        ctx: ApplyContext,
+        report: CycleReport,
+        run_id: int,
+        started: dt.datetime | None,
+        foreign: frozenset[str],
     ) -> None:
         """Plan once more over what this cycle wrote, so inbound changes converge in the same cycle.
 
@@ -201,7 +215,7 @@ class Engine:
         list) is only known after those writes. Both snapshots already hold
         them (apply caches every write), so this costs no read.
         """
-        view, plan = self._plan(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started)
+        view, plan = self._plan(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started, foreign)
         self._notices(link.name, report, plan, run_id, False)
         if not plan.writes():
             return

@@ -32,7 +32,7 @@ from bridge.ops import Notice
 from bridge.people import client_audience, client_person
 from bridge.richtext.audience import Audience, localize
 from bridge.rules import LinkRules, MirrorRules
-from bridge.section_access import resolve_access, section_unlocked, top_level_of
+from bridge.section_access import resolve_access, section_unlocked, top_level_of, unknown_clients, without_named_markers
 from connectors.base import Capabilities
 
 SHARED = "@shared"  # holds shared tasks whose own section is locked
@@ -111,10 +111,15 @@ def map_people(
 
 def labels_out(task: Task, rules: LinkRules) -> list[str]:
     drop = {rules.mirror.access.client.casefold(), rules.mirror.access.none.casefold()}
+    # Access and approval labels naming a client (``client:acme``, ``client-approved:acme``) stay internal.
+    prefixes = [rules.mirror.access.client_prefix.casefold()]
     if rules.inbound.approval and rules.inbound.approval.internal_label:
         drop.add(rules.inbound.approval.internal_label.casefold())
+        prefixes.append(rules.inbound.approval.internal_label.casefold() + ":")
     allowed = rules.mirror.fields.labels_allowed
-    keep = [label for label in task.labels if label.casefold() not in drop]
+    keep = [
+        label for label in task.labels if label.casefold() not in drop and not label.casefold().startswith(tuple(prefixes))
+    ]
     if allowed is not None:
         wanted = {a.casefold() for a in allowed}
         keep = [label for label in keep if label.casefold() in wanted]
@@ -125,7 +130,8 @@ def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
     approval = rules.inbound.approval
     if approval is None:
         return False
-    if approval.internal_label and approval.internal_label.casefold() in {lbl.casefold() for lbl in task.labels}:
+    label = rules.approval_label()  # with several clients: this client's own approval only
+    if label and label.casefold() in {lbl.casefold() for lbl in task.labels}:
         return True
     section = internal.sections.get(task.section_id or "")
     return bool(approval.internal_section and section and section.name == approval.internal_section)
@@ -149,6 +155,7 @@ def project_fields(
     if "title" in allowed and fields.title != "none":
         title = task.title
         if rules.mirror.access.type == "title_marker":
+            title = without_named_markers(title, rules.mirror.access)
             title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
         out["title"] = title
     if "notes" in allowed and fields.notes != "none":
@@ -180,16 +187,30 @@ def mirror(
     rules: LinkRules,
     client_caps: Capabilities,
     agreed_notes: Mapping[str, str] | None = None,
+    *,
+    foreign: frozenset[str] = frozenset(),
 ) -> MirrorView:
     """What the client may see of ``internal`` under ``rules``. Pure.
 
     ``agreed_notes`` holds, per task key, the notes both sides last agreed on (the
     pair's base): the client's own text, whose cut-line look-alikes never cut it.
+    ``foreign``: internal ids of tasks, comments and files other links' clients
+    created on this project; their comments and files never reach this client.
     """
     agreed_notes = agreed_notes or {}
     mrules = rules.mirror
-    shared = resolve_access(internal, mrules)
+    shared = resolve_access(internal, mrules, foreign)
     view = MirrorView()
+    unknown = unknown_clients(internal, mrules)
+    if unknown:
+        view.notices.append(
+            Notice(
+                code="unknown-client",
+                key=",".join(unknown),
+                message=f"markers name {', '.join(map(repr, unknown))}, which no link of this project serves; those items "
+                f"are shared with nobody (known: {', '.join(mrules.project_clients)})",
+            )
+        )
     for section in sorted(internal.sections.values(), key=lambda s: s.position):
         rule = mrules.section_rule(section.name)
         if rule.access == "unlocked":
@@ -241,7 +262,7 @@ def mirror(
         marker = mrules.comment_marker
         for comment in internal.comments.values():
             target = host(comment.task_id)
-            if target is None:
+            if target is None or comment.id in foreign:
                 continue
             read = read_comment(comment.text, marker, mrules.fields.notes_cut)
             if not read.shared:
@@ -255,7 +276,7 @@ def mirror(
         marker = mrules.file_marker
         for attachment in internal.attachments.values():
             target = host(attachment.task_id)
-            if target is None:
+            if target is None or attachment.id in foreign:
                 continue
             if not marked(attachment.name, marker):
                 typed = near_miss(attachment.name, marker)

@@ -357,8 +357,9 @@ def _approve(ctx: PlanContext, pair: Pair) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     labels = set(task.labels)
-    if approval.internal_label:
-        labels.add(approval.internal_label)
+    label = ctx.rules.approval_label()  # per client when several share the project
+    if label:
+        labels.add(label)
     if approval.internal_section:
         section = next((s for s in ctx.internal.sections.values() if s.name == approval.internal_section), None)
         # A missing section is created by the engine on first use, as the intake section is.

@@ -8,6 +8,7 @@ attributed, and edits follow it; the copy is never sent back out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -155,8 +156,20 @@ def _inbound_comments(ctx: PlanContext) -> None:
 
 def _attributed(ctx: PlanContext, prefix: str, comment: Comment) -> str:
     name = comment.author.name if comment.author is not None and comment.author.name else "client"
-    text = f"{prefix} {name}: {localize(comment.text, ctx.internal_audience)}".strip()
-    return fit_inbound(ctx, "comment", text, comment.id)
+    text = defuse_marker(localize(comment.text, ctx.internal_audience), ctx.rules.mirror.comment_marker)
+    return fit_inbound(ctx, "comment", f"{prefix} {name}: {text}".strip(), comment.id)
+
+
+def defuse_marker(text: str, marker: str) -> str:
+    """A client's comment never carries a working share marker into the internal tool.
+
+    Its internal copy must not go out again, to this client or to another client of
+    the same project, even where the pair that says where it came from was lost
+    (invariant 1); a word joiner after the marker's first character keeps it readable.
+    """
+    if len(marker) < 2:
+        return text
+    return re.sub(re.escape(marker), lambda m: m.group(0)[0] + "\u2060" + m.group(0)[1:], text, flags=re.IGNORECASE)
 
 
 def plan_attachments(ctx: PlanContext) -> None:

@@ -7,14 +7,17 @@ fields one-way to the client, internal wins, removals archive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Direction = Literal["to_client", "to_internal", "both", "none"]
 SectionAccess = Literal["locked", "unlocked"]
 ConflictPolicy = Literal["internal_wins", "client_wins", "newest_wins", "flag"]
 RemovalMode = Literal["archive", "delete"]
+
+_CLOSERS = "])}>"  # a title marker ending in one of these takes the client's name inside it
 
 MIRRORED_FIELDS = ("title", "notes", "done", "due", "start", "assignees", "labels", "section_id")
 
@@ -28,8 +31,21 @@ class AccessSource(_Strict):
 
     type: Literal["custom_field", "label", "title_marker"] = "label"
     field: str = "Client access"  # custom field name, for type custom_field
-    client: str = "client"  # value, label or title marker meaning "shared"
+    client: str = "client"  # value, label or title marker meaning "shared" (with every client of the project)
     none: str = "internal"  # value, label or title marker meaning "hidden"
+    # A label naming one client, e.g. "client:acme" (several clients on one project).
+    client_prefix: str = Field(default="client:", min_length=1)
+
+    def named_marker(self, client_name: str) -> str:
+        """The label, title marker or field value that shares with one client by name."""
+        if self.type == "custom_field":
+            return client_name
+        if self.type == "label":
+            return f"{self.client_prefix}{client_name}"
+        marker = self.client
+        if marker and marker[-1] in _CLOSERS:  # "[client]" -> "[client:acme]"
+            return f"{marker[:-1]}:{client_name}{marker[-1]}"
+        return f"{marker}:{client_name}"
 
 
 class SectionRule(_Strict):
@@ -85,6 +101,30 @@ class MirrorRules(_Strict):
     # Prefix of comments the agency shares, e.g. "Anna (Agency): ..."; {name} is the author,
     # {date} the day the comment was written (YYYY-MM-DD).
     comment_attribution: str = "{name}: "
+    # Who this link's client is, from ``links.<name>.client.name`` (not a ``mirror`` setting):
+    # the name per-client markers use, and every client name of the same internal project.
+    _client_name: str | None = PrivateAttr(default=None)
+    _project_clients: tuple[str, ...] = PrivateAttr(default=())
+
+    def for_client(self, name: str, project_clients: Iterable[str] = ()) -> MirrorRules:
+        """These rules, read by the client ``name`` among the ``project_clients`` of the internal project."""
+        copy = self.model_copy()
+        copy._client_name = name
+        copy._project_clients = tuple(project_clients) or (name,)
+        return copy
+
+    @property
+    def client_name(self) -> str | None:
+        return self._client_name
+
+    @property
+    def project_clients(self) -> tuple[str, ...]:
+        return self._project_clients
+
+    @property
+    def several_clients(self) -> bool:
+        """More than one client reads this internal project: sharing, requests and approvals say with whom."""
+        return self.client_name is not None and len(self.project_clients) > 1
 
     @field_validator("comment_marker", "file_marker")
     @classmethod
@@ -142,6 +182,20 @@ class LinkRules(_Strict):
     # (an attachment, or a comment holding the link where the tool has no attachments).
     twin_links: Literal["none", "internal"] = "none"
     twin_link_name: str = Field(default="Client's copy", min_length=1)
+
+    def approval_label(self) -> str | None:
+        """The internal label meaning "approved by this link's client".
+
+        With several clients on one internal project each client's approval is
+        its own (``client-approved:acme``), so one client's approval never shows
+        as "Approved" in another client's view.
+        """
+        approval = self.inbound.approval
+        if approval is None or not approval.internal_label:
+            return None
+        if self.mirror.several_clients and self.mirror.client_name:
+            return f"{approval.internal_label}:{self.mirror.client_name}"
+        return approval.internal_label
 
     @model_validator(mode="after")
     def _twin_stays_internal(self) -> LinkRules:

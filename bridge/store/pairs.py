@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bridge.store.records import DuplicateClaim, Pair, utc
-from bridge.store.tables import pairs
+from bridge.store.tables import pairs, snapshots
 from bridge.store.upsert import insert_for
 
 
@@ -86,3 +86,20 @@ def delete(connection: Connection, link: str, kind: str, key: str) -> None:
 
 def forget(connection: Connection, link: str) -> None:
     connection.execute(sa.delete(pairs).where(pairs.c.link == link))
+
+
+def foreign_client_items(connection: Connection, link: str, internal_project: str) -> frozenset[str]:
+    """Internal ids other links' clients created on the same internal project (their requests and comments).
+
+    Links are matched by the project id of their cached internal snapshot; a match
+    by id alone can only hide more, never share more.
+    """
+    siblings = sa.select(snapshots.c.link).where(
+        snapshots.c.side == "internal", snapshots.c.project_id == internal_project, snapshots.c.link != link
+    )
+    rows = connection.execute(
+        sa.select(pairs.c.internal_id).where(
+            pairs.c.origin == "client", pairs.c.internal_id.is_not(None), pairs.c.link.in_(siblings)
+        )
+    )
+    return frozenset(str(row.internal_id) for row in rows)

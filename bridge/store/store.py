@@ -69,6 +69,11 @@ class Store:
         with self._write() as connection:
             pairs.save(connection, link, pair, now())
 
+    def foreign_client_items(self, link: str, internal_project: str) -> frozenset[str]:
+        """Internal ids of what other links' clients created on this internal project."""
+        with self._read() as connection:
+            return pairs.foreign_client_items(connection, link, internal_project)
+
     def delete_pair(self, link: str, kind: str, key: str) -> None:
         with self._write() as connection:
             pairs.delete(connection, link, kind, key)

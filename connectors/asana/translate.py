@@ -25,6 +25,7 @@ TASK_FIELDS = ",".join(
         "name", "html_notes", "completed", "due_on", "start_on", "assignee", "assignee.email", "tags", "tags.name",
         "memberships.project", "memberships.section", "parent", "num_subtasks", "custom_fields.name",
         "custom_fields.resource_subtype", "custom_fields.enum_value", "custom_fields.enum_value.name",
+        "custom_fields.multi_enum_values", "custom_fields.multi_enum_values.name",
         "modified_at", "created_at", "permalink_url",
     ]
 )  # fmt: skip
@@ -96,13 +97,21 @@ def in_project(raw: dict[str, Any], project_id: str) -> bool:
 
 
 def custom_values(raw: dict[str, Any]) -> dict[str, str]:
-    """Enum custom fields that hold a value, as {field name: option name}."""
+    """Enum custom fields that hold a value, as {field name: option name}.
+
+    A multi-enum field holds a set of options: their names, sorted and joined
+    with ", " (the form the access rules read as several values).
+    """
     values: dict[str, str] = {}
     for custom in _field(raw, "custom_fields", list, "task") or []:
         name = _field(custom, "name", str, "task.custom_fields")
         option = _field(custom, "enum_value", dict, "task.custom_fields")
+        chosen = _field(custom, "multi_enum_values", list, "task.custom_fields")
         if name and option is not None:
             values[name] = str(_field(option, "name", str, "task.custom_fields.enum_value", optional=False))
+        elif name and chosen:
+            names = {str(_field(o, "name", str, "task.custom_fields.multi_enum_values", optional=False)) for o in chosen}
+            values[name] = ", ".join(sorted(names))
     return values
 
 

@@ -116,9 +116,13 @@ class AsanaWrites:
             self._tags.setdefault(workspace, {})[name] = gid
         return gid
 
-    def _enum_fields(self, project_id: str, names: list[str]) -> dict[str, EnumField]:
+    def _enum_fields(self, project_id: str, names: list[str], options: dict[str, str] | None = None) -> dict[str, EnumField]:
         fields = self._fields.get(project_id)
-        if fields is None or any(n not in fields for n in names):
+        # An option added since (a new client's name) is as new as a new field.
+        stale = fields is not None and any(
+            value not in fields[name].options for name, value in (options or {}).items() if name in fields and value
+        )
+        if fields is None or stale or any(n not in fields for n in names):
             # Not loaded yet, or a field was added since: list the project's settings again.
             settings = iter_offset(
                 self.client,
@@ -130,7 +134,7 @@ class AsanaWrites:
 
     def _custom_write(self, project_id: str, values: dict[str, str | None]) -> dict[str, str | None]:
         """{field name: option name} -> Asana's {field gid: option gid}."""
-        fields = self._enum_fields(project_id, list(values))
+        fields = self._enum_fields(project_id, list(values), {k: v for k, v in values.items() if v})
         out: dict[str, str | None] = {}
         for name, option in values.items():
             field = fields.get(name)

@@ -52,3 +52,26 @@ def test_demo_fails_loudly_when_hidden_work_reaches_the_client(monkeypatch: pyte
     leak_row = next(line for line in text.splitlines() if "nothing hidden reached Trello" in line)
     assert "✗" in leak_row and "Fix flaky deploy" in leak_row
     assert "The demo found a problem" in text
+
+
+def test_demo_with_two_clients_checks_neither_saw_the_others_input(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["demo", "--clients", "2"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "All checks held: neither client saw the other's input or anything hidden" in out and "✗" not in out
+    assert "nothing of acme's reached globex's Basecamp" in " ".join(out.split())
+
+
+def test_demo_with_two_clients_fails_loudly_when_one_clients_request_reaches_the_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridge import demo_clients, plan_requests
+    from bridge.store import Store
+
+    # The bug of issue 9: a request marked with the plain marker, and no provenance to fall back on.
+    monkeypatch.setattr(plan_requests, "access_marking", lambda ctx, title: {"custom_fields": {"Client access": "client"}})
+    monkeypatch.setattr(Store, "foreign_client_items", lambda self, link, project: frozenset())
+    out, buffer = console()
+    assert demo_clients.run_clients_demo(out) == 1
+    text = " ".join(buffer.getvalue().split())
+    assert "✗ │ nothing of acme's reached globex's Basecamp" in text and "Add a newsletter signup" in text

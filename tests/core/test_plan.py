@@ -244,8 +244,10 @@ def test_client_comments_flow_back_once_and_are_never_sent_out_again() -> None:
     isnap, csnap, pairs = linked_world()
     comment(csnap, "k1", "c1", "Looks great #client", author=CARLA)
     first = plan(isnap, csnap, pairs)
-    assert writes(first) == [("internal", "create", "comment", {"text": "Client Carla Client: Looks great #client"})]
-    comment(isnap, "m-copy", "t1", "Client Carla Client: Looks great #client")
+    # The copy's marker is defused (a word joiner inside), so it never shares the copy again.
+    copy = "Client Carla Client: Looks great #\u2060client"
+    assert writes(first) == [("internal", "create", "comment", {"text": copy})]
+    comment(isnap, "m-copy", "t1", copy)
     pairs.append(
         Pair(
             kind="comment",

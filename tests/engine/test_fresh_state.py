@@ -51,3 +51,19 @@ def test_a_fresh_state_store_adopts_comments_both_ways(world: World, tmp_path: P
     assert (world.client_writes(), world.internal_writes()) == writes
     assert texts(world) == (internal, client)
     assert_quiet(world)
+
+
+def test_a_copy_orphaned_by_a_lost_store_is_removed_not_taken_in_as_a_request(world: World, tmp_path: Path) -> None:
+    """Hidden while the store that paired it was lost: the client's copy goes, and no request duplicates it internally."""
+    ids = seed(world)
+    synced(world)
+    assert "Homepage layout" in {t.title for t in client_view(world).tasks.values()}
+    internal_count = len(internal_view(world).tasks)
+    home = internal_view(world).tasks[ids["home"]]
+    world.anna.update_task(world.internal_project, home, world.access("none", title=home.title))
+    world.reopen_store(tmp_path / "fresh.db")
+    report = world.sync()
+    assert report.status == "ok", report.errors
+    assert "Homepage layout" not in {t.title for t in client_view(world).tasks.values()}
+    assert len(internal_view(world).tasks) == internal_count  # no request made of the agency's own copy
+    assert_quiet(world)
