@@ -7,7 +7,9 @@
 # mutates the modules that decide what a client sees (bench/mutation.cfg) and kills the
 # mutants with the fast core tests (tests/core). Prints the score per module and every
 # surviving mutant; documented equivalent mutants (bench/mutation_equivalents.txt) are left
-# out of the score. Exit status 1 when a module scores below MUTATION_THRESHOLD (95).
+# out of the score. Then runs every survivor on a corpus of leak scenarios (bench/mutation_leaks.py)
+# and names those that let hidden text reach the client view. Exit status 1 when a module scores
+# below MUTATION_THRESHOLD (95) or a survivor shares more.
 # Not part of pytest or CI: about 3-5 minutes on 2 cores.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,5 +41,11 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 tr '\r' '\n' <mutmut.log | grep -E 'mutations/second' || true
+score=0
 "$venv/bin/python" "$here/mutation_report.py" --equivalents "$here/mutation_equivalents.txt" \
-  --threshold "${MUTATION_THRESHOLD:-95}"
+  --threshold "${MUTATION_THRESHOLD:-95}" || score=$?
+echo
+echo "== which survivors share more (bench/mutation_leaks.py: hidden text reaching the client view)"
+leaks=0
+"$venv/bin/python" "$here/mutation_leaks.py" || leaks=$?
+[ "$score" -eq 0 ] && [ "$leaks" -eq 0 ]

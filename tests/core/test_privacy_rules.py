@@ -229,6 +229,13 @@ def test_notes_above_the_cut_keep_their_lines_and_leading_space() -> None:
     assert cut_notes("Scope\n---internal---", "") == "Scope\n---internal---"
 
 
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_a_cut_line_hides_what_follows_whatever_the_line_endings(eol: str) -> None:
+    snap = internal("Design")
+    task(snap, "t", "Task", "Design", notes=f"Public{eol}{eol}---internal---{eol}Margin 40%{eol}")
+    assert "Margin" not in mirror(snap, {}, rules(), FULL).tasks["t"].fields["notes"]
+
+
 def test_a_multi_line_shared_comment_keeps_its_lines() -> None:
     snap = internal("Design")
     task(snap, "t", "Task", "Design")
