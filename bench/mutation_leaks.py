@@ -58,12 +58,13 @@ def world(notes: str = "Public", **task_fields: object) -> Snapshot:
     snap.tasks["t"] = Task(id="t", title="Homepage", section_id="s-0", notes=notes, modified_at=when, **task_fields)
     snap.tasks["h"] = Task(id="h", title="Payroll SECRET_", section_id="s-1", notes="SECRET_", modified_at=when)
     snap.tasks["hs"] = Task(id="hs", title="SECRET_ sub", parent_id="h", modified_at=when)
-    snap.tasks["x"] = Task(id="x", title="SECRET_ hidden [internal]", section_id="s-0", labels=["internal", "client"], modified_at=when)
+    hidden = "SECRET_ hidden [internal]"  # hidden by its label, or by its title marker
+    snap.tasks["x"] = Task(id="x", title=hidden, section_id="s-0", labels=["internal", "client"], modified_at=when)
     return snap
 
 
 def rules(**kw: object) -> LinkRules:
-    return LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}, **kw))  # type: ignore[arg-type]
+    return LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}, **kw))
 
 
 Scenario = tuple[str, Callable[[], Snapshot], LinkRules]
@@ -76,11 +77,13 @@ def scenarios() -> list[Scenario]:
             notes = f"Public{eol}{eol}{cut}{eol}{eol}SECRET_ below"
             found.append((f"notes cut {cut!r} {eol!r}", functools.partial(world, notes), rules()))
         if cut.strip()[:2] not in ("- ", "1.", "# ", "> "):
-            found.append((f"notes cut in a list {cut!r}", functools.partial(world, f"- one\n- {cut.strip()}\n- SECRET_"), rules()))
+            listed = f"- one\n- {cut.strip()}\n- SECRET_"
+            found.append((f"notes cut in a list {cut!r}", functools.partial(world, listed), rules()))
         found.append((f"comment cut {cut!r}", functools.partial(_with_comment, f"#client Public\n\n{cut}\n\nSECRET_"), rules()))
     for miss in NEAR_MISSES:
         found.append((f"comment {miss!r}", functools.partial(_with_comment, f"{miss} SECRET_ talk"), rules()))
-        found.append((f"file {miss!r}", functools.partial(_with_file, f"{miss.replace('#client', '[client]')} SECRET_.pdf"), rules()))
+        name = f"{miss.replace('#client', '[client]')} SECRET_.pdf"
+        found.append((f"file {miss!r}", functools.partial(_with_file, name), rules()))
     for name in ("[Client] SECRET_.pdf", "[CLIENT] SECRET_.pdf", "SECRET_.pdf"):
         found.append((f"file {name!r}", functools.partial(_with_file, name), rules()))
     found.append(("fields none", functools.partial(world, "Public", labels=["SECRET_"], assignees=["u-bob"]), rules()))
@@ -127,7 +130,6 @@ def clear_caches() -> None:
 def survivors(equivalents: set[tuple[str, str]]) -> list[str]:
     sys.path.insert(0, str(Path(__file__).parent))
     from mutation_report import function_of, mutated_lines  # noqa: PLC0415
-
     from mutmut.mutation.diff_apply import get_diff_for_mutant  # noqa: PLC0415
 
     alive = []
