@@ -5,7 +5,7 @@ word SECRET_ (in notes below a formatted cut line, in near-miss comments and fil
 hidden tasks); the original code must keep it out of the client view. A surviving
 mutant under which SECRET_ reaches the view of any scenario shares more: it is listed,
 and the exit status is 1. A scenario that already leaks on the original code is reported
-as a leak of the code itself and left out of the mutant check.
+as a leak of the code itself (exit status 1 too) and left out of the mutant check.
 """
 
 from __future__ import annotations
@@ -152,9 +152,9 @@ def main() -> int:
     corpus = scenarios()
     os.environ["MUTANT_UNDER_TEST"] = ""
     clean = [s for s in corpus if not leaks(s)]
-    for name, _, _ in corpus:
-        if all(name != c[0] for c in clean):
-            print(f"LEAK in the code itself (no mutant): scenario {name}")
+    code_leaks = [name for name, _, _ in corpus if all(name != c[0] for c in clean)]
+    for name in code_leaks:
+        print(f"LEAK in the code itself (no mutant): scenario {name}")
     sharing = []
     for key in survivors(equivalents):
         os.environ["MUTANT_UNDER_TEST"] = key
@@ -166,7 +166,7 @@ def main() -> int:
     os.environ["MUTANT_UNDER_TEST"] = ""
     clear_caches()
     print(f"leak scenarios: {len(clean)} of {len(corpus)} hold on the code; surviving mutants that share more: {len(sharing)}")
-    return 1 if sharing else 0
+    return 1 if sharing or code_leaks else 0
 
 
 if __name__ == "__main__":
