@@ -46,6 +46,23 @@ CUTS = [
     "> ---internal---",
     "**---Internal---**",
 ]
+# Cut lines inside other blocks of the canonical Markdown every connector hands over.
+BLOCKS = [
+    "Public\n\n```\n---internal---\nSECRET_\n```",
+    "Public\n\n```js\ncode\n---internal---\nSECRET_\n```",
+    "Public\n\n    ---internal---\n    SECRET_",
+    "Public<br>---internal---<br>SECRET_",
+    "Public<br />\n---internal---\nSECRET_",
+    "Public\n\n<p>---internal---</p>\n\nSECRET_",
+    "Public\n\n&#45;--internal---\n\nSECRET_",
+    "Public\n\n[---internal---](https://example.com)\n\nSECRET_",
+    "Public\n\n![---internal---](https://example.com/x.png)\n\nSECRET_",
+    "- a\n  - ---internal---\n- SECRET_",
+    "> a\n> ---internal---\n> SECRET_",
+    "Public\n\n## ---internal---\n\nSECRET_",
+    "Public  \n---internal---  \nSECRET_",
+    "Public\n\n--- internal ---\n\nSECRET_",
+]
 NEAR_MISSES = ["#Client", "#CLIENT", "#clientele", "# client", "x#client", "#client_x", "#clients"]
 
 
@@ -80,6 +97,12 @@ def scenarios() -> list[Scenario]:
             listed = f"- one\n- {cut.strip()}\n- SECRET_"
             found.append((f"notes cut in a list {cut!r}", functools.partial(world, listed), rules()))
         found.append((f"comment cut {cut!r}", functools.partial(_with_comment, f"#client Public\n\n{cut}\n\nSECRET_"), rules()))
+    for index, notes in enumerate(BLOCKS):
+        found.append((f"notes block {index} {notes!r}", functools.partial(world, notes), rules()))
+        comment = "#client " + notes.replace("Public", "Hello [site](https://example.com)", 1)
+        found.append((f"comment block {index} {comment!r}", functools.partial(_with_comment, comment), rules()))
+        headed = f"# Hi\n\n#client {notes}"
+        found.append((f"comment block {index} after a heading", functools.partial(_with_comment, headed), rules()))
     for miss in NEAR_MISSES:
         found.append((f"comment {miss!r}", functools.partial(_with_comment, f"{miss} SECRET_ talk"), rules()))
         name = f"{miss.replace('#client', '[client]')} SECRET_.pdf"

@@ -148,3 +148,25 @@ def test_a_title_marker_is_removed_where_it_stands_as_a_marker(client_marker: st
     task(snap, "t", title, "Locked")
     view = mirror(snap, {}, LinkRules(mirror=MirrorRules(access=source)), FULL)
     assert "".join(view.tasks["t"].fields["title"].split()) == "".join(expected.split())  # spacing aside
+
+
+# -- the cut line inside other blocks --------------------------------------------------------------
+
+
+@whole_word
+@pytest.mark.parametrize(
+    "notes",
+    [
+        "Public\n\n```\n---internal---\nMargin 40%\n```",  # fenced code
+        "Public\n\n```js\nlet a\n---internal---\nMargin 40%\n```",
+        "Public\n\n    ---internal---\n    Margin 40%",  # indented code
+        "Public<br>---internal---<br>Margin 40%",  # a line break written as HTML
+        "Public\n\n![---internal---](https://example.com/x.png)\n\nMargin 40%",  # an image whose text is the marker
+        "Public\n\n--- internal ---\n\nMargin 40%",
+    ],
+)
+def test_a_cut_line_inside_any_block_hides_what_follows(notes: str) -> None:
+    snap = internal("Design")
+    task(snap, "t", "Task", "Design", notes=notes)
+    view = mirror(snap, {}, LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")})), FULL)
+    assert "Margin" not in view.tasks["t"].fields["notes"]
