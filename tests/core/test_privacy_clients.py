@@ -18,7 +18,7 @@ from bridge.mirror import mirror
 from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule
 from bridge.section_access import explicit_access
 from connectors.base import Capabilities
-from tests.core.build import attachment, internal, task
+from tests.core.build import attachment, comment, internal, task
 
 FULL = Capabilities()
 CLIENTS = ("acme", "globex")
@@ -170,3 +170,16 @@ def test_a_cut_line_inside_any_block_hides_what_follows(notes: str) -> None:
     task(snap, "t", "Task", "Design", notes=notes)
     view = mirror(snap, {}, LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")})), FULL)
     assert "Margin" not in view.tasks["t"].fields["notes"]
+
+
+@whole_word
+def test_a_shared_comment_keeps_its_links_headings_lists_and_quotes() -> None:
+    snap = internal("Design")
+    task(snap, "t", "Task", "Design")
+    text = "#client See [the draft](https://example.com/d)\n\n## Plan\n\n1. one\n2. two\n\n> quoted **text**\n\n```\ncode\n```"
+    comment(snap, "c", "t", text)
+    view = mirror(snap, {}, LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")})), FULL)
+    shared = view.comments["c"].text
+    for part in ("[the draft](https://example.com/d)", "## Plan", "1. one", "2. two", "> quoted **text**", "```\ncode\n```"):
+        assert part in shared
+    assert "#client" not in shared
