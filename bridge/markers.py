@@ -199,7 +199,8 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
         if rest.below is None:
             return NotesCut(markdown)
         return NotesCut(f"{agreed}\n\n{rest.above}".rstrip() if rest.above else agreed, rest.below)
-    source = markdown.replace("\r\n", "\n")
+    # A bare CR ends a line too (old Mac files, some editors): read as the tools render it.
+    source = markdown.replace("\r\n", "\n").replace("\r", "\n")
     found = _cut_at(source, keys) if _may_hold(source, keys) else None
     if found is None:
         return NotesCut(markdown)

@@ -307,11 +307,6 @@ def test_field_directions_default_to_the_safe_side() -> None:
     assert ApprovalRule().internal_label == "client-approved"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak: an empty marker is accepted and matches everything: `client: ''` shares every task, an empty comment or "
-    "file marker every comment or file of a shared task",
-)
 @pytest.mark.parametrize(
     "empty",
     [
