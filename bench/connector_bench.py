@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.clock import VirtualClock  # noqa: E402
-from connectors.base import Connector, NewTask, PullResult, PullState  # noqa: E402
+from bridge.core.ports import Connector, NewTask, PullResult, PullState  # noqa: E402
 from connectors.registry import tool_module  # noqa: E402
 
 TOOLS = ("asana", "trello", "github", "basecamp")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bridge.config import load_config  # noqa: E402
+from bridge.config.load import load_config  # noqa: E402
 from bridge.daemon import Daemon  # noqa: E402
 from bridge.runtime import build_runtime  # noqa: E402
 from bridge.store import Store  # noqa: E402

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.sim_clock import SimClock  # noqa: E402
 from bridge.clock import Clock, RealClock  # noqa: E402
-from bridge.connection import RateLimit  # noqa: E402
+from bridge.config.connection import RateLimit  # noqa: E402
 from bridge.migrate.filters import COPY_EVERYTHING, FilterMode  # noqa: E402
 from bridge.migrate.report import PassPlanned  # noqa: E402
 from bridge.migrate.run import Endpoints, Migration  # noqa: E402

@@ -23,10 +23,10 @@ from mutmut.mutation.data import SourceFileMutationData  # noqa: E402
 from mutmut.stats import status_by_exit_code  # noqa: E402
 from mutmut.utils.file_utils import walk_mutatable_files  # noqa: E402
 
-from bridge.mirror import mirror  # noqa: E402
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task  # noqa: E402
-from bridge.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule  # noqa: E402
-from connectors.base import Capabilities  # noqa: E402
+from bridge.core.mirror import mirror  # noqa: E402
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task  # noqa: E402
+from bridge.core.ports import Capabilities  # noqa: E402
+from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule  # noqa: E402
 
 SECRET = "SECRET_"
 ANNA = Person(id="u-anna", name="Anna Agency", email="anna@agency.example")

@@ -30,7 +30,7 @@ def mutated_lines(diff: str) -> str:
 
 
 def function_of(key: str) -> str:
-    """``bridge.mirror.x_cut_notes__mutmut_5`` -> ``bridge.mirror.cut_notes`` (methods: ``Class.method``)."""
+    """``bridge.core.mirror.x_cut_notes__mutmut_5`` -> ``bridge.core.mirror.cut_notes`` (methods: ``Class.method``)."""
     base = key.split("__mutmut_")[0]
     if ".xǁ" in base:  # mutmut spells a method as module.xǁClassǁmethod
         module, _, method = base.partition(".xǁ")

@@ -23,15 +23,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.clock import VirtualClock  # noqa: E402
-from bridge.engine import Engine, LinkRuntime, LinkSide  # noqa: E402
-from bridge.mirror import mirror  # noqa: E402
-from bridge.model import Section, Snapshot, Task  # noqa: E402
-from bridge.plan import plan_cycle  # noqa: E402
-from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule  # noqa: E402
+from bridge.core.mirror import mirror  # noqa: E402
+from bridge.core.model import Section, Snapshot, Task  # noqa: E402
+from bridge.core.plan.cycle import plan_cycle  # noqa: E402
+from bridge.core.ports import Capabilities  # noqa: E402
+from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule  # noqa: E402
 from bridge.store import Store  # noqa: E402
+from bridge.sync.engine import Engine, LinkRuntime, LinkSide  # noqa: E402
 from connectors.asana import Emulator as AsanaEmulator  # noqa: E402
 from connectors.asana import Sandbox as AsanaSandbox  # noqa: E402
-from connectors.base import Capabilities  # noqa: E402
 from connectors.trello import Emulator as TrelloEmulator  # noqa: E402
 from connectors.trello import Sandbox as TrelloSandbox  # noqa: E402
 

@@ -16,14 +16,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bridge import secrets
 from bridge.clock import Clock
-from bridge.config_schema import Config, LinkConfig
-from bridge.connection import ConnectionConfig
-from bridge.engine import Engine, LinkRuntime, LinkSide
+from bridge.config.connection import ConnectionConfig
+from bridge.config.schema import Config, LinkConfig
+from bridge.core.ports import Capabilities, Connector
 from bridge.errors import BridgeError, ConfigError
-from bridge.events import Event
 from bridge.store import Store
+from bridge.sync.engine import Engine, LinkRuntime, LinkSide
+from bridge.sync.events import Event
 from connectors import registry
-from connectors.base import Capabilities, Connector
 
 SIDES = ("internal", "client")
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
+from bridge.core.ports import Connector
 from bridge.errors import ConfigError
-from connectors.base import Connector
 
 # kind -> module exposing build(name, config, transport=None, clock=None) -> Connector
 # and Emulator (the tool's emulator class).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bridge.clock import VirtualClock
+from bridge.core.ports import NewTask
 from bridge.errors import RemoteError
-from connectors.base import NewTask
 from connectors.registry import tool_module
 
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from bridge.clock import VirtualClock
+from bridge.core.ports import NewTask
 from bridge.errors import RateLimited
 from bridge.http import HttpClient, Pacing, PacingPolicy
-from connectors.base import NewTask
 from connectors.emulation import Fault
 from connectors.github import GithubEmulator
 from tests.engine.world import World

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bridge.clock import VirtualClock
-from connectors.base import Connector, NewTask
+from bridge.core.ports import Connector, NewTask
 from connectors.registry import tool_module
 
 TOOLS = ("github", "trello", "asana")

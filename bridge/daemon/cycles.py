@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bridge import secrets
-from bridge.config_schema import DaemonConfig
+from bridge.config.schema import DaemonConfig
 from bridge.daemon import backoff
 from bridge.daemon.leases import LeaseKeeper
 from bridge.daemon.logs import log

@@ -22,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge import secrets
-from bridge.config_schema import Config
+from bridge.config.schema import Config
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 from bridge.daemon.logs import Throttle, clipped, log
 from bridge.daemon.metrics import Metrics
 from bridge.runtime import SIDES
@@ -30,7 +31,6 @@ from bridge.store import Store
 from bridge.store.leases import LeaseClock, WallClock
 from bridge.store.tables import link_meta
 from bridge.webhook_tokens import receive_secret, webhook_token
-from connectors.base import WebhookRequest, WebhookVerdict
 from connectors.registry import MODULES
 
 WAKE_KEY = "daemon.wake"

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bridge.events import CycleFinished, Event, OpFailed, Planned
+from bridge.sync.events import CycleFinished, Event, OpFailed, Planned
 
 Labels = tuple[tuple[str, str], ...]
 

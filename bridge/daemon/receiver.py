@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from connectors.base import WebhookRequest, WebhookVerdict
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -19,7 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bridge.config_schema import DaemonConfig
+from bridge.config.schema import DaemonConfig
 from bridge.daemon.cycles import LinkRunner, Reason
 
 

@@ -23,7 +23,7 @@ from types import FrameType
 import uvicorn
 
 from bridge import secrets
-from bridge.config_schema import Config
+from bridge.config.schema import Config
 from bridge.daemon.balance import Balancer
 from bridge.daemon.cycles import LinkRunner
 from bridge.daemon.health import Health

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bridge.config_schema import Config
-from bridge.markers import EVERY_ITEM
+from bridge.config.schema import Config
+from bridge.core.markers import EVERY_ITEM
+from bridge.core.rules import AccessSource, FieldRules, InboundRules, LinkRules, MirrorRules, PeopleRules
 from bridge.migrate.spec import MigrationOptions
-from bridge.rules import AccessSource, FieldRules, InboundRules, LinkRules, MirrorRules, PeopleRules
 
 # A label no task carries: under "copy everything" no label may hide or share a task.
 _NO_LABEL = "\x00pm-bridge-migrate: no access label\x00"

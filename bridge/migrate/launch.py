@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import httpx
 
 from bridge.clock import Clock
-from bridge.config_schema import Config
+from bridge.config.schema import Config
 from bridge.errors import ConfigError
 from bridge.migrate.filters import migration_rules
 from bridge.migrate.report import MigrationListener

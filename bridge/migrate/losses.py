@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from bridge.core.model import Snapshot, Task
+from bridge.core.ports import Capabilities
 from bridge.migrate.view import FILE_COMMENT, MigrationView
-from bridge.model import Snapshot, Task
-from connectors.base import Capabilities
 
 _FIELD_NOUNS = {
     "notes": "notes", "due": "due dates", "start": "start dates", "assignees": "assignees",

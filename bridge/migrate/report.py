@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bridge.core.ops import Op
 from bridge.migrate.losses import Loss
-from bridge.ops import Op
 
 Status = Literal["ok", "partial", "dry-run"]
 

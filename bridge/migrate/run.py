@@ -19,21 +19,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.apply import ApplyContext, SideRuntime, apply_op
+from bridge.core.link import Pair
+from bridge.core.model import Snapshot
+from bridge.core.ops import Op
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.ports import Connector
+from bridge.core.rules import LinkRules
 from bridge.errors import NotFound
-from bridge.link import Pair
 from bridge.migrate.filters import FilterMode
 from bridge.migrate.losses import find_losses
 from bridge.migrate.report import MigrationListener, MigrationReport, PassPlanned, SidePulled, WriteDone, WriteFailed
 from bridge.migrate.schedule import Scheduler, build_graph
 from bridge.migrate.spec import MigrationOptions
 from bridge.migrate.view import MigrationView, build_view
-from bridge.model import Snapshot
-from bridge.ops import Op
-from bridge.plan import plan_cycle
-from bridge.rules import LinkRules
 from bridge.store import Store
-from connectors.base import Connector
+from bridge.sync.apply import ApplyContext, SideRuntime, apply_op
 
 BOOKKEEPING = ("adopt", "rebase", "forget")
 

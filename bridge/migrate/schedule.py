@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from bridge.apply import Unresolved
+from bridge.core.ops import Op
 from bridge.errors import AuthError, RemoteError
-from bridge.ops import Op
+from bridge.sync.apply import Unresolved
 
 _RANK = {"section": 0, "task": 1, "comment": 2, "attachment": 2}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -13,8 +13,8 @@ from typing import get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from bridge.config_schema import Config
-from bridge.connection import ToolKind
+from bridge.config.connection import ToolKind
+from bridge.config.schema import Config
 from bridge.errors import ConfigError
 
 

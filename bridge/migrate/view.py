@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bridge.markers import marked, read_comment, strip_exact
-from bridge.mirror import MirrorItem, MirrorView, mirror
-from bridge.model import Comment, Snapshot
-from bridge.rules import LinkRules
-from connectors.base import Capabilities
+from bridge.core.markers import marked, read_comment, strip_exact
+from bridge.core.mirror import MirrorItem, MirrorView, mirror
+from bridge.core.model import Comment, Snapshot
+from bridge.core.ports import Capabilities
+from bridge.core.rules import LinkRules
 
 FILE_COMMENT = "file:"  # key prefix of the comments that carry a file's link
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bridge.model import Person
+from bridge.core.model import Person
 from bridge.richtext.ast import Embed, Inline, Mention, Text, normalize, plain_embed
 from bridge.richtext.markdown_read import EMBED_SCHEME, parse_markdown
 from bridge.richtext.markdown_write import render_markdown

@@ -2,7 +2,7 @@
 
 Canonical Markdown writes a mention as ``@[Name](person:<key>)``. The key is
 the person's **email address** when the tool told us one: email is what the
-bridge already matches people by across tools (``bridge/mirror.py``), so a
+bridge already matches people by across tools (``bridge/core/mirror.py``), so a
 mention read in Asana renders as a GitHub ``@login`` when the same email is
 known there. A person without an email gets a tool-scoped key
 ``<tool>:<id>`` (e.g. ``trello:5f1c...``); it survives a round trip through its
@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from bridge.model import Person
+from bridge.core.model import Person
 from bridge.richtext.ast import (
     Block,
     Document,

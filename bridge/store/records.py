@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bridge.core.link import Pair as Pair  # the one id-map row type, shared with the planner
 from bridge.errors import BridgeError
-from bridge.link import Pair as Pair  # the one id-map row type, shared with the planner
 
 PairKind = Literal["section", "task", "comment", "attachment"]
 Side = Literal["internal", "client"]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.store.tables import snapshot_items, snapshots
 from bridge.store.upsert import insert_for, lock_key
 

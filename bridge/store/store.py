@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from bridge.model import Snapshot
+from bridge.core.model import Snapshot
 from bridge.store import audit as audit_log
 from bridge.store import journal, leases, pairs, schema, snapshots
 from bridge.store.records import AuditEntry, Intent, Pair, RunInfo, now

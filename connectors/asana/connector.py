@@ -16,16 +16,16 @@ import httpx
 
 from bridge import secrets
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
+from bridge.core.model import Snapshot
+from bridge.core.ports import TASK_FIELDS, Capabilities, CheckResult, DetailFilter, PullResult, PullState
 from bridge.errors import ConfigError
 from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
-from bridge.model import Snapshot
 from connectors.asana.incremental import Incremental
 from connectors.asana.limits import TEXT_LIMITS
 from connectors.asana.reader import AsanaReader
 from connectors.asana.webhook_admin import AsanaWebhookAdmin
 from connectors.asana.writes import AsanaWrites
-from connectors.base import TASK_FIELDS, Capabilities, CheckResult, DetailFilter, PullResult, PullState
 
 DEFAULT_BASE_URL = "https://app.asana.com/api/1.0"
 # Asana's standard limit for premium domains (docs/_rate-limits); free domains get 150.

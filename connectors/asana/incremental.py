@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.model import Snapshot, Task
+from bridge.core.model import Snapshot, Task
 from connectors.asana.reader import AsanaReader
 from connectors.asana.translate import COMMENT, Change, comment_from_story, in_project, num_subtasks, task_from_payload
 

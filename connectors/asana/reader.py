@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
+from bridge.core.ports import DetailFilter
 from bridge.errors import Malformed, NotFound
 from bridge.http import HttpClient, iter_offset
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
 from connectors.asana.translate import (
     ATTACHMENT_FIELDS,
     EVENT_FIELDS,
@@ -33,7 +34,6 @@ from connectors.asana.translate import (
     section_from_payload,
     task_from_payload,
 )
-from connectors.base import DetailFilter
 
 PAGE = 100
 X = TypeVar("X")

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge import richtext
+from bridge.core.model import Attachment, Comment, Person, Section, Task
+from bridge.core.ports import NewTask
 from bridge.errors import Malformed
-from bridge.model import Attachment, Comment, Person, Section, Task
-from connectors.base import NewTask
 
 # What a pull asks for on every task (GET /tasks, /tasks/{gid}, /tasks/{gid}/subtasks, writes).
 TASK_FIELDS = ",".join(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.ports import Webhook
 from bridge.errors import Malformed
 from bridge.http import HttpClient, iter_offset
 from connectors.asana.reader import AsanaReader
 from connectors.asana.translate import data_of
-from connectors.base import Webhook
 
 _FIELDS = "active,resource,target"
 

@@ -21,7 +21,7 @@ import hmac
 import json
 from typing import Any, Literal
 
-from connectors.base import WebhookRequest, WebhookVerdict
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 
 SECRET_HEADER = "x-hook-secret"
 SIGNATURE_HEADER = "x-hook-signature"

@@ -14,9 +14,10 @@ import threading
 from collections import Counter
 from typing import Any
 
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
+from bridge.core.ports import NewTask, Removal
 from bridge.errors import Invalid, Malformed, NotFound
 from bridge.http import HttpClient, iter_offset
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
 from connectors.asana.reader import AsanaReader
 from connectors.asana.translate import (
     ATTACHMENT_FIELDS,
@@ -34,7 +35,6 @@ from connectors.asana.translate import (
     task_from_payload,
     task_write,
 )
-from connectors.base import NewTask, Removal
 
 
 class AsanaWrites:

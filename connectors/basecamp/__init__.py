@@ -7,12 +7,12 @@ from typing import Any
 import httpx
 
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from connectors.basecamp.connector import CAPABILITIES, BasecampConnector
-from connectors.basecamp.emulator import BasecampEmulator
+from connectors.basecamp.emulator.sandbox import BasecampSandbox
+from connectors.basecamp.emulator.server import BasecampEmulator
 from connectors.basecamp.mapping import load_mapping
 from connectors.basecamp.rest import DEFAULT_BASE_URL, DEFAULT_USER_AGENT, make_client
-from connectors.basecamp.sandbox import BasecampSandbox
 
 Emulator = BasecampEmulator
 Sandbox = BasecampSandbox

@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from bridge.core.model import Snapshot
+from bridge.core.ports import PullResult, PullState
 from bridge.errors import NotFound
-from bridge.model import Snapshot
-from connectors.base import PullResult, PullState
 from connectors.basecamp import translate
 from connectors.basecamp.pull import RECORDINGS, Cursor, ProjectPull
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 from typing import Any
 
 from bridge import richtext
+from bridge.core.model import Attachment, Comment, Section, Task
+from bridge.core.ops import ARCHIVED
+from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from bridge.errors import Invalid, Malformed
 from bridge.http import HttpClient, RequestStats
-from bridge.model import Attachment, Comment, Section, Task
-from bridge.ops import ARCHIVED
 from bridge.richtext.mentions import NOBODY
-from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.basecamp import translate
 from connectors.basecamp.archived import read_archived
 from connectors.basecamp.incremental import incremental

@@ -32,8 +32,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.model import Snapshot
-from connectors.base import PullResult, PullState
+from bridge.core.model import Snapshot
+from bridge.core.ports import PullResult, PullState
 from connectors.basecamp import translate
 from connectors.basecamp.pull import RECORDINGS, Cursor, Probe, ProjectPull, drop_orphans, held_comments, probe_params
 from connectors.basecamp.rest import Page

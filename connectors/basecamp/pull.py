@@ -25,10 +25,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bridge.core.model import Attachment, Comment, Person, Snapshot, Task
+from bridge.core.ports import PullResult
 from bridge.errors import Invalid
-from bridge.model import Attachment, Comment, Person, Snapshot, Task
 from bridge.richtext import People
-from connectors.base import PullResult
 from connectors.basecamp import translate
 from connectors.basecamp.mapping import BasecampMapping
 from connectors.basecamp.rest import BasecampApi, Page

@@ -16,7 +16,7 @@ import httpx
 
 from bridge import secrets
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from bridge.errors import ConfigError, Malformed
 from bridge.http import HttpClient, PacingPolicy, RateBudget, Response, budget_for, pacing_for, parse_link_header
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.ports import Webhook
 from bridge.errors import Malformed
-from connectors.base import Webhook
 from connectors.basecamp.rest import BasecampApi
 from connectors.basecamp.webhooks import TYPES
 

@@ -16,8 +16,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 from bridge.errors import Malformed
-from connectors.base import WebhookRequest, WebhookVerdict
 
 # What ``receive`` wants as ``secret``: the link side's token, which the URL must carry.
 SECRET_SOURCE: Literal["handshake", "token", "app_secret"] = "token"

@@ -15,8 +15,8 @@ from typing import Literal
 from pydantic import SecretStr
 
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig, ToolKind
-from connectors.base import Connector
+from bridge.config.connection import ConnectionConfig, ToolKind
+from bridge.core.ports import Connector
 from connectors.emulation.toolkit import Emulator
 
 Who = Literal["bridge", "human", "client"]

@@ -34,7 +34,7 @@ import anyio
 import httpx
 
 from bridge.clock import Clock, RealClock
-from connectors.base import WebhookRequest, WebhookVerdict
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 
 # Asana gives a target 10 s to answer; a policy may say otherwise (Trello waits 30 s).
 TIMEOUT = 10.0

@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from connectors.github.connector import CAPABILITIES, DEFAULT_BASE_URL, GithubConnector
-from connectors.github.emulator import GithubEmulator
+from connectors.github.emulator.sandbox import GithubSandbox
+from connectors.github.emulator.server import GithubEmulator
 from connectors.github.mapping import GithubMapping, load_mapping
-from connectors.github.sandbox import GithubSandbox
 from connectors.github.webhooks import parse_delivery, verify_signature
 
 Emulator = GithubEmulator

@@ -35,13 +35,13 @@ import httpx
 
 from bridge import richtext, secrets
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
+from bridge.core.model import Attachment, Comment, Section, Task
+from bridge.core.ops import ARCHIVED
+from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from bridge.errors import ConfigError, Invalid, Malformed, NotFound
 from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
-from bridge.model import Attachment, Comment, Section, Task
-from bridge.ops import ARCHIVED
 from bridge.richtext.mentions import NOBODY
-from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.github import translate
 from connectors.github.limits import TEXT_LIMITS
 from connectors.github.mapping import GithubMapping, load_mapping

@@ -27,9 +27,9 @@ import threading
 import urllib.parse
 from collections.abc import Iterable, Mapping
 
+from bridge.core.model import Person
 from bridge.errors import Malformed
 from bridge.http import HttpClient
-from bridge.model import Person
 from connectors.github import translate
 
 

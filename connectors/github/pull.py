@@ -46,10 +46,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bridge.core.model import Person, Snapshot
+from bridge.core.ports import PullResult, PullState
 from bridge.errors import Invalid, Malformed
 from bridge.http import HttpClient, iter_link, parse_link_header
-from bridge.model import Person, Snapshot
-from connectors.base import PullResult, PullState
 from connectors.github import translate
 from connectors.github.mapping import GithubMapping
 from connectors.github.people import UserDirectory, bare

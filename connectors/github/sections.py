@@ -10,10 +10,10 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from bridge.core.model import Section
+from bridge.core.ports import Removal
 from bridge.errors import Invalid, Malformed, NotFound
 from bridge.http import HttpClient, iter_link
-from bridge.model import Section
-from connectors.base import Removal
 from connectors.github import translate
 from connectors.github.mapping import GithubMapping
 from connectors.github.translate import SectionView

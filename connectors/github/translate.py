@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from bridge import richtext
+from bridge.core.model import Comment, Person, Section, Task
 from bridge.errors import Malformed
-from bridge.model import Comment, Person, Section, Task
 from bridge.richtext.mentions import NOBODY
 from connectors.github.mapping import GithubMapping
 from connectors.github.tasklist import Subtask, split_body

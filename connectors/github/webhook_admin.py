@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bridge.core.ports import Webhook
 from bridge.errors import Malformed
 from bridge.http import HttpClient, iter_link
-from connectors.base import Webhook
 from connectors.github.webhooks import EVENTS
 
 

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 from bridge.errors import Malformed
-from connectors.base import WebhookRequest, WebhookVerdict
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 EVENTS = ("issues", "issue_comment", "label", "milestone")

@@ -6,7 +6,7 @@ import httpx
 
 from bridge import secrets
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from bridge.errors import ConfigError
 from connectors.memory.connector import CAPABILITIES, MemoryConnector
 from connectors.memory.sandbox import MemorySandbox

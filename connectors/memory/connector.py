@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from bridge.core.model import Attachment, Comment, Section, Task
+from bridge.core.ports import TASK_FIELDS, Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from bridge.http.client import RequestStats
-from bridge.model import Attachment, Comment, Section, Task
-from connectors.base import TASK_FIELDS, Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.memory.world import MemoryWorld
 
 T = TypeVar("T")

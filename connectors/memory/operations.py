@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bridge.core.model import Attachment, Comment, Section, Task
+from bridge.core.ports import TASK_FIELDS, NewTask
 from bridge.errors import Invalid, NotFound
-from bridge.model import Attachment, Comment, Section, Task
-from connectors.base import TASK_FIELDS, NewTask
 from connectors.memory.store import Project, Record, Store
 
 UPDATABLE = TASK_FIELDS | {"custom_fields"}

@@ -14,7 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 
 ItemKind = Literal["section", "task", "comment", "attachment"]
 Action = Literal["create", "update", "remove"]

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from bridge.clock import Clock
+from bridge.core.model import Person
 from bridge.errors import AuthError, Malformed, NotFound, RateLimited, Transient
-from bridge.model import Person
 from connectors.emulation.toolkit import Fault
 from connectors.memory.operations import Operations
 from connectors.memory.store import Project

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 
 from bridge.clock import Clock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from connectors.trello.connector import CAPABILITIES, TrelloConnector
-from connectors.trello.emulator import TrelloEmulator
+from connectors.trello.emulator.sandbox import SANDBOX_KEY, TrelloSandbox
+from connectors.trello.emulator.server import TrelloEmulator
 from connectors.trello.rest import DEFAULT_BASE_URL, make_client
-from connectors.trello.sandbox import SANDBOX_KEY, TrelloSandbox
 
 Emulator = TrelloEmulator
 Sandbox = TrelloSandbox

@@ -17,12 +17,12 @@ import zlib
 from typing import Any
 
 from bridge import richtext
+from bridge.core.model import Attachment, Comment, Section, Task
+from bridge.core.ops import ARCHIVED
+from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from bridge.errors import Invalid, NotFound
 from bridge.http import HttpClient, RequestStats
-from bridge.model import Attachment, Comment, Section, Task
-from bridge.ops import ARCHIVED
 from bridge.richtext.mentions import NOBODY
-from connectors.base import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
 from connectors.trello import translate
 from connectors.trello.incremental import incremental
 from connectors.trello.limits import TEXT_LIMITS

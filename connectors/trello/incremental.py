@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge import richtext
+from bridge.core.model import Snapshot
+from bridge.core.ports import PullResult, PullState
 from bridge.errors import Invalid, NotFound
-from bridge.model import Snapshot
 from bridge.richtext import People
-from connectors.base import PullResult, PullState
 from connectors.trello import translate
 from connectors.trello.pull import (
     CARD_FIELDS,

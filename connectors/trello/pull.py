@@ -12,10 +12,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bridge.core.model import Snapshot, Task
+from bridge.core.ports import PullResult
 from bridge.errors import Malformed
-from bridge.model import Snapshot, Task
 from bridge.richtext import People
-from connectors.base import PullResult
 from connectors.trello import translate
 from connectors.trello.rest import TrelloApi
 

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from bridge import richtext
+from bridge.core.model import Attachment, Comment, Person, Section, Task
 from bridge.errors import Malformed
-from bridge.model import Attachment, Comment, Person, Section, Task
 from bridge.richtext import People
 from bridge.richtext.mentions import NOBODY
 

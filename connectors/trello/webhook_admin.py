@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bridge.core.ports import Webhook
 from bridge.errors import Malformed
-from connectors.base import Webhook
 from connectors.trello.rest import TrelloApi
 
 DESCRIPTION = "pm-bridge"

@@ -17,7 +17,7 @@ import hmac
 import json
 from typing import Literal
 
-from connectors.base import WebhookRequest, WebhookVerdict
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 
 SIGNATURE_HEADER = "x-trello-webhook"
 # What ``receive`` wants as ``secret``: the application's OAuth secret (connection webhook_secret).

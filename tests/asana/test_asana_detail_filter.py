@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bridge.model import Snapshot
+from bridge.core.model import Snapshot
+from bridge.core.ports import PullState
 from connectors.asana import AsanaConnector, Sandbox
-from connectors.base import PullState
 
 
 class Wanted:

@@ -10,10 +10,10 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
+from bridge.core.ports import NewTask
 from bridge.errors import AuthError, ConfigError, Malformed, NotFound, Transient
 from connectors.asana import AsanaConnector, Emulator, Sandbox, build
-from connectors.base import NewTask
 from connectors.emulation import Fault
 from tests.spec.reference import ROOT
 

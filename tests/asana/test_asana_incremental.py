@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from bridge.clock import VirtualClock
+from bridge.core.model import Snapshot
+from bridge.core.ports import NewTask, PullResult, PullState
 from bridge.errors import NotFound
-from bridge.model import Snapshot
 from connectors.asana import AsanaConnector, Sandbox
 from connectors.asana.incremental import MAX_REFETCH
-from connectors.base import NewTask, PullResult, PullState
 from connectors.emulation import Fault
 
 from .asana_traffic import routes

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bridge.core.ports import NewTask
 from connectors.asana import AsanaConnector, Sandbox
-from connectors.base import NewTask
 
 from .asana_traffic import routes
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bridge import richtext
+from bridge.core.ports import NewTask
 from bridge.errors import Malformed
 from connectors.asana import translate
-from connectors.base import NewTask
 from tests.spec.reference import ROOT
 
 EXAMPLES = ROOT / "asana" / "examples"

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from bridge.core.model import Task
+from bridge.core.ports import NewTask
 from bridge.errors import Invalid
-from bridge.model import Task
 from connectors.asana import AsanaConnector, Emulator, Sandbox
-from connectors.base import NewTask
 from connectors.emulation import Recorded
 
 # Comparing a write's result to a pull: the write cannot know where Asana placed the item.

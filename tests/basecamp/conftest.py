@@ -10,8 +10,8 @@ import pytest
 
 from bridge.clock import VirtualClock
 from connectors.basecamp import BasecampConnector, BasecampEmulator, BasecampSandbox
-from connectors.basecamp.emulator_store import ACCOUNT_ID
-from connectors.basecamp.sandbox import SANDBOX_USER_AGENT
+from connectors.basecamp.emulator.sandbox import SANDBOX_USER_AGENT
+from connectors.basecamp.emulator.store import ACCOUNT_ID
 from connectors.emulation.sandbox import USERS
 
 SECTIONS = ["To do", "Doing", "Done"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.clock import VirtualClock
-from connectors.base import NewTask, PullResult, PullState
+from bridge.core.ports import NewTask, PullResult, PullState
 from connectors.basecamp import BasecampConnector, BasecampEmulator
 from connectors.emulation.toolkit import Fault
 

@@ -10,7 +10,7 @@ import pytest
 
 from bridge.clock import VirtualClock
 from connectors.basecamp import BasecampEmulator, BasecampSandbox
-from connectors.basecamp.emulator_store import ACCOUNT_ID
+from connectors.basecamp.emulator.store import ACCOUNT_ID
 from connectors.emulation.sandbox import USERS
 from connectors.emulation.toolkit import Fault
 

@@ -9,9 +9,9 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
+from bridge.core.ports import NewTask
 from bridge.errors import AuthError, ConfigError, Invalid, Malformed, NotFound, RateLimited
-from connectors.base import NewTask
 from connectors.basecamp import DEFAULT_USER_AGENT, BasecampConnector, BasecampEmulator, BasecampSandbox, build
 from connectors.emulation.sandbox import USERS
 from connectors.emulation.toolkit import Fault

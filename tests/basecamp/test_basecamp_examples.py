@@ -10,7 +10,7 @@ import pytest
 
 from bridge import richtext
 from bridge.clock import VirtualClock
-from bridge.model import Comment
+from bridge.core.model import Comment
 from connectors.basecamp import translate
 from connectors.basecamp.mapping import load_mapping
 from connectors.basecamp.pull import ProjectPull

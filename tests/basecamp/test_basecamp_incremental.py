@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bridge.clock import VirtualClock
-from bridge.model import Snapshot
-from connectors.base import NewTask, PullResult, PullState
+from bridge.core.model import Snapshot
+from bridge.core.ports import NewTask, PullResult, PullState
 from connectors.basecamp import BasecampConnector, BasecampEmulator, BasecampSandbox, build
 from connectors.emulation.toolkit import Fault
 

@@ -10,7 +10,7 @@ import pytest
 
 from bridge import richtext
 from bridge.clock import VirtualClock
-from connectors.base import NewTask, PullResult, PullState
+from bridge.core.ports import NewTask, PullResult, PullState
 from connectors.basecamp import BasecampConnector, BasecampEmulator, BasecampSandbox, build
 from connectors.emulation.sandbox import USERS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bridge.clock import VirtualClock
-from connectors.base import PullState
+from bridge.core.ports import PullState
 from connectors.basecamp import BasecampConnector, BasecampEmulator, BasecampSandbox
 
 from .conftest import Raw

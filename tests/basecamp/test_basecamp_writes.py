@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from bridge.core.model import Section
+from bridge.core.ports import NewTask
 from bridge.errors import Invalid
-from bridge.model import Section
-from connectors.base import NewTask
 from connectors.basecamp import BasecampConnector, BasecampEmulator, BasecampSandbox
-from connectors.basecamp.emulator_store import Comment as StoredComment
-from connectors.basecamp.emulator_store import Todo, Todolist
+from connectors.basecamp.emulator.store import Comment as StoredComment
+from connectors.basecamp.emulator.store import Todo, Todolist
 
 from .conftest import Raw
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from connectors.base import Connector, NewTask
+from bridge.core.ports import Connector, NewTask
 from connectors.emulation.sandbox import USERS
 from connectors.memory import world_named
 from connectors.memory.sandbox import MemorySandbox

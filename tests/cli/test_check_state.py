@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from bridge.cli import app
+from bridge.cli.app import app
 from bridge.store import Store
 from bridge.store.schema import VERSION_TABLE
 from tests.cli.conftest import MemoryTool, agency_project, lines, link_yaml, write_config

@@ -12,12 +12,12 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from bridge import cli
-from bridge.cli import app
+import bridge.cli.app as cli
+from bridge.cli.app import app
 from bridge.clock import VirtualClock
-from bridge.demo_emulate import prepare, print_instructions
+from bridge.core.ports import NewTask, WebhookRequest, WebhookVerdict
+from bridge.demo.emulate import prepare, print_instructions
 from connectors import trello
-from connectors.base import NewTask, WebhookRequest, WebhookVerdict
 from connectors.emulation.sandbox import USERS
 from connectors.emulation.webhooks import to_receiver
 from connectors.memory import world_named
@@ -247,7 +247,7 @@ def test_emulate_refuses_a_busy_port_and_an_unavailable_tool(runner: CliRunner, 
     monkeypatch.setattr(cli, "_port_free", lambda host, port: True)
     monkeypatch.setattr("connectors.emulation.serve.serve", lambda *a: pytest.fail("must not serve"))
     # A tool package without an emulator yet (as github and basecamp were while being written).
-    monkeypatch.setattr("bridge.demo_emulate.tool_module", lambda kind: types.ModuleType(f"connectors.{kind}"))
+    monkeypatch.setattr("bridge.demo.emulate.tool_module", lambda kind: types.ModuleType(f"connectors.{kind}"))
     missing = runner.invoke(app, ["emulate", "basecamp"])
     assert missing.exit_code == 2
     assert lines(missing.output)[0] == "error: the basecamp emulator is not available in this version"
@@ -256,8 +256,8 @@ def test_emulate_refuses_a_busy_port_and_an_unavailable_tool(runner: CliRunner, 
 def test_sync_prints_a_notice_once_and_status_lists_it_until_it_is_gone(
     runner: CliRunner, tmp_path: Path, memory_tool: MemoryTool, client_tool: MemoryTool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bridge.engine as engine_module
-    from bridge.ops import Notice
+    import bridge.sync.engine as engine_module
+    from bridge.core.ops import Notice
 
     config, _, _ = one_link(tmp_path, memory_tool, client_tool)
     real_mirror, found = engine_module.mirror, [Notice(code="marker-near-miss", key="x", message="comment says #Client")]

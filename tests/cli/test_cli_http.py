@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from bridge.cli import app
+from bridge.cli.app import app
+from bridge.core.ports import NewTask
 from connectors.asana import Sandbox as AsanaSandbox
-from connectors.base import NewTask
 from connectors.emulation.sandbox import USERS, Sandbox
 from connectors.emulation.serve import asgi_app
 from connectors.trello import SANDBOX_KEY

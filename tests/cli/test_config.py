@@ -10,8 +10,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from bridge.config import find_config, load_config
-from bridge.config_schema import Config
+from bridge.config.load import find_config, load_config
+from bridge.config.schema import Config
 from bridge.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -220,7 +220,7 @@ def test_config_example_loads_and_documents_every_option(monkeypatch: pytest.Mon
 
 
 def test_a_connection_mapping_reaches_the_connector(tmp_path: Path) -> None:
-    from bridge.connection import ConnectionConfig
+    from bridge.config.connection import ConnectionConfig
     from connectors import registry
 
     github = registry.build("gh", ConnectionConfig(kind="github", token="t", mapping={"sections_as": "milestone"}))

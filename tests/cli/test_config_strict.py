@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bridge.cli import app
-from bridge.config import find_config, load_config
+from bridge.cli.app import app
+from bridge.config.load import find_config, load_config
 from bridge.errors import ConfigError
 
 

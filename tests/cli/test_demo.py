@@ -9,9 +9,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from bridge import demo
-from bridge.cli import app
-from bridge.rules import LinkRules, SectionRule
+import bridge.demo.story as demo
+from bridge.cli.app import app
+from bridge.core.rules import LinkRules, SectionRule
 
 
 def console() -> tuple[Console, io.StringIO]:
@@ -65,7 +65,8 @@ def test_demo_with_two_clients_checks_neither_saw_the_others_input(runner: CliRu
 def test_demo_with_two_clients_fails_loudly_when_one_clients_request_reaches_the_other(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bridge import demo_clients, plan_requests
+    from bridge.core.plan import requests as plan_requests
+    from bridge.demo import clients as demo_clients
     from bridge.store import Store
 
     # The bug of issue 9: a request marked with the plain marker, and no provenance to fall back on.

@@ -17,12 +17,12 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from bridge.cli import app
-from bridge.cli_check import basecamp_agent_problem
-from bridge.demo_emulate import Rehearsal, prepare, print_instructions
+from bridge.cli.app import app
+from bridge.cli.check import basecamp_agent_problem
+from bridge.demo.emulate import Rehearsal, prepare, print_instructions
 from connectors.emulation.sandbox import USERS
 from connectors.emulation.serve import asgi_app
-from connectors.github.emulator import GithubEmulator
+from connectors.github.emulator.server import GithubEmulator
 
 Served = Callable[[str], tuple[Rehearsal, str]]
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bridge.cli import app
-from bridge.config import load_config
-from bridge.config_schema import LinkConfig, LinkSideConfig
+from bridge.cli.app import app
+from bridge.config.load import load_config
+from bridge.config.schema import LinkConfig, LinkSideConfig
+from bridge.core.ports import Capabilities
+from bridge.core.rules import AccessSource, FieldRules, MirrorRules
 from bridge.errors import ConfigError
-from bridge.rules import AccessSource, FieldRules, MirrorRules
 from bridge.runtime import build_runtime, rule_problems, select_links
-from connectors.base import Capabilities
 from tests.cli.conftest import MemoryTool, agency_project, link_yaml, write_config
 
 

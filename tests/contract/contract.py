@@ -12,7 +12,7 @@ Usage in ``tests/contract/test_<tool>_contract.py``::
             ...
             return ContractEnv(connector=..., human=sandbox.connector("human"), project_id=project, ...)
 
-The tests use only the :class:`~connectors.base.Connector` protocol, so the
+The tests use only the :class:`~bridge.core.ports.Connector` protocol, so the
 same class checks every tool; what a tool cannot hold is skipped according to
 its declared capabilities, and everything it declares must round-trip.
 """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.core.model import Snapshot
+from bridge.core.ports import NewTask, PullState
 from bridge.errors import AuthError, NotFound
-from bridge.model import Snapshot
-from connectors.base import NewTask, PullState
 
 from .support import (
     ContractEnv,

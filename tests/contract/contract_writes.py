@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bridge.model import Task
-from connectors.base import TASK_FIELDS, NewTask
+from bridge.core.model import Task
+from bridge.core.ports import TASK_FIELDS, NewTask
 
 from .support import (
     DUE,

@@ -2,7 +2,7 @@
 
 A tool's test module builds a :class:`ContractEnv` (usually from its Sandbox)
 in a pytest fixture named ``env``; the contract then drives the tool only
-through the :class:`~connectors.base.Connector` protocol.
+through the :class:`~bridge.core.ports.Connector` protocol.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.model import Snapshot, Task
-from connectors.base import Connector, PullResult, PullState
+from bridge.core.model import Snapshot, Task
+from bridge.core.ports import Connector, PullResult, PullState
 
 # Sections every contract project is seeded with: ``sandbox.create_project(name, list(SEEDED_SECTIONS))``.
 SEEDED_SECTIONS: tuple[str, ...] = ("To do", "Doing", "Done")

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from connectors.asana import AsanaConnector, Emulator, Sandbox, build
 from connectors.emulation.sandbox import USERS
 

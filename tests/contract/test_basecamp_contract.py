@@ -15,9 +15,9 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from connectors.basecamp import BasecampConnector, Emulator, Sandbox, build
-from connectors.basecamp.sandbox import SANDBOX_USER_AGENT
+from connectors.basecamp.emulator.sandbox import SANDBOX_USER_AGENT
 from connectors.emulation.sandbox import USERS
 
 from .contract import SEEDED_SECTIONS, ConnectorContract, ContractEnv

@@ -8,9 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
+from bridge.core.ports import NewTask, PullState
 from bridge.errors import AuthError, ConfigError, Invalid, Malformed, NotFound, RateLimited, Transient
-from connectors.base import NewTask, PullState
 from connectors.emulation.toolkit import Fault
 from connectors.memory import MemoryConnector, MemorySandbox, MemoryWorld, world_named
 from connectors.registry import build

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
 from connectors.emulation.sandbox import USERS
 from connectors.trello import SANDBOX_KEY, TrelloConnector, TrelloEmulator, TrelloSandbox, build
 

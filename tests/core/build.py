@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 
 ANNA = Person(id="u-anna", name="Anna Agency", email="anna@agency.example")
 BOB = Person(id="u-bob", name="Bob Builder", email="bob@agency.example")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bridge.config_schema import Config
+from bridge.config.schema import Config
 from connectors.asana.translate import custom_values
 
 CONNECTIONS = {

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.link import Pair
-from bridge.mirror import APPROVAL, mirror
-from bridge.model import Snapshot, Task
-from bridge.plan import plan_cycle
-from bridge.rules import AccessSource, ApprovalRule, FieldRules, InboundRules, LinkRules, MirrorRules, SectionRule
-from bridge.section_access import marking, resolve_access, unknown_clients
-from connectors.base import Capabilities
+from bridge.core.link import Pair
+from bridge.core.mirror import APPROVAL, mirror
+from bridge.core.model import Snapshot, Task
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.ports import Capabilities
+from bridge.core.rules import AccessSource, ApprovalRule, FieldRules, InboundRules, LinkRules, MirrorRules, SectionRule
+from bridge.core.section_access import marking, resolve_access, unknown_clients
 from tests.core.build import CARLA, client, comment, internal, task
 
 FULL = Capabilities()

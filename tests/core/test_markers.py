@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bridge import richtext
-from bridge.config import load_config
+from bridge.config.load import load_config
+from bridge.core.markers import EVERY_ITEM, marked, near_miss, shared_notes, split_notes, strip_exact
+from bridge.core.mirror import MirrorView, cut_notes, mirror, strip_marker
+from bridge.core.model import Person
+from bridge.core.ports import Capabilities
+from bridge.core.rules import FieldRules, LinkRules, MirrorRules, SectionRule
 from bridge.errors import ConfigError
-from bridge.markers import EVERY_ITEM, marked, near_miss, shared_notes, split_notes, strip_exact
-from bridge.mirror import MirrorView, cut_notes, mirror, strip_marker
-from bridge.model import Person
-from bridge.rules import FieldRules, LinkRules, MirrorRules, SectionRule
-from connectors.base import Capabilities
 from tests.core.build import attachment, comment, internal, task
 
 CUT = "---internal---"

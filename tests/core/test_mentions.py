@@ -9,16 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bridge.link import Pair
-from bridge.mirror import mirror
-from bridge.model import Person
-from bridge.plan import plan_cycle
+from bridge.core.link import Pair
+from bridge.core.mirror import mirror
+from bridge.core.model import Person
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.ports import Capabilities
+from bridge.core.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
 from bridge.richtext import Document, render_markdown
 from bridge.richtext.ast import Inline, Mention
 from bridge.richtext.audience import Audience, flatten, localize, same_text
 from bridge.richtext.mentions import map_inlines
-from bridge.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
-from connectors.base import Capabilities
 from tests.core.build import ANNA, BOB, CARLA, client, comment, internal, task
 from tests.richtext.strategies import documents
 

@@ -6,9 +6,18 @@ import datetime as dt
 
 import pytest
 
-from bridge.mirror import APPROVAL, SHARED, cut_notes, mirror
-from bridge.rules import AccessSource, ApprovalRule, FieldRules, InboundRules, LinkRules, MirrorRules, PeopleRules, SectionRule
-from connectors.base import Capabilities
+from bridge.core.mirror import APPROVAL, SHARED, cut_notes, mirror
+from bridge.core.ports import Capabilities
+from bridge.core.rules import (
+    AccessSource,
+    ApprovalRule,
+    FieldRules,
+    InboundRules,
+    LinkRules,
+    MirrorRules,
+    PeopleRules,
+    SectionRule,
+)
 from tests.core.build import ANNA, BOB, attachment, comment, internal, task
 
 FULL = Capabilities()

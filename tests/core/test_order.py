@@ -7,14 +7,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.link import Pair
-from bridge.mirror import mirror
-from bridge.model import Snapshot
-from bridge.ops import AFTER, CREATED, Plan
-from bridge.plan import plan_cycle
-from bridge.plan_order import longest_run, moves
-from bridge.rules import InboundRules, LinkRules, MirrorRules, SectionRule
-from connectors.base import Capabilities
+from bridge.core.link import Pair
+from bridge.core.mirror import mirror
+from bridge.core.model import Snapshot
+from bridge.core.ops import AFTER, CREATED, Plan
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.plan.order import longest_run, moves
+from bridge.core.ports import Capabilities
+from bridge.core.rules import InboundRules, LinkRules, MirrorRules, SectionRule
 from tests.core.build import client, internal, task
 
 CAPS = Capabilities()

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from bridge.guard import check_removals
-from bridge.link import Pair
-from bridge.mirror import APPROVAL, mirror
-from bridge.model import Snapshot
-from bridge.ops import Plan
-from bridge.plan import plan_cycle
-from bridge.rules import FieldRules, InboundRules, LinkRules, MirrorRules, SectionRule
-from connectors.base import Capabilities
+from bridge.core.guard import check_removals
+from bridge.core.link import Pair
+from bridge.core.mirror import APPROVAL, mirror
+from bridge.core.model import Snapshot
+from bridge.core.ops import Plan
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.ports import Capabilities
+from bridge.core.rules import FieldRules, InboundRules, LinkRules, MirrorRules, SectionRule
 from tests.core.build import CARLA, client, comment, internal, task
 
 CAPS = Capabilities()
@@ -195,7 +195,7 @@ def test_client_move_to_the_approval_section_tags_the_internal_task() -> None:
 
 
 def approval_rules(section: str, access: str = "locked") -> LinkRules:
-    from bridge.rules import ApprovalRule
+    from bridge.core.rules import ApprovalRule
 
     sections = {"Design": SectionRule(access="unlocked"), section: SectionRule(access=access)}
     inbound = InboundRules(approval=ApprovalRule(internal_label=None, internal_section=section))
@@ -203,7 +203,7 @@ def approval_rules(section: str, access: str = "locked") -> LinkRules:
 
 
 def test_approval_into_a_missing_internal_section_asks_for_it_by_name_and_keeps_the_task_shared() -> None:
-    from bridge.ops import SECTION_BY_NAME
+    from bridge.core.ops import SECTION_BY_NAME
 
     isnap, csnap, pairs = linked_world()
     csnap.tasks["c1"].section_id = "cs-approved"

@@ -2,7 +2,7 @@
 
 Written against mutants that survived bench/mutation.sh on the merge of the per-client and
 marker work. Each group runs only where its feature exists (several clients on one project:
-``AccessSource.client_prefix``; markers read on the document: ``bridge.markers``), so this
+``AccessSource.client_prefix``; markers read on the document: ``bridge.core.markers``), so this
 file also passes on a tree that has only one of them.
 """
 
@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from bridge.mirror import mirror
-from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule
-from bridge.section_access import explicit_access
-from connectors.base import Capabilities
+from bridge.core.mirror import mirror
+from bridge.core.ports import Capabilities
+from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
+from bridge.core.section_access import explicit_access
 from tests.core.build import attachment, comment, internal, task
 
 FULL = Capabilities()
 CLIENTS = ("acme", "globex")
 SEVERAL = "client_prefix" in AccessSource.model_fields
-WORD_MARKERS = importlib.util.find_spec("bridge.markers") is not None
+WORD_MARKERS = importlib.util.find_spec("bridge.core.markers") is not None
 several = pytest.mark.skipif(not SEVERAL, reason="needs several clients on one project (issue 9)")
 whole_word = pytest.mark.skipif(not WORD_MARKERS, reason="needs markers read on the document (issue 9)")
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from bridge.link import Pair
-from bridge.mirror import APPROVAL, mirror
-from bridge.model import Snapshot, Task
-from bridge.ops import Op
-from bridge.plan import plan_cycle
-from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule
-from connectors.base import Capabilities
+from bridge.core.link import Pair
+from bridge.core.mirror import APPROVAL, mirror
+from bridge.core.model import Snapshot, Task
+from bridge.core.ops import Op
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.ports import Capabilities
+from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
 from tests.core.build import client, internal, task
 
 CAPS = Capabilities()

@@ -12,11 +12,10 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from bridge.mirror import APPROVAL, SHARED, cut_notes, mirror
-from bridge.model import Person
-from bridge.richtext.ast import Mention, Text
-from bridge.richtext.audience import Audience
-from bridge.rules import (
+from bridge.core.mirror import APPROVAL, SHARED, cut_notes, mirror
+from bridge.core.model import Person
+from bridge.core.ports import Capabilities
+from bridge.core.rules import (
     AccessSource,
     ApprovalRule,
     FieldRules,
@@ -26,8 +25,9 @@ from bridge.rules import (
     PeopleRules,
     SectionRule,
 )
-from bridge.section_access import explicit_access, resolve_access
-from connectors.base import Capabilities
+from bridge.core.section_access import explicit_access, resolve_access
+from bridge.richtext.ast import Mention, Text
+from bridge.richtext.audience import Audience
 from tests.core.build import ANNA, BOB, attachment, comment, internal, task
 
 FULL = Capabilities()

@@ -1,11 +1,11 @@
-"""Shortening and splitting text to a tool's limit (bridge/text_fit.py)."""
+"""Shortening and splitting text to a tool's limit (bridge/core/text_fit.py)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.text_fit import SHORTENED_FOR_CLIENT, SHORTENED_TITLE, is_shortened, join, shorten, split
+from bridge.core.text_fit import SHORTENED_FOR_CLIENT, SHORTENED_TITLE, is_shortened, join, shorten, split
 
 TEXT = st.text(alphabet=st.sampled_from(list("ab cé\n😀")), max_size=600)
 

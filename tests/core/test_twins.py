@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bridge.link import Pair
-from bridge.mirror import mirror
-from bridge.model import Snapshot
-from bridge.ops import Plan
-from bridge.plan import plan_cycle
-from bridge.rules import InboundRules, LinkRules, MirrorRules, SectionRule
-from connectors.base import Capabilities
+from bridge.core.link import Pair
+from bridge.core.mirror import mirror
+from bridge.core.model import Snapshot
+from bridge.core.ops import Plan
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.ports import Capabilities
+from bridge.core.rules import InboundRules, LinkRules, MirrorRules, SectionRule
 from tests.core.build import attachment, client, internal, task
 
 CAPS = Capabilities()

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bridge.config_schema import Config
+from bridge.config.schema import Config
+from bridge.core.ports import NewTask, WebhookRequest, WebhookVerdict
 from bridge.daemon import Daemon
 from bridge.daemon.logs import configure
 from bridge.store import Store
 from bridge.store.records import utc, utc_or_none
 from bridge.store.tables import runs
-from connectors.base import NewTask, WebhookRequest, WebhookVerdict
 from connectors.emulation.sandbox import USERS
 from connectors.memory import world_named
 from connectors.memory.sandbox import MemorySandbox

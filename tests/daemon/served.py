@@ -17,8 +17,8 @@ from typing import Any
 
 import uvicorn
 
-from bridge.demo_emulate import sandbox_for
-from connectors.base import Connector, NewTask
+from bridge.core.ports import Connector, NewTask
+from bridge.demo.emulate import sandbox_for
 from connectors.emulation.sandbox import USERS, Sandbox
 from connectors.emulation.serve import asgi_app
 

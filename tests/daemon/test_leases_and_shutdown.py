@@ -12,7 +12,7 @@ import pytest
 
 from bridge.daemon import Daemon
 from bridge.daemon.leases import holders
-from bridge.events import Event, Pulled
+from bridge.sync.events import Event, Pulled
 from bridge.webhook_tokens import webhook_token
 from tests.daemon.conftest import MASTER, Tool, assert_no_overlap, config_for, runs_of, wait_for
 

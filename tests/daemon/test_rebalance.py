@@ -16,12 +16,12 @@ import httpx
 import pytest
 
 from bridge.clock import VirtualClock
-from bridge.config_schema import Config
+from bridge.config.schema import Config
 from bridge.daemon import Daemon
 from bridge.daemon.balance import Balancer, Moves, fair_share, live_daemons
 from bridge.daemon.leases import LeaseKeeper, holders, presence_name
-from bridge.events import Event, Pulled
 from bridge.store import Store
+from bridge.sync.events import Event, Pulled
 from tests.daemon.conftest import Tool, assert_no_overlap, config_for, runs_of, wait_for
 
 TTL = 30.0

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bridge import cli
-from bridge.cli import app, exit_code
+import bridge.cli.app as cli
+from bridge.cli.app import app, exit_code
 from bridge.clock import VirtualClock
-from bridge.config import load_config
+from bridge.config.load import load_config
 from bridge.daemon import Daemon
 from bridge.daemon.leases import Holder, LeaseKeeper, holders
-from bridge.engine import CycleReport, Engine
 from bridge.runtime import LinkRuntime, open_store
 from bridge.store import Store
+from bridge.sync.engine import CycleReport, Engine
 from connectors.emulation.sandbox import USERS
 from tests.daemon.conftest import Tool, runs_of, wait_for
 

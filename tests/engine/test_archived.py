@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connectors.base import NewTask, PullState
+from bridge.core.ports import NewTask, PullState
 from tests.engine.world import World
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.engine import LinkRuntime, LinkSide
-from connectors.base import NewTask
+from bridge.core.ports import NewTask
+from bridge.sync.engine import LinkRuntime, LinkSide
 from connectors.emulation.sandbox import USERS
 from connectors.emulation.toolkit import Fault
 from tests.engine.world import World, recorded

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bridge.rules import SectionRule
-from connectors.base import NewTask
+from bridge.core.ports import NewTask
+from bridge.core.rules import SectionRule
 from tests.engine.world import World, recorded
 
 PAIRS = [("memory", "memory"), ("asana", "trello")]
@@ -145,7 +145,7 @@ def test_due_dates_travel_where_both_tools_hold_them(world: World) -> None:
 
 
 def test_approval_into_an_internal_section_that_does_not_exist_yet(world: World) -> None:
-    from bridge.rules import ApprovalRule, InboundRules
+    from bridge.core.rules import ApprovalRule, InboundRules
 
     assert world.rules is not None
     inbound = InboundRules(approval=ApprovalRule(internal_label=None, internal_section="Signed off"))

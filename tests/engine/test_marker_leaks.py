@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.rules import FieldRules
-from connectors.base import NewTask
-from connectors.basecamp.emulator_store import ACCOUNT_ID
-from connectors.basecamp.sandbox import SANDBOX_USER_AGENT
+from bridge.core.ports import NewTask
+from bridge.core.rules import FieldRules
+from connectors.basecamp.emulator.sandbox import SANDBOX_USER_AGENT
+from connectors.basecamp.emulator.store import ACCOUNT_ID
 from connectors.emulation.sandbox import USERS
 from tests.engine.test_pairings import by_title, client_view, internal_view, synced
 from tests.engine.world import World, default_rules, recorded

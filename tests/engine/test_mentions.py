@@ -11,9 +11,9 @@ from __future__ import annotations
 import urllib.parse
 from pathlib import Path
 
-from bridge.model import Snapshot
-from bridge.rules import FieldRules, PeopleRules
-from connectors.base import NewTask
+from bridge.core.model import Snapshot
+from bridge.core.ports import NewTask
+from bridge.core.rules import FieldRules, PeopleRules
 from tests.engine.test_pairings import assert_no_leaks, assert_quiet, by_title, client_view, internal_view, synced, world
 from tests.engine.world import World, default_rules, recorded
 

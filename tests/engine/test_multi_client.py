@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from bridge.clock import VirtualClock
-from bridge.engine import Engine, LinkRuntime, LinkSide
-from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule
+from bridge.core.ports import NewTask
+from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
 from bridge.store import Store
-from connectors.asana.emulator_model import EnumOption
-from connectors.base import NewTask
+from bridge.sync.engine import Engine, LinkRuntime, LinkSide
+from connectors.asana.emulator.model import EnumOption
 from connectors.emulation.toolkit import Fault
 from connectors.registry import tool_module
 from tests.engine.world import inject, recorded
@@ -367,7 +367,7 @@ TestMultiClient = MultiClientMachine.TestCase
 
 
 def two_clients_on_asana() -> tuple[Any, ...]:
-    from bridge.config_schema import Config
+    from bridge.config.schema import Config
 
     clock = VirtualClock()
     asana, trello, basecamp = sandbox("asana", clock), sandbox("trello", clock), sandbox("basecamp", clock)

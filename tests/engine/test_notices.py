@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-import bridge.engine as engine_module
-from bridge.events import Event, Noticed
-from bridge.mirror import MirrorView
-from bridge.ops import Notice
+import bridge.sync.engine as engine_module
+from bridge.core.mirror import MirrorView
+from bridge.core.ops import Notice
+from bridge.sync.events import Event, Noticed
 from tests.engine.world import World
 
 

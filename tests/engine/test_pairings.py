@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.model import Snapshot
-from connectors.base import NewTask
+from bridge.core.model import Snapshot
+from bridge.core.ports import NewTask
 from connectors.emulation.toolkit import Fault
 from tests.engine.world import FAULT_ROUTES, World, default_rules, inject, recorded
 

@@ -22,7 +22,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from connectors.base import NewTask
+from bridge.core.ports import NewTask
 from connectors.emulation.toolkit import Fault
 from tests.engine.world import SECTIONS, UNLOCKED, World, inject, recorded
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.events import Event, Noticed
-from bridge.rules import FieldRules, LinkRules
-from bridge.text_fit import SHORTENED_FOR_CLIENT, SHORTENED_TITLE, join
-from connectors.base import NewTask
+from bridge.core.ports import NewTask
+from bridge.core.rules import FieldRules, LinkRules
+from bridge.core.text_fit import SHORTENED_FOR_CLIENT, SHORTENED_TITLE, join
+from bridge.sync.events import Event, Noticed
 from connectors.trello.limits import TEXT_LIMITS
 from tests.engine.world import World, default_rules
 

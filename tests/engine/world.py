@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bridge.clock import VirtualClock
-from bridge.engine import CycleReport, Engine, LinkRuntime, LinkSide
-from bridge.rules import AccessSource, ApprovalRule, InboundRules, LinkRules, MirrorRules, SectionRule
+from bridge.core.ports import Connector
+from bridge.core.rules import AccessSource, ApprovalRule, InboundRules, LinkRules, MirrorRules, SectionRule
 from bridge.store import Store
-from connectors.base import Connector
+from bridge.sync.engine import CycleReport, Engine, LinkRuntime, LinkSide
 from connectors.registry import tool_module
 
 SECTIONS = ["Design", "Build", "Internal QA"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from connectors.base import NewTask, PullResult, PullState
+from bridge.core.ports import NewTask, PullResult, PullState
 
 from .conftest import World
 

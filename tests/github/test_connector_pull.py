@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bridge.model import Snapshot
-from connectors.base import NewTask, PullResult, PullState
+from bridge.core.model import Snapshot
+from bridge.core.ports import NewTask, PullResult, PullState
 from connectors.emulation import Fault
-from connectors.github.emulator_state import IssueComment
+from connectors.github.emulator.state import IssueComment
 
 from .conftest import World
 

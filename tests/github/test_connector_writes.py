@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from bridge.core.ports import NewTask
 from bridge.errors import Invalid
-from connectors.base import NewTask
 from connectors.github import build
 from connectors.github.mapping import load_mapping
 

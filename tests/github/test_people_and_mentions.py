@@ -7,11 +7,11 @@ import json
 import httpx
 import pytest
 
-from bridge.model import Person
-from connectors.base import NewTask, PullResult, PullState
+from bridge.core.model import Person
+from bridge.core.ports import NewTask, PullResult, PullState
 from connectors.emulation.sandbox import USERS
 from connectors.github import GithubConnector
-from connectors.github.emulator_state import IssueComment
+from connectors.github.emulator.state import IssueComment
 from tests.spec.reference import reference
 
 from .conftest import World

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from bridge.core.model import Section
 from bridge.errors import Malformed
-from bridge.model import Section
 from connectors.github import translate
 from connectors.github.mapping import GithubMapping
 from connectors.github.tasklist import split_body

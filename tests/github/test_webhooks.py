@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from connectors.base import NewTask
+from bridge.core.ports import NewTask
 from connectors.github import parse_delivery, verify_signature
-from connectors.github.emulator import Delivery
+from connectors.github.emulator.server import Delivery
 from tests.spec.reference import ROOT
 
 from .conftest import World

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.clock import VirtualClock
+from bridge.core.model import Snapshot
+from bridge.core.ports import Connector, NewTask
+from bridge.core.rules import LinkRules
 from bridge.migrate.filters import COPY_EVERYTHING, FilterMode
 from bridge.migrate.run import Endpoints, Migration
 from bridge.migrate.spec import Endpoint, MigrationOptions
-from bridge.model import Snapshot
-from bridge.rules import LinkRules
 from bridge.store import Store
-from connectors.base import Connector, NewTask
 from connectors.registry import tool_module
 
 SECTIONS = ["Discovery", "Design", "Build"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bridge.cli import app
+from bridge.cli.app import app
 from connectors.memory import world_named
 from connectors.memory.sandbox import MemorySandbox
 from tests.cli.conftest import MemoryTool, _worlds, agency_project, lines, link_yaml, write_config

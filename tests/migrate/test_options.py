@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.engine import Engine, LinkRuntime, LinkSide
+from bridge.core.ports import NewTask
+from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
 from bridge.migrate.filters import NO_INBOUND, FilterMode
-from bridge.rules import AccessSource, LinkRules, MirrorRules, SectionRule
-from connectors.base import NewTask
+from bridge.sync.engine import Engine, LinkRuntime, LinkSide
 from tests.migrate.support import Pairing
 
 

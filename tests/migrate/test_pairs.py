@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.model import Snapshot
+from bridge.core.model import Snapshot
 from tests.migrate.support import SECTIONS, Pairing, ordered_titles
 
 PAIRS = [("asana", "trello"), ("trello", "asana"), ("asana", "github"), ("trello", "basecamp"), ("github", "trello")]

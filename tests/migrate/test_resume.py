@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.model import Snapshot
+from bridge.core.model import Snapshot
 from connectors.emulation.toolkit import Emulator, Fault, Recorded
 from tests.migrate.support import Pairing
 

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
+from bridge.core.ops import Op
 from bridge.errors import Invalid
 from bridge.migrate.schedule import Scheduler, build_graph
-from bridge.ops import Op
 
 
 def task(key: str, section: str, parent: str | None = None) -> Op:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge import richtext
-from connectors.basecamp.emulator_http import sanitize
+from connectors.basecamp.emulator.http import sanitize
 
 
 def markdown_to_html(text: str) -> str:

@@ -10,8 +10,8 @@ from bridge import richtext
 from bridge.richtext import People
 from bridge.richtext.ast import Embed, plain_embed
 from bridge.richtext.mentions import Member, map_inlines
-from connectors.asana.emulator_model import User
-from connectors.asana.emulator_richtext import NOTES_TAGS, STORY_TAGS, plain_text, rich_of
+from connectors.asana.emulator.model import User
+from connectors.asana.emulator.richtext import NOTES_TAGS, STORY_TAGS, plain_text, rich_of
 from connectors.emulation import HttpError
 from tests.spec.reference import ROOT
 
@@ -95,7 +95,7 @@ def test_github_handles_of_unknown_people_stay_text() -> None:
 
 
 def test_person_key_is_the_email_or_a_tool_scoped_id() -> None:
-    from bridge.model import Person
+    from bridge.core.model import Person
 
     tom, ann = Person(id="5f1", name="Tom", username="tom"), Person(id="5f2", name="Ann", email="a@x.example")
     people = People.of("trello", [tom, ann])

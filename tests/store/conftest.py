@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.clock import VirtualClock
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.store import Store
 
 WRITES = {"INSERT", "UPDATE", "DELETE"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge import secrets
-from bridge.model import Snapshot, Task
+from bridge.core.model import Snapshot, Task
 from bridge.store import CONFLICT, CONFLICT_RESOLVED, CONFLICT_SETTLED, DuplicateClaim, Pair, Store, UnknownRecord
 from bridge.store import snapshots as snapshot_cache
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from bridge.clock import VirtualClock
-from bridge.model import Snapshot, Task
+from bridge.core.model import Snapshot, Task
 from bridge.store import Pair, Store
 
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
-from bridge.model import Attachment, Comment, Person, Section, Snapshot, Task
+from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.store import Pair, Store
 
 Counter = Callable[[Engine], AbstractContextManager[list[str]]]

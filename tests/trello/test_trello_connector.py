@@ -7,8 +7,8 @@ import datetime as dt
 import httpx
 import pytest
 
+from bridge.core.ports import NewTask
 from bridge.errors import Invalid
-from connectors.base import NewTask
 from connectors.trello import TrelloConnector, TrelloEmulator, TrelloSandbox
 
 

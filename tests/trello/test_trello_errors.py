@@ -7,9 +7,9 @@ import pytest
 from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
-from bridge.connection import ConnectionConfig
+from bridge.config.connection import ConnectionConfig
+from bridge.core.ports import NewTask
 from bridge.errors import AuthError, ConfigError, Malformed, NotFound
-from connectors.base import NewTask
 from connectors.emulation import Fault
 from connectors.emulation.sandbox import USERS
 from connectors.trello import SANDBOX_KEY, TrelloConnector, TrelloEmulator, TrelloSandbox, build

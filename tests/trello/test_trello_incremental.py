@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bridge.clock import VirtualClock
+from bridge.core.model import Snapshot
+from bridge.core.ports import NewTask, PullResult, PullState
 from bridge.errors import Transient
-from bridge.model import Snapshot
-from connectors.base import NewTask, PullResult, PullState
 from connectors.emulation import Fault
 from connectors.trello import TrelloConnector, TrelloEmulator, TrelloSandbox
 

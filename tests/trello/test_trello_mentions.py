@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from bridge.clock import VirtualClock
-from connectors.base import NewTask, PullResult, PullState
+from bridge.core.ports import NewTask, PullResult, PullState
 from connectors.trello import TrelloConnector, TrelloEmulator, TrelloSandbox
 
 OUTSIDER = "@[Zed Outsider](person:zed@elsewhere.example)"

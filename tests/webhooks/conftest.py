@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import uvicorn
 
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 from bridge.store import Store
 from bridge.webhook_tokens import receive_secret, webhook_token
-from connectors.base import WebhookRequest, WebhookVerdict
 from connectors.emulation.sandbox import Sandbox
 from connectors.emulation.serve import asgi_app
 

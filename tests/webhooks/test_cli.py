@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bridge.cli import app
+from bridge.cli.app import app
+from bridge.core.ports import NewTask, Webhook, WebhookRegistry
 from bridge.store import Store
 from bridge.webhook_tokens import webhook_token
 from connectors import asana, basecamp, github, trello
-from connectors.base import NewTask, Webhook, WebhookRegistry
 from connectors.emulation.sandbox import Sandbox
 from connectors.emulation.webhooks import to_receiver
 from tests.cli.conftest import link_yaml

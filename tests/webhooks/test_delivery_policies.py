@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from bridge.clock import VirtualClock
+from bridge.core.ports import NewTask
 from bridge.webhook_tokens import callback_url, webhook_token
 from connectors import asana, basecamp, github, trello
-from connectors.base import NewTask
-from connectors.basecamp.emulator_store import ACCOUNT_ID
+from connectors.basecamp.emulator.store import ACCOUNT_ID
 from connectors.emulation.sandbox import USERS, Sandbox
 from connectors.emulation.webhooks import Attempt, DeliveryPolicy, to_receiver
 from tests.webhooks.conftest import MASTER, PUBLIC, Receiver
@@ -228,7 +228,7 @@ def basecamp_webhook(sandbox: Sandbox, hook_id: str) -> dict[str, Any]:
     with httpx.Client(
         base_url=f"{sandbox.emulator.base_url}/{ACCOUNT_ID}",
         transport=sandbox.emulator.transport(),
-        headers={"Authorization": f"Bearer {USERS['bridge'].token}", "User-Agent": basecamp.sandbox.SANDBOX_USER_AGENT},
+        headers={"Authorization": f"Bearer {USERS['bridge'].token}", "User-Agent": basecamp.emulator.sandbox.SANDBOX_USER_AGENT},
     ) as http:
         response = http.get(f"/webhooks/{hook_id}.json")
     assert response.status_code == 200

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from bridge.clock import VirtualClock
+from bridge.core.ports import Connector, NewTask, WebhookRegistry, WebhookRequest, WebhookVerdict
 from bridge.errors import BridgeError
 from bridge.webhook_tokens import callback_url, webhook_token
 from connectors import asana, basecamp, github, trello
-from connectors.base import Connector, NewTask, WebhookRegistry, WebhookRequest, WebhookVerdict
 from connectors.emulation.sandbox import Sandbox
 from connectors.emulation.webhooks import to_receiver
 from tests.webhooks.conftest import MASTER, PUBLIC, Receiver

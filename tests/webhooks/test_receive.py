@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import pytest
 
+from bridge.core.ports import WebhookRequest, WebhookVerdict
 from bridge.webhook_tokens import callback_url, receive_secret, webhook_token
 from connectors.asana import webhooks as asana
-from connectors.base import WebhookRequest, WebhookVerdict
 from connectors.basecamp import webhooks as basecamp
 from connectors.github import webhooks as github
 from connectors.trello import webhooks as trello

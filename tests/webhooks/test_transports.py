@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from bridge.clock import VirtualClock
+from bridge.core.ports import NewTask, WebhookRequest, WebhookVerdict
 from bridge.webhook_tokens import callback_url, webhook_token
 from connectors import asana, github
-from connectors.base import NewTask, WebhookRequest, WebhookVerdict
 from connectors.emulation.serve import asgi_app
 from connectors.emulation.webhooks import AsgiTransport, to_receiver
 from tests.webhooks.conftest import MASTER, Receiver, serve_app

@@ -1,0 +1,429 @@
+"""The ``pm-bridge`` command line: sync, status, check, emulate, demo.
+
+Exit codes: 0 all good; 1 a link failed (or an unexpected error); 2 a user
+error (bad config, credential, project: one red line and a hint, never a
+traceback); 3 the mass-removal guard stopped a link; 4 ``sync`` skipped a
+link because a daemon (or another sync) holds its lease.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import socket
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, ParamSpec
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bridge import secrets
+from bridge.cli.check import check_state, connection_warnings
+from bridge.cli.progress import ICONS, Progress, print_plan, short
+from bridge.clock import Clock, RealClock
+from bridge.config.load import find_config, load_config
+from bridge.errors import BridgeError, NotFound, Transient
+from bridge.runtime import SIDES, Runtime, build_connectors, build_runtime, open_store, rule_problems, select_links
+
+if TYPE_CHECKING:
+    from bridge.daemon.leases import Holder
+
+EXIT_OK, EXIT_FAILED, EXIT_USER, EXIT_GUARD, EXIT_HELD = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    name="pm-bridge",
+    help="Keep a curated, client-facing mirror of an internal project in the client's own tool.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="config file (default: $PM_BRIDGE_CONFIG or ./pm-bridge.yaml)")
+]
+LinkOption = Annotated[list[str] | None, typer.Option("--link", "-l", help="only this link (repeatable)")]
+
+
+class Tool(StrEnum):
+    asana = "asana"
+    trello = "trello"
+    github = "github"
+    basecamp = "basecamp"
+
+
+@dataclass
+class Settings:
+    debug: bool = False
+
+
+# Set by the root callback on every invocation (typer does not expose click's context to commands).
+SETTINGS = Settings()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", envvar="PM_BRIDGE_DEBUG", help="show tracebacks")] = False,
+) -> None:
+    SETTINGS.debug = debug
+
+
+def _debug() -> bool:
+    return SETTINGS.debug
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def print_error(exc: BridgeError) -> None:
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    console = _stderr()
+    console.print(f"error: {escape(secrets.redact(message))}", style="red")
+    if exc.hint:
+        console.print(f"hint: {escape(secrets.redact(exc.hint))}", style="dim")
+
+
+def print_crash(exc: BaseException, what: str = "unexpected error") -> None:
+    console = _stderr()
+    if _debug():
+        console.print(escape(secrets.redact("".join(traceback.format_exception(exc)))))
+    detail = secrets.redact(str(exc)).splitlines()[0] if str(exc) else ""
+    console.print(f"{what}: {type(exc).__name__}{': ' + escape(detail) if detail else ''}", style="red")
+    if not _debug():
+        console.print("hint: rerun with `pm-bridge --debug ...` for the traceback, and report it if it persists", style="dim")
+
+
+P = ParamSpec("P")
+
+
+def friendly(command: Callable[P, None]) -> Callable[P, None]:
+    """User errors become one red line and exit 2; anything else a short message and exit 1."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except BridgeError as exc:
+            print_error(exc)
+            raise typer.Exit(EXIT_USER) from None
+        except KeyboardInterrupt:
+            _stderr().print("interrupted", style="red")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            print_crash(exc)
+            raise typer.Exit(EXIT_FAILED) from None
+
+    return run
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _run_link(runtime: Runtime, name: str, console: Console, dry_run: bool, confirm: bool) -> str:
+    if name in runtime.broken:
+        message = runtime.broken[name]
+        run_id = runtime.store.start_run(name)
+        runtime.store.finish_run(run_id, "failed", {}, message)
+        console.print(f"[red]✗ {escape(name)}: failed[/red]\n    [red]{escape(message)}[/red]")
+        return "failed"
+    try:
+        report = runtime.engine.run(runtime.links[name], dry_run=dry_run, confirm_removals=confirm)
+    except Exception as exc:  # a bug in one link must not stop the others
+        print_crash(exc, f"link {name!r} stopped on an unexpected error")
+        return "failed"
+    if dry_run:
+        print_plan(console, report)
+    return report.status
+
+
+# How ``sync --wait`` passes the time: module-level so that tests can make it pass at once.
+WAIT_CLOCK: Clock = RealClock()
+WAIT_POLL = 1.0  # seconds between attempts at a held lease
+
+
+def _holder_text(holder: Holder | None) -> str:
+    if holder is None:
+        return "another process"  # released between the attempt and the look-up
+    if holder.is_sync:
+        return f"another pm-bridge sync ({holder.owner})"
+    return f"pm-bridge daemon {holder.owner}"
+
+
+def _held_line(name: str, holder: Holder | None, waited: float) -> str:
+    """Who holds the link, and what the operator can do about it."""
+    who = _holder_text(holder)
+    daemon = holder is not None and not holder.is_sync
+    if waited:
+        what = f"still held by {who} after waiting {waited:g} s"
+        advice = "stop that daemon to sync it by hand" if daemon else "rerun when it is done"
+    elif daemon:
+        what, advice = f"{who} runs this link", "stop that daemon to sync it by hand (or add --wait SECONDS if it is stopping)"
+    else:
+        what, advice = f"{who} is running this link", "rerun when it is done, or add --wait SECONDS"
+    return f"– {name}: skipped, {what}; {advice}"
+
+
+def _run_leased(runtime: Runtime, names: list[str], console: Console, confirm: bool, wait: float) -> dict[str, str]:
+    """Each link's cycle under the link's lease, the one daemons take, so it never overlaps a daemon's cycle.
+
+    A held link is skipped (status "held") after waiting up to ``wait`` seconds, while the free ones run.
+    """
+    from bridge.daemon.leases import LeaseKeeper, holders, sync_id  # the daemon package is slow to import
+
+    keeper = LeaseKeeper(runtime.store, sync_id(), runtime.config.daemon.lease_ttl)
+    statuses: dict[str, str] = {}
+
+    def attempt(name: str) -> bool:
+        if not keeper.acquire(name):
+            return False
+        try:
+            statuses[name] = _run_link(runtime, name, console, False, confirm)
+        finally:
+            keeper.release(name)
+        return True
+
+    keeper.start()  # renews the lease of the link running now, however long its cycle takes
+    try:
+        held = [name for name in names if not attempt(name)]
+        if held and wait > 0:
+            who = {name: _holder_text(h) for name, h in holders(runtime.store, held).items()}
+            for name in held:
+                console.print(
+                    f"[dim]… {escape(name)}: held by {escape(who.get(name, 'another process'))}; waiting up to {wait:g} s[/dim]"
+                )
+            deadline = WAIT_CLOCK.now() + wait
+            while held and WAIT_CLOCK.now() < deadline:
+                WAIT_CLOCK.sleep(min(WAIT_POLL, deadline - WAIT_CLOCK.now()))
+                held = [name for name in held if not attempt(name)]
+        found = holders(runtime.store, held)
+        for name in held:
+            console.print(escape(_held_line(name, found.get(name), wait)), style="yellow")
+            statuses[name] = "held"
+    finally:
+        keeper.stop()
+        keeper.release_all()  # only after an interruption does it find any left
+    return {name: statuses[name] for name in names}
+
+
+def exit_code(statuses: dict[str, str]) -> int:
+    values = set(statuses.values())
+    if values & {"failed", "partial"}:
+        return EXIT_FAILED
+    if "guarded" in values:
+        return EXIT_GUARD
+    return EXIT_HELD if "held" in values else EXIT_OK
+
+
+@app.command()
+@friendly
+def sync(
+    config: ConfigOption = None,
+    link: LinkOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="plan and print, write nothing")] = False,
+    confirm_removals: Annotated[bool, typer.Option("--confirm-removals", help="allow a cycle the removal guard stopped")] = False,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, metavar="SECONDS", help="wait up to SECONDS for links a daemon or another sync holds"),
+    ] = 0,
+) -> None:
+    """Run one cycle of each link (or of the --link ones); links a running daemon holds are skipped."""
+    cfg = load_config(config)
+    names = select_links(cfg, link or [])
+    console = Console(highlight=False, soft_wrap=True)  # one line per event, however narrow the terminal
+    runtime = build_runtime(cfg, names, listeners=[Progress(console)])
+    try:
+        if dry_run:  # a plan writes to neither tool, so it may run beside a daemon: no lease
+            statuses = {name: _run_link(runtime, name, console, True, confirm_removals) for name in names}
+        else:
+            statuses = _run_leased(runtime, names, console, confirm_removals, wait)
+    finally:
+        runtime.close()
+    raise typer.Exit(exit_code(statuses))
+
+
+def _state_exists(url: str) -> bool:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
+        return Path(url[len(prefix) :]).exists()
+    return True
+
+
+def _when(stamp: dt.datetime | None) -> str:
+    if stamp is None:
+        return "running"
+    local = stamp.astimezone()
+    ago = int((dt.datetime.now(dt.UTC) - stamp).total_seconds())
+    if ago < 120:
+        rel = f"{ago}s"
+    elif ago < 7200:
+        rel = f"{ago // 60} min"
+    else:
+        rel = f"{ago // 3600} h" if ago < 172800 else f"{ago // 86400} days"
+    return f"{local:%Y-%m-%d %H:%M:%S} ({rel} ago)"
+
+
+@app.command()
+@friendly
+def status(config: ConfigOption = None) -> None:
+    """Per link: the last run (status, time, counts, error) and open conflicts."""
+    cfg = load_config(config)
+    console = Console(highlight=False)
+    if not _state_exists(cfg.state):
+        console.print("No runs recorded yet: run `pm-bridge sync` first.")
+        return
+    store = open_store(cfg.state)
+    try:
+        runs, conflicts, notices = store.last_runs(), store.open_conflicts(), store.open_notices()
+        titles = {name: store.load_snapshot(name, "internal")[1] for name in {c.link for c in conflicts}}
+    finally:
+        store.close()
+    table = Table(title="Links", title_justify="left")
+    for column in ("link", "internal → client", "last run", "status", "counts", "error"):
+        table.add_column(column, overflow="fold")
+    for name in list(cfg.links) + sorted(set(runs) - set(cfg.links)):
+        link, run = cfg.links.get(name), runs.get(name)
+        sides = "(not in config)"
+        if link is not None:
+            sides = f"{link.internal.connection}:{link.internal.project} → {link.client.connection}:{link.client.project}"
+        if link is not None and not link.enabled:
+            sides += " (disabled)"
+        if run is None:
+            table.add_row(name, sides, "never", "-", "", "")
+            continue
+        colour = ICONS.get(run.status, ("", "white"))[1]
+        counts = ", ".join(f"{v} {k}" for k, v in run.counts.items() if v or k == "applied")
+        table.add_row(name, sides, _when(run.finished_at), f"[{colour}]{run.status}[/{colour}]", counts, escape(run.error or ""))
+    console.print(table)
+    if notices:
+        console.print("Notices (fix these in the internal tool; each goes away once the next cycle no longer finds it):")
+        for entry in notices:
+            console.print(f"  ! {escape(entry.link)}: {escape(str(entry.detail.get('message', entry.key)))}", style="yellow")
+    if not conflicts:
+        console.print("No open conflicts.")
+        return
+    flagged = Table(title="Open conflicts (flagged for review)", title_justify="left")
+    for column in ("link", "item", "field", "internal", "client", "since"):
+        flagged.add_column(column, overflow="fold")
+    for entry in conflicts:
+        snapshot = titles.get(entry.link)
+        task = snapshot.tasks.get(entry.key or "") if snapshot else None
+        item = f"{entry.kind} {short(task.title) if task else entry.key}"
+        detail = entry.detail
+        flagged.add_row(
+            entry.link,
+            item,
+            str(detail.get("field", "")),
+            short(str(detail.get("internal", ""))),
+            short(str(detail.get("client", ""))),
+            _when(entry.at),
+        )
+    console.print(flagged)
+
+
+@app.command()
+@friendly
+def check(config: ConfigOption = None, link: LinkOption = None) -> None:
+    """Validate the config, open the state store, then check each link's credentials and projects."""
+    path = find_config(config)
+    cfg = load_config(path)
+    console = Console(highlight=False, soft_wrap=True)
+    sizes = f"{_count(len(cfg.connections), 'connection')}, {_count(len(cfg.links), 'link')}"
+    console.print(f"[green]✓[/green] config {escape(str(path))}: {sizes}")
+    names = select_links(cfg, link or [])
+    worst = EXIT_OK if check_state(console, cfg.state) else EXIT_USER
+    used = [getattr(cfg.links[n], side).connection for n in names for side in SIDES]
+    for warning in connection_warnings(cfg, used):
+        console.print(f"[yellow]! {escape(warning)}[/yellow]")
+    connectors, failed = build_connectors(cfg, used)
+    try:
+        for name in names:
+            link_cfg = cfg.links[name]
+            sides = [connectors.get(getattr(link_cfg, side).connection) for side in SIDES]
+            if sides[0] is not None and sides[1] is not None:
+                for problem in rule_problems(name, link_cfg, sides[0].capabilities, sides[1].capabilities):
+                    console.print(f"[red]✗ {escape(problem)}[/red]")
+                    worst = EXIT_USER
+            for side in SIDES:
+                where = getattr(cfg.links[name], side)
+                label = f"{name} {side} ({where.connection}, project {where.project})"
+                if where.connection in failed:
+                    console.print(f"[red]✗ {escape(label)}: {escape(failed[where.connection])}[/red]")
+                    worst = EXIT_USER
+                    continue
+                try:
+                    result = connectors[where.connection].check(where.project)
+                except BridgeError as exc:
+                    hint = f"check links.{name}.{side}.project" if isinstance(exc, NotFound) else exc.hint
+                    message = escape(secrets.redact(str(exc.args[0]) if exc.args else type(exc).__name__))
+                    console.print(f"[red]✗ {escape(label)}: {message}[/red]" + (f"\n    hint: {escape(hint)}" if hint else ""))
+                    worst = max(worst, EXIT_FAILED if isinstance(exc, Transient) else EXIT_USER)
+                    continue
+                found = f"signed in as {escape(result.user)}, project {escape(repr(result.project_name))}"
+                console.print(f"[green]✓[/green] {escape(label)}: {found}")
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    for unused in sorted(set(cfg.connections) - set(used)):
+        console.print(f"  connection {unused!r} is not used by the checked links (not checked)", style="dim")
+    raise typer.Exit(worst)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@app.command()
+@friendly
+def emulate(
+    tool: Annotated[Tool, typer.Argument(help="which tool's API to emulate")],
+    port: Annotated[int | None, typer.Option(help="port (default: asana 8701, trello 8702, github 8703, basecamp 8704)")] = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    seed: Annotated[bool, typer.Option("--seed", help="create the demo agency project and an empty client project")] = False,
+) -> None:
+    """Serve a local emulator of a tool's API, to rehearse a config without touching the real service."""
+    from bridge.demo.emulate import DEFAULT_PORTS, prepare, print_instructions
+    from connectors.emulation.serve import serve
+
+    chosen = port or DEFAULT_PORTS[tool.value]
+    if not _port_free(host, chosen):
+        raise BridgeError(f"port {chosen} on {host} is already in use", hint="pick another with --port N")
+    rehearsal = prepare(tool.value, host, chosen, seed=seed)
+    print_instructions(Console(highlight=False), rehearsal)
+    serve(rehearsal.emulator, host, chosen)
+
+
+@app.command()
+@friendly
+def demo(
+    internal: Annotated[Tool, typer.Option("--internal", help="the agency's tool")] = Tool.asana,
+    client: Annotated[Tool, typer.Option("--client", help="the client's tool")] = Tool.trello,
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, max=2, help="2: one internal project, two clients in different tools")
+    ] = 1,
+) -> None:
+    """A fully offline walk-through on emulated tools: mirror, client input, idempotence."""
+    if clients == 2:
+        from bridge.demo.clients import run_clients_demo
+
+        raise typer.Exit(run_clients_demo(Console(highlight=False), internal.value, client.value))
+    from bridge.demo.story import run_demo
+
+    raise typer.Exit(run_demo(Console(highlight=False), internal.value, client.value))

@@ -1,0 +1,1 @@
+"""The config file: YAML loading and interpolation (load), its validated schema (schema) and connections."""

@@ -1,0 +1,133 @@
+"""The shape of the config file (YAML): connections, links, state store.
+
+Loading, ``${VAR}`` interpolation and error messages live in
+:mod:`bridge.config.load`; this module is only the validated schema.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+
+from bridge.config.connection import ConnectionConfig
+from bridge.core.rules import LinkRules
+
+
+class LinkSideConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connection: str  # a key of ``connections``
+    project: str  # the tool's project id: Asana project gid, Trello board id, "owner/repo", Basecamp project id
+
+
+class ClientSideConfig(LinkSideConfig):
+    # The client's name in per-client markers (client:acme); the link's name by default.
+    # No commas (a multi-enum value list) or brackets (a title marker) inside it.
+    name: str | None = Field(default=None, min_length=1, pattern=r"^[^,\s\[\]]+( [^,\s\[\]]+)*$")
+
+
+class LinkConfig(LinkRules):
+    """One ``links.<name>`` entry: the two sides, the schedule, and the link's rules."""
+
+    internal: LinkSideConfig
+    client: ClientSideConfig
+    interval: int = Field(default=300, ge=10)  # seconds between daemon cycles
+    enabled: bool = True
+    # Every client name of this link's internal project (filled by Config; README "Several clients on one project").
+    _project_clients: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("client", mode="before")
+    @classmethod
+    def _side_as_client_side(cls, value: object) -> object:
+        # A plain side built in code (not read from YAML) is a client side without a name.
+        return value.model_dump() if type(value) is LinkSideConfig else value
+
+    def rules(self) -> LinkRules:
+        rules = LinkRules(**{name: getattr(self, name) for name in LinkRules.model_fields})
+        if self.client.name is None:
+            return rules
+        mirror = rules.mirror.for_client(self.client.name, self._project_clients)
+        return rules.model_copy(update={"mirror": mirror})
+
+
+class DaemonConfig(BaseModel):
+    """The ``daemon:`` section: where ``pm-bridge daemon`` listens and how it paces, leases and backs off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"  # interface the webhook receiver, /healthz and /metrics listen on
+    port: int = Field(default=8787, ge=1, le=65535)
+    public_url: str | None = None  # how the tools reach the receiver (https://bridge.example); webhook callbacks start with it
+    webhook_secret: SecretStr | None = None  # master secret the per-link webhook URL tokens derive from
+    lease_ttl: float = Field(default=60.0, ge=1)  # seconds a link's lease lasts unless renewed (renewed every third of it)
+    jitter: float = Field(default=0.1, ge=0, le=0.5)  # each cycle starts up to this share of the interval early or late
+    debounce: float = Field(default=2.0, ge=0)  # seconds a webhook waits for more deliveries before its cycle runs
+    max_backoff: float = Field(default=3600.0, ge=10)  # longest wait, in seconds, between cycles of a failing link
+    workers: int = Field(default=4, ge=1, le=64)  # links cycled at the same time
+    # Largest webhook body read, in bytes; a longer one is answered 413 unread (the next poll still sees the change).
+    max_body: int = Field(default=1_000_000, ge=1024)
+
+    @field_validator("public_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # ``${VAR:-}`` with VAR unset yields "", which means "not configured", not an empty secret.
+        return None if value == "" else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: str = "sqlite:///pm-bridge.db"  # SQLAlchemy URL of the state store
+    connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
+    links: dict[str, LinkConfig] = Field(default_factory=dict)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+
+    @model_validator(mode="after")
+    def _links_name_known_connections(self) -> Config:
+        for name, link in self.links.items():
+            if name.startswith("@"):
+                # Names starting with "@" are the store's own (a daemon announces itself as "@daemon:...").
+                raise ValueError(f"links.{name}: a link's name cannot start with '@'")
+            for side in ("internal", "client"):
+                conn = getattr(link, side).connection
+                if conn not in self.connections:
+                    known = ", ".join(sorted(self.connections)) or "none defined"
+                    raise ValueError(f"links.{name}.{side}.connection names {conn!r}, which is not under connections ({known})")
+        self._name_clients()
+        return self
+
+    def _name_clients(self) -> None:
+        """Give each link its client's name, and each link the names of every client of its internal project."""
+        for name, link in list(self.links.items()):
+            if link.client.name is None:
+                self.links[name] = link.model_copy(update={"client": link.client.model_copy(update={"name": name})})
+        projects: dict[tuple[str, str], list[str]] = {}
+        for name, link in self.links.items():
+            projects.setdefault((link.internal.connection, link.internal.project), []).append(name)
+        for names in projects.values():
+            clients = tuple(self.links[n].client.name or n for n in names)
+            seen: dict[str, str] = {}
+            sections: dict[str, str] = {}
+            for name, client in zip(names, clients, strict=True):
+                if client.casefold() in seen:
+                    raise ValueError(
+                        f"links.{seen[client.casefold()]} and links.{name} share an internal project and both name "
+                        f"their client {client!r}; give each link its own client.name"
+                    )
+                seen[client.casefold()] = name
+                approval = self.links[name].inbound.approval
+                if len(names) > 1 and approval is not None and approval.internal_section:
+                    if approval.internal_section in sections:
+                        raise ValueError(
+                            f"links.{sections[approval.internal_section]} and links.{name} share an internal project and "
+                            f"both file approvals into section {approval.internal_section!r}: one client's approval would "
+                            f"show as approved to the other; give each link its own inbound.approval.internal_section"
+                        )
+                    sections[approval.internal_section] = name
+                self.links[name]._project_clients = clients

@@ -1,0 +1,290 @@
+"""The mirror filter: a pure function from the internal snapshot to what the client may see.
+
+Its output, a :class:`MirrorView`, is in *client terms*: people are client
+person ids, sections and parents are planner keys (the internal id, or a
+synthetic key for the sections the mirror owns). Nothing that is not in a
+MirrorView is ever sent to the client's tool; the planner builds client
+writes from a MirrorView and nothing else, which is what makes invariant 1
+("nothing hidden reaches the client") hold by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bridge.core.markers import (
+    NEAR_MISS,
+    comment_notice,
+    file_notice,
+    marked,
+    near_miss,
+    read_comment,
+    shared_notes,
+    strip_exact,
+    without,
+)
+from bridge.core.model import Comment, Person, Snapshot, Task
+from bridge.core.ops import Notice
+from bridge.core.people import client_audience, client_person
+from bridge.core.ports import Capabilities
+from bridge.core.rules import LinkRules, MirrorRules
+from bridge.core.section_access import resolve_access, section_unlocked, top_level_of, unknown_clients, without_named_markers
+from bridge.richtext.audience import Audience, localize
+
+SHARED = "@shared"  # holds shared tasks whose own section is locked
+APPROVAL = "@approval"  # the client-side "approved" section
+
+
+class MirrorSection(BaseModel):
+    key: str
+    name: str
+    position: float = 0.0
+
+
+class MirrorTask(BaseModel):
+    key: str  # the internal task id
+    fields: dict[str, Any]  # client-projected values: title, notes, done, due, start, assignees, labels
+    section: str | None = None  # section key; None for a nested subtask
+    parent: str | None = None  # parent task key when nested on the client side
+    position: float = 0.0
+    modified_at: str | None = None
+    created_at: str | None = None
+
+
+class MirrorItem(BaseModel):
+    """A shared comment or file; ``task`` is the key of the client-side task it sits on."""
+
+    key: str
+    task: str
+    text: str = ""
+    name: str = ""
+    url: str = ""
+
+
+class MirrorView(BaseModel):
+    sections: dict[str, MirrorSection] = Field(default_factory=dict)
+    tasks: dict[str, MirrorTask] = Field(default_factory=dict)
+    comments: dict[str, MirrorItem] = Field(default_factory=dict)
+    attachments: dict[str, MirrorItem] = Field(default_factory=dict)
+    # What the filter noticed that the agency should fix (e.g. a marker near miss); see bridge/ops.Notice.
+    notices: list[Notice] = Field(default_factory=list)
+
+
+def cut_notes(notes: str, marker: str | None, agreed: str | None = None) -> str:
+    """The notes above the first cut line, found on the document (bridge/core/markers.py)."""
+    return shared_notes(notes, marker, agreed)
+
+
+def strip_marker(text: str, marker: str) -> str:
+    """A title or name without ``marker`` in any case, where it stands as a whole word; one pass, never a loop.
+
+    Stripping only hides, so case is ignored; but a marker glued into a word
+    (``#clientele``) is not the marker, and cutting it out would garble the word.
+    """
+    if not marker or not marker.strip():
+        return text
+    edge_before = r"(?<!\w)" if re.match(r"\w", marker[0]) else ""
+    edge_after = r"(?!\w)" if re.match(r"\w", marker[-1]) else ""
+    text = without(text, re.compile(edge_before + re.escape(marker) + edge_after, re.IGNORECASE))
+    return " ".join(text.split()) if "\n" not in text else text.strip()
+
+
+def map_people(
+    ids: list[str], internal: Snapshot, client_people: dict[str, Person], rules: MirrorRules
+) -> tuple[list[str], list[str]]:
+    """Internal person ids -> (client person ids, names of people with no client account)."""
+    mapped: list[str] = []
+    unmatched: list[str] = []
+    for person_id in ids:
+        person = internal.people.get(person_id)
+        found = client_person(person.email or "", client_people.values(), rules.people) if person else None
+        if found:
+            mapped.append(found.id)
+        elif person and person.name:
+            unmatched.append(person.name)
+    return sorted(set(mapped)), unmatched
+
+
+def labels_out(task: Task, rules: LinkRules) -> list[str]:
+    drop = {rules.mirror.access.client.casefold(), rules.mirror.access.none.casefold()}
+    # Access and approval labels naming a client (``client:acme``, ``client-approved:acme``) stay internal.
+    prefixes = [rules.mirror.access.client_prefix.casefold()]
+    if rules.inbound.approval and rules.inbound.approval.internal_label:
+        drop.add(rules.inbound.approval.internal_label.casefold())
+        prefixes.append(rules.inbound.approval.internal_label.casefold() + ":")
+    allowed = rules.mirror.fields.labels_allowed
+    keep = [
+        label for label in task.labels if label.casefold() not in drop and not label.casefold().startswith(tuple(prefixes))
+    ]
+    if allowed is not None:
+        wanted = {a.casefold() for a in allowed}
+        keep = [label for label in keep if label.casefold() in wanted]
+    return sorted(set(keep))
+
+
+def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
+    approval = rules.inbound.approval
+    if approval is None:
+        return False
+    label = rules.approval_label()  # with several clients: this client's own approval only
+    if label and label.casefold() in {lbl.casefold() for lbl in task.labels}:
+        return True
+    section = internal.sections.get(task.section_id or "")
+    return bool(approval.internal_section and section and section.name == approval.internal_section)
+
+
+def project_fields(
+    task: Task,
+    internal: Snapshot,
+    client_people: dict[str, Person],
+    rules: LinkRules,
+    allowed: frozenset[str],
+    audience: Audience,
+    agreed: str | None = None,
+) -> dict[str, Any]:
+    """The client-side value of every field that goes out for this task."""
+    fields = rules.mirror.fields
+    out: dict[str, Any] = {}
+    unmatched: list[str] = []
+    if "assignees" in allowed and fields.assignees != "none":
+        out["assignees"], unmatched = map_people(task.assignees, internal, client_people, rules.mirror)
+    if "title" in allowed and fields.title != "none":
+        title = task.title
+        if rules.mirror.access.type == "title_marker":
+            title = without_named_markers(title, rules.mirror.access)
+            title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
+        out["title"] = title
+    if "notes" in allowed and fields.notes != "none":
+        # Only notes the client can write may hold her own cut-line look-alikes (README "notes: both").
+        mine = agreed if fields.notes in ("both", "to_internal") else None
+        notes = localize(cut_notes(task.notes, fields.notes_cut, mine), audience)
+        if unmatched and rules.mirror.people.unmatched == "name":
+            notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
+        out["notes"] = notes
+    for name in ("done", "due", "start"):
+        if name in allowed and fields.direction(name) != "none":
+            value = getattr(task, name)
+            out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    if "labels" in allowed and fields.labels != "none":
+        out["labels"] = labels_out(task, rules)
+    return out
+
+
+def attribution(template: str, comment: Comment) -> str:
+    """The prefix of a shared comment: ``{name}`` is the author, ``{date}`` the day it was written."""
+    name = comment.author.name if comment.author and comment.author.name else "Agency"
+    date = comment.created_at.date().isoformat() if comment.created_at else ""
+    return template.format(name=name, date=date)
+
+
+def mirror(
+    internal: Snapshot,
+    client_people: dict[str, Person],
+    rules: LinkRules,
+    client_caps: Capabilities,
+    agreed_notes: Mapping[str, str] | None = None,
+    *,
+    foreign: frozenset[str] = frozenset(),
+) -> MirrorView:
+    """What the client may see of ``internal`` under ``rules``. Pure.
+
+    ``agreed_notes`` holds, per task key, the notes both sides last agreed on (the
+    pair's base): the client's own text, whose cut-line look-alikes never cut it.
+    ``foreign``: internal ids of tasks, comments and files other links' clients
+    created on this project; their comments and files never reach this client.
+    """
+    agreed_notes = agreed_notes or {}
+    mrules = rules.mirror
+    shared = resolve_access(internal, mrules, foreign)
+    view = MirrorView()
+    unknown = unknown_clients(internal, mrules)
+    if unknown:
+        view.notices.append(
+            Notice(
+                code="unknown-client",
+                key=",".join(unknown),
+                message=f"markers name {', '.join(map(repr, unknown))}, which no link of this project serves; those items "
+                f"are shared with nobody (known: {', '.join(mrules.project_clients)})",
+            )
+        )
+    for section in sorted(internal.sections.values(), key=lambda s: s.position):
+        rule = mrules.section_rule(section.name)
+        if rule.access == "unlocked":
+            view.sections[section.id] = MirrorSection(key=section.id, name=rule.rename or section.name, position=section.position)
+    audience = client_audience(client_people, rules.mirror.people, client_caps.tool)
+    task_fields = client_caps.task_fields
+    nest_fields = client_caps.subtask_fields if mrules.subtasks else frozenset()
+
+    def client_section(task: Task) -> str:
+        if is_approved(internal, task, rules):
+            return APPROVAL
+        top = top_level_of(internal, task)
+        return top.section_id if section_unlocked(internal, top.section_id, mrules) and top.section_id else SHARED
+
+    for task in internal.tasks.values():
+        if not shared.get(task.id):
+            continue
+        parent = internal.tasks.get(task.parent_id or "")
+        nested = bool(
+            parent is not None
+            and nest_fields
+            and shared.get(parent.id)
+            and not parent.parent_id  # the client holds one level of nesting
+        )
+        allowed = nest_fields if nested else task_fields
+        view.tasks[task.id] = MirrorTask(
+            key=task.id,
+            fields=project_fields(task, internal, client_people, rules, allowed, audience, agreed_notes.get(task.id)),
+            section=None if nested else client_section(task),
+            parent=parent.id if nested and parent else None,
+            position=task.position,
+            modified_at=task.modified_at.isoformat() if task.modified_at else None,
+            created_at=task.created_at.isoformat() if task.created_at else None,
+        )
+    for key in {t.section for t in view.tasks.values()} - set(view.sections) - {None}:
+        if key == SHARED:
+            view.sections[SHARED] = MirrorSection(key=SHARED, name=mrules.shared_section, position=-1.0)
+    if rules.inbound.approval is not None:
+        view.sections[APPROVAL] = MirrorSection(key=APPROVAL, name=rules.inbound.approval.client_section, position=1e9)
+
+    def host(task_id: str) -> str | None:
+        """The client-side task a comment or file of this internal task lands on."""
+        mt = view.tasks.get(task_id)
+        if mt is None:
+            return None
+        return mt.parent or mt.key  # a nested subtask cannot hold comments: its parent does
+
+    if client_caps.comments:
+        marker = mrules.comment_marker
+        for comment in internal.comments.values():
+            target = host(comment.task_id)
+            if target is None or comment.id in foreign:
+                continue
+            read = read_comment(comment.text, marker, mrules.fields.notes_cut)
+            if not read.shared:
+                if read.typed:
+                    title = internal.tasks[comment.task_id].title
+                    view.notices.append(Notice(code=NEAR_MISS, key=comment.id, message=comment_notice(title, read.typed, marker)))
+                continue
+            text = attribution(mrules.comment_attribution, comment) + localize(read.text, audience)
+            view.comments[comment.id] = MirrorItem(key=comment.id, task=target, text=text)
+    if client_caps.attachments != "none":
+        marker = mrules.file_marker
+        for attachment in internal.attachments.values():
+            target = host(attachment.task_id)
+            if target is None or attachment.id in foreign:
+                continue
+            if not marked(attachment.name, marker):
+                typed = near_miss(attachment.name, marker)
+                if typed:
+                    title = internal.tasks[attachment.task_id].title
+                    view.notices.append(Notice(code=NEAR_MISS, key=attachment.id, message=file_notice(title, typed, marker)))
+                continue
+            view.attachments[attachment.id] = MirrorItem(
+                key=attachment.id, task=target, name=strip_exact(attachment.name, marker), url=attachment.url
+            )
+    return view

@@ -1,0 +1,1 @@
+"""The planner: (internal, client, view, pairs, rules) -> ops. Pure."""

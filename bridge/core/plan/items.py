@@ -1,0 +1,229 @@
+"""Planning comments and files: they never conflict, they append (docs/design.md invariant 6).
+
+Outbound: a shared comment (marked for the client) is created once on the
+client side, edited when its text changes, removed when it is unmarked or
+deleted. Inbound: a client comment is copied once into the internal task,
+attributed, and edits follow it; the copy is never sent back out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.core.model import Comment
+from bridge.core.ops import ItemKind, Op
+from bridge.core.plan.context import PlanContext
+from bridge.core.plan.limits import fit_inbound, part_number
+from bridge.richtext.audience import comparable, localize, same_text
+
+
+def _task_client_id(ctx: PlanContext, task_key: str) -> str | None:
+    return ctx.client_id_of("task", task_key)
+
+
+def plan_comments(ctx: PlanContext) -> None:
+    if not ctx.client_caps.comments:
+        return
+    # Unlinked client comments, by (client task id, text as read back): adoption candidates and inbound
+    # input. The bridge's copy of a #client comment is "<attribution>text", and the tool holds its
+    # canonical form, so both sides are compared canonical (a lost state store must find it again).
+    unlinked = [c for c in ctx.client.comments.values() if ("comment", c.id) not in ctx.claimed]
+    by_text: dict[tuple[str, str], list[str]] = {}
+    for comment in sorted(unlinked, key=lambda c: (c.created_at is None, c.created_at, c.id)):
+        by_text.setdefault((comment.task_id, comparable(comment.text)), []).append(comment.id)
+
+    for key, wanted in ctx.view.comments.items():
+        pair = ctx.pairs.get("comment", key)
+        if pair is not None and pair.origin == "client":
+            continue  # an inbound copy: owned by the client's original
+        current = ctx.client.comments.get(pair.client_id or "") if pair else None
+        if current is not None:
+            # Stripped: a tool may drop the trailing whitespace a split part ends with.
+            if not same_text(current.text.strip(), wanted.text.strip()):
+                if ctx.client_caps.edit_comments:
+                    ctx.emit(
+                        Op(
+                            side="client",
+                            action="update",
+                            kind="comment",
+                            key=key,
+                            target_id=current.id,
+                            fields={"text": wanted.text},
+                            base={"text": wanted.text},
+                        )
+                    )
+                else:
+                    ctx.emit(Op(side="client", action="remove", kind="comment", key=key, target_id=current.id))
+            continue
+        if pair is not None and (not ctx.client.complete or ctx.archived_host(wanted.task)):
+            continue  # unseen, or on a card being restored (its comments come back with it)
+        host = _task_client_id(ctx, wanted.task)
+        candidates = by_text.get((host, comparable(wanted.text)), []) if host else []
+        if candidates:
+            twin = candidates.pop(0)
+            _adopt(ctx, "comment", key, twin, {"text": wanted.text})
+            continue
+        if wanted.task not in ctx.view.tasks:
+            continue
+        ctx.emit(
+            Op(
+                side="client",
+                action="create",
+                kind="comment",
+                key=key,
+                internal_id=key,
+                task_key=wanted.task,
+                fields={"text": wanted.text},
+                base={"text": wanted.text},
+                depth=part_number(key) - 1,  # the parts of a split comment go out in order
+            )
+        )
+
+    _remove_unshared(ctx, "comment", set(ctx.view.comments), ctx.client.comments)
+
+    if ctx.rules.inbound.comments:
+        _inbound_comments(ctx)
+
+
+def _inbound_comments(ctx: PlanContext) -> None:
+    prefix = ctx.rules.inbound.comment_prefix
+    # Internal comments no pair holds, by (task, text as read back): an inbound copy the bridge wrote
+    # ("<prefix> <author>: text") whose pair was lost is found again by that text.
+    internal_unlinked: dict[tuple[str, str], list[str]] = {}
+    linked_internal = {p.internal_id for p in ctx.pairs.of_kind("comment") if p.internal_id}
+    for comment in ctx.internal.comments.values():
+        if comment.id not in linked_internal and comment.id not in ctx.view.comments:
+            internal_unlinked.setdefault((comment.task_id, comparable(comment.text)), []).append(comment.id)
+    for comment in sorted(ctx.client.comments.values(), key=lambda c: (c.created_at is None, c.created_at, c.id)):
+        pair = ctx.pairs.for_client("comment", comment.id)
+        if pair is not None:
+            if pair.origin == "client" and pair.internal_id and pair.base.get("text") != comment.text:
+                text = _attributed(ctx, prefix, comment)
+                ctx.emit(
+                    Op(
+                        side="internal",
+                        action="update",
+                        kind="comment",
+                        key=pair.key,
+                        target_id=pair.internal_id,
+                        fields={"text": text},
+                        base={"text": comment.text},
+                        origin="client",
+                    )
+                )
+            continue
+        if ("comment", comment.id) in ctx.claimed:
+            continue
+        task_pair = ctx.pairs.for_client("task", comment.task_id)
+        internal_task = task_pair.internal_id if task_pair else ctx.adopted_back.get(("task", comment.task_id))
+        if internal_task is None and comment.task_id not in ctx.requested:
+            continue  # a card the mirror does not hold
+        text = _attributed(ctx, prefix, comment)
+        if internal_task is not None:
+            twins = internal_unlinked.get((internal_task, comparable(text)), [])
+            if twins:  # copied before, but the pair was lost: adopt the copy
+                twin = twins.pop(0)
+                ctx.emit(
+                    Op(
+                        side="internal",
+                        action="adopt",
+                        kind="comment",
+                        key=twin,
+                        internal_id=twin,
+                        client_id=comment.id,
+                        base={"text": comment.text},
+                        origin="client",
+                    )
+                )
+                continue
+        ctx.emit(
+            Op(
+                side="internal",
+                action="create",
+                kind="comment",
+                key=f"client:{comment.id}",
+                client_id=comment.id,
+                task_key=comment.task_id,
+                fields={"text": text},
+                base={"text": comment.text},
+                origin="client",
+                reason="client comment",
+            )
+        )
+
+
+def _attributed(ctx: PlanContext, prefix: str, comment: Comment) -> str:
+    name = comment.author.name if comment.author is not None and comment.author.name else "client"
+    text = defuse_marker(localize(comment.text, ctx.internal_audience), ctx.rules.mirror.comment_marker)
+    return fit_inbound(ctx, "comment", f"{prefix} {name}: {text}".strip(), comment.id)
+
+
+def defuse_marker(text: str, marker: str) -> str:
+    """A client's comment never carries a working share marker into the internal tool.
+
+    Its internal copy must not go out again, to this client or to another client of
+    the same project, even where the pair that says where it came from was lost
+    (invariant 1); a word joiner after the marker's first character keeps it readable.
+    """
+    if len(marker) < 2:
+        return text
+    return re.sub(re.escape(marker), lambda m: m.group(0)[0] + "\u2060" + m.group(0)[1:], text, flags=re.IGNORECASE)
+
+
+def plan_attachments(ctx: PlanContext) -> None:
+    if ctx.client_caps.attachments == "none":
+        return
+    unlinked: dict[tuple[str, str], list[str]] = {}
+    for att in ctx.client.attachments.values():
+        if ("attachment", att.id) not in ctx.claimed:
+            unlinked.setdefault((att.task_id, att.url), []).append(att.id)
+    for key, wanted in ctx.view.attachments.items():
+        pair = ctx.pairs.get("attachment", key)
+        if pair is not None and pair.origin == "client":
+            continue
+        current = ctx.client.attachments.get(pair.client_id or "") if pair else None
+        if current is not None or (pair is not None and (not ctx.client.complete or ctx.archived_host(wanted.task))):
+            continue
+        host = _task_client_id(ctx, wanted.task)
+        twins = unlinked.get((host, wanted.url), []) if host else []
+        if twins:
+            twin = twins.pop(0)
+            _adopt(ctx, "attachment", key, twin, {"name": wanted.name})
+            continue
+        if wanted.task in ctx.view.tasks:
+            ctx.emit(
+                Op(
+                    side="client",
+                    action="create",
+                    kind="attachment",
+                    key=key,
+                    internal_id=key,
+                    task_key=wanted.task,
+                    fields={"name": wanted.name, "url": wanted.url},
+                    base={"name": wanted.name},
+                )
+            )
+    _remove_unshared(ctx, "attachment", set(ctx.view.attachments), ctx.client.attachments)
+
+
+def _adopt(ctx: PlanContext, kind: ItemKind, key: str, client_id: str, base: dict[str, Any]) -> None:
+    """Claim an unlinked client item equal to a mirror item (a lost response, a lost state store)."""
+    ctx.adopt(kind, key, client_id)
+    ctx.emit(Op(side="client", action="adopt", kind=kind, key=key, client_id=client_id, internal_id=key, base=base))
+
+
+def _remove_unshared(ctx: PlanContext, kind: ItemKind, shared: set[str], on_client: Mapping[str, object]) -> None:
+    """Mirrors of items that stopped being shared (or were deleted) leave the client side."""
+    if not ctx.internal.complete:
+        return  # an item missing from an incomplete pull is not gone
+    for pair in ctx.pairs.of_kind(kind):
+        if pair.origin != "internal" or pair.key in shared:
+            continue
+        if pair.client_id in on_client:
+            ctx.emit(
+                Op(side="client", action="remove", kind=kind, key=pair.key, target_id=pair.client_id, reason="no longer shared")
+            )
+        else:
+            ctx.emit(Op(side="client", action="forget", kind=kind, key=pair.key))

@@ -1,0 +1,185 @@
+"""The connector contract every tool (and the in-memory fake) fulfils.
+
+A connector pulls one project into a canonical :class:`~bridge.core.model.Snapshot`
+and performs single-item writes, each returning the canonical object as the
+remote now holds it (so the engine can record the new base without a re-read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.core.model import Attachment, Comment, Section, Snapshot, Task
+
+Removal = Literal["archive", "delete"]
+
+TASK_FIELDS = frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "labels", "parent_id", "position"})
+
+
+class Capabilities(BaseModel):
+    """What a tool can hold, so the planner never asks for the impossible."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # The tool's name: it scopes the keys of its people who show no email (``<tool>:<id>``), which
+    # a link's ``people.map`` reaches through their ``@username``.
+    tool: str = ""
+    task_fields: frozenset[str] = TASK_FIELDS
+    # Fields a nested subtask can carry; empty means the tool has no nesting and
+    # subtasks travel as tasks of their own.
+    subtask_fields: frozenset[str] = frozenset({"title", "done"})
+    # A subtask may only sit under a parent that is itself top level.
+    nested_depth: int = 1
+    comments: bool = True
+    edit_comments: bool = True
+    attachments: Literal["file", "link", "none"] = "link"
+    removal: frozenset[str] = frozenset({"archive", "delete"})
+    custom_fields: bool = False
+    # The most characters the tool takes per kind of text: "title", "notes", "comment" (Markdown
+    # as the bridge writes it). A kind not named has no limit. The planner fits longer text
+    # (bridge/core/plan/limits.py) instead of sending a write the tool refuses every cycle.
+    text_limits: dict[str, int] = Field(default_factory=dict)
+    # The tool can say that a task exists but is archived (``Snapshot.archived``) and undo it
+    # through ``update_task(..., {"archived": False})``: a copy the client archived is restored.
+    restore: bool = False
+
+
+# Given a snapshot holding sections and tasks (no comments or files yet): the
+# ids of the tasks whose comments and attachments the caller needs. Lets a
+# tool that reads those per task (Asana) skip the tasks the client never sees.
+DetailFilter = Callable[[Snapshot], Collection[str]]
+
+
+class PullState(BaseModel):
+    """What the previous successful pull left (an opaque cursor and its snapshot), and what the caller needs."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    cursor: str | None = None
+    snapshot: Snapshot | None = None
+    # None: every task's comments and attachments. Connectors may ignore it and read them all.
+    detail: DetailFilter | None = Field(default=None, exclude=True)
+
+
+class PullResult(BaseModel):
+    snapshot: Snapshot
+    cursor: str | None = None
+    # True when the pull re-read the whole project (first pull, invalid sync token).
+    full: bool = True
+
+
+class CheckResult(BaseModel):
+    user: str
+    project_name: str
+
+
+class NewTask(BaseModel):
+    """Fields for a create; ``section_id`` and ``parent_id`` are ids of the target side."""
+
+    title: str
+    notes: str = ""
+    done: bool = False
+    section_id: str | None = None
+    due: dt.date | None = None
+    start: dt.date | None = None
+    assignees: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+    parent_id: str | None = None
+    custom_fields: dict[str, str] = Field(default_factory=dict)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One configured connection to one tool."""
+
+    name: str
+    capabilities: Capabilities
+
+    def check(self, project_id: str) -> CheckResult: ...
+
+    def pull(self, project_id: str, state: PullState | None = None) -> PullResult: ...
+
+    def create_section(self, project_id: str, name: str) -> Section: ...
+
+    def update_section(self, project_id: str, section: Section, name: str) -> Section: ...
+
+    def remove_section(self, project_id: str, section: Section, mode: Removal) -> None: ...
+
+    def create_task(self, project_id: str, task: NewTask) -> Task: ...
+
+    # ``changes`` maps canonical Task field names to new values; ``current`` is
+    # the task as last pulled (tools like Basecamp need every field on a PUT).
+    # A tool whose task_fields hold "position" also takes ``"after"``: put the
+    # task right after that task id of its (new) list, or at the top for None;
+    # the returned task's position then orders it right among the positions the
+    # caller last pulled.
+    def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task: ...
+
+    def remove_task(self, project_id: str, task: Task, mode: Removal) -> None: ...
+
+    def create_comment(self, project_id: str, task_id: str, text: str) -> Comment: ...
+
+    def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment: ...
+
+    def remove_comment(self, project_id: str, comment: Comment) -> None: ...
+
+    def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment: ...
+
+    def remove_attachment(self, project_id: str, attachment: Attachment) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# -- webhooks -------------------------------------------------------------------
+#
+# The daemon receives every tool's deliveries at
+#   {public_url}/hooks/{link}/{side}/{token}
+# where ``token`` is the per-link-side secret (Basecamp's only authentication,
+# and a cheap first filter for the others). Each tool's signature rules live in
+# ``connectors/<tool>/webhooks.py`` as a module-level function
+#   receive(request: WebhookRequest, secret: str | None) -> WebhookVerdict
+# which is pure: no I/O, no state; what must be kept (Asana's handshake secret)
+# comes back in the verdict for the daemon to store.
+
+
+class Webhook(BaseModel):
+    """A webhook as the tool lists it."""
+
+    id: str
+    project_id: str
+    callback_url: str
+    active: bool = True
+
+
+class WebhookRequest(BaseModel):
+    """A delivery as the daemon's receiver got it."""
+
+    method: str
+    url: str  # the full URL the tool called (Trello signs body + callback URL)
+    headers: dict[str, str]  # lower-cased names
+    body: bytes = b""
+
+
+class WebhookVerdict(BaseModel):
+    """What the receiver answers, and what the daemon does next."""
+
+    status: int  # the HTTP status to answer the tool with
+    headers: dict[str, str] = Field(default_factory=dict)
+    trigger: bool = False  # a genuine delivery that may change the project: run the link soon
+    secret: str | None = None  # a secret the tool handed over (Asana's X-Hook-Secret handshake) to keep
+    reason: str = ""  # why it was refused or ignored, for the log (never the body)
+
+
+@runtime_checkable
+class WebhookRegistry(Protocol):
+    """Connectors whose tool lets the bridge manage webhooks through the API."""
+
+    def register_webhook(self, project_id: str, callback_url: str, secret: str) -> Webhook: ...
+
+    def list_webhooks(self, project_id: str) -> list[Webhook]: ...
+
+    def remove_webhook(self, project_id: str, webhook_id: str) -> None: ...

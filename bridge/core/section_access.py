@@ -1,0 +1,176 @@
+"""Who may see what: resolving section and task access to one shared/hidden answer per link.
+
+The precedence table (docs/design.md, "The mirror filter"):
+
+| section   | task        | shared? |
+|-----------|-------------|---------|
+| locked    | automatic   | no      |
+| locked    | client      | yes     |
+| locked    | none        | no      |
+| unlocked  | automatic   | yes     |
+| unlocked  | client      | yes     |
+| unlocked  | none        | no      |
+
+Subtasks set to ``automatic`` inherit their parent's resolved answer.
+
+Several clients on one internal project (README "Several clients on one
+project"): the plain marker shares with every client; a marker naming clients
+(``client:acme``, ``[client:acme]``, an enum value ``acme``) shares with exactly
+those and hides from every other, even in an unlocked section. Hiding is
+tolerant (``internal`` beats every other marker), sharing strict (the exact
+name, after trimming and case folding). An item another link's client created
+is shared with this link only when a marker names this link's client.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bridge.core.model import Access, Snapshot, Task
+from bridge.core.rules import AccessSource, MirrorRules
+
+
+@dataclass(frozen=True)
+class Marking:
+    """What a task states about its audience: an access value, and the clients it names (casefolded)."""
+
+    access: Access
+    named: frozenset[str] = frozenset()
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def _named_pattern(source: AccessSource) -> re.Pattern[str] | None:
+    """Per-client title markers: ``[client:acme]`` for the marker ``[client]``, ``client:acme`` for ``client``."""
+    marker = source.client
+    if not marker:
+        return None
+    if marker[-1] in "])}>":
+        body = re.escape(marker[:-1]) + r":([^" + re.escape(marker[-1]) + r"]*)" + re.escape(marker[-1])
+    else:
+        body = re.escape(marker) + r":(\S+)"
+    return re.compile(body, re.IGNORECASE)
+
+
+def _title_names(title: str, source: AccessSource) -> frozenset[str]:
+    pattern = _named_pattern(source)
+    return frozenset(_fold(name) for name in pattern.findall(title)) if pattern else frozenset()
+
+
+def without_named_markers(title: str, source: AccessSource) -> str:
+    """The title with every per-client marker removed (what a client never reads)."""
+    pattern = _named_pattern(source)
+    return " ".join(pattern.sub(" ", title).split()) if pattern else title
+
+
+def marking(task: Task, source: AccessSource) -> Marking:
+    """The audience a task states for itself, read from where the link says it lives."""
+    none, plain = _fold(source.none), _fold(source.client)
+    if source.type == "custom_field":
+        raw = task.custom_fields.get(source.field)
+        # A multi-enum field arrives as "acme, globex": each value is one choice.
+        values = {_fold(part) for part in (raw if isinstance(raw, str) else "").split(",")} - {""}
+        if none in values or "none" in values:  # the enum's own "none" option always hides
+            return Marking("none")
+        names = frozenset(values - {plain, "automatic"})
+        if names:
+            return Marking("client", names)
+        return Marking("client") if plain in values else Marking("automatic")
+    if source.type == "label":
+        labels = {_fold(label) for label in task.labels}
+        if none in labels:  # hiding beats sharing when both are set
+            return Marking("none")
+        prefix = _fold(source.client_prefix)
+        names = frozenset(_fold(label[len(prefix) :]) for label in labels if label.startswith(prefix)) - {""}
+        if names:
+            return Marking("client", names)
+        return Marking("client") if plain in labels else Marking("automatic")
+    title = task.title.casefold()
+    if none and none in title:
+        return Marking("none")
+    names = _title_names(task.title, source) - {""}
+    if names:
+        return Marking("client", names)
+    return Marking("client") if plain and plain in title else Marking("automatic")
+
+
+def explicit_access(task: Task, source: AccessSource) -> Access:
+    """The access a task states for itself (named clients count as ``client``)."""
+    return marking(task, source).access
+
+
+def section_unlocked(snapshot: Snapshot, section_id: str | None, rules: MirrorRules) -> bool:
+    section = snapshot.sections.get(section_id) if section_id else None
+    if section is None:
+        return False
+    return rules.section_rule(section.name).access == "unlocked"
+
+
+def own_answer(task: Task, rules: MirrorRules, foreign: frozenset[str]) -> bool | None:
+    """Shared with this link's client, hidden, or ``None`` when the task leaves it to its parent or section."""
+    mark = marking(task, rules.access)
+    if mark.access == "none":
+        return False
+    if mark.named:  # the agency chose the audience: exactly these clients
+        return bool(rules.client_name) and _fold(rules.client_name or "") in mark.named
+    if task.id in foreign:
+        return False  # another client's input, not shared with this client by name
+    return True if mark.access == "client" else None
+
+
+def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[str] = frozenset()) -> dict[str, bool]:
+    """Task id -> shared with this link's client, for every task of the internal snapshot.
+
+    ``foreign``: ids of items other links' clients created on this internal project.
+    Order-independent; a missing parent or a parent cycle hides (never guess in favour of sharing).
+    """
+    resolved: dict[str, bool] = {}
+    for start in snapshot.tasks:
+        chain: list[str] = []  # tasks waiting for their parent's answer
+        seen: set[str] = set()
+        current: str | None = start
+        answer = False
+        while current is not None:
+            if current in resolved:
+                answer = resolved[current]
+                break
+            task = snapshot.tasks.get(current)
+            if task is None or current in seen:
+                break  # the parent is unknown, or the chain loops: hidden
+            seen.add(current)
+            own = own_answer(task, rules, foreign)
+            if own is not None:
+                answer = resolved[current] = own
+                break
+            if task.parent_id:
+                chain.append(current)
+                current = task.parent_id
+                continue
+            answer = resolved[current] = section_unlocked(snapshot, task.section_id, rules)
+            break
+        for task_id in chain:
+            resolved[task_id] = answer
+    return resolved
+
+
+def unknown_clients(snapshot: Snapshot, rules: MirrorRules) -> list[str]:
+    """Client names markers use that no link of this project serves (they share with nobody)."""
+    if not rules.project_clients:
+        return []
+    known = {_fold(name) for name in rules.project_clients}
+    found: set[str] = set()
+    for task in snapshot.tasks.values():
+        found |= marking(task, rules.access).named - known
+    return sorted(found)
+
+
+def top_level_of(snapshot: Snapshot, task: Task) -> Task:
+    """The task at the top of a subtask chain (cycles stop at the first repeat)."""
+    seen = {task.id}
+    while task.parent_id and task.parent_id in snapshot.tasks and task.parent_id not in seen:
+        task = snapshot.tasks[task.parent_id]
+        seen.add(task.id)
+    return task

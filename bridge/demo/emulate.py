@@ -1,0 +1,134 @@
+"""``pm-bridge emulate``: one tool's emulator with the sandbox users, optionally seeded with the demo project."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from bridge.clock import Clock
+from bridge.demo.seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project
+from bridge.demo.view import TOOL_NAMES
+from bridge.errors import ConfigError
+from connectors.emulation.sandbox import USERS, Sandbox, Who
+from connectors.emulation.serve import served_url
+from connectors.emulation.toolkit import Emulator
+from connectors.registry import tool_module
+
+DEFAULT_PORTS = {"asana": 8701, "trello": 8702, "github": 8703, "basecamp": 8704}
+
+
+def emulated_tool(kind: str) -> ModuleType:
+    """The tool's package, if this version ships its emulator and sandbox."""
+    module: ModuleType = tool_module(kind)
+    if not all(hasattr(module, name) for name in ("Emulator", "Sandbox", "build")):
+        raise ConfigError(f"the {kind} emulator is not available in this version", hint="try asana or trello")
+    return module
+
+
+def sandbox_for(kind: str, clock: Clock | None = None) -> Sandbox:
+    module = emulated_tool(kind)
+    sandbox: Sandbox = module.Sandbox(module.Emulator(clock=clock), clock)
+    return sandbox
+
+
+@dataclass
+class Rehearsal:
+    kind: str
+    base_url: str
+    sandbox: Sandbox
+    projects: dict[str, str] = field(default_factory=dict)  # description -> project id
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.sandbox.emulator
+
+
+def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None = None) -> Rehearsal:
+    """The emulator (not yet serving) with its users and, with ``seed``, the demo projects."""
+    sandbox = sandbox_for(kind, clock)
+    base_url = served_url(sandbox.emulator, host, port)
+    sandbox.emulator.base_url = base_url
+    rehearsal = Rehearsal(kind, base_url, sandbox)
+    if seed:
+        seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind)
+        rehearsal.projects[f"{AGENCY_PROJECT} (agency project, seeded by Anna)"] = seeded.project_id
+        rehearsal.projects[f"{CLIENT_PROJECT} (empty client project)"] = sandbox.create_project(CLIENT_PROJECT, [])
+        rehearsal.notes += [f"not seeded: {skip}" for skip in seeded.skipped]
+    return rehearsal
+
+
+def _secret(sandbox: Sandbox, who: Who, name: str) -> str | None:
+    """One of a user's tool-specific credentials (Trello's API key and app secret), if the tool has it."""
+    value = sandbox.extra_credentials(who).get(name)
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else None
+
+
+def _credentials(sandbox: Sandbox) -> list[str]:
+    lines = []
+    for who, user in USERS.items():
+        key = _secret(sandbox, who, "key")
+        shown = f"token: {user.token}" + (f", key: {key}" if key else "")
+        lines.append(f"  {who:<7} {user.name:<13} {shown}")
+    return lines
+
+
+def print_instructions(console: Console, rehearsal: Rehearsal) -> None:
+    """Where the emulator listens, who can sign in, and the config lines that point at it."""
+    tool = TOOL_NAMES.get(rehearsal.kind, rehearsal.kind)
+    # Trello signs webhook deliveries with the app's OAuth secret: `webhooks register` and the daemon need it.
+    app_secret = _secret(rehearsal.sandbox, "bridge", "webhook_secret")
+    lines = [f"[bold]{tool} emulator[/bold] at {rehearsal.base_url}", "", "Sandbox users (tokens are only valid here):"]
+    lines += [escape(line) for line in _credentials(rehearsal.sandbox)]
+    if app_secret:
+        lines += ["", f"App secret (signs webhook deliveries): {escape(app_secret)}"]
+    if rehearsal.projects:
+        lines += ["", "Projects:"] + [f"  {escape(name)}: {pid}" for name, pid in rehearsal.projects.items()]
+    lines += [f"  [dim]{escape(note)}[/dim]" for note in rehearsal.notes]
+    console.print(Panel("\n".join(lines), title="pm-bridge emulate", expand=False))
+    # Printed plainly, not in the panel, so it can be copied as it is.
+    console.print("Put this in your config (the bridge signs in as its own user):")
+    console.print(escape(config_block(rehearsal)), soft_wrap=True)
+    console.print("Press Ctrl+C to stop; nothing is saved.", style="dim")
+
+
+# Basecamp asks every integration to name itself and a contact in its User-Agent, and uses
+# that contact to warn before blocking it; `pm-bridge check` warns about a placeholder one.
+SHOWN_USER_AGENT = "Acme Agency sync (ops@acme-agency.example)"
+_AGENT_NOTE = "  # your app's name and YOUR contact: Basecamp writes to it before blocking an integration"
+
+
+def config_block(rehearsal: Rehearsal) -> str:
+    """The YAML that points a config at this emulator: the connection and, when seeded, a link between its projects.
+
+    Complete as it stands: written into a config file, ``pm-bridge check`` passes against the running emulator.
+    """
+    name = f"{rehearsal.kind}-local"
+    connection: dict[str, object] = {"kind": rehearsal.kind, "base_url": rehearsal.base_url,
+                                     "token": USERS["bridge"].token}
+    for key, value in rehearsal.sandbox.extra_credentials("bridge").items():
+        connection[key] = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    if "user_agent" in connection:
+        connection["user_agent"] = SHOWN_USER_AGENT
+    lines = ["connections:", f"  {name}:"]
+    for key, value in connection.items():
+        lines.append(f"    {key}: {_scalar(str(value))}" + (_AGENT_NOTE if key == "user_agent" else ""))
+    projects = list(rehearsal.projects.values())
+    if len(projects) == 2:
+        link = {"internal": {"connection": name, "project": projects[0]},
+                "client": {"connection": name, "project": projects[1]},
+                **demo_rules(rehearsal.kind).model_dump(mode="json", exclude_defaults=True)}
+        lines += ["links:", textwrap.indent(yaml.safe_dump({"rehearsal": link}, sort_keys=False), "  ").rstrip()]
+    return "\n".join(lines)
+
+
+def _scalar(text: str) -> str:
+    """``text`` as a YAML value: bare where YAML reads it back as the same text, quoted otherwise (an all-digit id)."""
+    return text if "#" not in text and yaml.safe_load(text) == text else json.dumps(text)

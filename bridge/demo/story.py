@@ -1,0 +1,282 @@
+"""``pm-bridge demo``: the whole product in one offline run, on in-process emulators.
+
+Anna (agency) has a realistic project in the internal tool; the bridge mirrors
+what she shares into Carla's (client) tool; Carla comments, approves and asks
+for something new; the bridge brings that back; a quiet cycle sends nothing.
+The demo checks its own key facts (above all: no hidden text in any request
+the client's emulator received) and exits non-zero if one fails.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from bridge.cli.progress import Progress, describe_op
+from bridge.clock import VirtualClock
+from bridge.config.schema import ClientSideConfig, Config, LinkConfig, LinkSideConfig
+from bridge.core.mirror import mirror
+from bridge.core.model import Snapshot
+from bridge.core.rules import LinkRules
+from bridge.demo.emulate import sandbox_for
+from bridge.demo.seed import (
+    AGENCY_PROJECT,
+    CLIENT_APPROVES,
+    CLIENT_COMMENT,
+    CLIENT_COMMENT_ON,
+    CLIENT_PROJECT,
+    CLIENT_REQUEST,
+    COMMENTS,
+    FILES,
+    HIDDEN_PHRASES,
+    RENAMED,
+    TASKS,
+    UNLOCKED,
+    Seeded,
+    demo_rules,
+    play_client,
+    seed_agency_project,
+)
+from bridge.demo.view import TOOL_NAMES, came_back_table, checks_table, project_tree, side_by_side
+from bridge.runtime import Runtime, build_runtime
+from bridge.sync.engine import CycleReport
+from connectors.emulation.sandbox import Sandbox
+from connectors.emulation.toolkit import Recorded
+
+LINK = "acme"
+
+
+@dataclass
+class Checks:
+    items: list[tuple[str, bool, str]] = field(default_factory=list)
+
+    def add(self, name: str, ok: bool, detail: str = "") -> bool:
+        self.items.append((name, ok, detail))
+        return ok
+
+    @property
+    def passed(self) -> bool:
+        return all(ok for _, ok, _ in self.items)
+
+
+def _leaks(requests: list[Recorded]) -> list[str]:
+    """Hidden phrases found in any request, read as the tool would (raw, and URL/form-decoded)."""
+    found = []
+    for request in requests:
+        text = request.text
+        readable = text + "\n" + urllib.parse.unquote_plus(text)
+        found += [phrase for phrase in HIDDEN_PHRASES if phrase in readable]
+    return sorted(set(found))
+
+
+def expected_client_tasks(rules: LinkRules, seeded: Seeded) -> dict[str, str]:
+    """Title -> client section for the seeded project, straight from the access rules of the story."""
+    shared_section = rules.mirror.shared_section
+    out: dict[str, str] = {}
+    for item in TASKS:
+        if item.key not in seeded.ids or item.access == "none":
+            continue
+        unlocked = item.section in UNLOCKED
+        if item.parent:
+            if item.access == "client":  # shared subtask of a hidden parent: a task of its own
+                out[item.title] = shared_section
+        elif unlocked or item.access == "client":
+            out[item.title] = RENAMED.get(item.section, item.section) if unlocked else shared_section
+    return out
+
+
+class Demo:
+    def __init__(self, console: Console, internal_kind: str, client_kind: str, folder: Path) -> None:
+        self.console = console
+        self.internal_kind, self.client_kind = internal_kind, client_kind
+        self.internal_tool = TOOL_NAMES.get(internal_kind, internal_kind)
+        self.client_tool = TOOL_NAMES.get(client_kind, client_kind)
+        self.clock = VirtualClock()  # rate limits and retries wait in virtual time: the demo never sleeps
+        self.agency: Sandbox = sandbox_for(internal_kind, self.clock)
+        self.client: Sandbox = sandbox_for(client_kind, self.clock)
+        self.anna = self.agency.connector("human", "anna")
+        self.carla = self.client.connector("client", "carla")
+        self.rules = demo_rules(internal_kind)
+        self.state_url = f"sqlite:///{folder / 'state.db'}"
+        self.checks = Checks()
+        self.runtime: Runtime | None = None
+
+    def build_runtime(self, internal_project: str, client_project: str) -> Runtime:
+        """The same path a user's config takes: a Config, then connectors, links, store and engine."""
+        link = LinkConfig(
+            internal=LinkSideConfig(connection="agency", project=internal_project),
+            client=ClientSideConfig(connection="client", project=client_project),
+            **{name: getattr(self.rules, name) for name in LinkRules.model_fields},
+        )
+        config = Config(
+            state=self.state_url,
+            connections={"agency": self.agency.connection("bridge"), "client": self.client.connection("bridge")},
+            links={LINK: link},
+        )
+        transports = {"agency": self.agency.emulator.transport(), "client": self.client.emulator.transport()}
+        return build_runtime(config, listeners=[Progress(self.console)], transports=transports, clock=self.clock)
+
+    def cycle(self, runtime: Runtime) -> tuple[CycleReport, int, int]:
+        """One sync; returns the report and the write requests each emulator received."""
+        before = len(self.agency.emulator.writes()), len(self.client.emulator.writes())
+        report = runtime.engine.run(runtime.links[LINK])
+        return report, len(self.agency.emulator.writes()) - before[0], len(self.client.emulator.writes()) - before[1]
+
+    def step(self, number: int, text: str) -> None:
+        self.console.print()
+        self.console.rule(f"[bold]{number}. {text}", align="left")
+
+    def close(self) -> None:
+        if self.runtime is not None:
+            self.runtime.close()
+        self.anna.close()
+        self.carla.close()
+
+    # -- the story ---------------------------------------------------------------------------
+
+    def play(self) -> bool:
+        ck = self.checks
+        self.step(1, f"Anna (agency) sets up {AGENCY_PROJECT!r} in {self.internal_tool}")
+        seeded = seed_agency_project(self.agency, self.anna, self.internal_kind)
+        board = self.client.create_project(CLIENT_PROJECT, [])
+        self.console.print(f"{len(seeded.ids)} tasks, {len(COMMENTS)} comments, {len(FILES)} files; "
+                           f"Carla's {self.client_tool} project {CLIENT_PROJECT!r} starts empty.")
+        for note in seeded.skipped:
+            self.console.print(f"[dim]not seeded: {note}[/dim]")
+        runtime = self.runtime = self.build_runtime(seeded.project_id, board)
+
+        self.step(2, "First sync: the mirror is created")
+        report, _, client_writes = self.cycle(runtime)
+        ck.add("first sync succeeded", report.status == "ok", "; ".join(report.errors))
+        internal, client = self.anna.pull(seeded.project_id).snapshot, self.carla.pull(board).snapshot
+        self.show_both(internal, client)
+        self.check_mirror(seeded, client, client_writes)
+
+        self.step(3, f"Carla (client) works in {self.client_tool}")
+        approval = self.rules.inbound.approval.client_section if self.rules.inbound.approval else "Approved"
+        played = play_client(self.carla, board, approval)
+        for action in played.actions:
+            self.console.print(f"  • Carla {action}")
+
+        self.step(4, "Second sync: client input comes back")
+        report, internal_writes, _ = self.cycle(runtime)
+        ck.add("second sync succeeded", report.status == "ok", "; ".join(report.errors))
+        self.show_came_back(self.anna.pull(seeded.project_id).snapshot, internal_writes)
+
+        self.step(5, "Another cycle with nothing new")
+        self.quiet_cycles(runtime)
+        ck.add(f"nothing hidden reached {self.client_tool}", not (leaked := _leaks(self.client.emulator.requests)),
+               f"{len(self.client.emulator.requests)} requests read" + (f"; found: {', '.join(leaked)}" if leaked else ""))
+        return ck.passed
+
+    def show_both(self, internal: Snapshot, client: Snapshot) -> None:
+        view = mirror(internal, client.people, self.rules, self.carla.capabilities)
+        left = project_tree(internal, f"{AGENCY_PROJECT} ({self.internal_tool})", view, self.rules)
+        right = project_tree(client, f"{CLIENT_PROJECT} ({self.client_tool})")
+        self.console.print(side_by_side(left, right, "What the agency sees", "What the client sees"))
+
+    def check_mirror(self, seeded: Seeded, client: Snapshot, writes: int) -> None:
+        ck = self.checks
+        sections = {s.id: s.name for s in client.sections.values()}
+        seen = {t.title: sections.get(t.section_id or "", "") for t in client.tasks.values() if not t.parent_id}
+        wanted = expected_client_tasks(self.rules, seeded)
+        ck.add("the client sees exactly the shared tasks, in the right lists", seen == wanted,
+               f"{len(seen)} tasks via {writes} writes" if seen == wanted else f"saw {seen}")
+        comments = sorted(c.text for c in client.comments.values())
+        # Attributed as "<author>: ..." (GitHub names people by login, the others by full name).
+        attributed = len(comments) == 2 and all("anna" in c.partition(":")[0].casefold() for c in comments)
+        ck.add("only #client comments went out, attributed to Anna", attributed, f"{len(comments)} of {len(COMMENTS)} comments")
+        if self.carla.capabilities.attachments != "none" and self.anna.capabilities.attachments != "none":
+            files = sorted(a.name for a in client.attachments.values())
+            ck.add("only the [client] file went out", files == ["wireframes.pdf"], ", ".join(files))
+        notes = next((t.notes for t in client.tasks.values() if t.title == "Stakeholder interviews"), "")
+        ck.add("notes below ---internal--- stayed internal", "Budgeted" not in notes and bool(notes), _oneline(notes))
+
+    def show_came_back(self, internal: Snapshot, writes: int) -> None:
+        ck = self.checks
+        # Titles may carry an access marker (Basecamp: "... [client]").
+        by_title = {title: t for t in internal.tasks.values() for title in (CLIENT_COMMENT_ON, CLIENT_APPROVES, CLIENT_REQUEST)
+                    if t.title.startswith(title)}
+        commented = by_title.get(CLIENT_COMMENT_ON)
+        texts = [c.text for c in internal.comments.values() if commented and c.task_id == commented.id]
+        attributed = next((t for t in texts if CLIENT_COMMENT in t), "")
+        approved = by_title.get(CLIENT_APPROVES)
+        label = self.rules.inbound.approval.internal_label if self.rules.inbound.approval else None
+        request = by_title.get(CLIENT_REQUEST)
+        section = internal.sections.get(request.section_id or "") if request else None
+        missing = "[red]missing[/red]"
+        labels = ", ".join(repr(name) for name in approved.labels) if approved else ""
+        rows = [
+            (f"💬 on {CLIENT_COMMENT_ON!r}: {CLIENT_COMMENT!r}", f"💬 {escape(attributed)}" if attributed else missing),
+            (f"moved {CLIENT_APPROVES!r} to the approval list",
+             (f"label {escape(labels)} (still in {_section(internal, approved)!r})" if label
+              else f"moved to {_section(internal, approved)!r}") if approved else missing),
+            (f"new card {CLIENT_REQUEST!r}", f"new task {CLIENT_REQUEST!r} in section {section.name!r}" if section else missing),
+        ]
+        self.console.print(came_back_table(rows, self.client_tool, self.internal_tool))
+        self.console.print(f"{writes} write requests to {self.internal_tool}.")
+        # GitHub shows a commenter by login ("carla"), the other tools by full name ("Carla Client").
+        prefix = attributed.partition(":")[0]
+        named = prefix.startswith(f"{self.rules.inbound.comment_prefix} ") and "carla" in prefix.casefold()
+        ck.add("Carla's comment came back attributed to her", named, attributed)
+        wanted_section = self.rules.inbound.approval.internal_section if self.rules.inbound.approval else None
+        if label:
+            ck.add("the approval came back as a label", bool(approved and label in approved.labels), label)
+        else:
+            where = _section(internal, approved)
+            ck.add("the approval came back as a move", bool(approved and where == wanted_section), where)
+        wanted = self.rules.inbound.requests_section
+        ck.add(f"the new request landed in {wanted!r}", bool(section and section.name == wanted), section.name if section else "")
+
+    def quiet_cycles(self, runtime: Runtime) -> None:
+        """A cycle with no new edits sends nothing; a client request may need one cycle to settle into its mirrored list."""
+        report, internal_writes, client_writes = self.cycle(runtime)
+        cycle = 3
+        if internal_writes + client_writes:
+            ops = [describe_op(op, report) for op in (report.plan.writes() if report.plan else [])]
+            self.console.print(f"cycle 3 settled the new request into its mirrored place: {escape('; '.join(ops))}")
+            settled = len(ops) <= 1 and all(CLIENT_REQUEST in op for op in ops)
+            self.checks.add("cycle 3 only settled the new request", settled, "; ".join(ops))
+            report, internal_writes, client_writes = self.cycle(runtime)
+            cycle = 4
+        total = internal_writes + client_writes
+        self.console.print(f"cycle {cycle} sent [bold]{total}[/bold] write requests: nothing changed, so nothing was sent.")
+        self.checks.add(f"a quiet cycle sends 0 writes (cycle {cycle})", total == 0 and report.status == "ok", f"{total} writes")
+
+
+def _section(snapshot: Snapshot, task: object) -> str:
+    section_id = getattr(task, "section_id", None) or ""
+    return snapshot.sections[section_id].name if section_id in snapshot.sections else ""
+
+
+def _oneline(text: str) -> str:
+    return " ".join(text.split())[:80]
+
+
+def run_demo(console: Console | None = None, internal_kind: str = "asana", client_kind: str = "trello") -> int:
+    """Play the demo; 0 when every check held, 1 otherwise."""
+    console = console or Console(highlight=False)
+    started = time.monotonic()
+    internal_tool, client_tool = TOOL_NAMES.get(internal_kind, internal_kind), TOOL_NAMES.get(client_kind, client_kind)
+    console.rule(f"[bold]pm-bridge demo: {internal_tool} (agency) → {client_tool} (client)")
+    console.print("Both tools are emulated inside this process: no network, no accounts. State lives in a temporary SQLite file.")
+    with tempfile.TemporaryDirectory(prefix="pm-bridge-demo-") as folder:
+        demo = Demo(console, internal_kind, client_kind, Path(folder))
+        try:
+            demo.play()
+        finally:
+            demo.close()
+    console.print()
+    console.print(checks_table(demo.checks.items))
+    elapsed = time.monotonic() - started
+    if not demo.checks.passed:
+        console.print(f"[red]The demo found a problem (see ✗ above); finished in {elapsed:.1f}s.[/red]")
+        return 1
+    console.print(f"[green]All checks held. Finished in {elapsed:.1f}s.[/green] Next: `cp config.example.yaml pm-bridge.yaml`.")
+    return 0

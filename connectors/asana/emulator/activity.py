@@ -1,0 +1,123 @@
+"""Emulator routes for a task's activity (stories, attachments) and the ``/events`` stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from connectors.asana.emulator.feed import SYNC_INVALID
+from connectors.asana.emulator.http import AsanaApi
+from connectors.asana.emulator.model import Story
+from connectors.asana.emulator.records import (
+    attachment_compact,
+    attachment_full,
+    event_compact,
+    field_tree,
+    select,
+    story_compact,
+    story_full,
+)
+from connectors.asana.emulator.richtext import STORY_TAGS, plain_text, rich_of
+from connectors.emulation import EmuRequest, HttpError
+from connectors.emulation.toolkit import json_response
+
+Handler = Callable[[EmuRequest], httpx.Response]
+
+
+class ActivityRoutes(AsanaApi):
+    def activity_routes(self) -> list[tuple[str, str, Handler]]:
+        return [
+            ("GET", "/tasks/{gid}/stories", self.list_stories),
+            ("POST", "/tasks/{gid}/stories", self.create_story),
+            ("GET", "/stories/{gid}", self.get_story),
+            ("PUT", "/stories/{gid}", self.update_story),
+            ("DELETE", "/stories/{gid}", self.delete_story),
+            ("GET", "/attachments", self.list_attachments),
+            ("POST", "/attachments", self.create_attachment),
+            ("GET", "/attachments/{gid}", self.get_attachment),
+            ("DELETE", "/attachments/{gid}", self.delete_attachment),
+            ("GET", "/events", self.events),
+        ]
+
+    # -- stories -------------------------------------------------------------------------
+
+    def list_stories(self, req: EmuRequest) -> httpx.Response:
+        task = self.store.task(req.path_params["gid"])
+        stories = [s for s in self.store.stories.values() if s.task == task.gid]
+        return self.page(req, stories, lambda s: story_full(self.store, s), lambda s: story_compact(self.store, s))
+
+    def _text(self, data: dict[str, object]) -> tuple[str, str]:
+        """(text, html_text) of a story write; the two stay each other's twin."""
+        rich = rich_of(data, "text", "html_text", self.store.users, STORY_TAGS)
+        text = plain_text(rich) if rich is not None else ""
+        if rich is None or not text.strip():
+            raise HttpError(400, "text: Missing input")
+        return text, rich
+
+    def create_story(self, req: EmuRequest) -> httpx.Response:
+        task = self.store.task(req.path_params["gid"])
+        text, rich = self._text(self.data(req))
+        story = self.store.story_added(self.me(req), task, "comment_added", text)
+        story.html_text = rich
+        return self.one(req, story_full(self.store, story), 201)
+
+    def _story(self, req: EmuRequest) -> Story:
+        return self.store.story(req.path_params["gid"])
+
+    def get_story(self, req: EmuRequest) -> httpx.Response:
+        return self.one(req, story_full(self.store, self._story(req)))
+
+    def update_story(self, req: EmuRequest) -> httpx.Response:
+        story = self._story(req)
+        text, rich = self._text(self.data(req))
+        self.store.edit_story(self.me(req), story, text)
+        story.html_text = rich
+        return self.one(req, story_full(self.store, story))
+
+    def delete_story(self, req: EmuRequest) -> httpx.Response:
+        self.store.delete_story(self.me(req), self._story(req))
+        return self.empty()
+
+    # -- attachments ---------------------------------------------------------------------
+
+    def list_attachments(self, req: EmuRequest) -> httpx.Response:
+        parent = self.store.task(str(self.query(req, "parent", required=True)))
+        found = [a for a in self.store.attachments.values() if a.task == parent.gid]
+        return self.page(req, found, lambda a: attachment_full(self.store, a), attachment_compact)
+
+    def create_attachment(self, req: EmuRequest) -> httpx.Response:
+        fields = self.form(req)
+        if "parent" not in fields:
+            raise HttpError(400, "parent: Missing input")
+        task = self.store.task(fields["parent"])
+        if fields.get("resource_subtype") != "external":
+            # Only URL attachments are emulated; file uploads would need storage.
+            raise HttpError(400, "file: Missing input")
+        for key in ("url", "name"):
+            if not fields.get(key):
+                raise HttpError(400, f"{key}: Missing input")
+        attachment = self.store.add_attachment(self.me(req), task, fields["name"], fields["url"])
+        return self.one(req, attachment_full(self.store, attachment))
+
+    def get_attachment(self, req: EmuRequest) -> httpx.Response:
+        return self.one(req, attachment_full(self.store, self.store.attachment(req.path_params["gid"])))
+
+    def delete_attachment(self, req: EmuRequest) -> httpx.Response:
+        self.store.delete_attachment(self.me(req), self.store.attachment(req.path_params["gid"]))
+        return self.empty()
+
+    # -- events ----------------------------------------------------------------------------
+
+    def events(self, req: EmuRequest) -> httpx.Response:
+        resource = str(self.query(req, "resource", required=True))
+        self.store.project(resource)
+        sync = self.query(req, "sync")
+        page = self.feed.read(resource, sync, lagging=req.lagging) if sync else None
+        if page is None:
+            body = {"errors": [{"message": SYNC_INVALID}], "sync": self.feed.fresh_token(resource)}
+            return json_response(412, body)
+        opt = self.query(req, "opt_fields")
+        tree = field_tree(opt) if opt else None
+        events = [select(e, tree, self.expand) if tree else event_compact(e) for e in page.events]
+        return json_response(200, {"data": events, "sync": page.sync, "has_more": page.has_more})
