@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing of the privacy rules (README "Mutation testing of the privacy rules").
+# Mutation testing of the privacy rules (docs/conformance.md "Mutation testing of the privacy rules").
 #
 #   .venv/bin/pip install 'mutmut==3.8.1' && bash bench/mutation.sh [TREE]
 #

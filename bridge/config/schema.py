@@ -32,7 +32,7 @@ class LinkConfig(LinkRules):
     client: ClientSideConfig
     interval: int = Field(default=300, ge=10)  # seconds between daemon cycles
     enabled: bool = True
-    # Every client name of this link's internal project (filled by Config; README "Several clients on one project").
+    # Every client name of this link's internal project (filled by Config; docs/mirror-rules.md "Several clients on one project").
     _project_clients: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("client", mode="before")

@@ -1,7 +1,7 @@
 """Reading the agency's markers: the notes cut line, the comment marker, the file marker.
 
 One rule decides how each is read: *tolerant where a marker hides, strict where
-it shares*, so a mistake always falls on the private side (docs/ and README,
+it shares*, so a mistake always falls on the private side (docs/mirror-rules.md,
 "What the client sees").
 
 - The cut line hides, so it is found on the document, not the string: any

@@ -159,7 +159,7 @@ def project_fields(
             title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
         out["title"] = title
     if "notes" in allowed and fields.notes != "none":
-        # Only notes the client can write may hold her own cut-line look-alikes (README "notes: both").
+        # Only notes the client can write may hold her own cut-line look-alikes (docs/mirror-rules.md "notes: both").
         mine = agreed if fields.notes in ("both", "to_internal") else None
         notes = localize(cut_notes(task.notes, fields.notes_cut, mine), audience)
         if unmatched and rules.mirror.people.unmatched == "name":

@@ -13,8 +13,8 @@ The precedence table (docs/design.md, "The mirror filter"):
 
 Subtasks set to ``automatic`` inherit their parent's resolved answer.
 
-Several clients on one internal project (README "Several clients on one
-project"): the plain marker shares with every client; a marker naming clients
+Several clients on one internal project (docs/mirror-rules.md "Several clients
+on one project"): the plain marker shares with every client; a marker naming clients
 (``client:acme``, ``[client:acme]``, an enum value ``acme``) shares with exactly
 those and hides from every other, even in an unlocked section. Hiding is
 tolerant (``internal`` beats every other marker), sharing strict (the exact

@@ -4,7 +4,7 @@ Anna shares some work with every client, some with one client by name; Acme's
 and Globex's people each comment, ask for something new (Acme also approves).
 The demo ends with its own check: neither client's tool received anything
 hidden from it, nor anything the other client wrote, and one client's approval
-never shows as approved to the other (README "Several clients on one project").
+never shows as approved to the other (docs/mirror-rules.md "Several clients on one project").
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class ClientsDemo:
         return project
 
     def _add_client_options(self, project: str, field_name: str) -> None:
-        """Anna adds an option per client to the access field (README "Several clients on one project")."""
+        """Anna adds an option per client to the access field (docs/mirror-rules.md "Several clients on one project")."""
         from connectors.asana.emulator.model import EnumOption
 
         emulator = self.agency.emulator

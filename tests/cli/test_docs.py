@@ -85,9 +85,7 @@ def _config_keys(model: type[BaseModel]) -> set[str]:
 def test_every_config_key_is_documented_in_the_readme_or_docs() -> None:
     text = "\n".join(page.read_text() for page in [REPO / "README.md", *DOCS])
     missing = sorted(
-        key
-        for key in _config_keys(Config)
-        if not re.search(rf"`[^`\n]*\b{key}\b[^`\n]*`|^\s*{key}:|[{{,] ?{key}:", text, re.M)
+        key for key in _config_keys(Config) if not re.search(rf"`[^`\n]*\b{key}\b[^`\n]*`|^\s*{key}:|[{{,] ?{key}:", text, re.M)
     )
     assert not missing, f"config keys documented nowhere: {missing}"
 

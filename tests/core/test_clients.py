@@ -1,6 +1,6 @@
 """Several clients on one internal project, in the pure core: who each link's client may see.
 
-README "Several clients on one project": the plain marker shares with every
+docs/mirror-rules.md "Several clients on one project": the plain marker shares with every
 client, a marker naming clients shares with exactly those, another client's
 input never goes out, approvals are per client. Also the access resolver on
 odd shapes (missing or cyclic parents, subtasks listed before parents).

@@ -1,7 +1,7 @@
 """What the client view holds, rule by rule, at the edges where a wrong answer would share more.
 
 Each test here was written against a mutant that survived the older suite (bench/mutation.sh,
-README "Mutation testing of the privacy rules"): a one-token change of the filter that let
+docs/conformance.md "Mutation testing of the privacy rules"): a one-token change of the filter that let
 something hidden reach the client view, or changed what went out, without any test failing.
 """
 

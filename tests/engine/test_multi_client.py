@@ -374,7 +374,7 @@ def two_clients_on_asana() -> tuple[Any, ...]:
     project = asana.create_project("Website", ["Design", "Build"])
     with asana.emulator.lock:
         store = asana.emulator.store
-        # One option per client, named as the client, next to the usual ones (README "Several clients on one project").
+        # One option per client, named as the client (docs/mirror-rules.md "Several clients on one project").
         options = ["none", "client", "automatic", "acme", "globex"]
         store.create_enum_field(store.project(project), "Client access", options, asana.user_ids["human"])
     boards = {"acme": (trello, trello.create_project("Acme", [])), "globex": (basecamp, basecamp.create_project("Globex", []))}

@@ -91,7 +91,7 @@ def _text(rich: str) -> str:
 
 
 # No backtick: a pair of them typed in Basecamp text reads as inline code by design
-# (README, "Rich text across tools"), so the visible backticks do not survive.
+# (docs/rich-text.md, "What changes, and where"), so the visible backticks do not survive.
 @given(st.text(alphabet=st.sampled_from(list("ab xy_*~[]()\\#->1.!&<")), max_size=40))
 def test_any_text_survives_html_to_markdown_and_back(text: str) -> None:
     rich = f"<div>{html.escape(text, quote=False)}</div>"
