@@ -18,7 +18,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bridge.cli.progress import Progress
 from bridge.clock import VirtualClock
 from bridge.config.schema import Config, LinkConfig
 from bridge.core.ports import Connector, NewTask
@@ -39,6 +38,7 @@ from bridge.demo.story import Checks
 from bridge.demo.view import TOOL_NAMES, checks_table
 from bridge.errors import ConfigError
 from bridge.runtime import Runtime, build_runtime
+from bridge.sync.progress import Progress
 from connectors.emulation.sandbox import Sandbox
 
 # Work Anna shares with one client by name: each must reach that client only.
