@@ -165,7 +165,7 @@ class ClientsDemo:
 
         self.step(3, "Each client works in its own tool")
         approval = self.rules.inbound.approval.client_section if self.rules.inbound.approval else "Approved"
-        for action in play_client(acme.person, acme.project, approval).actions:
+        for action in play_client(acme.person, acme.project, approval):
             self.console.print(f"  • acme {action}")
         snap = globex.person.pull(globex.project).snapshot
         card = next(t for t in snap.tasks.values() if t.parent_id is None)

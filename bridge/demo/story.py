@@ -160,8 +160,7 @@ class Demo:
 
         self.step(3, f"Carla (client) works in {self.client_tool}")
         approval = self.rules.inbound.approval.client_section if self.rules.inbound.approval else "Approved"
-        played = play_client(self.carla, board, approval)
-        for action in played.actions:
+        for action in play_client(self.carla, board, approval):
             self.console.print(f"  • Carla {action}")
 
         self.step(4, "Second sync: client input comes back")
