@@ -29,8 +29,6 @@ class ConfigError(BridgeError):
 class RemoteError(BridgeError):
     """A tool's API answered in a way we cannot proceed from."""
 
-    retriable = False
-
     def __init__(self, message: str, *, status: int | None = None, hint: str = "") -> None:
         super().__init__(message, hint=hint)
         self.status = status
@@ -51,8 +49,6 @@ class Invalid(RemoteError):
 class Transient(RemoteError):
     """5xx, timeouts, connection errors: worth retrying later."""
 
-    retriable = True
-
 
 class RateLimited(Transient):
     """429 (or a secondary limit) that outlasted our patience."""
@@ -66,13 +62,5 @@ class Malformed(RemoteError):
     """The response was not the JSON shape the API documents."""
 
 
-class SyncTokenExpired(RemoteError):
-    """An incremental cursor is no longer valid; a full pull is needed."""
-
-
 class GuardTripped(BridgeError):
     """The mass-removal guard stopped a cycle; rerun with explicit confirmation."""
-
-
-class LinkLeaseLost(BridgeError):
-    """Another daemon holds this link."""

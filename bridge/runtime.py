@@ -1,5 +1,9 @@
 """From a validated :class:`Config` to things that run: connectors, links, the state store and the engine.
 
+This is the composition root: with :mod:`bridge.demo` the only part of
+``bridge`` that imports ``connectors`` (tests/test_architecture.py keeps it so).
+The daemon and the CLI reach a tool's code through the functions here.
+
 A connection is built once and shared by every link that names it (so the
 links share its rate budget too). A connection that cannot be built fails
 only the links that use it; the others still run (docs/design.md invariant 8).
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -93,6 +98,11 @@ def build_connectors(
         except BridgeError as exc:
             failed[name] = secrets.redact(str(exc))
     return built, failed
+
+
+def webhook_module(kind: str) -> ModuleType | None:
+    """The tool's webhook rules (``receive`` and ``SECRET_SOURCE``), or None when the tool takes no webhooks."""
+    return registry.webhook_module(kind)
 
 
 def link_runtime(name: str, link: LinkConfig, connectors: Mapping[str, Connector]) -> LinkRuntime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -33,6 +34,15 @@ def tool_module(kind: str) -> Any:
     if not callable(getattr(module, "build", None)):
         raise ConfigError(f"the {kind} connector is not available in this version", hint=f"use one of: {', '.join(MODULES)}")
     return module
+
+
+def webhook_module(kind: str) -> ModuleType | None:
+    """The tool's ``webhooks`` module with a ``receive`` function and a ``SECRET_SOURCE``, or None when it takes none."""
+    try:
+        module = importlib.import_module(f"{MODULES[kind]}.webhooks")
+    except (KeyError, ModuleNotFoundError):
+        return None
+    return module if callable(getattr(module, "receive", None)) and hasattr(module, "SECRET_SOURCE") else None
 
 
 def build(

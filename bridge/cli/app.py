@@ -26,11 +26,11 @@ from rich.table import Table
 
 from bridge import secrets
 from bridge.cli.check import check_state, connection_warnings
-from bridge.cli.progress import ICONS, Progress, print_plan, short
 from bridge.clock import Clock, RealClock
 from bridge.config.load import find_config, load_config
 from bridge.errors import BridgeError, NotFound, Transient
 from bridge.runtime import SIDES, Runtime, build_connectors, build_runtime, open_store, rule_problems, select_links
+from bridge.sync.progress import ICONS, Progress, print_plan, short
 
 if TYPE_CHECKING:
     from bridge.daemon.leases import Holder
@@ -399,15 +399,14 @@ def emulate(
     seed: Annotated[bool, typer.Option("--seed", help="create the demo agency project and an empty client project")] = False,
 ) -> None:
     """Serve a local emulator of a tool's API, to rehearse a config without touching the real service."""
-    from bridge.demo.emulate import DEFAULT_PORTS, prepare, print_instructions
-    from connectors.emulation.serve import serve
+    from bridge.demo.emulate import DEFAULT_PORTS, prepare, print_instructions, serve
 
     chosen = port or DEFAULT_PORTS[tool.value]
     if not _port_free(host, chosen):
         raise BridgeError(f"port {chosen} on {host} is already in use", hint="pick another with --port N")
     rehearsal = prepare(tool.value, host, chosen, seed=seed)
     print_instructions(Console(highlight=False), rehearsal)
-    serve(rehearsal.emulator, host, chosen)
+    serve(rehearsal, host, chosen)
 
 
 @app.command()

@@ -16,11 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bridge import secrets
 from bridge.cli.app import EXIT_FAILED, EXIT_OK, ConfigOption, app, friendly
-from bridge.cli.progress import describe_op
 from bridge.config.load import load_config
 from bridge.migrate.launch import prepared
 from bridge.migrate.report import MigrationEvent, MigrationReport, PassPlanned, SidePulled, WriteDone, WriteFailed
 from bridge.migrate.spec import resolve_options
+from bridge.sync.progress import describe_op
 
 _NOUNS = {"section": "sections", "task": "tasks", "comment": "comments", "attachment": "attachments"}
 _SHOWN = 25  # a dry run lists this many planned writes, then counts the rest

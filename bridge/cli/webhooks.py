@@ -13,12 +13,11 @@ others still ran); 2 a user error (config, no public URL or master secret).
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,7 +30,7 @@ from bridge.config.load import load_config
 from bridge.config.schema import Config
 from bridge.core.ports import Webhook, WebhookRegistry
 from bridge.errors import BridgeError, ConfigError
-from bridge.runtime import SIDES, build_connectors, open_store, select_links
+from bridge.runtime import SIDES, build_connectors, open_store, select_links, webhook_module
 from bridge.store import Store
 from bridge.webhook_tokens import callback_url, webhook_token
 
@@ -73,8 +72,8 @@ class Side:
 
 def secret_source(kind: str) -> str:
     """Which secret the tool's deliveries are checked against (its webhooks module says)."""
-    module: Any = importlib.import_module(f"connectors.{kind}.webhooks")
-    return str(module.SECRET_SOURCE)
+    module = webhook_module(kind)
+    return str(module.SECRET_SOURCE) if module is not None else "none"
 
 
 def stored_secret_key(side: str) -> str:

@@ -20,9 +20,9 @@ class RateLimit(BaseModel):
 class ConnectionConfig(BaseModel):
     """One ``connections.<name>`` entry of the config file.
 
-    Only the fields a tool needs are required for it (checked by the
-    connector's ``from_config``): Asana/GitHub/Basecamp take ``token``;
-    Trello takes ``key`` and ``token``; Basecamp also ``account_id`` and a
+    Only the fields a tool needs are required for it (checked by the tool's
+    ``build`` when :func:`bridge.runtime.build_connector` makes the connector):
+    Asana/GitHub/Basecamp take ``token``; Trello takes ``key`` and ``token``; Basecamp also ``account_id`` and a
     ``user_agent`` naming the app and a contact.
     """
 

@@ -24,22 +24,16 @@ class PairIndex:
     def __init__(self, pairs: list[Pair]) -> None:
         self.by_key: dict[tuple[str, str], Pair] = {}
         self.by_client: dict[tuple[str, str], Pair] = {}
-        self.by_internal: dict[tuple[str, str], Pair] = {}
         for pair in pairs:
             self.by_key[(pair.kind, pair.key)] = pair
             if pair.client_id:
                 self.by_client[(pair.kind, pair.client_id)] = pair
-            if pair.internal_id:
-                self.by_internal[(pair.kind, pair.internal_id)] = pair
 
     def get(self, kind: str, key: str) -> Pair | None:
         return self.by_key.get((kind, key))
 
     def for_client(self, kind: str, client_id: str | None) -> Pair | None:
         return self.by_client.get((kind, client_id)) if client_id else None
-
-    def for_internal(self, kind: str, internal_id: str | None) -> Pair | None:
-        return self.by_internal.get((kind, internal_id)) if internal_id else None
 
     def of_kind(self, kind: str) -> list[Pair]:
         return [p for (k, _), p in self.by_key.items() if k == kind]

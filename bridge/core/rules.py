@@ -19,8 +19,6 @@ RemovalMode = Literal["archive", "delete"]
 
 _CLOSERS = "])}>"  # a title marker ending in one of these takes the client's name inside it
 
-MIRRORED_FIELDS = ("title", "notes", "done", "due", "start", "assignees", "labels", "section_id")
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

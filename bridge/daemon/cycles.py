@@ -33,9 +33,6 @@ class LinkState:
     """What this daemon saw of the link's cycles (the store holds what every daemon saw)."""
 
     last_started: float = 0.0  # wall-clock seconds
-    last_finished: float = 0.0
-    last_status: str | None = None
-    last_error: str | None = None
     running: bool = False
 
 
@@ -102,8 +99,7 @@ class LinkRunner:
         began = time.monotonic()
         status, error, counts = self._run(link)
         seconds = time.monotonic() - began
-        seen.last_finished, seen.running = self.clock.now(), False
-        seen.last_status, seen.last_error = status, error
+        seen.running = False
         for side, (requests, waited) in self._usage(link).items():
             self.metrics.add("pm_bridge_requests_total", requests - before[side][0], link=link, side=side)
             self.metrics.add("pm_bridge_rate_limit_wait_seconds_total", waited - before[side][1], link=link, side=side)

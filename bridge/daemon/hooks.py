@@ -13,10 +13,8 @@ through the ``daemon.wake`` stamp that daemon's heartbeat reads.
 from __future__ import annotations
 
 import hmac
-import importlib
 import os
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,12 +24,11 @@ from bridge.config.schema import Config
 from bridge.core.ports import WebhookRequest, WebhookVerdict
 from bridge.daemon.logs import Throttle, clipped, log
 from bridge.daemon.metrics import Metrics
-from bridge.runtime import SIDES
+from bridge.runtime import SIDES, webhook_module
 from bridge.store import Store
 from bridge.store.leases import LeaseClock, WallClock
 from bridge.store.tables import link_meta
 from bridge.webhook_tokens import receive_secret, webhook_token
-from connectors.registry import MODULES
 
 WAKE_KEY = "daemon.wake"
 MASTER_ENV = "PM_BRIDGE_WEBHOOK_SECRET"  # used when daemon.webhook_secret is unset, as `pm-bridge webhooks` does
@@ -40,15 +37,6 @@ REFUSAL_LOG_EVERY = 60.0  # seconds between log lines about refused deliveries o
 
 def secret_key(side: str) -> str:
     return f"webhook_secret.{side}"
-
-
-def webhook_module(kind: str) -> ModuleType | None:
-    """The tool's ``webhooks`` module with a ``receive`` function, or None when the tool takes none."""
-    try:
-        module = importlib.import_module(f"{MODULES[kind]}.webhooks")
-    except (KeyError, ModuleNotFoundError):
-        return None
-    return module if callable(getattr(module, "receive", None)) and hasattr(module, "SECRET_SOURCE") else None
 
 
 def wakes(store: Store, links: list[str]) -> dict[str, float]:

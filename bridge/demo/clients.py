@@ -18,7 +18,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bridge.cli.progress import Progress
 from bridge.clock import VirtualClock
 from bridge.config.schema import Config, LinkConfig
 from bridge.core.ports import Connector, NewTask
@@ -39,6 +38,7 @@ from bridge.demo.story import Checks
 from bridge.demo.view import TOOL_NAMES, checks_table
 from bridge.errors import ConfigError
 from bridge.runtime import Runtime, build_runtime
+from bridge.sync.progress import Progress
 from connectors.emulation.sandbox import Sandbox
 
 # Work Anna shares with one client by name: each must reach that client only.
@@ -165,7 +165,7 @@ class ClientsDemo:
 
         self.step(3, "Each client works in its own tool")
         approval = self.rules.inbound.approval.client_section if self.rules.inbound.approval else "Approved"
-        for action in play_client(acme.person, acme.project, approval).actions:
+        for action in play_client(acme.person, acme.project, approval):
             self.console.print(f"  • acme {action}")
         snap = globex.person.pull(globex.project).snapshot
         card = next(t for t in snap.tasks.values() if t.parent_id is None)

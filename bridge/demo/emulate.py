@@ -16,8 +16,8 @@ from bridge.clock import Clock
 from bridge.demo.seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project
 from bridge.demo.view import TOOL_NAMES
 from bridge.errors import ConfigError
+from connectors.emulation import serve as serving
 from connectors.emulation.sandbox import USERS, Sandbox, Who
-from connectors.emulation.serve import served_url
 from connectors.emulation.toolkit import Emulator
 from connectors.registry import tool_module
 
@@ -54,7 +54,7 @@ class Rehearsal:
 def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None = None) -> Rehearsal:
     """The emulator (not yet serving) with its users and, with ``seed``, the demo projects."""
     sandbox = sandbox_for(kind, clock)
-    base_url = served_url(sandbox.emulator, host, port)
+    base_url = serving.served_url(sandbox.emulator, host, port)
     sandbox.emulator.base_url = base_url
     rehearsal = Rehearsal(kind, base_url, sandbox)
     if seed:
@@ -63,6 +63,11 @@ def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None 
         rehearsal.projects[f"{CLIENT_PROJECT} (empty client project)"] = sandbox.create_project(CLIENT_PROJECT, [])
         rehearsal.notes += [f"not seeded: {skip}" for skip in seeded.skipped]
     return rehearsal
+
+
+def serve(rehearsal: Rehearsal, host: str, port: int) -> None:
+    """Serve the prepared emulator over HTTP until Ctrl+C."""
+    serving.serve(rehearsal.emulator, host, port)
 
 
 def _secret(sandbox: Sandbox, who: Who, name: str) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bridge.core.model import Snapshot
 from bridge.core.ports import Connector, NewTask
 from bridge.core.rules import AccessSource, ApprovalRule, InboundRules, LinkRules, MirrorRules, SectionRule
 from connectors.emulation.sandbox import Sandbox
@@ -164,37 +163,17 @@ def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str) -> Seeded:
     return seeded
 
 
-@dataclass
-class ClientPlay:
-    """What Carla did, for the demo's report."""
-
-    commented_on: str
-    approved: str
-    requested: str
-    actions: list[str] = field(default_factory=list)
-
-
-def play_client(carla: Connector, project_id: str, approved_section: str) -> ClientPlay:
-    """Carla comments on a card, moves one to the approval list and files a new request."""
+def play_client(carla: Connector, project_id: str, approved_section: str) -> list[str]:
+    """Carla comments on a card, moves one to the approval list and files a new request; what she did, for the report."""
     snapshot = carla.pull(project_id).snapshot
     by_title = {task.title: task for task in snapshot.tasks.values() if task.parent_id is None}
-    play = ClientPlay(CLIENT_COMMENT_ON, CLIENT_APPROVES, CLIENT_REQUEST)
+    actions: list[str] = []
     commented = by_title[CLIENT_COMMENT_ON]
     carla.create_comment(project_id, commented.id, CLIENT_COMMENT)
-    play.actions.append(f"commented on {CLIENT_COMMENT_ON!r}: {CLIENT_COMMENT!r}")
+    actions.append(f"commented on {CLIENT_COMMENT_ON!r}: {CLIENT_COMMENT!r}")
     approved = next(s.id for s in snapshot.sections.values() if s.name == approved_section)
     carla.update_task(project_id, by_title[CLIENT_APPROVES], {"section_id": approved})
-    play.actions.append(f"moved {CLIENT_APPROVES!r} to {approved_section!r}")
+    actions.append(f"moved {CLIENT_APPROVES!r} to {approved_section!r}")
     carla.create_task(project_id, NewTask(title=CLIENT_REQUEST, notes=CLIENT_REQUEST_NOTES, section_id=commented.section_id))
-    play.actions.append(f"added a new card {CLIENT_REQUEST!r}")
-    return play
-
-
-def titles_by_section(snapshot: Snapshot) -> dict[str, list[str]]:
-    """Section name -> top-level task titles, in the project's order."""
-    out: dict[str, list[str]] = {s.name: [] for s in sorted(snapshot.sections.values(), key=lambda s: s.position)}
-    for task in sorted(snapshot.tasks.values(), key=lambda t: t.position):
-        if task.parent_id is None:
-            section = snapshot.sections.get(task.section_id or "")
-            out.setdefault(section.name if section else "(no section)", []).append(task.title)
-    return out
+    actions.append(f"added a new card {CLIENT_REQUEST!r}")
+    return actions

@@ -18,7 +18,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from bridge.cli.progress import Progress, describe_op
 from bridge.clock import VirtualClock
 from bridge.config.schema import ClientSideConfig, Config, LinkConfig, LinkSideConfig
 from bridge.core.mirror import mirror
@@ -46,6 +45,7 @@ from bridge.demo.seed import (
 from bridge.demo.view import TOOL_NAMES, came_back_table, checks_table, project_tree, side_by_side
 from bridge.runtime import Runtime, build_runtime
 from bridge.sync.engine import CycleReport
+from bridge.sync.progress import Progress, describe_op
 from connectors.emulation.sandbox import Sandbox
 from connectors.emulation.toolkit import Recorded
 
@@ -160,8 +160,7 @@ class Demo:
 
         self.step(3, f"Carla (client) works in {self.client_tool}")
         approval = self.rules.inbound.approval.client_section if self.rules.inbound.approval else "Approved"
-        played = play_client(self.carla, board, approval)
-        for action in played.actions:
+        for action in play_client(self.carla, board, approval):
             self.console.print(f"  • Carla {action}")
 
         self.step(4, "Second sync: client input comes back")

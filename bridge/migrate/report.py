@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -75,7 +74,3 @@ class MigrationReport(BaseModel):
     @property
     def changed(self) -> list[Loss]:
         return [loss for loss in self.losses if loss.kind == "changed"]
-
-
-def tally(ops: list[Op]) -> dict[str, int]:
-    return dict(Counter(op.kind for op in ops if op.is_write))

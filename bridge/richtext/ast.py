@@ -92,7 +92,6 @@ class Embed:
 
 
 Inline = Text | Code | Break | Strong | Emph | Strike | Link | Mention | Image | Embed
-Wrapper = Strong | Emph | Strike | Link
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bridge.core.model import Person
 from bridge.richtext.ast import Embed, Inline, Mention, Text, normalize, plain_embed
 from bridge.richtext.markdown_read import EMBED_SCHEME, parse_markdown
 from bridge.richtext.markdown_write import render_markdown
-from bridge.richtext.mentions import map_inlines, person_key
+from bridge.richtext.mentions import Mentionable, map_inlines, person_key
 
 _MARK = "](person:"
 
@@ -42,7 +41,7 @@ class Audience:
     rename: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, people: Iterable[Person], rename: Mapping[str, str] | None = None, tool: str = "") -> Audience:
+    def of(cls, people: Iterable[Mentionable], rename: Mapping[str, str] | None = None, tool: str = "") -> Audience:
         """``people`` by their key: the email; with ``tool``, ``<tool>:<id>`` for those who show none."""
         known: dict[str, Mention] = {}
         for person in people:

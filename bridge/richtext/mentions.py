@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from bridge.core.model import Person
 from bridge.richtext.ast import (
     Block,
     Document,
@@ -43,6 +43,20 @@ from bridge.richtext.ast import (
 _HANDLE = re.compile(r"(?<![\w@/`.])@([A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)")
 
 
+class Mentionable(Protocol):
+    """Someone a text can mention: the shape of :class:`bridge.core.model.Person`, named here so that rich text
+    stays below the core model it serves (tests/test_architecture.py)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def username(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Member:
     key: str
@@ -50,7 +64,7 @@ class Member:
     handle: str
 
 
-def person_key(tool: str, person: Person) -> str:
+def person_key(tool: str, person: Mentionable) -> str:
     return person.email.strip() if person.email and person.email.strip() else f"{tool}:{person.id}"
 
 
@@ -66,7 +80,7 @@ class People:
             self._by_key.setdefault(member.key.casefold(), member)
 
     @classmethod
-    def of(cls, tool: str, people: Iterable[Person], handles: Mapping[str, str] | None = None) -> People:
+    def of(cls, tool: str, people: Iterable[Mentionable], handles: Mapping[str, str] | None = None) -> People:
         """People from canonical persons; the handle is ``handles[id]``, else the username (GitHub, Trello), else the id."""
         members = []
         for person in people:

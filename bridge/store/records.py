@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from bridge.core.link import Pair as Pair  # the one id-map row type, shared with the planner
 from bridge.errors import BridgeError
 
-PairKind = Literal["section", "task", "comment", "attachment"]
 Side = Literal["internal", "client"]
 
 # Audit events with a meaning to the store itself. An entry with event CONFLICT

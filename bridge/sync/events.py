@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from bridge.core.ops import Notice, Op
 
@@ -61,4 +59,3 @@ class CycleFinished:
 
 
 Event = CycleStarted | Pulled | Planned | OpApplied | OpFailed | Noticed | CycleFinished
-Listener = Callable[[Event], Any]

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.errors import ConfigError
+from connectors.presets import PRESETS, load_preset
 
-PRESET = Path(__file__).resolve().parents[2] / "mappings" / "basecamp.yaml"
+PRESET = PRESETS / "basecamp.yaml"
 
 
 class BasecampMapping(BaseModel):
@@ -25,13 +24,4 @@ class BasecampMapping(BaseModel):
 
 def load_mapping(overrides: dict[str, Any] | None = None, path: Path = PRESET) -> BasecampMapping:
     """The preset, with a link's overrides applied on top."""
-    try:
-        raw = yaml.safe_load(path.read_text()) if path.exists() else {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    merged = {**(raw or {}), **(overrides or {})}
-    try:
-        return BasecampMapping.model_validate(merged)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"basecamp mapping: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return load_preset(BasecampMapping, "basecamp", overrides, path)

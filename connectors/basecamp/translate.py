@@ -17,34 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from bridge import richtext
 from bridge.core.model import Attachment, Comment, Person, Section, Task
-from bridge.errors import Malformed
 from bridge.richtext import People
 from bridge.richtext.mentions import NOBODY
+from connectors import payloads
+from connectors.payloads import instant as instant  # callers read timestamps through translate
 
 ATTACHMENT_MARK = "\N{PAPERCLIP}"
 _ATTACHMENT = re.compile(r'^\s*<div>\s*' + ATTACHMENT_MARK + r' <a href="([^"]*)">(.*?)</a>\s*</div>\s*$', re.S)
 
 
-@contextmanager
-def shape(what: str) -> Iterator[None]:
-    """Turn a missing key or a wrong type in a response into :class:`Malformed`."""
-    try:
-        yield
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Malformed(f"basecamp: {what} does not have the documented shape ({type(exc).__name__}: {exc})") from None
-
-
-def instant(value: Any) -> dt.datetime | None:
-    if value in (None, ""):
-        return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+def shape(what: str) -> AbstractContextManager[None]:
+    """Turn a missing key or a wrong type in a response into :class:`Malformed` naming Basecamp."""
+    return payloads.shape("basecamp", what)
 
 
 def day(value: Any) -> dt.date | None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.errors import ConfigError
+from connectors.presets import PRESETS, load_preset
 
-PRESET = Path(__file__).resolve().parents[2] / "mappings" / "github.yaml"
+PRESET = PRESETS / "github.yaml"
 
 
 class GithubMapping(BaseModel):
@@ -27,12 +26,4 @@ class GithubMapping(BaseModel):
 
 def load_mapping(overrides: dict[str, Any] | None = None, path: Path = PRESET) -> GithubMapping:
     """The preset, with a link's overrides applied on top."""
-    try:
-        raw = yaml.safe_load(path.read_text()) if path.exists() else {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    merged = {**(raw or {}), **(overrides or {})}
-    try:
-        return GithubMapping.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigError(f"github mapping: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    return load_preset(GithubMapping, "github", overrides, path)

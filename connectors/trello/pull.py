@@ -162,7 +162,3 @@ def drop_orphans(snapshot: Snapshot) -> None:
     orphans = [t.id for t in snapshot.tasks.values() if t.parent_id is None and t.section_id not in snapshot.sections]
     for card_id in orphans:
         drop_card(snapshot, card_id)
-
-
-def subtasks_of(snapshot: Snapshot, card_id: str) -> list[Task]:
-    return [t for t in snapshot.tasks.values() if t.parent_id == card_id]

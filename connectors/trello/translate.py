@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from bridge import richtext
 from bridge.core.model import Attachment, Comment, Person, Section, Task
-from bridge.errors import Malformed
 from bridge.richtext import People
 from bridge.richtext.mentions import NOBODY
+from connectors import payloads
+from connectors.payloads import instant as instant  # callers read timestamps through translate
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 # Dates are whole days in the canonical model; Trello stores instants. Writing
@@ -33,20 +34,9 @@ OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 _WRITE_TIME = "T12:00:00.000Z"
 
 
-@contextmanager
-def shape(what: str) -> Iterator[None]:
-    """Turn a missing key or a wrong type in a response into :class:`Malformed`."""
-    try:
-        yield
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Malformed(f"trello: {what} does not have the documented shape ({type(exc).__name__}: {exc})") from None
-
-
-def instant(value: Any) -> dt.datetime | None:
-    if value in (None, ""):
-        return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+def shape(what: str) -> AbstractContextManager[None]:
+    """Turn a missing key or a wrong type in a response into :class:`Malformed` naming Trello."""
+    return payloads.shape("trello", what)
 
 
 def day(value: Any) -> dt.date | None:

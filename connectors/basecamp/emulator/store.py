@@ -256,10 +256,6 @@ class Store:
         self.events.append(Event(id=self.new_id(), recording=recording.id, action=action, creator=creator,
                                  created_at=recording.updated_at, details=details))
 
-    def todolist_of(self, todo: Todo) -> Todolist | None:
-        parent = self.recordings.get(todo.parent) if todo.parent is not None else None
-        return parent if isinstance(parent, Todolist) else None
-
     def renumber(self, parent: int, kind: type[Recording], moving: Recording | None = None, at: int | None = None) -> None:
         """Positions under a parent stay 1..n; ``moving`` is placed at ``at`` (1-based, clamped)."""
         siblings = [r for r in self.children(parent, kind) if r is not moving and r.status == "active"]

@@ -19,10 +19,16 @@ Route = tuple[str, str, Callable[[EmuRequest], httpx.Response]]
 R = "/repos/{owner}/{repo}"
 
 
+class ValidationFailed(HttpError):
+    """A 422 with GitHub's ``errors`` list."""
+
+    def __init__(self, errors: list[dict[str, Any]], message: str = "Validation Failed") -> None:
+        super().__init__(422, message)
+        self.errors = errors
+
+
 def invalid(resource: str, field: str, value: Any = None, code: str = "invalid") -> HttpError:
     """A 422 shaped as GitHub's validation errors."""
-    from connectors.github.emulator.server import ValidationFailed
-
     error: dict[str, Any] = {"resource": resource, "code": code, "field": field}
     if value is not None:
         error["value"] = value
@@ -33,8 +39,6 @@ def too_long(resource: str) -> Callable[[str, int], HttpError]:
     """GitHub's refusal of a text over its limit (connectors/github/limits.py): a 422 with a custom error."""
 
     def refuse(field: str, limit: int) -> HttpError:
-        from connectors.github.emulator.server import ValidationFailed
-
         message = f"{field} is too long (maximum is {limit} characters)"
         return ValidationFailed([{"resource": resource, "code": "custom", "field": field, "message": message}])
 

@@ -41,6 +41,9 @@ import httpx
 
 from bridge.clock import Clock
 from connectors.emulation.toolkit import Emulator, EmuRequest, HttpError, json_response
+from connectors.github.emulator.comments import CommentApi
+from connectors.github.emulator.issues import IssueApi
+from connectors.github.emulator.repo import RepoObjectsApi, ValidationFailed
 from connectors.github.emulator.state import Hook, Issue, Label, Renderer, Repo, User
 from connectors.github.emulator.webhooks import send_deliveries
 
@@ -48,14 +51,6 @@ DOCS = "https://docs.github.com/rest"
 PRIMARY_LIMIT = 5000
 PRIMARY_WINDOW = 3600.0
 _ISSUES_PATH = re.compile(r"/repos/[^/]+/[^/]+/issues(/|$)")
-
-
-class ValidationFailed(HttpError):
-    """A 422 with GitHub's ``errors`` list."""
-
-    def __init__(self, errors: list[dict[str, Any]], message: str = "Validation Failed") -> None:
-        super().__init__(422, message)
-        self.errors = errors
 
 
 @dataclass
@@ -104,10 +99,6 @@ class GithubEmulator(Emulator):
         # Epoch seconds = clock + offset, so x-ratelimit-reset is a real epoch a client can compare with time.time().
         self._epoch_offset = time.time() - self.clock.now()
         self._last_stamp = 0
-        from connectors.github.emulator.comments import CommentApi
-        from connectors.github.emulator.issues import IssueApi
-        from connectors.github.emulator.repo import RepoObjectsApi
-
         self.routes(
             [
                 ("GET", "/user", self._get_user),

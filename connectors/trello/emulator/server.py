@@ -28,7 +28,6 @@ from connectors.trello.emulator.store import Board, Card, Member, TrelloList, Wo
 from connectors.trello.emulator.webhooks import TrelloWebhooks
 
 TOKEN_LIMIT = (100, 10.0)
-KEY_LIMIT = (300, 10.0)
 # A fixed wall-clock origin for virtual clocks, so ids and dates are reproducible.
 VIRTUAL_EPOCH = 1_700_000_000.0
 _OAUTH_PARAM = re.compile(r'(oauth_[a-z_]+)="([^"]*)"')

@@ -1,4 +1,8 @@
-"""What ``pm-bridge sync`` prints: one line per cycle from the engine's events, and dry-run plans."""
+"""What ``pm-bridge sync`` prints: one line per cycle from the engine's events, and dry-run plans.
+
+It sits beside the events it renders, below both front ends that print them (the CLI and the demo),
+so neither imports the other's modules.
+"""
 
 from __future__ import annotations
 
