@@ -80,6 +80,8 @@ class Daemon:
             lambda: self.metrics.render(self.health.refresh_gauges),
             public_url=settings.public_url,
             stopping=lambda: self.stopping,
+            page=self._page,
+            page_admitted=self._page_admitted,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -133,6 +135,8 @@ class Daemon:
         """Tokens in webhook URLs and secrets tools handed over must never reach a log line."""
         if self.deliveries.master is not None:
             secrets.register(self.deliveries.master)
+        if self.config.daemon.status_token is not None:
+            secrets.register(self.config.daemon.status_token.get_secret_value())
         for token in self.deliveries.tokens():
             secrets.register(token)
         for link in self.runner.links:
@@ -141,6 +145,19 @@ class Daemon:
                 stored = meta.get(secret_key(side))
                 if isinstance(stored, str):
                     secrets.register(stored)
+
+    def _page(self) -> str:
+        from bridge.daemon.page import render
+        from bridge.sync.waiting import open_records
+
+        report = self.health.report(self.stopping)
+        return render(report, open_records(self.runtime.store, list(self.runner.links)))
+
+    def _page_admitted(self, query_token: str | None, authorization: str | None) -> bool:
+        from bridge.daemon.page import admitted
+
+        token = self.config.daemon.status_token
+        return admitted(self.host, token.get_secret_value() if token else None, query_token, authorization)
 
     def _next_run(self, link: str) -> float | None:
         when = self.scheduler.next_run(link)
