@@ -20,18 +20,29 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bridge.config.load import load_config
 from bridge.config.schema import Config
+from bridge.daemon.cycles import LinkRunner
 from bridge.daemon.logs import log
+from bridge.daemon.scheduler import Scheduler
 from bridge.errors import BridgeError
 from bridge.runtime import SIDES, Runtime, build_connectors, link_runtime, select_links
 
-if TYPE_CHECKING:
-    from bridge.daemon.service import Daemon
-
 PID_GLOB = ".pm-bridge-daemon-*.pid"
+
+
+class Daemon(Protocol):
+    """What a reload needs of :class:`bridge.daemon.service.Daemon` (named here, not imported: no cycle)."""
+
+    config_path: Path | None
+    link_names: list[str]
+    runtime: Runtime
+    runner: LinkRunner
+    scheduler: Scheduler
+
+    def swap(self, runtime: Runtime, links: list[str], removed: list[str]) -> None: ...
 
 
 def pid_path(config_path: Path, port: int) -> Path:
