@@ -1,4 +1,4 @@
-"""The ``pm-bridge`` command line: sync, status, check, emulate, demo.
+"""The ``pm-bridge`` command line: sync, check, emulate, demo (status: bridge/cli/status.py).
 
 Exit codes: 0 all good; 1 a link failed (or an unexpected error); 2 a user
 error (bad config, credential, project: one red line and a hint, never a
@@ -8,7 +8,6 @@ link because a daemon (or another sync) holds its lease.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import socket
 import traceback
@@ -22,15 +21,14 @@ import click
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from bridge import secrets
 from bridge.cli.check import check_state, connection_warnings
 from bridge.clock import Clock, RealClock
 from bridge.config.load import find_config, load_config
 from bridge.errors import BridgeError, NotFound, Transient
-from bridge.runtime import SIDES, Runtime, build_connectors, build_runtime, open_store, rule_problems, select_links
-from bridge.sync.progress import ICONS, Progress, print_plan, short
+from bridge.runtime import SIDES, Runtime, build_connectors, build_runtime, rule_problems, select_links
+from bridge.sync.progress import Progress, print_plan
 
 if TYPE_CHECKING:
     from bridge.daemon.leases import Holder
@@ -248,85 +246,6 @@ def sync(
     finally:
         runtime.close()
     raise typer.Exit(exit_code(statuses))
-
-
-def _state_exists(url: str) -> bool:
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
-        return Path(url[len(prefix) :]).exists()
-    return True
-
-
-def _when(stamp: dt.datetime | None) -> str:
-    if stamp is None:
-        return "running"
-    local = stamp.astimezone()
-    ago = int((dt.datetime.now(dt.UTC) - stamp).total_seconds())
-    if ago < 120:
-        rel = f"{ago}s"
-    elif ago < 7200:
-        rel = f"{ago // 60} min"
-    else:
-        rel = f"{ago // 3600} h" if ago < 172800 else f"{ago // 86400} days"
-    return f"{local:%Y-%m-%d %H:%M:%S} ({rel} ago)"
-
-
-@app.command()
-@friendly
-def status(config: ConfigOption = None) -> None:
-    """Per link: the last run (status, time, counts, error) and open conflicts."""
-    cfg = load_config(config)
-    console = Console(highlight=False)
-    if not _state_exists(cfg.state):
-        console.print("No runs recorded yet: run `pm-bridge sync` first.")
-        return
-    store = open_store(cfg.state)
-    try:
-        runs, conflicts, notices = store.last_runs(), store.open_conflicts(), store.open_notices()
-        titles = {name: store.load_snapshot(name, "internal")[1] for name in {c.link for c in conflicts}}
-    finally:
-        store.close()
-    table = Table(title="Links", title_justify="left")
-    for column in ("link", "internal → client", "last run", "status", "counts", "error"):
-        table.add_column(column, overflow="fold")
-    for name in list(cfg.links) + sorted(set(runs) - set(cfg.links)):
-        link, run = cfg.links.get(name), runs.get(name)
-        sides = "(not in config)"
-        if link is not None:
-            sides = f"{link.internal.connection}:{link.internal.project} → {link.client.connection}:{link.client.project}"
-        if link is not None and not link.enabled:
-            sides += " (disabled)"
-        if run is None:
-            table.add_row(name, sides, "never", "-", "", "")
-            continue
-        colour = ICONS.get(run.status, ("", "white"))[1]
-        counts = ", ".join(f"{v} {k}" for k, v in run.counts.items() if v or k == "applied")
-        table.add_row(name, sides, _when(run.finished_at), f"[{colour}]{run.status}[/{colour}]", counts, escape(run.error or ""))
-    console.print(table)
-    if notices:
-        console.print("Notices (fix these in the internal tool; each goes away once the next cycle no longer finds it):")
-        for entry in notices:
-            console.print(f"  ! {escape(entry.link)}: {escape(str(entry.detail.get('message', entry.key)))}", style="yellow")
-    if not conflicts:
-        console.print("No open conflicts.")
-        return
-    flagged = Table(title="Open conflicts (flagged for review)", title_justify="left")
-    for column in ("link", "item", "field", "internal", "client", "since"):
-        flagged.add_column(column, overflow="fold")
-    for entry in conflicts:
-        snapshot = titles.get(entry.link)
-        task = snapshot.tasks.get(entry.key or "") if snapshot else None
-        item = f"{entry.kind} {short(task.title) if task else entry.key}"
-        detail = entry.detail
-        flagged.add_row(
-            entry.link,
-            item,
-            str(detail.get("field", "")),
-            short(str(detail.get("internal", ""))),
-            short(str(detail.get("client", ""))),
-            _when(entry.at),
-        )
-    console.print(flagged)
 
 
 @app.command()

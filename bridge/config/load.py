@@ -161,7 +161,7 @@ def resolve_state_url(url: str, folder: Path) -> str:
 
 
 # Keys whose values are credentials (or may embed one): never echoed back.
-SECRET_KEYS = frozenset({"token", "key", "webhook_secret", "state"})
+SECRET_KEYS = frozenset({"token", "key", "webhook_secret", "status_token", "state"})
 
 
 def key_path(loc: tuple[str | int, ...]) -> str:

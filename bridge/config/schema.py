@@ -58,6 +58,9 @@ class DaemonConfig(BaseModel):
     port: int = Field(default=8787, ge=1, le=65535)
     public_url: str | None = None  # how the tools reach the receiver (https://bridge.example); webhook callbacks start with it
     webhook_secret: SecretStr | None = None  # master secret the per-link webhook URL tokens derive from
+    # Token the status page at / asks for (?token= or Authorization: Bearer); without it, the page is served only
+    # when the daemon listens on a loopback interface (docs/console.md).
+    status_token: SecretStr | None = None
     lease_ttl: float = Field(default=60.0, ge=1)  # seconds a link's lease lasts unless renewed (renewed every third of it)
     jitter: float = Field(default=0.1, ge=0, le=0.5)  # each cycle starts up to this share of the interval early or late
     debounce: float = Field(default=2.0, ge=0)  # seconds a webhook waits for more deliveries before its cycle runs
@@ -66,7 +69,7 @@ class DaemonConfig(BaseModel):
     # Largest webhook body read, in bytes; a longer one is answered 413 unread (the next poll still sees the change).
     max_body: int = Field(default=1_000_000, ge=1024)
 
-    @field_validator("public_url", "webhook_secret", mode="before")
+    @field_validator("public_url", "webhook_secret", "status_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # ``${VAR:-}`` with VAR unset yields "", which means "not configured", not an empty secret.

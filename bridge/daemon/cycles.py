@@ -24,8 +24,8 @@ from bridge.daemon.metrics import Metrics
 from bridge.runtime import SIDES, Runtime
 from bridge.store.leases import LeaseClock, WallClock
 
-Reason = Literal["schedule", "webhook", "takeover"]
-Outcome = Literal["ok", "partial", "failed", "guarded", "held", "backoff", "busy", "stopping"]
+Reason = Literal["schedule", "webhook", "takeover", "reload"]
+Outcome = Literal["ok", "partial", "failed", "guarded", "held", "backoff", "busy", "stopping", "removed"]
 
 
 @dataclass
@@ -68,6 +68,10 @@ class LinkRunner:
         finally:
             lock.release()
 
+    def lock(self, link: str) -> threading.Lock:
+        """The link's cycle lock (a link added by a config reload gets one here)."""
+        return self._locks.setdefault(link, threading.Lock())
+
     def interval(self, link: str) -> float:
         return float(self.runtime.config.links[link].interval)
 
@@ -75,7 +79,7 @@ class LinkRunner:
         """Run the link's cycle if it is ours to run now; say what happened."""
         if self.stopping.is_set():
             return "stopping"
-        lock = self._locks[link]
+        lock = self.lock(link)
         # A delivery may describe a change the running cycle's pull missed: wait and run again.
         # A scheduled tick that finds a cycle running has nothing to add.
         if not lock.acquire(blocking=reason != "schedule"):
@@ -83,6 +87,8 @@ class LinkRunner:
         try:
             if self.stopping.is_set():
                 return "stopping"
+            if link not in self.links:  # a config reload removed or paused it (bridge/daemon/reload.py)
+                return "removed"
             if not self.keeper.acquire(link):
                 return "held"
             state = backoff.read(self.runtime.store.link_meta(link))

@@ -130,8 +130,10 @@ class LeaseKeeper:
     def announce(self, links: Iterable[str]) -> None:
         """Tell the daemons running ``links`` that this one is alive too (renewed by :meth:`renew_all`,
         withdrawn by :meth:`release_all`)."""
-        self._presence = presence_name(self.owner, links)
+        previous, self._presence = self._presence, presence_name(self.owner, links)
         self.store.try_lease(self._presence, self.owner, self.ttl)
+        if previous is not None and previous != self._presence:  # a config reload changed the links
+            self.store.release_lease(previous, self.owner)
 
     def renew_all(self) -> None:
         # Presence first: a daemon that dies then counts as gone no later than its links come free.

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bridge.core.ports import WebhookRequest, WebhookVerdict
@@ -60,6 +60,8 @@ def build_app(
     *,
     public_url: str | None = None,
     stopping: Callable[[], bool] = lambda: False,
+    page: Callable[[], str] | None = None,
+    page_admitted: Callable[[str | None, str | None], bool] = lambda _query, _header: False,
 ) -> Starlette:
     async def hook(request: Request) -> Response:
         if stopping():
@@ -92,8 +94,17 @@ def build_app(
     async def metrics_text(request: Request) -> Response:
         return PlainTextResponse(await run_in_threadpool(metrics), media_type=PROMETHEUS_TYPE)
 
+    async def status_page(request: Request) -> Response:
+        if page is None or not page_admitted(request.query_params.get("token"), request.headers.get("authorization")):
+            # The same answer whether the page is off or the token wrong: nothing to probe.
+            return PlainTextResponse("not found", status_code=404)
+        body = await run_in_threadpool(page)
+        return HTMLResponse(body, headers={"cache-control": "no-store", "x-frame-options": "DENY",
+                                           "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
     return Starlette(
         routes=[
+            Route("/", status_page, methods=["GET"]),
             Route("/hooks/{link}/{side}/{token}", hook, methods=["GET", "HEAD", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_text, methods=["GET"]),

@@ -48,18 +48,37 @@ class Scheduler:
     def start(self) -> None:
         now = dt.datetime.now(dt.UTC)
         for link in self.runner.links:
-            interval = self.runner.interval(link)
-            spread = interval * self.settings.jitter
-            first = now + dt.timedelta(seconds=self._random.uniform(0, spread))
-            self._aps.add_job(
-                self.runner.tick,
-                IntervalTrigger(seconds=interval, start_date=first, jitter=spread or None, timezone=dt.UTC),
-                args=[link, "schedule"],
-                id=poll_id(link),
-                name=f"poll {link}",
-                next_run_time=first,
-            )
+            self._add_poll(link, now)
         self._aps.start()
+
+    def _add_poll(self, link: str, now: dt.datetime) -> None:
+        interval = self.runner.interval(link)
+        spread = interval * self.settings.jitter
+        first = now + dt.timedelta(seconds=self._random.uniform(0, spread))
+        self._aps.add_job(
+            self.runner.tick,
+            IntervalTrigger(seconds=interval, start_date=first, jitter=spread or None, timezone=dt.UTC),
+            args=[link, "schedule"],
+            id=poll_id(link),
+            name=f"poll {link}",
+            next_run_time=first,
+            replace_existing=True,
+        )
+
+    def refresh(self) -> None:
+        """After a config reload: poll the links added, stop polling the ones gone, follow changed intervals."""
+        now = dt.datetime.now(dt.UTC)
+        wanted = set(self.runner.links)
+        with self._lock:
+            for job in self._aps.get_jobs():
+                link = job.args[0] if job.args else None
+                if link is not None and link not in wanted:
+                    job.remove()
+            for link in self.runner.links:
+                job = self._aps.get_job(poll_id(link))
+                interval = dt.timedelta(seconds=self.runner.interval(link))
+                if job is None or getattr(job.trigger, "interval", None) != interval:
+                    self._add_poll(link, now)
 
     def trigger(self, link: str, reason: Reason = "webhook", delay: float | None = None) -> bool:
         """Run the link soon; False when a run already waits (this trigger joined it) or the daemon is stopping."""

@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -25,7 +26,7 @@ import uvicorn
 from bridge import secrets
 from bridge.config.schema import Config
 from bridge.daemon.balance import Balancer
-from bridge.daemon.cycles import LinkRunner
+from bridge.daemon.cycles import LinkRunner, LinkState
 from bridge.daemon.health import Health
 from bridge.daemon.hooks import Deliveries, secret_key, wakes
 from bridge.daemon.leases import LeaseKeeper, daemon_id
@@ -49,10 +50,16 @@ class Daemon:
         runtime: Runtime | None = None,
         owner: str | None = None,
         clock: LeaseClock | None = None,
+        config_path: Path | None = None,
     ) -> None:
-        """``clock`` (wall-clock seconds) times backoff; tests pass one they can move."""
+        """``clock`` (wall-clock seconds) times backoff; tests pass one they can move.
+
+        ``config_path``: the file a reload (SIGHUP, :meth:`reload`) reads again.
+        """
         settings = config.daemon
         self.config = config
+        self.config_path = config_path
+        self.link_names = list(link_names)
         self.host = host or settings.host
         self.port = settings.port if port is None else port
         self.metrics = Metrics()
@@ -73,10 +80,15 @@ class Daemon:
             lambda: self.metrics.render(self.health.refresh_gauges),
             public_url=settings.public_url,
             stopping=lambda: self.stopping,
+            page=self._page,
+            page_admitted=self._page_admitted,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._signalled = threading.Event()
+        self._reload_asked = threading.Event()
+        self._wake = threading.Event()
+        self._reloading = threading.Lock()
         self._stopped = False
 
     @property
@@ -123,6 +135,8 @@ class Daemon:
         """Tokens in webhook URLs and secrets tools handed over must never reach a log line."""
         if self.deliveries.master is not None:
             secrets.register(self.deliveries.master)
+        if self.config.daemon.status_token is not None:
+            secrets.register(self.config.daemon.status_token.get_secret_value())
         for token in self.deliveries.tokens():
             secrets.register(token)
         for link in self.runner.links:
@@ -131,6 +145,19 @@ class Daemon:
                 stored = meta.get(secret_key(side))
                 if isinstance(stored, str):
                     secrets.register(stored)
+
+    def _page(self) -> str:
+        from bridge.daemon.page import render
+        from bridge.sync.waiting import open_records
+
+        report = self.health.report(self.stopping)
+        return render(report, open_records(self.runtime.store, list(self.runner.links)))
+
+    def _page_admitted(self, query_token: str | None, authorization: str | None) -> bool:
+        from bridge.daemon.page import admitted
+
+        token = self.config.daemon.status_token
+        return admitted(self.host, token.get_secret_value() if token else None, query_token, authorization)
 
     def _next_run(self, link: str) -> float | None:
         when = self.scheduler.next_run(link)
@@ -146,6 +173,35 @@ class Daemon:
         for link, stamp in wakes(self.runtime.store, sorted(self.keeper.owned)).items():
             if stamp > self.runner.state[link].last_started:
                 self.scheduler.trigger(link, "webhook")
+
+    def reload(self) -> bool:
+        """Read the config file again and apply it live; False (old config kept, error logged) if it is not valid."""
+        from bridge.daemon.reload import reload
+
+        with self._reloading:
+            if self.stopping:
+                return False
+            return reload(self)
+
+    def swap(self, runtime: Runtime, links: list[str], removed: list[str]) -> None:
+        """Run ``links`` on ``runtime`` from now on (called by a reload, holding the changed links' cycle locks)."""
+        runner = self.runner
+        runner.runtime = runtime
+        self.config = runtime.config
+        self.deliveries.config = runtime.config
+        for name in links:
+            runner.state.setdefault(name, LinkState())
+            runner.lock(name)
+        runner.links[:] = links
+        for name in removed:
+            if name in self.keeper.owned:
+                self.keeper.release(name)
+        self.scheduler.refresh()
+        self.balancer.links = list(links)
+        self.keeper.announce(links)
+        self._register_secrets()
+        for link in self.balancer.rebalance().taken:
+            self.scheduler.trigger(link, "takeover", delay=0)
 
     def stop(self) -> None:
         """Graceful: no new cycles, in-flight cycles finish and are recorded, leases released, server closed."""
@@ -166,21 +222,38 @@ class Daemon:
         log().info("daemon stopped", extra={"owner": self.keeper.owner})
 
     def serve_until_signalled(self) -> None:
-        """Run until SIGTERM or SIGINT (from the main thread), then stop gracefully."""
+        """Run until SIGTERM or SIGINT (from the main thread), then stop gracefully; SIGHUP reloads the config."""
 
         def on_signal(number: int, _frame: FrameType | None) -> None:
-            if self._signalled.is_set():
-                log().warning("already stopping; waiting for running cycles to finish", extra={"signal": number})
-            self._signalled.set()
+            if number == signal.SIGHUP:
+                self._reload_asked.set()
+            else:
+                if self._signalled.is_set():
+                    log().warning("already stopping; waiting for running cycles to finish", extra={"signal": number})
+                self._signalled.set()
+            self._wake.set()
 
-        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        previous = {sig: signal.signal(sig, on_signal) for sig in signals}
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack, for a hang
+        pid_file: Path | None = None
         try:
             self.start()
-            while not self._signalled.wait(0.5):
+            if self.config_path is not None:
+                from bridge.daemon.reload import write_pid
+
+                pid_file = write_pid(self.config_path, self.port)  # how `pm-bridge daemon reload` finds this process
+            while not self._signalled.is_set():
+                self._wake.wait(0.5)
+                self._wake.clear()
+                if self._reload_asked.is_set() and not self._signalled.is_set():
+                    self._reload_asked.clear()
+                    self.reload()
                 if self._thread is not None and not self._thread.is_alive():
                     raise BridgeError("the daemon's HTTP server stopped unexpectedly", hint="see the log lines above")
         finally:
             self.stop()
+            if pid_file is not None:
+                pid_file.unlink(missing_ok=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

@@ -38,6 +38,46 @@ def entries(connection: Connection, link: str | None, event: str | None, limit: 
     return [_entry(row) for row in connection.execute(query)]
 
 
+def search(
+    connection: Connection,
+    *,
+    links: list[str] | None,
+    since: dt.datetime | None,
+    keys: list[str] | None,
+    limit: int,
+) -> list[AuditEntry]:
+    """Newest first: the entries of ``links`` (all if None) at or after ``since``, about one of ``keys`` (any if None)."""
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if links is not None:
+        query = query.where(audit_log.c.link.in_(links))
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    if keys is not None:
+        query = query.where(audit_log.c.key.in_(keys))
+    return [_entry(row) for row in connection.execute(query)]
+
+
+def entry(connection: Connection, entry_id: int) -> AuditEntry | None:
+    row = connection.execute(sa.select(audit_log).where(audit_log.c.id == entry_id)).first()
+    return None if row is None else _entry(row)
+
+
+def close_conflict(
+    connection: Connection, link: str, entry_id: int, event: str, detail: dict[str, Any], run_id: int | None, now: dt.datetime
+) -> bool:
+    """Close one open conflict and record ``event`` about it; False when it was not open (any more)."""
+    closed = connection.execute(
+        sa.update(audit_log)
+        .where(audit_log.c.id == entry_id, audit_log.c.event == CONFLICT, audit_log.c.resolved_at.is_(None))
+        .values(resolved_at=now)
+    ).rowcount
+    if closed:
+        row = entry(connection, entry_id)
+        assert row is not None
+        record(connection, link, event, kind=row.kind, key=row.key, detail=detail, run_id=run_id, now=now)
+    return bool(closed)
+
+
 def open_conflicts(connection: Connection, link: str | None) -> list[AuditEntry]:
     query = sa.select(audit_log).where(audit_log.c.event == CONFLICT, audit_log.c.resolved_at.is_(None)).order_by(audit_log.c.id)
     if link is not None:

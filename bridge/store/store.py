@@ -8,6 +8,7 @@ database has only one, so calls on it take turns).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -151,6 +152,29 @@ class Store:
         """Entries with event ``conflict`` not yet resolved, oldest first."""
         with self._read() as connection:
             return audit_log.open_conflicts(connection, link)
+
+    def audit_search(
+        self,
+        *,
+        links: list[str] | None = None,
+        since: dt.datetime | None = None,
+        keys: list[str] | None = None,
+        limit: int = 200,
+    ) -> list[AuditEntry]:
+        """Newest first, filtered by links, time and item keys (what ``pm-bridge log`` reads)."""
+        with self._read() as connection:
+            return audit_log.search(connection, links=links, since=since, keys=keys, limit=limit)
+
+    def audit_entry(self, entry_id: int) -> AuditEntry | None:
+        with self._read() as connection:
+            return audit_log.entry(connection, entry_id)
+
+    def close_conflict(
+        self, link: str, entry_id: int, event: str, detail: dict[str, Any], run_id: int | None = None
+    ) -> bool:
+        """Close one open conflict and record ``event`` (e.g. conflict_resolved) with ``detail``, atomically."""
+        with self._write() as connection:
+            return audit_log.close_conflict(connection, link, entry_id, event, detail, run_id, now())
 
     def resolve_conflicts(self, link: str, kind: str, key: str) -> None:
         with self._write() as connection:

@@ -27,6 +27,8 @@ from bridge.core.rules import LinkRules
 from bridge.core.section_access import resolve_access
 from bridge.errors import AuthError, BridgeError, GuardTripped, NotFound, RemoteError
 from bridge.store import CONFLICT, CONFLICT_SETTLED, Store
+from bridge.store.records import CONFLICT_RESOLVED
+from bridge.sync import decisions as decided
 from bridge.sync.apply import ApplyContext, SideRuntime, Unresolved, apply_op
 from bridge.sync.events import CycleFinished, CycleStarted, Event, Noticed, OpApplied, OpFailed, Planned, Pulled
 
@@ -132,6 +134,7 @@ class Engine:
             store.save_snapshot(link.name, "internal", internal, internal_cursor)
             store.save_snapshot(link.name, "client", client, client_cursor)
         meta = store.link_meta(link.name)
+        waiting = decided.pending(meta)  # operators' answers to flagged conflicts (bridge/sync/decisions.py)
         started = meta.get("started_at")
         if started is None and not dry_run:
             started = dt.datetime.now(dt.UTC).isoformat()
@@ -140,7 +143,7 @@ class Engine:
         started_at = dt.datetime.fromisoformat(started) if started else None
         # What other links' clients created on this internal project never reaches this client (invariant 1).
         foreign = store.foreign_client_items(link.name, link.internal.project_id)
-        view, plan = self._plan(link, internal, client, pairs, started_at, foreign)
+        view, plan = self._plan(link, internal, client, pairs, started_at, foreign, waiting)
         report.plan = plan
         self._notices(link.name, report, plan, run_id, dry_run)
         self.emit(
@@ -173,7 +176,9 @@ class Engine:
             op.action == "create" and op.kind == "task" for op in plan.writes("client")
         )
         if (plan.writes("internal") or twins) and not report.failed:
-            self._settle(link, ctx, report, run_id, started_at, foreign)
+            self._settle(link, ctx, report, run_id, started_at, foreign, waiting)
+        if waiting:
+            self._close_decisions(link, ctx, waiting, run_id, foreign)
 
     def _plan(
         self,
@@ -183,10 +188,11 @@ class Engine:
         pairs: list[Pair],
         started: dt.datetime | None,
         foreign: frozenset[str] = frozenset(),
+        waiting: list[decided.Decision] | None = None,
     ) -> tuple[MirrorView, Plan]:
-        # The client's own notes, as last agreed: her cut-line look-alikes never cut her text (bridge/core/markers.py).
-        agreed = {p.key: p.base["notes"] for p in pairs if p.kind == "task" and isinstance(p.base.get("notes"), str)}
-        view = mirror(internal, client.people, link.rules, link.client.connector.capabilities, agreed, foreign=foreign)
+        view = self._view(link, internal, client, pairs, foreign)
+        if waiting:
+            client, pairs = decided.prepare(waiting, view, client, pairs)
         plan = plan_cycle(
             internal,
             client,
@@ -199,6 +205,26 @@ class Engine:
         )
         return view, plan
 
+    def _view(
+        self, link: LinkRuntime, internal: Snapshot, client: Snapshot, pairs: list[Pair], foreign: frozenset[str]
+    ) -> MirrorView:
+        # The client's own notes, as last agreed: her cut-line look-alikes never cut her text (bridge/core/markers.py).
+        agreed = {p.key: p.base["notes"] for p in pairs if p.kind == "task" and isinstance(p.base.get("notes"), str)}
+        return mirror(internal, client.people, link.rules, link.client.connector.capabilities, agreed, foreign=foreign)
+
+    def _close_decisions(
+        self, link: LinkRuntime, ctx: ApplyContext, waiting: list[decided.Decision], run_id: int, foreign: frozenset[str]
+    ) -> None:
+        """Close each decided conflict both sides now agree on: its audit row, and a ``conflict_resolved`` entry."""
+        view = self._view(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), foreign)
+        for decision in waiting:
+            result = decided.outcome(decision, view, ctx.client.snapshot, ctx.pair(decision.kind, decision.key))
+            if result is None:
+                continue  # a write failed or waits: the next cycle tries again
+            detail = {**decision.model_dump(mode="json"), "outcome": result}
+            self.store.close_conflict(link.name, decision.conflict_id, CONFLICT_RESOLVED, detail, run_id)
+            self.store.set_link_meta(link.name, **{decided.meta_name(decision.conflict_id): None})
+
     def _settle(
         self,
         link: LinkRuntime,
@@ -207,6 +233,7 @@ class Engine:
         run_id: int,
         started: dt.datetime | None,
         foreign: frozenset[str],
+        waiting: list[decided.Decision] | None = None,
     ) -> None:
         """Plan once more over what this cycle wrote, so inbound changes converge in the same cycle.
 
@@ -215,7 +242,9 @@ class Engine:
         list) is only known after those writes. Both snapshots already hold
         them (apply caches every write), so this costs no read.
         """
-        view, plan = self._plan(link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started, foreign)
+        view, plan = self._plan(
+            link, ctx.internal.snapshot, ctx.client.snapshot, list(ctx.pairs.values()), started, foreign, waiting
+        )
         self._notices(link.name, report, plan, run_id, False)
         if not plan.writes():
             return
@@ -241,9 +270,9 @@ class Engine:
 
     def _record_conflicts(self, link: str, plan: Plan, run_id: int) -> None:
         store = self.store
-        open_keys = {(c.kind, c.key) for c in store.open_conflicts(link)}
+        open_keys = {(c.kind, c.key, c.detail.get("field")) for c in store.open_conflicts(link)}
         for conflict in plan.conflicts:
-            if conflict.resolution == "flagged" and (conflict.kind, conflict.key) in open_keys:
+            if conflict.resolution == "flagged" and (conflict.kind, conflict.key, conflict.field) in open_keys:
                 continue  # already waiting for a person
             # Only flagged conflicts stay open for a person; ones the policy settled are history.
             event = CONFLICT if conflict.resolution == "flagged" else CONFLICT_SETTLED
@@ -283,11 +312,21 @@ class Engine:
                 f"{op.side}.{op.action}",
                 kind=op.kind,
                 key=op.key,
-                detail={"reason": op.reason, "fields": sorted(op.fields)},
+                detail={"reason": op.reason, "fields": sorted(op.fields), **_written_where(ctx, op)},
                 run_id=run_id,
             )
         self.emit(OpApplied(ctx.link, op))
         return None
+
+
+def _written_where(ctx: ApplyContext, op: Op) -> dict[str, str]:
+    """The written item's remote id and, where its tool gave one, its URL: what ``pm-bridge log`` shows."""
+    pair = ctx.pair(op.kind, op.key)
+    remote = op.target_id or (pair and (pair.client_id if op.side == "client" else pair.internal_id))
+    if not remote:
+        return {}
+    task = ctx.side(op).snapshot.tasks.get(remote) if op.kind == "task" else None
+    return {"id": remote, **({"url": task.url} if task is not None and task.url else {})}
 
 
 def _runs(ctx: ApplyContext, ops: list[Op]) -> list[list[Op]]:

@@ -13,6 +13,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import bridge.cli.app as cli
+import bridge.cli.status as status_cli
 from bridge.cli.app import app
 from bridge.clock import VirtualClock
 from bridge.core.ports import NewTask, WebhookRequest, WebhookVerdict
@@ -153,7 +154,7 @@ def test_unexpected_errors_are_short_unless_debug(runner: CliRunner, tmp_path: P
     def boom(_: Any) -> None:
         raise RuntimeError("kaboom in the loader")
 
-    monkeypatch.setattr(cli, "load_config", boom)
+    monkeypatch.setattr(status_cli, "load_config", boom)
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 1
     assert "unexpected error: RuntimeError: kaboom in the loader" in result.output

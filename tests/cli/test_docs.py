@@ -32,7 +32,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert "export PM_BRIDGE_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test" in script
     assert "export HYPOTHESIS_PROFILE=ci" in script
     commands = [line for line in script if line and not line.startswith(("#", "export ", "set ", "cd "))]
-    assert commands == [TESTS]
+    # Before it, only the guarded install of the browser the status page's test drives (CI only, when missing).
+    assert commands[-1] == TESTS and all(line.startswith('if [ "${CI:-}" = true ]') for line in commands[:-1])
 
 
 def test_readme_stays_a_guide_that_links_every_docs_page() -> None:
