@@ -18,13 +18,27 @@ from bridge.core.link import Pair, PairIndex
 from bridge.core.markers import split_notes
 from bridge.core.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
 from bridge.core.model import Snapshot, Task
-from bridge.core.ops import SECTION_BY_NAME, Conflict, Op, Plan
+from bridge.core.ops import (
+    Adopt,
+    Conflict,
+    CreateSection,
+    CreateTask,
+    Forget,
+    Plan,
+    Rebase,
+    RemoveSection,
+    RemoveTask,
+    RenameSection,
+    UpdateInternalTask,
+    UpdateTask,
+)
 from bridge.core.people import internal_email
 from bridge.core.plan.archive import restore_archived
 from bridge.core.plan.context import MISSING, PlanContext, client_fields
+from bridge.core.plan.decide import Decision, decide
 from bridge.core.plan.items import plan_attachments, plan_comments
 from bridge.core.plan.limits import fit_inbound, fit_view, keep_unseen_rest
-from bridge.core.plan.order import internal_order, plan_order
+from bridge.core.plan.order import internal_order, place, plan_order
 from bridge.core.plan.requests import access_marking, plan_requests
 from bridge.core.plan.twins import plan_twins
 from bridge.core.ports import Capabilities
@@ -58,7 +72,7 @@ def plan_cycle(
             ctx.claimed.add((pair.kind, pair.client_id))
     plan_sections(ctx)
     plan_tasks(ctx)
-    plan_order(ctx)
+    place(ctx.plan, plan_order(ctx))
     plan_requests(ctx)
     plan_comments(ctx)
     plan_attachments(ctx)
@@ -77,36 +91,26 @@ def plan_sections(ctx: PlanContext) -> None:
         pair = ctx.pairs.get("section", key)
         current = ctx.client.sections.get(pair.client_id or "") if pair else None
         name = {"name": wanted.name}
-        if pair is None or (current is None and ctx.client.complete):
+        decision = decide(ctx.facts(wanted=True, pair=pair, on_client=current is not None))
+        if decision is Decision.CREATE:
             current = unlinked.pop(wanted.name.casefold(), None)
             if current is None:
-                ctx.emit(
-                    Op(side="client", action="create", kind="section", key=key, fields=name, base=name, reason="section shared")
-                )
+                ctx.emit(CreateSection(key=key, name=wanted.name, base=name, reason="section shared"))
                 continue
             # A list of that name already exists: adopt it, never duplicate it.
             ctx.adopt("section", key, current.id)
-            ctx.emit(Op(side="client", action="adopt", kind="section", key=key, client_id=current.id, base=name))
+            ctx.emit(Adopt(kind="section", key=key, client_id=current.id, internal_id=key, base=name))
         if current is not None and current.name != wanted.name:
-            ctx.emit(Op(side="client", action="update", kind="section", key=key, target_id=current.id, fields=name, base=name))
+            ctx.emit(RenameSection(key=key, target_id=current.id, name=wanted.name, base=name))
     for pair in ctx.pairs.of_kind("section"):
-        if pair.key in ctx.view.sections or not ctx.internal.complete:
+        if pair.key in ctx.view.sections:
             continue
         current = ctx.client.sections.get(pair.client_id or "")
-        if current is None:
-            if ctx.client.complete:
-                ctx.emit(Op(side="client", action="forget", kind="section", key=pair.key))
-            continue
-        ctx.emit(
-            Op(
-                side="client",
-                action="remove",
-                kind="section",
-                key=pair.key,
-                target_id=current.id,
-                reason="section no longer shared",
-            )
-        )
+        decision = decide(ctx.facts(wanted=False, pair=pair, on_client=current is not None))
+        if decision is Decision.FORGET:
+            ctx.emit(Forget(kind="section", key=pair.key))
+        elif decision is Decision.REMOVE and current is not None:
+            ctx.emit(RemoveSection(key=pair.key, target_id=current.id, reason="section no longer shared"))
 
 
 # -- tasks -------------------------------------------------------------------
@@ -119,63 +123,62 @@ def plan_tasks(ctx: PlanContext) -> None:
         wanted = ctx.view.tasks[key]
         pair = ctx.pairs.get("task", key)
         current = ctx.client.tasks.get(pair.client_id or "") if pair else None
-        if pair is not None and current is not None:
-            _merge(ctx, wanted, pair, current)
-            continue
-        if pair is not None and restore_archived(ctx, pair, depth_of(ctx.view, key)):
-            continue  # the client archived its copy: brought back, merged next cycle
-        if pair is not None and wanted.parent and ctx.archived_host(wanted.parent):
-            continue  # a subtask of an archived card comes back with it
-        if pair is not None and not ctx.client.complete:
-            continue  # cannot tell deleted from unseen
-        twin = adoptable.pop(_identity(wanted.fields), None)
-        if twin is not None:
-            ctx.adopt("task", key, twin.id)
-            ctx.emit(
-                Op(side="client", action="adopt", kind="task", key=key, client_id=twin.id, internal_id=key, base=_desired(wanted))
-            )
-            _merge(ctx, wanted, Pair(kind="task", key=key, internal_id=key, client_id=twin.id, base=_desired(wanted)), twin)
-            continue
-        if pair is None and not _within_start(ctx, wanted):
-            continue
-        reason = "restored: the client-side copy was removed" if pair else "newly shared"
-        ctx.emit(
-            Op(
-                side="client",
-                action="create",
-                kind="task",
-                key=key,
-                internal_id=key,
-                fields=_desired(wanted),
-                base=_desired(wanted),
-                reason=reason,
-                depth=depth_of(ctx.view, key),
-            )
+        facts = ctx.facts(
+            wanted=True,
+            pair=pair,
+            on_client=current is not None,
+            archived=bool(pair and ctx.client_caps.restore and (pair.client_id or "") in ctx.client.archived),
+            host_archived=bool(wanted.parent and ctx.archived_host(wanted.parent)),
         )
+        decision = decide(facts)
+        if decision is Decision.MERGE and pair is not None and current is not None:
+            _merge(ctx, wanted, pair, current)
+        elif decision is Decision.RESTORE and pair is not None:
+            restore_archived(ctx, pair, depth_of(ctx.view, key))  # merged next cycle
+        elif decision is Decision.CREATE:
+            _create_task(ctx, key, wanted, pair, adoptable)
     for pair in ctx.pairs.of_kind("task"):
         if pair.key in ctx.view.tasks or pair.key.startswith("client:"):
             continue
-        if not ctx.internal.complete:
-            continue  # a task missing from an incomplete pull is not gone
         current = ctx.client.tasks.get(pair.client_id or "")
-        if current is None:
-            if ctx.client.complete:
-                ctx.emit(Op(side="client", action="forget", kind="task", key=pair.key))
-            continue
-        gone = pair.internal_id not in ctx.internal.tasks
-        ctx.plan.removals += 1
-        ctx.emit(
-            Op(
-                side="client",
-                action="remove",
-                kind="task",
-                key=pair.key,
-                target_id=current.id,
-                fields={"mode": ctx.rules.removal},
-                reason="deleted internally" if gone else "no longer shared",
-                depth=-1 if current.parent_id else 0,
+        decision = decide(ctx.facts(wanted=False, pair=pair, on_client=current is not None))
+        if decision is Decision.FORGET:
+            ctx.emit(Forget(kind="task", key=pair.key))
+        elif decision is Decision.REMOVE and current is not None:
+            gone = pair.internal_id not in ctx.internal.tasks
+            ctx.plan.removals += 1
+            ctx.emit(
+                RemoveTask(
+                    key=pair.key,
+                    target_id=current.id,
+                    mode=ctx.rules.removal,
+                    reason="deleted internally" if gone else "no longer shared",
+                    depth=-1 if current.parent_id else 0,
+                )
             )
+
+
+def _create_task(ctx: PlanContext, key: str, wanted: MirrorTask, pair: Pair | None, adoptable: _Adoptable) -> None:
+    """A mirrored task with no client copy: adopt an equal unlinked card, else create one."""
+    twin = adoptable.pop(_identity(wanted.fields), None)
+    if twin is not None:
+        ctx.adopt("task", key, twin.id)
+        ctx.emit(Adopt(kind="task", key=key, client_id=twin.id, internal_id=key, base=_desired(wanted)))
+        _merge(ctx, wanted, Pair(kind="task", key=key, internal_id=key, client_id=twin.id, base=_desired(wanted)), twin)
+        return
+    if pair is None and not _within_start(ctx, wanted):
+        return
+    ctx.emit(
+        CreateTask(
+            key=key,
+            fields=dict(wanted.fields),
+            section=wanted.section,
+            parent=wanted.parent,
+            base=_desired(wanted),
+            reason="restored: the client-side copy was removed" if pair else "newly shared",
+            depth=depth_of(ctx.view, key),
         )
+    )
 
 
 def _desired(wanted: MirrorTask) -> dict[str, Any]:
@@ -241,6 +244,7 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
     to_client: dict[str, Any] = {}
     to_internal: dict[str, Any] = {}
     approved: dict[str, Any] = {}  # already in internal terms
+    into_section: str | None = None
     new_base = dict(base)
     approval = ctx.rules.inbound.approval
     for name, mine in desired.items():
@@ -251,7 +255,7 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
             new_base[name] = mine
             continue
         if name == "section" and approval is not None and theirs == APPROVAL and mine != APPROVAL:
-            approved = _approve(ctx, pair)
+            approved, into_section = _approve(ctx, pair)
             new_base[name] = theirs
             continue
         internal_changed = was is MISSING or not same(name, mine, was)
@@ -288,34 +292,14 @@ def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> N
                 to_internal[name] = theirs
                 new_base[name] = theirs
     if to_client:
-        ctx.emit(
-            Op(
-                side="client",
-                action="update",
-                kind="task",
-                key=pair.key,
-                target_id=current.id,
-                fields=to_client,
-                base=new_base,
-                depth=depth_of(ctx.view, pair.key),
-            )
-        )
-    if to_internal or approved:
+        ctx.emit(UpdateTask(key=pair.key, target_id=current.id, changes=to_client, base=new_base,
+                            depth=depth_of(ctx.view, pair.key)))
+    if (to_internal or approved or into_section) and pair.internal_id:
         fields = {**_inbound_fields(ctx, pair, keep_unseen_rest(ctx, pair.key, to_internal)), **approved}
-        ctx.emit(
-            Op(
-                side="internal",
-                action="update",
-                kind="task",
-                key=pair.key,
-                target_id=pair.internal_id,
-                fields=fields,
-                base=new_base,
-                reason="client input",
-            )
-        )
-    if not to_client and not to_internal and not approved and new_base != base:
-        ctx.emit(Op(side="client", action="rebase", kind="task", key=pair.key, base=new_base))
+        ctx.emit(UpdateInternalTask(key=pair.key, target_id=pair.internal_id, changes=fields, section_name=into_section,
+                                    base=new_base, reason="client input"))
+    if not to_client and not to_internal and not approved and not into_section and new_base != base:
+        ctx.emit(Rebase(kind="task", key=pair.key, base=new_base))
 
 
 def same(name: str, a: Any, b: Any) -> bool:
@@ -348,22 +332,28 @@ def _resolve(ctx: PlanContext, direction: str, wanted: MirrorTask, current: Task
     return "flagged"
 
 
-def _approve(ctx: PlanContext, pair: Pair) -> dict[str, Any]:
-    """Internal changes for a card the client moved to the approval list (label and/or section)."""
+def _approve(ctx: PlanContext, pair: Pair) -> tuple[dict[str, Any], str | None]:
+    """Internal changes for a card the client moved to the approval list (label and/or section).
+
+    With the name of the section to move it into, where that section does not exist yet.
+    """
     approval = ctx.rules.inbound.approval
     assert approval is not None
     task = ctx.internal.tasks.get(pair.internal_id or "")
     if task is None:
-        return {}
+        return {}, None
     out: dict[str, Any] = {}
+    into: str | None = None
     labels = set(task.labels)
     label = ctx.rules.approval_label()  # per client when several share the project
     if label:
         labels.add(label)
     if approval.internal_section:
         section = next((s for s in ctx.internal.sections.values() if s.name == approval.internal_section), None)
-        # A missing section is created by the engine on first use, as the intake section is.
-        out.update({"section_id": section.id} if section else {SECTION_BY_NAME: approval.internal_section})
+        if section is not None:
+            out["section_id"] = section.id
+        else:  # created by the engine on first use, as the intake section is
+            into = approval.internal_section
         locked = ctx.rules.mirror.section_rule(approval.internal_section).access != "unlocked"
         if locked and not task.parent_id and explicit_access(task, ctx.rules.mirror.access) == "automatic":
             # Approved work stays in front of the client: moving it into a locked
@@ -375,7 +365,7 @@ def _approve(ctx: PlanContext, pair: Pair) -> dict[str, Any]:
             out.update(marking)
     if labels != set(task.labels):
         out["labels"] = sorted(labels)
-    return out
+    return out, into
 
 
 def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> dict[str, Any]:
