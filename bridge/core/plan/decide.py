@@ -50,3 +50,21 @@ def decide(f: Facts) -> Decision:
     if f.on_client:
         return Decision.REMOVE
     return Decision.FORGET if f.client_complete else Decision.WAIT
+
+
+class FieldMove(Enum):
+    SEND = "send"  # the mirror's value goes to the client copy
+    TAKE = "take"  # the client's value comes into the internal task
+    KEEP = "keep"  # nothing moves: this field's direction does not carry the change
+    RESOLVE = "resolve"  # both sides changed it: the link's conflict policy picks
+
+
+def merge_field(internal_changed: bool, client_changed: bool, direction: str) -> FieldMove:
+    """One field of a linked task whose two values differ, by what changed since the base and its direction."""
+    if internal_changed and not client_changed:
+        return FieldMove.SEND if direction in ("to_client", "both") else FieldMove.KEEP
+    if client_changed and not internal_changed:
+        # A field the mirror owns is put back.
+        return FieldMove.TAKE if direction in ("to_internal", "both") else FieldMove.SEND
+    # Both changed (or no base yet): a one-way field's owner wins without a conflict.
+    return {"to_client": FieldMove.SEND, "to_internal": FieldMove.TAKE}.get(direction, FieldMove.RESOLVE)
