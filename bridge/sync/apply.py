@@ -143,8 +143,8 @@ def apply_op(ctx: ApplyContext, op: Op) -> None:
             _updated(ctx, op, side.connector.update_comment(side.project_id, comment, op.text))
         case RemoveSection() | RemoveTask() | RemoveComment() | RemoveAttachment() | RemoveTwinLink():
             _remove(ctx, op)
-        case _:
-            raise Unresolved(f"no way to apply {type(op).__name__}")
+        case _:  # a new op type without its case here (tests/engine/test_apply_ops.py)
+            raise TypeError(f"no way to apply {type(op).__name__}")
 
 
 # -- creates ----------------------------------------------------------------
