@@ -1,13 +1,18 @@
-"""What the planner asks the engine to do: one remote write (or one bookkeeping step) each.
+"""What the planner asks the engine to do: one typed op per intent, one remote write (or one bookkeeping step) each.
 
 Ops name items by planner *keys*, not only remote ids, because an op may
 depend on an item another op of the same plan creates (a comment on a task
-created this cycle). The engine resolves keys to ids at apply time.
+created this cycle). The engine resolves keys to ids at apply time
+(bridge/sync/apply.py, one function per op type).
+
+The common base holds only what the engine, the audit log, the guard and the
+progress printer read: side, kind, key, action, reason, the base to record, and
+the phase the op runs in.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,58 +20,300 @@ Side = Literal["internal", "client"]
 ItemKind = Literal["section", "task", "comment", "attachment"]
 Action = Literal["create", "update", "remove", "adopt", "forget", "rebase"]
 
-# An internal update field naming a section that may not exist yet (the engine
-# finds or creates it); used by approvals into a configured internal section.
-SECTION_BY_NAME = "section_by_name"
-# A task change: put the card right after this client task id in its list (None: at the top).
-# Each connector turns it into its tool's own position (bridge/core/ports.py).
+# Keys of the change dict a connector's ``update_task`` takes (bridge/core/ports.py), beside task fields:
+# put the card right after this client task id (None: at the top), and take it out of its tool's archive.
 AFTER = "after"
-# A task change: False takes the task out of its tool's archive (connectors/base.Capabilities.restore).
 ARCHIVED = "archived"
-# An AFTER naming a card created earlier in the same cycle: "key:<pair key>", resolved by apply.
-CREATED = "key:"
 
 # Order in which the engine applies ops: bookkeeping, then containers before
 # contents, and removals last (contents before containers).
 _KIND_RANK = {"section": 0, "task": 1, "comment": 2, "attachment": 2}
 
 
-def _phase(kind: ItemKind, action: Action) -> int:
-    if action in ("adopt", "rebase", "forget"):
-        return 0
-    if action == "remove":
-        return 10 - _KIND_RANK[kind]
-    return 1 + _KIND_RANK[kind]
-
-
 class Op(BaseModel):
-    side: Side  # where the write happens
-    action: Action
+    model_config = ConfigDict(frozen=True)
+
+    action: ClassVar[Action]
+    side: Side = "client"  # where the write happens
     kind: ItemKind
-    key: str  # the pair key this op is about
-    target_id: str | None = None  # remote id on ``side`` for update/remove
-    client_id: str | None = None  # for adopt: the client item being claimed
-    internal_id: str | None = None
-    # create/update payload. Client side: projected field names with ``section``/``parent``
-    # as planner keys. Internal side: canonical Task fields with internal ids.
-    fields: dict[str, Any] = Field(default_factory=dict)
-    # For ops on the client side that depend on a task: the task's pair key; for
-    # inbound ops: the client id of the task (resolved through the id map).
-    task_key: str | None = None
+    key: str  # the pair key this op is about (a label for the audit log where no pair follows)
     base: dict[str, Any] | None = None  # the base to record once the write succeeded
-    origin: Literal["internal", "client"] = "internal"
     reason: str = ""
-    depth: int = 0  # subtasks after their parents
-    # Ops that place cards in one client list run one after another, by this rank (plan_order.py).
-    order: int | None = None
+    depth: int = 0  # subtasks after their parents (removals: -1 before them)
 
     @property
     def phase(self) -> tuple[int, int]:
-        return (_phase(self.kind, self.action), self.depth)
+        if self.action in ("adopt", "rebase", "forget"):
+            rank = 0
+        elif self.action == "remove":
+            rank = 10 - _KIND_RANK[self.kind]
+        else:
+            rank = 1 + _KIND_RANK[self.kind]
+        return (rank, self.depth)
 
     @property
     def is_write(self) -> bool:
         return self.action in ("create", "update", "remove")
+
+    @property
+    def written(self) -> dict[str, Any]:
+        """The values this op writes, by field name (the audit log and the dry run list the names)."""
+        return {}
+
+
+# -- bookkeeping ---------------------------------------------------------------
+
+
+class Adopt(Op):
+    """Claim an unlinked item equal to a mirror item (a lost response, a lost state store): record the pair."""
+
+    action: ClassVar[Action] = "adopt"
+    client_id: str
+    internal_id: str
+    origin: Side = "internal"
+
+
+class Forget(Op):
+    """Drop a pair whose client copy is gone (and no longer wanted)."""
+
+    action: ClassVar[Action] = "forget"
+
+
+class Rebase(Op):
+    """Record a new base for a pair whose two sides agree: no write."""
+
+    action: ClassVar[Action] = "rebase"
+
+
+# -- sections (client side) ------------------------------------------------------
+
+
+class CreateSection(Op):
+    action: ClassVar[Action] = "create"
+    kind: ItemKind = "section"
+    name: str
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class RenameSection(Op):
+    action: ClassVar[Action] = "update"
+    kind: ItemKind = "section"
+    target_id: str
+    name: str
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class RemoveSection(Op):
+    action: ClassVar[Action] = "remove"
+    kind: ItemKind = "section"
+    target_id: str
+
+
+# -- tasks ---------------------------------------------------------------------------
+
+
+class Move(Op):
+    """Put a client card right after another one in its list (bridge/core/plan/order.py).
+
+    Its own op when nothing else writes the card this cycle; otherwise it rides on
+    the card's create or update (``CreateTask.move``, ``UpdateTask.move``), so a
+    card costs one write.
+    """
+
+    action: ClassVar[Action] = "update"
+    kind: ItemKind = "task"
+    section: str  # the planner key of the list the card is placed in
+    after_id: str | None = None  # the client id of the card it goes after
+    after_key: str | None = None  # ... or the pair key of a card created earlier this cycle; both None: the top
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {AFTER: self.after_key or self.after_id}
+
+
+class CreateTask(Op):
+    """A client copy of a mirrored task; ``fields`` are projected values, ``section``/``parent`` planner keys."""
+
+    action: ClassVar[Action] = "create"
+    kind: ItemKind = "task"
+    fields: dict[str, Any]
+    section: str | None = None
+    parent: str | None = None
+    move: Move | None = None
+
+    @property
+    def written(self) -> dict[str, Any]:
+        placed = {AFTER: self.move.written[AFTER]} if self.move else {}
+        return {**self.fields, "section": self.section, "parent": self.parent, **placed}
+
+
+class UpdateTask(Op):
+    """Changes to a client copy, in planner terms (``section``/``parent`` as planner keys)."""
+
+    action: ClassVar[Action] = "update"
+    kind: ItemKind = "task"
+    target_id: str
+    changes: dict[str, Any] = Field(default_factory=dict)
+    move: Move | None = None
+
+    @property
+    def written(self) -> dict[str, Any]:
+        placed = {AFTER: self.move.written[AFTER]} if self.move else {}
+        return {**self.changes, **placed}
+
+
+class RestoreTask(Op):
+    """Take the client copy out of its tool's archive (and back to done, if the archive undid that)."""
+
+    action: ClassVar[Action] = "update"
+    kind: ItemKind = "task"
+    target_id: str
+    done: bool = False
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {ARCHIVED: False, **({"done": True} if self.done else {})}
+
+
+class RemoveTask(Op):
+    """Remove (archive or delete, per ``mode``) a client card; ``forget`` drops its pair too."""
+
+    action: ClassVar[Action] = "remove"
+    kind: ItemKind = "task"
+    target_id: str
+    mode: Literal["archive", "delete"]
+    forget: bool = True  # False for a copy no pair holds (an orphan of a lost state store)
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"mode": self.mode}
+
+
+class AddRequest(Op):
+    """A task the client created, taken into the internal project (canonical fields, internal ids)."""
+
+    action: ClassVar[Action] = "create"
+    side: Side = "internal"
+    kind: ItemKind = "task"
+    client_id: str
+    fields: dict[str, Any]
+    section_name: str | None = None  # the intake section, found or created by name; None: a subtask
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return self.fields
+
+
+class UpdateInternalTask(Op):
+    """Client input for an internal task (canonical fields, internal ids)."""
+
+    action: ClassVar[Action] = "update"
+    side: Side = "internal"
+    kind: ItemKind = "task"
+    target_id: str
+    changes: dict[str, Any]
+    section_name: str | None = None  # an approval into a section that may not exist yet
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {**self.changes, **({"section": self.section_name} if self.section_name else {})}
+
+
+# -- comments and files --------------------------------------------------------------
+
+
+class CreateComment(Op):
+    action: ClassVar[Action] = "create"
+    kind: ItemKind = "comment"
+    task_key: str  # the pair key of the task it is on
+    text: str
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"text": self.text}
+
+
+class UpdateComment(Op):
+    """A comment's new text: a shared comment's client copy, or a client comment's internal copy."""
+
+    action: ClassVar[Action] = "update"
+    kind: ItemKind = "comment"
+    target_id: str
+    text: str
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"text": self.text}
+
+
+class RemoveComment(Op):
+    action: ClassVar[Action] = "remove"
+    kind: ItemKind = "comment"
+    target_id: str
+
+
+class CopyClientComment(Op):
+    """A client comment copied, attributed, into the internal task (docs/design.md invariant 6)."""
+
+    action: ClassVar[Action] = "create"
+    side: Side = "internal"
+    kind: ItemKind = "comment"
+    client_id: str
+    client_task_id: str
+    text: str
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"text": self.text}
+
+
+class CreateAttachment(Op):
+    action: ClassVar[Action] = "create"
+    kind: ItemKind = "attachment"
+    task_key: str
+    name: str
+    url: str
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url}
+
+
+class RemoveAttachment(Op):
+    action: ClassVar[Action] = "remove"
+    kind: ItemKind = "attachment"
+    target_id: str
+
+
+class AddTwinLink(Op):
+    """A link on an internal task to its client copy (bridge/core/plan/twins.py); known by name, no pair."""
+
+    action: ClassVar[Action] = "create"
+    side: Side = "internal"
+    kind: ItemKind = "attachment"
+    task_id: str
+    name: str
+    url: str
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url}
+
+
+class RemoveTwinLink(Op):
+    action: ClassVar[Action] = "remove"
+    side: Side = "internal"
+    kind: ItemKind = "attachment"
+    target_id: str
+
+
+# -- the plan --------------------------------------------------------------------------
 
 
 class Conflict(BaseModel):
@@ -99,6 +346,8 @@ class Plan(BaseModel):
     removals: int = 0  # client-side task removals (the guard's numerator)
     mirrored: int = 0  # task pairs before this plan (the guard's denominator)
     notices: list[Notice] = Field(default_factory=list)
+    # The cards one client list receives are written one after another in this rank (plan/order.py).
+    ranks: dict[str, int] = Field(default_factory=dict)
 
     def writes(self, side: Side | None = None) -> list[Op]:
         return [op for op in self.ops if op.is_write and (side is None or op.side == side)]

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from bridge.core.ops import Op
+from bridge.core.ops import CreateAttachment, CreateComment, CreateTask, Op, UpdateTask
 from bridge.errors import AuthError, RemoteError
 from bridge.sync.apply import Unresolved
 
@@ -72,19 +72,28 @@ def build_graph(ops: Iterable[Op], written_at: dict[str, dt.datetime]) -> list[N
             after(node, last_in.get(("sections", None)))
             last_in[("sections", None)] = node
         elif op.kind == "task":
-            section, parent = op.fields.get("section"), op.fields.get("parent")
+            section, parent = _containers(op)
             after(node, creates.get(("section", section)) if section else None)
             after(node, creates.get(("task", parent)) if parent else None)
             if op.action == "create":
                 container = ("parent", parent) if parent else ("section", section)
                 after(node, last_in.get(container))
                 last_in[container] = node
-        elif op.action == "create":
-            after(node, creates.get(("task", op.task_key or "")))
+        elif isinstance(op, CreateComment | CreateAttachment):
+            after(node, creates.get(("task", op.task_key)))
             lane = (op.kind, op.task_key)
             after(node, last_in.get(lane))
             last_in[lane] = node
     return nodes
+
+
+def _containers(op: Op) -> tuple[str | None, str | None]:
+    """The planner keys of the section and the parent task a task op puts its card in."""
+    if isinstance(op, CreateTask):
+        return op.section, op.parent
+    if isinstance(op, UpdateTask):
+        return op.changes.get("section"), op.changes.get("parent")
+    return None, None
 
 
 class Scheduler:

@@ -2,8 +2,10 @@
 
 Creates write an intent row first and complete it in the same transaction
 that saves the new pair and the cached item, so a crash between the remote
-write and the state save leaves a pending intent, and the next cycle adopts
-the created item instead of creating it twice.
+write and the state save leaves a pending intent; the next cycle then finds
+the created item by its content and adopts it instead of creating it twice.
+
+Each op type has its own case below (bridge/core/ops.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,32 @@ from typing import Any
 from bridge.core.link import Pair
 from bridge.core.mirror import MirrorView
 from bridge.core.model import Attachment, Comment, Section, Snapshot, Task
-from bridge.core.ops import AFTER, ARCHIVED, CREATED, SECTION_BY_NAME, Op
+from bridge.core.ops import (
+    AFTER,
+    ARCHIVED,
+    AddRequest,
+    AddTwinLink,
+    Adopt,
+    CopyClientComment,
+    CreateAttachment,
+    CreateComment,
+    CreateSection,
+    CreateTask,
+    Forget,
+    Move,
+    Op,
+    Rebase,
+    RemoveAttachment,
+    RemoveComment,
+    RemoveSection,
+    RemoveTask,
+    RemoveTwinLink,
+    RenameSection,
+    RestoreTask,
+    UpdateComment,
+    UpdateInternalTask,
+    UpdateTask,
+)
 from bridge.core.ports import Connector, NewTask
 from bridge.errors import NotFound
 
@@ -88,31 +115,45 @@ def _collection(snapshot: Snapshot, item: object) -> dict[str, Any]:
 
 def apply_op(ctx: ApplyContext, op: Op) -> None:
     """Carry out ``op``; raises RemoteError (write failed) or Unresolved (dependency missing)."""
-    if op.action == "adopt":
-        internal_id = op.internal_id if op.internal_id is not None else op.key
-        ctx.save(
-            Pair(kind=op.kind, key=op.key, internal_id=internal_id, client_id=op.client_id, origin=op.origin, base=op.base or {})
-        )
-    elif op.action == "rebase":
-        pair = ctx.pair(op.kind, op.key)
-        if pair is not None:
-            ctx.save(pair.model_copy(update={"base": op.base or {}}))
-    elif op.action == "forget":
-        ctx.forget(op.kind, op.key)
-    elif op.action == "create" and op.side == "internal" and op.kind == "attachment":
-        _create_twin(ctx, op)
-    elif op.action == "create":
-        _create(ctx, op)
-    elif op.action == "update":
-        _update(ctx, op)
-    elif op.action == "remove":
-        _remove(ctx, op)
+    match op:
+        case Adopt():
+            ctx.save(Pair(kind=op.kind, key=op.key, internal_id=op.internal_id, client_id=op.client_id,
+                          origin=op.origin, base=op.base or {}))
+        case Rebase():
+            pair = ctx.pair(op.kind, op.key)
+            if pair is not None:
+                ctx.save(pair.model_copy(update={"base": op.base or {}}))
+        case Forget():
+            ctx.forget(op.kind, op.key)
+        case AddTwinLink():
+            side = ctx.internal
+            ctx.cache(side, side.connector.create_attachment(side.project_id, op.task_id, op.name, op.url))
+        case CreateSection() | CreateTask() | CreateComment() | CreateAttachment() | AddRequest() | CopyClientComment():
+            _create(ctx, op)
+        case RenameSection():
+            side = ctx.side(op)
+            _updated(ctx, op, side.connector.update_section(side.project_id, side.snapshot.sections[op.target_id], op.name))
+        case UpdateTask() | RestoreTask() | UpdateInternalTask() | Move():
+            _update_task(ctx, op)
+        case UpdateComment():
+            side = ctx.side(op)
+            comment = side.snapshot.comments.get(op.target_id)
+            if comment is None:
+                raise Unresolved(f"comment {op.target_id} is gone")
+            _updated(ctx, op, side.connector.update_comment(side.project_id, comment, op.text))
+        case RemoveSection() | RemoveTask() | RemoveComment() | RemoveAttachment() | RemoveTwinLink():
+            _remove(ctx, op)
+        case _:  # a new op type without its case here (tests/engine/test_apply_ops.py)
+            raise TypeError(f"no way to apply {type(op).__name__}")
 
 
 # -- creates ----------------------------------------------------------------
 
 
-def _create(ctx: ApplyContext, op: Op) -> None:
+Create = CreateSection | CreateTask | CreateComment | CreateAttachment | AddRequest | CopyClientComment
+
+
+def _create(ctx: ApplyContext, op: Create) -> None:
     side = ctx.side(op)
     intent = ctx.store.begin_intent(ctx.link, side.name, op.kind, op.key, {"reason": op.reason})
     try:
@@ -124,63 +165,53 @@ def _create(ctx: ApplyContext, op: Op) -> None:
         ctx.pairs[(pair.kind, pair.key)] = pair
         _collection(side.snapshot, item)[item.id] = item
     ctx.store.complete_intent(intent, pair, [item], side.name)
-    if op.side == "client" and op.kind == "task" and AFTER in op.fields:
+    if isinstance(op, CreateTask) and op.move is not None:
         # A card that does not simply go at the bottom: placed once it exists (and is recorded,
         # so a failed move can never make the next cycle create it twice).
-        placed = side.connector.update_task(side.project_id, item, {AFTER: _after(ctx, op.fields[AFTER])})
+        placed = side.connector.update_task(side.project_id, item, {AFTER: _after(ctx, op.move)})
         ctx.cache(side, placed)
 
 
-def _create_twin(ctx: ApplyContext, op: Op) -> None:
-    """A twin link on an internal task (plan_twins.py): known by its name, so it needs no pair."""
-    side = ctx.internal
-    attachment = side.connector.create_attachment(side.project_id, op.task_key or "", op.fields["name"], op.fields["url"])
-    ctx.cache(side, attachment)
+def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[Any, Pair]:
+    conn, project, base = side.connector, side.project_id, op.base or {}
+    match op:
+        case CreateSection():
+            section = conn.create_section(project, op.name)
+            return section, Pair(kind="section", key=op.key, client_id=section.id, base=base)
+        case CreateTask():
+            task = conn.create_task(project, _client_new_task(ctx, op))
+            return task, Pair(kind="task", key=op.key, internal_id=op.key, client_id=task.id, base=base)
+        case CreateComment():
+            comment = conn.create_comment(project, _client_task_id(ctx, op.task_key), op.text)
+            return comment, Pair(kind="comment", key=op.key, internal_id=op.key, client_id=comment.id, base=base)
+        case CreateAttachment():
+            attachment = conn.create_attachment(project, _client_task_id(ctx, op.task_key), op.name, op.url)
+            return attachment, Pair(kind="attachment", key=op.key, internal_id=op.key, client_id=attachment.id, base=base)
+        case AddRequest():
+            fields = dict(op.fields)
+            if op.section_name is not None:
+                fields["section_id"] = _internal_section(ctx, op.section_name)
+            task = conn.create_task(project, NewTask(**fields))
+            return task, Pair(kind="task", key=task.id, internal_id=task.id, client_id=op.client_id, origin="client", base=base)
+        case CopyClientComment():
+            host_pair = ctx.pair_for_client("task", op.client_task_id)
+            if host_pair is None or not host_pair.internal_id:
+                raise Unresolved(f"client task {op.client_task_id} is not linked yet")
+            comment = conn.create_comment(project, host_pair.internal_id, op.text)
+            return comment, Pair(
+                kind="comment", key=comment.id, internal_id=comment.id, client_id=op.client_id, origin="client", base=base
+            )
 
 
-def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Op) -> tuple[Any, Pair]:
-    conn, project = side.connector, side.project_id
-    if op.side == "client":
-        if op.kind == "section":
-            section = conn.create_section(project, op.fields["name"])
-            return section, Pair(kind="section", key=op.key, client_id=section.id, base=op.base or {})
-        if op.kind == "task":
-            task = conn.create_task(project, _client_new_task(ctx, op.fields))
-            return task, Pair(kind="task", key=op.key, internal_id=op.key, client_id=task.id, base=op.base or {})
-        host = _client_task_id(ctx, op.task_key)
-        if op.kind == "comment":
-            comment = conn.create_comment(project, host, op.fields["text"])
-            return comment, Pair(kind="comment", key=op.key, internal_id=op.key, client_id=comment.id, base=op.base or {})
-        attachment = conn.create_attachment(project, host, op.fields["name"], op.fields["url"])
-        return attachment, Pair(kind="attachment", key=op.key, internal_id=op.key, client_id=attachment.id, base=op.base or {})
-    if op.kind == "task":
-        fields = dict(op.fields)
-        if "parent_id" not in fields:
-            fields["section_id"] = _internal_section(ctx, op.task_key or "")
-        task = conn.create_task(project, NewTask(**fields))
-        return task, Pair(
-            kind="task", key=task.id, internal_id=task.id, client_id=op.client_id, origin="client", base=op.base or {}
-        )
-    if op.kind == "comment":
-        host_pair = ctx.pair_for_client("task", op.task_key or "")
-        if host_pair is None or not host_pair.internal_id:
-            raise Unresolved(f"client task {op.task_key} is not linked yet")
-        comment = conn.create_comment(project, host_pair.internal_id, op.fields["text"])
-        return comment, Pair(
-            kind="comment", key=comment.id, internal_id=comment.id, client_id=op.client_id, origin="client", base=op.base or {}
-        )
-    raise Unresolved(f"no internal create for {op.kind}")
-
-
-def _client_new_task(ctx: ApplyContext, fields: dict[str, Any]) -> NewTask:
-    values = {k: v for k, v in fields.items() if k not in ("section", "parent", AFTER)}
+def _client_new_task(ctx: ApplyContext, op: CreateTask) -> NewTask:
+    values = dict(op.fields)
     for name in ("due", "start"):
         if values.get(name):
             values[name] = dt.date.fromisoformat(values[name])
-    if fields.get("parent"):
-        values["parent_id"] = _client_task_id(ctx, fields["parent"])
-    elif fields.get("section"):
-        values["section_id"] = _client_section_id(ctx, fields["section"])
+    if op.parent:
+        values["parent_id"] = _client_task_id(ctx, op.parent)
+    elif op.section:
+        values["section_id"] = _client_section_id(ctx, op.section)
     return NewTask(**values)
 
 
@@ -213,40 +244,40 @@ def _internal_section(ctx: ApplyContext, name: str) -> str:
 # -- updates and removals ---------------------------------------------------
 
 
-def _update(ctx: ApplyContext, op: Op) -> None:
+def _update_task(ctx: ApplyContext, op: UpdateTask | RestoreTask | UpdateInternalTask | Move) -> None:
     side = ctx.side(op)
-    conn, project = side.connector, side.project_id
-    item: Any
-    if op.kind == "section":
-        item = conn.update_section(project, side.snapshot.sections[op.target_id or ""], op.fields["name"])
-    elif op.kind == "task":
-        current = side.snapshot.tasks.get(op.target_id or "") or side.snapshot.archived.get(op.target_id or "")
-        if current is None:
-            raise Unresolved(f"task {op.target_id} is gone from the {side.name} side")
-        changes = _client_changes(ctx, op.fields) if op.side == "client" else _internal_changes(ctx, op.fields)
-        item = conn.update_task(project, current, changes)
-        if changes.get(ARCHIVED) is False and item.id in side.snapshot.archived:  # restored
-            with ctx.lock:
-                side.snapshot.archived.pop(item.id, None)
-            ctx.store.put_items(ctx.link, side.name, [], [("archived", item.id)])
-    elif op.kind == "comment":
-        current_comment = side.snapshot.comments.get(op.target_id or "")
-        if current_comment is None:
-            raise Unresolved(f"comment {op.target_id} is gone")
-        item = conn.update_comment(project, current_comment, op.fields["text"])
-    else:
-        raise Unresolved("attachments are replaced, not updated")
-    ctx.cache(side, item)
+    target = _client_task_id(ctx, op.key) if isinstance(op, Move) else op.target_id
+    current = side.snapshot.tasks.get(target) or side.snapshot.archived.get(target)
+    if current is None:
+        raise Unresolved(f"task {target} is gone from the {side.name} side")
+    changes: dict[str, Any]
+    match op:
+        case UpdateTask():
+            changes = _client_changes(ctx, op.changes)
+            if op.move is not None:
+                changes[AFTER] = _after(ctx, op.move)
+        case Move():
+            changes = {AFTER: _after(ctx, op)}
+        case RestoreTask():
+            changes = {ARCHIVED: False, **({"done": True} if op.done else {})}
+        case UpdateInternalTask():
+            changes = dict(op.changes)
+            if op.section_name is not None:
+                changes["section_id"] = _internal_section(ctx, op.section_name)
+    item = side.connector.update_task(side.project_id, current, changes)
+    if isinstance(op, RestoreTask) and item.id in side.snapshot.archived:
+        with ctx.lock:
+            side.snapshot.archived.pop(item.id, None)
+        ctx.store.put_items(ctx.link, side.name, [], [("archived", item.id)])
+    _updated(ctx, op, item)
+
+
+def _updated(ctx: ApplyContext, op: Op, item: Section | Task | Comment) -> None:
+    """Cache the written item and record the op's base on its pair."""
+    ctx.cache(ctx.side(op), item)
     pair = ctx.pair(op.kind, op.key)
     if pair is not None and op.base is not None:
         ctx.save(pair.model_copy(update={"base": op.base}))
-
-
-def _internal_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]:
-    changes = dict(fields)
-    if SECTION_BY_NAME in changes:
-        changes["section_id"] = _internal_section(ctx, changes.pop(SECTION_BY_NAME))
-    return changes
 
 
 def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]:
@@ -258,51 +289,51 @@ def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]
             changes["parent_id"] = _client_task_id(ctx, value) if value else None
         elif name in ("due", "start"):
             changes[name] = dt.date.fromisoformat(value) if value else None
-        elif name == AFTER:
-            changes[AFTER] = _after(ctx, value)
         else:
             changes[name] = value
     return changes
 
 
-def _after(ctx: ApplyContext, value: str | None) -> str | None:
+def _after(ctx: ApplyContext, move: Move) -> str | None:
     """The client id a card goes after; a card created earlier in this cycle is named by its key."""
-    if value is None or not value.startswith(CREATED):
-        return value
-    pair = ctx.pair("task", value[len(CREATED) :])
-    if pair is None or not pair.client_id:
-        raise Unresolved(f"task {value[len(CREATED) :]} has no client-side copy yet")
-    return pair.client_id
+    if move.after_key is None:
+        return move.after_id
+    return _client_task_id(ctx, move.after_key)
 
 
-def _remove(ctx: ApplyContext, op: Op) -> None:
+Remove = RemoveSection | RemoveTask | RemoveComment | RemoveAttachment | RemoveTwinLink
+
+
+def _remove(ctx: ApplyContext, op: Remove) -> None:
     # Already gone (e.g. a check item deleted with its card) meets the goal too.
     with contextlib.suppress(NotFound):
         _remove_remote(ctx, op)
     side = ctx.side(op)
-    ctx.uncache(side, op.kind, op.target_id or "")
-    ctx.forget(op.kind, op.key)
+    ctx.uncache(side, op.kind, op.target_id)
+    if not isinstance(op, RemoveTwinLink) and not (isinstance(op, RemoveTask) and not op.forget):
+        ctx.forget(op.kind, op.key)
 
 
-def _remove_remote(ctx: ApplyContext, op: Op) -> None:
+def _remove_remote(ctx: ApplyContext, op: Remove) -> None:
     side = ctx.side(op)
-    conn, project = side.connector, side.project_id
-    if op.kind == "task":
-        task = side.snapshot.tasks.get(op.target_id or "")
-        if task is not None:
-            conn.remove_task(project, task, op.fields.get("mode", "archive"))
-    elif op.kind == "section":
-        section = side.snapshot.sections.get(op.target_id or "")
-        others = [t for t in side.snapshot.tasks.values() if t.section_id == op.target_id]
-        if others:
-            raise Unresolved(f"section {op.target_id} still holds {len(others)} client tasks; kept")
-        if section is not None:
-            conn.remove_section(project, section, "archive")
-    elif op.kind == "comment":
-        comment = side.snapshot.comments.get(op.target_id or "")
-        if comment is not None:
-            conn.remove_comment(project, comment)
-    else:
-        attachment = side.snapshot.attachments.get(op.target_id or "")
-        if attachment is not None:
-            conn.remove_attachment(project, attachment)
+    conn, project, snapshot = side.connector, side.project_id, side.snapshot
+    match op:
+        case RemoveTask():
+            task = snapshot.tasks.get(op.target_id)
+            if task is not None:
+                conn.remove_task(project, task, op.mode)
+        case RemoveSection():
+            others = [t for t in snapshot.tasks.values() if t.section_id == op.target_id]
+            if others:
+                raise Unresolved(f"section {op.target_id} still holds {len(others)} client tasks; kept")
+            section = snapshot.sections.get(op.target_id)
+            if section is not None:
+                conn.remove_section(project, section, "archive")
+        case RemoveComment():
+            comment = snapshot.comments.get(op.target_id)
+            if comment is not None:
+                conn.remove_comment(project, comment)
+        case RemoveAttachment() | RemoveTwinLink():
+            attachment = snapshot.attachments.get(op.target_id)
+            if attachment is not None:
+                conn.remove_attachment(project, attachment)

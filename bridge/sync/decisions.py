@@ -29,7 +29,7 @@ from bridge.core.link import Pair
 from bridge.core.mirror import MirrorView
 from bridge.core.model import Snapshot
 from bridge.core.plan.context import client_value
-from bridge.core.plan.cycle import same
+from bridge.core.plan.merge import same
 
 Take = Literal["internal", "client", "value"]
 PREFIX = "decision:"  # link_meta name: "decision:<conflict id>"

@@ -20,7 +20,7 @@ from bridge.core.guard import check_removals
 from bridge.core.link import Pair
 from bridge.core.mirror import MirrorView, mirror
 from bridge.core.model import Snapshot
-from bridge.core.ops import AFTER, Notice, Op, Plan
+from bridge.core.ops import CreateTask, Move, Notice, Op, Plan, UpdateTask
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Connector, DetailFilter, PullState
 from bridge.core.rules import LinkRules
@@ -287,7 +287,7 @@ class Engine:
                     # label after the last one, so concurrency would shuffle them.
                     outcomes = [self._apply_one(ctx, op, run_id) for op in ops]
                 else:
-                    runs = list(pool.map(lambda run: [self._apply_one(ctx, op, run_id) for op in run], _runs(ctx, ops)))
+                    runs = list(pool.map(lambda run: [self._apply_one(ctx, op, run_id) for op in run], _runs(plan, ops)))
                     outcomes = [outcome for run in runs for outcome in run]
                 if any(isinstance(o, AuthError) for o in outcomes):
                     raise next(o for o in outcomes if isinstance(o, AuthError))
@@ -312,7 +312,7 @@ class Engine:
                 f"{op.side}.{op.action}",
                 kind=op.kind,
                 key=op.key,
-                detail={"reason": op.reason, "fields": sorted(op.fields), **_written_where(ctx, op)},
+                detail={"reason": op.reason, "fields": sorted(op.written), **_written_where(ctx, op)},
                 run_id=run_id,
             )
         self.emit(OpApplied(ctx.link, op))
@@ -322,45 +322,45 @@ class Engine:
 def _written_where(ctx: ApplyContext, op: Op) -> dict[str, str]:
     """The written item's remote id and, where its tool gave one, its URL: what ``pm-bridge log`` shows."""
     pair = ctx.pair(op.kind, op.key)
-    remote = op.target_id or (pair and (pair.client_id if op.side == "client" else pair.internal_id))
+    remote = getattr(op, "target_id", None) or (pair and (pair.client_id if op.side == "client" else pair.internal_id))
     if not remote:
         return {}
     task = ctx.side(op).snapshot.tasks.get(remote) if op.kind == "task" else None
     return {"id": remote, **({"url": task.url} if task is not None and task.url else {})}
 
 
-def _runs(ctx: ApplyContext, ops: list[Op]) -> list[list[Op]]:
+def _runs(plan: Plan, ops: list[Op]) -> list[list[Op]]:
     """Ops that may run side by side, as runs of ops that must not.
 
     A tool puts a new card at the bottom of its list and a moved card next to
     another one, so the cards one client list receives are created and placed one
-    after another, in the order the planner ranked them; every other op is a run
-    of its own.
+    after another, in the order the planner ranked them (``Plan.ranks``); every
+    other op is a run of its own.
     """
     runs: list[list[Op]] = []
     lists: dict[str, list[Op]] = {}
     for op in ops:
-        destination = _client_list(ctx, op)
+        destination = _client_list(op)
         if destination is None:
             runs.append([op])
         else:
             lists.setdefault(destination, []).append(op)
     for run in lists.values():
-        run.sort(key=lambda op: (op.order is None, op.order or 0))  # stable: creates keep the plan's order
+        run.sort(key=lambda op: (op.key not in plan.ranks, plan.ranks.get(op.key, 0)))  # stable: creates keep the plan's order
         runs.append(run)
     return runs
 
 
-def _client_list(ctx: ApplyContext, op: Op) -> str | None:
+def _client_list(op: Op) -> str | None:
     """The planner key of the client list a card op puts a card into, if it places one."""
-    if op.side != "client" or op.kind != "task" or op.depth:
+    if op.depth:
         return None
-    if op.action == "create" or AFTER in op.fields:
-        if op.fields.get("section"):
-            return str(op.fields["section"])
-        card = ctx.client.snapshot.tasks.get(op.target_id or "")
-        pair = ctx.pair_for_client("section", card.section_id) if card and card.section_id else None
-        return pair.key if pair else None
+    if isinstance(op, CreateTask):
+        return op.section
+    if isinstance(op, UpdateTask):
+        return op.move.section if op.move else None
+    if isinstance(op, Move):
+        return op.section
     return None
 
 

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from bridge import secrets
 from bridge.core.model import Snapshot
-from bridge.core.ops import Op, Side
+from bridge.core.ops import CopyClientComment, CreateAttachment, CreateComment, Op, Side
 from bridge.sync.engine import CycleReport
 from bridge.sync.events import CycleFinished, CycleStarted, Event, Noticed, OpApplied, OpFailed, Planned, Pulled
 
@@ -104,23 +104,26 @@ def describe_op(op: Op, report: CycleReport | None = None) -> str:
     other: Snapshot | None = None
     if report is not None:
         own, other = (report.client, report.internal) if op.side == "client" else (report.internal, report.client)
-    target = op.target_id or ""
+    written = op.written
+    target = str(getattr(op, "target_id", ""))
     if op.kind == "section":
-        name = op.fields.get("name") or (own.sections[target].name if own and target in own.sections else op.key)
+        name = written.get("name") or (own.sections[target].name if own and target in own.sections else op.key)
     elif op.kind == "task":
-        name = op.fields.get("title") or (own.tasks[target].title if own and target in own.tasks else None)
+        name = written.get("title") or (own.tasks[target].title if own and target in own.tasks else None)
         if name is None:  # a client-side op's key is the internal task's id
             name = other.tasks[op.key].title if other and op.key in other.tasks else op.key
     elif op.kind == "comment":
-        name = op.fields.get("text") or (own.comments[target].text if own and target in own.comments else op.key)
+        name = written.get("text") or (own.comments[target].text if own and target in own.comments else op.key)
     else:
-        name = op.fields.get("name") or (own.attachments[target].name if own and target in own.attachments else op.key)
+        name = written.get("name") or (own.attachments[target].name if own and target in own.attachments else op.key)
     text = f"{op.kind} {short(str(name))}"
-    host = other.tasks.get(op.task_key or "") if other is not None else None
-    if op.kind in ("comment", "attachment") and host is not None:
+    host_key = op.task_key if isinstance(op, CreateComment | CreateAttachment) else None
+    host_key = op.client_task_id if isinstance(op, CopyClientComment) else host_key
+    host = other.tasks.get(host_key or "") if other is not None else None
+    if host is not None:
         text += f" on {short(host.title, 40)}"
     if op.action == "update":
-        text += ": " + ", ".join(sorted(op.fields))
+        text += ": " + ", ".join(sorted(written))
     if op.reason and op.action != "update":
         text += f" ({op.reason})"
     return text

@@ -120,7 +120,7 @@ def test_a_request_is_marked_for_its_own_client_only() -> None:
         pairs = [Pair(kind="section", key="s-design", internal_id="s-design", client_id="cs-design")]
         plan = plan_cycle(snap, csnap, mirror(snap, {}, r, FULL), pairs, r, FULL, FULL)
         create = next(op for op in plan.writes("internal") if op.kind == "task")
-        made = Task(id="new", **{k: v for k, v in create.fields.items() if k in ("title", "labels", "custom_fields")})
+        made = Task(id="new", **{k: v for k, v in create.written.items() if k in ("title", "labels", "custom_fields")})
         assert marking(made, source).named == {"acme"}, kind
         snap.tasks["new"] = made.model_copy(update={"section_id": "s-design"})
         assert "new" not in mirror(snap, {}, rules_for("globex", source), FULL).tasks, kind
@@ -132,7 +132,7 @@ def test_single_client_requests_keep_the_plain_marker() -> None:
     r = LinkRules(mirror=MirrorRules().for_client("acme"))
     pairs = [Pair(kind="section", key="s-design", internal_id="s-design", client_id="cs-design")]
     create = next(op for op in plan_cycle(snap, csnap, mirror(snap, {}, r, FULL), pairs, r, FULL, FULL).writes("internal"))
-    assert create.fields["labels"] == ["client"]
+    assert create.written["labels"] == ["client"]
 
 
 def test_one_clients_approval_is_not_another_clients_approval() -> None:
@@ -171,7 +171,7 @@ def test_approving_writes_this_clients_own_label() -> None:
     ]
     plan = plan_cycle(snap, csnap, mirror(snap, {}, r, FULL), pairs, r, FULL, FULL)
     update = next(op for op in plan.writes("internal") if op.kind == "task")
-    assert update.fields["labels"] == ["client-approved:acme"]
+    assert update.written["labels"] == ["client-approved:acme"]
 
 
 # -- the resolver on odd shapes (issue: inputs that crash or hang the core) -----------------
@@ -243,7 +243,7 @@ def test_a_client_comment_copy_carries_no_working_marker() -> None:
         Pair(kind="task", key="t", internal_id="t", client_id="c", base={"title": "Logo", "section": "s-design"}),
     ]
     plan = plan_cycle(snap, csnap, mirror(snap, {}, r, FULL), pairs, r, FULL, FULL)
-    text = next(op for op in plan.writes("internal") if op.kind == "comment").fields["text"]
+    text = next(op for op in plan.writes("internal") if op.kind == "comment").written["text"]
     comment(snap, "copy", "t", text)
     # Even with its pair lost, the copy goes to no client.
     assert mirror(snap, {}, rules_for("globex"), FULL).comments == {}

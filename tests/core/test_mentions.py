@@ -161,7 +161,7 @@ def test_a_mention_the_client_holds_as_a_name_is_not_rewritten_every_cycle() -> 
     ]
     view = mirror(isnap, csnap.people, rules, CAPS)
     task_ops = [op for op in plan_cycle(isnap, csnap, view, pairs, rules, CAPS, CAPS).writes() if op.kind == "task"]
-    assert [op.fields for op in task_ops if "notes" in op.fields] == []
+    assert [op.written for op in task_ops if "notes" in op.written] == []
 
 
 def test_client_input_comes_back_with_mentions_in_internal_terms() -> None:
@@ -176,7 +176,7 @@ def test_client_input_comes_back_with_mentions_in_internal_terms() -> None:
         Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"}),
         Pair(kind="task", key="t1", internal_id="t1", client_id="c1", base={**view.tasks["t1"].fields, "section": "s-design"}),
     ]
-    out = {(op.kind, op.action): op.fields for op in plan_cycle(isnap, csnap, view, pairs, rules, CAPS, CAPS).writes()}
+    out = {(op.kind, op.action): op.written for op in plan_cycle(isnap, csnap, view, pairs, rules, CAPS, CAPS).writes()}
     # Anna is known internally under her internal name; Carla has no internal account.
     assert out[("task", "update")] == {"notes": f"Hero, {ANNA_MD} knows"}
     assert out[("comment", "create")] == {"text": f"Client Carla Client: {ANNA_MD} and Carla Client agree"}
@@ -225,7 +225,7 @@ def test_a_member_known_by_username_comes_back_as_the_internal_person() -> None:
         Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"}),
         Pair(kind="task", key="t1", internal_id="t1", client_id="c1", base=base),
     ]
-    out = {(op.kind, op.action): op.fields for op in plan_cycle(isnap, csnap, view, pairs, BY_HANDLE, TRELLO, CAPS).writes()}
+    out = {(op.kind, op.action): op.written for op in plan_cycle(isnap, csnap, view, pairs, BY_HANDLE, TRELLO, CAPS).writes()}
     assert out[("task", "update")] == {"assignees": [BOB.id]}
     # Bob is mapped: his internal mention; Carla is not: her name.
     assert out[("comment", "create")] == {"text": f"Client Carla Client: {BOB_MD} and Carla C. agree"}

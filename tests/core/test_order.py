@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bridge.core.link import Pair
 from bridge.core.mirror import mirror
 from bridge.core.model import Snapshot
-from bridge.core.ops import AFTER, CREATED, Plan
+from bridge.core.ops import AFTER, CreateTask, Move, Op, Plan, UpdateTask
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.plan.order import longest_run, moves
 from bridge.core.ports import Capabilities
@@ -81,8 +81,19 @@ def plan(isnap: Snapshot, csnap: Snapshot, pairs: list[Pair], caps: Capabilities
     return plan_cycle(isnap, csnap, view, pairs, RULES, caps, CAPS)
 
 
+def move_of(op: Op) -> Move | None:
+    """The move an op asks for: its own, or the one riding on the card's create or update."""
+    return op if isinstance(op, Move) else op.move if isinstance(op, CreateTask | UpdateTask) else None
+
+
 def placed(p: Plan) -> list[tuple[str, Any]]:
-    return [(op.target_id or op.key, op.fields[AFTER]) for op in p.ops if AFTER in op.fields]
+    """(client card, the client card it goes after) for every move; cards are "c-x" for the task "t-x"."""
+    out: list[tuple[str, Any]] = []
+    for op in p.ops:
+        move = move_of(op)
+        if move is not None:
+            out.append(("c-" + op.key.removeprefix("t-"), move.after_id))
+    return out
 
 
 def test_same_order_moves_nothing() -> None:
@@ -102,27 +113,31 @@ def test_a_tool_without_order_is_never_asked() -> None:
 def test_a_move_rides_on_the_cards_field_update() -> None:
     isnap, csnap, pairs = linked(list("acdb"), list("abcd"))
     isnap.tasks["t-b"].title = "b2"
-    ops = [op for op in plan(isnap, csnap, pairs).ops if op.target_id == "c-b"]
-    assert [op.fields for op in ops] == [{"title": "b2", AFTER: "c-d"}]
+    ops = [op for op in plan(isnap, csnap, pairs).ops if op.key == "t-b"]
+    assert [type(op) for op in ops] == [UpdateTask]  # one write for the card
+    assert ops[0].written == {"title": "b2", AFTER: "c-d"}
 
 
 def test_a_new_card_in_the_middle_is_placed_after_its_predecessor_and_one_at_the_end_is_not() -> None:
     isnap, csnap, pairs = linked(list("ac"), list("ac"))
     task(isnap, "t-b", "b", "Design", position=0.5)
     task(isnap, "t-z", "z", "Design", position=9.0)
-    ops = {op.key: op for op in plan(isnap, csnap, pairs).ops if op.action == "create"}
-    assert ops["t-b"].fields[AFTER] == "c-a" and AFTER not in ops["t-z"].fields
+    p = plan(isnap, csnap, pairs)
+    ops = {op.key: op for op in p.ops if isinstance(op, CreateTask)}
+    b, z = move_of(ops["t-b"]), move_of(ops["t-z"])
+    assert b is not None and b.after_id == "c-a" and z is None
     # The runs of one list follow the wanted order: b (rank 1) before z (rank 3).
-    assert (ops["t-b"].order, ops["t-z"].order) == (1, 3)
+    assert (p.ranks["t-b"], p.ranks["t-z"]) == (1, 3)
 
 
 def test_a_card_after_a_card_created_the_same_cycle_names_it_by_key() -> None:
     isnap, csnap, pairs = linked(list("c"), list("c"))
     task(isnap, "t-a", "a", "Design", position=-2.0)
     task(isnap, "t-b", "b", "Design", position=-1.0)
-    ops = {op.key: op for op in plan(isnap, csnap, pairs).ops if op.action == "create"}
-    assert ops["t-a"].fields[AFTER] is None
-    assert ops["t-b"].fields[AFTER] == f"{CREATED}t-a"
+    ops = {op.key: move_of(op) for op in plan(isnap, csnap, pairs).ops if isinstance(op, CreateTask)}
+    a, b = ops["t-a"], ops["t-b"]
+    assert a is not None and (a.after_id, a.after_key) == (None, None)  # the top
+    assert b is not None and (b.after_id, b.after_key) == (None, "t-a")
 
 
 def test_done_cards_and_the_clients_own_cards_are_never_moved() -> None:

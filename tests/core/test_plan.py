@@ -11,7 +11,7 @@ from bridge.core.guard import check_removals
 from bridge.core.link import Pair
 from bridge.core.mirror import APPROVAL, mirror
 from bridge.core.model import Snapshot
-from bridge.core.ops import Plan
+from bridge.core.ops import AddRequest, CopyClientComment, Plan
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
 from bridge.core.rules import FieldRules, InboundRules, LinkRules, MirrorRules, SectionRule
@@ -43,7 +43,7 @@ def linked_world(**internal_fields: Any) -> tuple[Snapshot, Snapshot, list[Pair]
 
 
 def writes(p: Plan, side: str | None = None) -> list[tuple[str, str, str, dict[str, Any]]]:
-    return [(op.side, op.action, op.kind, op.fields) for op in p.writes(side)]  # type: ignore[arg-type]
+    return [(op.side, op.action, op.kind, op.written) for op in p.writes(side)]  # type: ignore[arg-type]
 
 
 def test_nothing_changed_plans_nothing() -> None:
@@ -203,13 +203,16 @@ def approval_rules(section: str, access: str = "locked") -> LinkRules:
 
 
 def test_approval_into_a_missing_internal_section_asks_for_it_by_name_and_keeps_the_task_shared() -> None:
-    from bridge.core.ops import SECTION_BY_NAME
+    from bridge.core.ops import UpdateInternalTask
 
     isnap, csnap, pairs = linked_world()
     csnap.tasks["c1"].section_id = "cs-approved"
-    out = writes(plan(isnap, csnap, pairs, approval_rules("Signed off")))
+    out = plan(isnap, csnap, pairs, approval_rules("Signed off")).writes()
     # The section is locked, so the task is marked shared explicitly or approving it would hide it.
-    assert out == [("internal", "update", "task", {SECTION_BY_NAME: "Signed off", "labels": ["client"]})]
+    assert [(type(op), op.changes, op.section_name) for op in out if isinstance(op, UpdateInternalTask)] == [
+        (UpdateInternalTask, {"labels": ["client"]}, "Signed off")
+    ]
+    assert len(out) == 1
 
 
 def test_approval_into_an_unlocked_existing_section_just_moves_the_task() -> None:
@@ -228,9 +231,10 @@ def test_new_client_card_in_an_owned_list_becomes_an_internal_request() -> None:
     out = plan(isnap, csnap, pairs)
     ops = [(op.side, op.action, op.kind) for op in out.writes()]
     assert ops == [("internal", "create", "task"), ("internal", "create", "comment")]
-    request = out.writes()[0]
-    assert request.fields["labels"] == ["client"] and request.task_key == "Client requests"
-    assert out.writes()[1].fields["text"] == "Client Carla Client: urgent please"
+    request, copied = out.writes()
+    assert isinstance(request, AddRequest) and isinstance(copied, CopyClientComment)
+    assert request.fields["labels"] == ["client"] and request.section_name == "Client requests"
+    assert copied.text == "Client Carla Client: urgent please"
 
 
 def test_requests_can_be_switched_off() -> None:

@@ -14,7 +14,7 @@ import pytest
 from bridge.core.link import Pair
 from bridge.core.mirror import APPROVAL, mirror
 from bridge.core.model import Snapshot, Task
-from bridge.core.ops import Op
+from bridge.core.ops import AddRequest
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
 from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
@@ -41,14 +41,14 @@ def world(paired: bool = True) -> tuple[Snapshot, Snapshot, list[Pair]]:
     return isnap, csnap, pairs
 
 
-def requests(isnap: Snapshot, csnap: Snapshot, pairs: list[Pair], rules: LinkRules = RULES) -> list[Op]:
+def requests(isnap: Snapshot, csnap: Snapshot, pairs: list[Pair], rules: LinkRules = RULES) -> list[AddRequest]:
     view = mirror(isnap, csnap.people, rules, CAPS)
     plan = plan_cycle(isnap, csnap, view, pairs, rules, CAPS, CAPS)
-    return [op for op in plan.writes("internal") if op.kind == "task" and op.action == "create"]
+    return [op for op in plan.writes("internal") if isinstance(op, AddRequest)]
 
 
-def shape(op: Op) -> dict[str, Any]:
-    return op.model_dump(include={"key", "client_id", "fields", "task_key", "base", "origin", "reason", "depth"})
+def shape(op: AddRequest) -> dict[str, Any]:
+    return op.model_dump(include={"key", "client_id", "fields", "section_name", "base", "reason", "depth"})
 
 
 EMPTY_BASE = {"notes": "", "done": False, "due": None, "start": None, "assignees": [], "labels": []}
@@ -71,9 +71,8 @@ def test_a_new_card_in_a_mirrored_list_becomes_a_request_shared_with_its_client(
         "key": "client:c2",
         "client_id": "c2",
         "fields": {"title": "Please add a blog", "notes": "With categories", "done": False, "labels": ["client"]},
-        "task_key": "Client requests",
+        "section_name": "Client requests",
         "base": {**EMPTY_BASE, "title": "Please add a blog", "notes": "With categories", "section": "s-design", "parent": None},
-        "origin": "client",
         "reason": "new client request",
         "depth": 0,
     }
@@ -110,9 +109,8 @@ def test_a_subtask_the_client_adds_under_a_mirrored_card_becomes_an_internal_sub
         "key": "client:k2",
         "client_id": "k2",
         "fields": {"title": "Add a newsletter box", "notes": "Footer", "done": False, "parent_id": "t1", "labels": ["client"]},
-        "task_key": None,
+        "section_name": None,
         "base": {**EMPTY_BASE, "title": "Add a newsletter box", "notes": "Footer", "section": None, "parent": "t1"},
-        "origin": "client",
         "reason": "new client request",
         "depth": 1,
     }
@@ -127,7 +125,7 @@ def test_after_a_lost_state_store_requests_follow_the_adopted_lists_and_cards() 
     taken = {op.client_id: op for op in requests(isnap, csnap, pairs)}
     assert set(taken) == {"c2", "k2"}
     assert taken["c2"].base["section"] == "s-design"  # type: ignore[index]
-    assert taken["k2"].fields["parent_id"] == "t1" and taken["k2"].task_key is None
+    assert taken["k2"].fields["parent_id"] == "t1" and taken["k2"].section_name is None
     assert (taken["k2"].base["parent"], taken["k2"].base["section"]) == ("t1", None)  # type: ignore[index]
 
 

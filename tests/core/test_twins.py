@@ -41,7 +41,7 @@ def plan(isnap: Snapshot, csnap: Snapshot, pairs: list[Pair], rules: LinkRules =
 
 
 def twin_ops(p: Plan) -> list[tuple[str, str, dict[str, str]]]:
-    return [(op.side, op.action, op.fields) for op in p.writes() if op.reason == "twin link"]
+    return [(op.side, op.action, op.written) for op in p.writes() if op.reason == "twin link"]
 
 
 def test_a_mirrored_task_gets_one_link_to_its_client_copy_and_then_nothing() -> None:

@@ -37,7 +37,7 @@ def test_an_archived_card_is_restored_with_its_comments_and_the_next_cycle_is_qu
 
     report = world.sync()
     assert report.status == "ok", report.errors
-    assert [(op.action, op.fields) for op in report.plan.writes("client")] == [("update", {"archived": False})]
+    assert [(op.action, op.written) for op in report.plan.writes("client")] == [("update", {"archived": False})]
     snap = world.carla.pull(board).snapshot
     assert [t.id for t in snap.tasks.values() if t.parent_id is None] == [card.id]  # the same card, open again
     assert [t.title for t in snap.tasks.values() if t.parent_id == card.id] == ["Hero image"]  # not a copy
@@ -95,7 +95,7 @@ def test_a_basecamp_todo_the_client_archives_or_trashes_is_restored(basecamp: Wo
 
     report = world.sync()
     assert report.status == "ok", report.errors
-    assert [(op.action, op.fields) for op in report.plan.writes("client")] == [("update", {"archived": False})]
+    assert [(op.action, op.written) for op in report.plan.writes("client")] == [("update", {"archived": False})]
     snap = world.carla.pull(project).snapshot
     assert list(snap.tasks) == [todo.id] and snap.tasks[todo.id].title == "Homepage"  # the same to-do, active again
     assert sorted(c.text for c in snap.comments.values()) == ["Anna Agency: first draft is up", "Looks good"]
@@ -158,7 +158,7 @@ def test_a_github_issue_closed_as_not_planned_is_reopened_not_duplicated(github:
 
     report = world.sync()
     assert report.status == "ok", report.errors
-    assert [(op.action, op.fields) for op in report.plan.writes("client")] == [("update", {"archived": False})]
+    assert [(op.action, op.written) for op in report.plan.writes("client")] == [("update", {"archived": False})]
     issues = _issues(world)
     assert list(issues) == [int(number)]  # the same issue, no new one
     assert (issues[int(number)].state, issues[int(number)].state_reason) == ("open", "reopened")
@@ -187,7 +187,7 @@ def test_a_done_task_whose_issue_the_client_closed_as_not_planned_stays_done(git
 
     report = world.sync()
     assert report.status == "ok", report.errors
-    assert [(op.action, op.fields) for op in report.plan.writes("client")] == [("update", {"archived": False, "done": True})]
+    assert [(op.action, op.written) for op in report.plan.writes("client")] == [("update", {"archived": False, "done": True})]
     assert list(_issues(world)) == [int(number)]
     assert (issue.state, issue.state_reason) == ("closed", "completed")
     assert world.anna.pull(world.internal_project).snapshot.tasks[task_id].done

@@ -7,23 +7,22 @@ import threading
 
 import pytest
 
-from bridge.core.ops import Op
+from bridge.core.ops import CreateComment, CreateSection, CreateTask, Op
 from bridge.errors import Invalid
 from bridge.migrate.schedule import Scheduler, build_graph
 
 
 def task(key: str, section: str, parent: str | None = None) -> Op:
-    return Op(side="client", action="create", kind="task", key=key, fields={"title": key, "section": section, "parent": parent},
-              depth=1 if parent else 0)
+    return CreateTask(key=key, fields={"title": key}, section=section, parent=parent, depth=1 if parent else 0)
 
 
 def comment(key: str, on: str) -> Op:
-    return Op(side="client", action="create", kind="comment", key=key, task_key=on, fields={"text": key})
+    return CreateComment(key=key, task_key=on, text=key)
 
 
 OPS = [
-    Op(side="client", action="create", kind="section", key="s1", fields={"name": "S1"}),
-    Op(side="client", action="create", kind="section", key="s2", fields={"name": "S2"}),
+    CreateSection(key="s1", name="S1"),
+    CreateSection(key="s2", name="S2"),
     task("a", "s1"), task("b", "s1"), task("c", "s2"), task("a1", "s1", parent="a"),
     comment("late", "a"), comment("early", "a"),
 ]

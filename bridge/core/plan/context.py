@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from bridge.core.link import PairIndex
+from bridge.core.link import Pair, PairIndex
 from bridge.core.mirror import MirrorView
 from bridge.core.model import Snapshot, Task
 from bridge.core.ops import Op, Plan
 from bridge.core.people import internal_audience
+from bridge.core.plan.decide import Facts
 from bridge.core.ports import Capabilities
 from bridge.core.rules import LinkRules
 from bridge.richtext.audience import Audience
@@ -61,6 +62,12 @@ class PlanContext:
 
     def emit(self, op: Op) -> None:
         self.plan.ops.append(op)
+
+    def facts(
+        self, *, wanted: bool, pair: Pair | None, on_client: bool, archived: bool = False, host_archived: bool = False
+    ) -> Facts:
+        """What the decision table (bridge/core/plan/decide.py) needs to know of one item."""
+        return Facts(wanted, pair is not None, on_client, archived, host_archived, self.internal.complete, self.client.complete)
 
     def client_section_key(self, section_id: str | None) -> str | None:
         if section_id is None:

@@ -1,10 +1,11 @@
 """The planner: a pure function from both snapshots, the base state and the rules to ops.
 
-Per item the decision follows from four facts (docs/design.md "Decision table
-planner"): present on each side, changed since base on each side. Fields
-merge one by one (three-way, against the base), so an edit of the title on
-one side and of the due date on the other both survive. Equal content is
-never a conflict and an unlinked client item equal to a mirror item is
+Every section, task, comment and file goes through one decision table
+(bridge/core/plan/decide.py, docs/design.md "Decision table planner"): wanted,
+linked, present on the client side, pulls complete. Linked tasks then merge
+field by field against the base (bridge/core/plan/merge.py), so an edit of the
+title on one side and of the due date on the other both survive. Equal content
+is never a conflict and an unlinked client item equal to a mirror item is
 adopted, which is how a crash or a lost state store recovers without
 duplicates.
 """
@@ -15,27 +16,29 @@ import datetime as dt
 from typing import Any
 
 from bridge.core.link import Pair, PairIndex
-from bridge.core.markers import split_notes
-from bridge.core.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
+from bridge.core.mirror import MirrorTask, MirrorView
 from bridge.core.model import Snapshot, Task
-from bridge.core.ops import SECTION_BY_NAME, Conflict, Op, Plan
-from bridge.core.people import internal_email
+from bridge.core.ops import (
+    Adopt,
+    CreateSection,
+    CreateTask,
+    Forget,
+    Plan,
+    RemoveSection,
+    RemoveTask,
+    RenameSection,
+)
 from bridge.core.plan.archive import restore_archived
-from bridge.core.plan.context import MISSING, PlanContext, client_fields
+from bridge.core.plan.context import PlanContext
+from bridge.core.plan.decide import Decision, decide
 from bridge.core.plan.items import plan_attachments, plan_comments
-from bridge.core.plan.limits import fit_inbound, fit_view, keep_unseen_rest
-from bridge.core.plan.order import internal_order, plan_order
-from bridge.core.plan.requests import access_marking, plan_requests
+from bridge.core.plan.limits import fit_view
+from bridge.core.plan.merge import depth_of, desired, merge_task
+from bridge.core.plan.order import internal_order, place, plan_order
+from bridge.core.plan.requests import plan_requests
 from bridge.core.plan.twins import plan_twins
 from bridge.core.ports import Capabilities
 from bridge.core.rules import LinkRules
-from bridge.core.section_access import explicit_access
-from bridge.core.text_fit import is_shortened
-from bridge.richtext.audience import localize, same_text
-
-
-def depth_of(view: MirrorView, key: str) -> int:
-    return 1 if view.tasks[key].parent else 0
 
 
 def plan_cycle(
@@ -58,7 +61,7 @@ def plan_cycle(
             ctx.claimed.add((pair.kind, pair.client_id))
     plan_sections(ctx)
     plan_tasks(ctx)
-    plan_order(ctx)
+    place(ctx.plan, plan_order(ctx))
     plan_requests(ctx)
     plan_comments(ctx)
     plan_attachments(ctx)
@@ -77,36 +80,26 @@ def plan_sections(ctx: PlanContext) -> None:
         pair = ctx.pairs.get("section", key)
         current = ctx.client.sections.get(pair.client_id or "") if pair else None
         name = {"name": wanted.name}
-        if pair is None or (current is None and ctx.client.complete):
+        decision = decide(ctx.facts(wanted=True, pair=pair, on_client=current is not None))
+        if decision is Decision.CREATE:
             current = unlinked.pop(wanted.name.casefold(), None)
             if current is None:
-                ctx.emit(
-                    Op(side="client", action="create", kind="section", key=key, fields=name, base=name, reason="section shared")
-                )
+                ctx.emit(CreateSection(key=key, name=wanted.name, base=name, reason="section shared"))
                 continue
             # A list of that name already exists: adopt it, never duplicate it.
             ctx.adopt("section", key, current.id)
-            ctx.emit(Op(side="client", action="adopt", kind="section", key=key, client_id=current.id, base=name))
+            ctx.emit(Adopt(kind="section", key=key, client_id=current.id, internal_id=key, base=name))
         if current is not None and current.name != wanted.name:
-            ctx.emit(Op(side="client", action="update", kind="section", key=key, target_id=current.id, fields=name, base=name))
+            ctx.emit(RenameSection(key=key, target_id=current.id, name=wanted.name, base=name))
     for pair in ctx.pairs.of_kind("section"):
-        if pair.key in ctx.view.sections or not ctx.internal.complete:
+        if pair.key in ctx.view.sections:
             continue
         current = ctx.client.sections.get(pair.client_id or "")
-        if current is None:
-            if ctx.client.complete:
-                ctx.emit(Op(side="client", action="forget", kind="section", key=pair.key))
-            continue
-        ctx.emit(
-            Op(
-                side="client",
-                action="remove",
-                kind="section",
-                key=pair.key,
-                target_id=current.id,
-                reason="section no longer shared",
-            )
-        )
+        decision = decide(ctx.facts(wanted=False, pair=pair, on_client=current is not None))
+        if decision is Decision.FORGET:
+            ctx.emit(Forget(kind="section", key=pair.key))
+        elif decision is Decision.REMOVE and current is not None:
+            ctx.emit(RemoveSection(key=pair.key, target_id=current.id, reason="section no longer shared"))
 
 
 # -- tasks -------------------------------------------------------------------
@@ -119,67 +112,62 @@ def plan_tasks(ctx: PlanContext) -> None:
         wanted = ctx.view.tasks[key]
         pair = ctx.pairs.get("task", key)
         current = ctx.client.tasks.get(pair.client_id or "") if pair else None
-        if pair is not None and current is not None:
-            _merge(ctx, wanted, pair, current)
-            continue
-        if pair is not None and restore_archived(ctx, pair, depth_of(ctx.view, key)):
-            continue  # the client archived its copy: brought back, merged next cycle
-        if pair is not None and wanted.parent and ctx.archived_host(wanted.parent):
-            continue  # a subtask of an archived card comes back with it
-        if pair is not None and not ctx.client.complete:
-            continue  # cannot tell deleted from unseen
-        twin = adoptable.pop(_identity(wanted.fields), None)
-        if twin is not None:
-            ctx.adopt("task", key, twin.id)
-            ctx.emit(
-                Op(side="client", action="adopt", kind="task", key=key, client_id=twin.id, internal_id=key, base=_desired(wanted))
-            )
-            _merge(ctx, wanted, Pair(kind="task", key=key, internal_id=key, client_id=twin.id, base=_desired(wanted)), twin)
-            continue
-        if pair is None and not _within_start(ctx, wanted):
-            continue
-        reason = "restored: the client-side copy was removed" if pair else "newly shared"
-        ctx.emit(
-            Op(
-                side="client",
-                action="create",
-                kind="task",
-                key=key,
-                internal_id=key,
-                fields=_desired(wanted),
-                base=_desired(wanted),
-                reason=reason,
-                depth=depth_of(ctx.view, key),
-            )
+        facts = ctx.facts(
+            wanted=True,
+            pair=pair,
+            on_client=current is not None,
+            archived=bool(pair and ctx.client_caps.restore and (pair.client_id or "") in ctx.client.archived),
+            host_archived=bool(wanted.parent and ctx.archived_host(wanted.parent)),
         )
+        decision = decide(facts)
+        if decision is Decision.MERGE and pair is not None and current is not None:
+            merge_task(ctx, wanted, pair, current)
+        elif decision is Decision.RESTORE and pair is not None:
+            restore_archived(ctx, pair, depth_of(ctx.view, key))  # merged next cycle
+        elif decision is Decision.CREATE:
+            _create_task(ctx, key, wanted, pair, adoptable)
     for pair in ctx.pairs.of_kind("task"):
         if pair.key in ctx.view.tasks or pair.key.startswith("client:"):
             continue
-        if not ctx.internal.complete:
-            continue  # a task missing from an incomplete pull is not gone
         current = ctx.client.tasks.get(pair.client_id or "")
-        if current is None:
-            if ctx.client.complete:
-                ctx.emit(Op(side="client", action="forget", kind="task", key=pair.key))
-            continue
-        gone = pair.internal_id not in ctx.internal.tasks
-        ctx.plan.removals += 1
-        ctx.emit(
-            Op(
-                side="client",
-                action="remove",
-                kind="task",
-                key=pair.key,
-                target_id=current.id,
-                fields={"mode": ctx.rules.removal},
-                reason="deleted internally" if gone else "no longer shared",
-                depth=-1 if current.parent_id else 0,
+        decision = decide(ctx.facts(wanted=False, pair=pair, on_client=current is not None))
+        if decision is Decision.FORGET:
+            ctx.emit(Forget(kind="task", key=pair.key))
+        elif decision is Decision.REMOVE and current is not None:
+            gone = pair.internal_id not in ctx.internal.tasks
+            ctx.plan.removals += 1
+            ctx.emit(
+                RemoveTask(
+                    key=pair.key,
+                    target_id=current.id,
+                    mode=ctx.rules.removal,
+                    reason="deleted internally" if gone else "no longer shared",
+                    depth=-1 if current.parent_id else 0,
+                )
             )
+
+
+def _create_task(ctx: PlanContext, key: str, wanted: MirrorTask, pair: Pair | None, adoptable: _Adoptable) -> None:
+    """A mirrored task with no client copy: adopt an equal unlinked card, else create one."""
+    twin = adoptable.pop(_identity(wanted.fields), None)
+    if twin is not None:
+        ctx.adopt("task", key, twin.id)
+        ctx.emit(Adopt(kind="task", key=key, client_id=twin.id, internal_id=key, base=desired(wanted)))
+        merge_task(ctx, wanted, Pair(kind="task", key=key, internal_id=key, client_id=twin.id, base=desired(wanted)), twin)
+        return
+    if pair is None and not _within_start(ctx, wanted):
+        return
+    ctx.emit(
+        CreateTask(
+            key=key,
+            fields=dict(wanted.fields),
+            section=wanted.section,
+            parent=wanted.parent,
+            base=desired(wanted),
+            reason="restored: the client-side copy was removed" if pair else "newly shared",
+            depth=depth_of(ctx.view, key),
         )
-
-
-def _desired(wanted: MirrorTask) -> dict[str, Any]:
-    return {**wanted.fields, "section": wanted.section, "parent": wanted.parent}
+    )
 
 
 def _identity(fields: dict[str, Any]) -> tuple[str, str]:
@@ -228,191 +216,3 @@ def _within_start(ctx: PlanContext, wanted: MirrorTask) -> bool:
         return True
     stamp = wanted.modified_at or wanted.created_at
     return stamp is None or dt.datetime.fromisoformat(stamp) >= ctx.link_started
-
-
-def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> None:
-    """Three-way merge of one linked task, field by field."""
-    desired = _desired(wanted)
-    names = [n for n in wanted.fields]
-    have = client_fields(current, names)
-    have["section"] = ctx.client_section_key(current.section_id) if not current.parent_id else None
-    have["parent"] = ctx.client_task_key(current.parent_id)
-    base = dict(pair.base)
-    to_client: dict[str, Any] = {}
-    to_internal: dict[str, Any] = {}
-    approved: dict[str, Any] = {}  # already in internal terms
-    new_base = dict(base)
-    approval = ctx.rules.inbound.approval
-    for name, mine in desired.items():
-        theirs = have.get(name)
-        was = base.get(name, MISSING)
-        direction = "to_client" if name in ("section", "parent") else ctx.rules.mirror.fields.direction(name)
-        if same(name, mine, theirs):
-            new_base[name] = mine
-            continue
-        if name == "section" and approval is not None and theirs == APPROVAL and mine != APPROVAL:
-            approved = _approve(ctx, pair)
-            new_base[name] = theirs
-            continue
-        internal_changed = was is MISSING or not same(name, mine, was)
-        client_changed = was is MISSING or not same(name, theirs, was)
-        if internal_changed and not client_changed:
-            if direction in ("to_client", "both"):
-                to_client[name] = mine
-                new_base[name] = mine
-        elif client_changed and not internal_changed:
-            if direction in ("to_internal", "both"):
-                to_internal[name] = theirs
-                new_base[name] = theirs
-            else:  # the mirror owns this field: put it back
-                to_client[name] = mine
-                new_base[name] = mine
-        else:
-            winner = _resolve(ctx, direction, wanted, current)
-            if direction == "both":
-                ctx.plan.conflicts.append(
-                    Conflict(
-                        kind="task",
-                        key=pair.key,
-                        field=name,
-                        internal=mine,
-                        client=theirs,
-                        base=None if was is MISSING else was,
-                        resolution=winner,
-                    )
-                )
-            if winner == "internal":
-                to_client[name] = mine
-                new_base[name] = mine
-            elif winner == "client":
-                to_internal[name] = theirs
-                new_base[name] = theirs
-    if to_client:
-        ctx.emit(
-            Op(
-                side="client",
-                action="update",
-                kind="task",
-                key=pair.key,
-                target_id=current.id,
-                fields=to_client,
-                base=new_base,
-                depth=depth_of(ctx.view, pair.key),
-            )
-        )
-    if to_internal or approved:
-        fields = {**_inbound_fields(ctx, pair, keep_unseen_rest(ctx, pair.key, to_internal)), **approved}
-        ctx.emit(
-            Op(
-                side="internal",
-                action="update",
-                kind="task",
-                key=pair.key,
-                target_id=pair.internal_id,
-                fields=fields,
-                base=new_base,
-                reason="client input",
-            )
-        )
-    if not to_client and not to_internal and not approved and new_base != base:
-        ctx.emit(Op(side="client", action="rebase", kind="task", key=pair.key, base=new_base))
-
-
-def same(name: str, a: Any, b: Any) -> bool:
-    """Field equality; notes tolerate a mention one side can only hold as the person's name."""
-    text = name in ("title", "notes") and isinstance(a, str) and isinstance(b, str)
-    # A text one side could only hold shortened (bridge/core/plan/limits.py) is the same text.
-    if text and (is_shortened(a, b) or is_shortened(b, a)):
-        return True
-    if name == "notes" and isinstance(a, str) and isinstance(b, str):
-        return same_text(a, b)
-    return bool(a == b)
-
-
-def _resolve(ctx: PlanContext, direction: str, wanted: MirrorTask, current: Task) -> str:
-    if direction == "to_client":
-        return "internal"
-    if direction == "to_internal":
-        return "client"
-    policy = ctx.rules.conflict
-    if policy == "internal_wins":
-        return "internal"
-    if policy == "client_wins":
-        return "client"
-    if policy == "newest_wins":
-        mine = dt.datetime.fromisoformat(wanted.modified_at) if wanted.modified_at else None
-        theirs = current.modified_at
-        if mine and theirs:
-            return "client" if theirs > mine else "internal"
-        return "internal"
-    return "flagged"
-
-
-def _approve(ctx: PlanContext, pair: Pair) -> dict[str, Any]:
-    """Internal changes for a card the client moved to the approval list (label and/or section)."""
-    approval = ctx.rules.inbound.approval
-    assert approval is not None
-    task = ctx.internal.tasks.get(pair.internal_id or "")
-    if task is None:
-        return {}
-    out: dict[str, Any] = {}
-    labels = set(task.labels)
-    label = ctx.rules.approval_label()  # per client when several share the project
-    if label:
-        labels.add(label)
-    if approval.internal_section:
-        section = next((s for s in ctx.internal.sections.values() if s.name == approval.internal_section), None)
-        # A missing section is created by the engine on first use, as the intake section is.
-        out.update({"section_id": section.id} if section else {SECTION_BY_NAME: approval.internal_section})
-        locked = ctx.rules.mirror.section_rule(approval.internal_section).access != "unlocked"
-        if locked and not task.parent_id and explicit_access(task, ctx.rules.mirror.access) == "automatic":
-            # Approved work stays in front of the client: moving it into a locked
-            # section would otherwise hide it (and remove the client's card).
-            marking = access_marking(ctx, task.title)
-            labels.update(marking.pop("labels", []))
-            if "custom_fields" in marking:
-                out["custom_fields"] = {**task.custom_fields, **marking["custom_fields"]}
-            out.update(marking)
-    if labels != set(task.labels):
-        out["labels"] = sorted(labels)
-    return out
-
-
-def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> dict[str, Any]:
-    """Client-side values in internal terms (people by email, notes keep their internal tail)."""
-    task = ctx.internal.tasks.get(pair.internal_id or "")
-    out: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name == "notes" and task is not None:
-            # The client's text replaces only what she saw: the part above the agency's cut line.
-            # Her own look-alikes of the cut line stay hers (the agreed base, bridge/core/markers.py).
-            agreed = pair.base.get("notes")
-            cut = split_notes(task.notes, ctx.rules.mirror.fields.notes_cut, agreed if isinstance(agreed, str) else None)
-            tail = cut.below or ""
-            value = fit_inbound(ctx, "notes", localize(value, ctx.internal_audience), pair.client_id or pair.key, len(tail) + 2)
-            out["notes"] = f"{value}\n\n{tail}".strip() if tail else value
-        elif name == "title":
-            out["title"] = fit_inbound(ctx, "title", value, pair.client_id or pair.key)
-        elif name == "assignees":
-            out["assignees"] = _people_inbound(ctx, value)
-        elif name in ("due", "start"):
-            out[name] = dt.date.fromisoformat(value) if value else None
-        elif name == "labels" and task is not None:
-            # Labels that never go out (access, approval, not allowed) stay as they are.
-            outgoing = {label.casefold() for label in labels_out(task, ctx.rules)}
-            kept = [label for label in task.labels if label.casefold() not in outgoing]
-            out["labels"] = sorted({*kept, *value})
-        else:
-            out[name] = value
-    return out
-
-
-def _people_inbound(ctx: PlanContext, client_ids: list[str]) -> list[str]:
-    found: list[str] = []
-    for person_id in client_ids:
-        person = ctx.client.people.get(person_id)
-        email = internal_email(person, ctx.rules.mirror.people) if person else None
-        match = ctx.internal.person_by_email(email) if email else None
-        if match:
-            found.append(match.id)
-    return sorted(set(found))

@@ -13,14 +13,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from bridge.core.model import Comment
-from bridge.core.ops import ItemKind, Op
+from bridge.core.ops import (
+    Adopt,
+    CopyClientComment,
+    CreateAttachment,
+    CreateComment,
+    Forget,
+    ItemKind,
+    RemoveAttachment,
+    RemoveComment,
+    UpdateComment,
+)
 from bridge.core.plan.context import PlanContext
+from bridge.core.plan.decide import Decision, decide
 from bridge.core.plan.limits import fit_inbound, part_number
 from bridge.richtext.audience import comparable, localize, same_text
-
-
-def _task_client_id(ctx: PlanContext, task_key: str) -> str | None:
-    return ctx.client_id_of("task", task_key)
 
 
 def plan_comments(ctx: PlanContext) -> None:
@@ -39,47 +46,31 @@ def plan_comments(ctx: PlanContext) -> None:
         if pair is not None and pair.origin == "client":
             continue  # an inbound copy: owned by the client's original
         current = ctx.client.comments.get(pair.client_id or "") if pair else None
-        if current is not None:
+        decision = decide(ctx.facts(wanted=True, pair=pair, on_client=current is not None,
+                                    host_archived=ctx.archived_host(wanted.task)))
+        if decision is Decision.MERGE and current is not None:
             # Stripped: a tool may drop the trailing whitespace a split part ends with.
-            if not same_text(current.text.strip(), wanted.text.strip()):
-                if ctx.client_caps.edit_comments:
-                    ctx.emit(
-                        Op(
-                            side="client",
-                            action="update",
-                            kind="comment",
-                            key=key,
-                            target_id=current.id,
-                            fields={"text": wanted.text},
-                            base={"text": wanted.text},
-                        )
+            if same_text(current.text.strip(), wanted.text.strip()):
+                continue
+            if ctx.client_caps.edit_comments:
+                ctx.emit(UpdateComment(key=key, target_id=current.id, text=wanted.text, base={"text": wanted.text}))
+            else:
+                ctx.emit(RemoveComment(key=key, target_id=current.id))
+        elif decision is Decision.CREATE:
+            host = ctx.client_id_of("task", wanted.task)
+            candidates = by_text.get((host, comparable(wanted.text)), []) if host else []
+            if candidates:
+                _adopt(ctx, "comment", key, candidates.pop(0), {"text": wanted.text})
+            elif wanted.task in ctx.view.tasks:
+                ctx.emit(
+                    CreateComment(
+                        key=key,
+                        task_key=wanted.task,
+                        text=wanted.text,
+                        base={"text": wanted.text},
+                        depth=part_number(key) - 1,  # the parts of a split comment go out in order
                     )
-                else:
-                    ctx.emit(Op(side="client", action="remove", kind="comment", key=key, target_id=current.id))
-            continue
-        if pair is not None and (not ctx.client.complete or ctx.archived_host(wanted.task)):
-            continue  # unseen, or on a card being restored (its comments come back with it)
-        host = _task_client_id(ctx, wanted.task)
-        candidates = by_text.get((host, comparable(wanted.text)), []) if host else []
-        if candidates:
-            twin = candidates.pop(0)
-            _adopt(ctx, "comment", key, twin, {"text": wanted.text})
-            continue
-        if wanted.task not in ctx.view.tasks:
-            continue
-        ctx.emit(
-            Op(
-                side="client",
-                action="create",
-                kind="comment",
-                key=key,
-                internal_id=key,
-                task_key=wanted.task,
-                fields={"text": wanted.text},
-                base={"text": wanted.text},
-                depth=part_number(key) - 1,  # the parts of a split comment go out in order
-            )
-        )
+                )
 
     _remove_unshared(ctx, "comment", set(ctx.view.comments), ctx.client.comments)
 
@@ -101,18 +92,9 @@ def _inbound_comments(ctx: PlanContext) -> None:
         if pair is not None:
             if pair.origin == "client" and pair.internal_id and pair.base.get("text") != comment.text:
                 text = _attributed(ctx, prefix, comment)
-                ctx.emit(
-                    Op(
-                        side="internal",
-                        action="update",
-                        kind="comment",
-                        key=pair.key,
-                        target_id=pair.internal_id,
-                        fields={"text": text},
-                        base={"text": comment.text},
-                        origin="client",
-                    )
-                )
+                copy = UpdateComment(side="internal", key=pair.key, target_id=pair.internal_id, text=text,
+                                     base={"text": comment.text})
+                ctx.emit(copy)
             continue
         if ("comment", comment.id) in ctx.claimed:
             continue
@@ -126,9 +108,8 @@ def _inbound_comments(ctx: PlanContext) -> None:
             if twins:  # copied before, but the pair was lost: adopt the copy
                 twin = twins.pop(0)
                 ctx.emit(
-                    Op(
+                    Adopt(
                         side="internal",
-                        action="adopt",
                         kind="comment",
                         key=twin,
                         internal_id=twin,
@@ -139,16 +120,12 @@ def _inbound_comments(ctx: PlanContext) -> None:
                 )
                 continue
         ctx.emit(
-            Op(
-                side="internal",
-                action="create",
-                kind="comment",
-                key=f"client:{comment.id}",
+            CopyClientComment(
+                key=f"client:{comment.id}",  # a label for the audit log: the pair's key is the copy's id
                 client_id=comment.id,
-                task_key=comment.task_id,
-                fields={"text": text},
+                client_task_id=comment.task_id,
+                text=text,
                 base={"text": comment.text},
-                origin="client",
                 reason="client comment",
             )
         )
@@ -184,46 +161,34 @@ def plan_attachments(ctx: PlanContext) -> None:
         if pair is not None and pair.origin == "client":
             continue
         current = ctx.client.attachments.get(pair.client_id or "") if pair else None
-        if current is not None or (pair is not None and (not ctx.client.complete or ctx.archived_host(wanted.task))):
-            continue
-        host = _task_client_id(ctx, wanted.task)
+        decision = decide(ctx.facts(wanted=True, pair=pair, on_client=current is not None,
+                                    host_archived=ctx.archived_host(wanted.task)))
+        if decision is not Decision.CREATE:
+            continue  # files are replaced, never edited
+        host = ctx.client_id_of("task", wanted.task)
         twins = unlinked.get((host, wanted.url), []) if host else []
         if twins:
-            twin = twins.pop(0)
-            _adopt(ctx, "attachment", key, twin, {"name": wanted.name})
-            continue
-        if wanted.task in ctx.view.tasks:
-            ctx.emit(
-                Op(
-                    side="client",
-                    action="create",
-                    kind="attachment",
-                    key=key,
-                    internal_id=key,
-                    task_key=wanted.task,
-                    fields={"name": wanted.name, "url": wanted.url},
-                    base={"name": wanted.name},
-                )
-            )
+            _adopt(ctx, "attachment", key, twins.pop(0), {"name": wanted.name})
+        elif wanted.task in ctx.view.tasks:
+            ctx.emit(CreateAttachment(key=key, task_key=wanted.task, name=wanted.name, url=wanted.url,
+                                      base={"name": wanted.name}))
     _remove_unshared(ctx, "attachment", set(ctx.view.attachments), ctx.client.attachments)
 
 
 def _adopt(ctx: PlanContext, kind: ItemKind, key: str, client_id: str, base: dict[str, Any]) -> None:
     """Claim an unlinked client item equal to a mirror item (a lost response, a lost state store)."""
     ctx.adopt(kind, key, client_id)
-    ctx.emit(Op(side="client", action="adopt", kind=kind, key=key, client_id=client_id, internal_id=key, base=base))
+    ctx.emit(Adopt(kind=kind, key=key, client_id=client_id, internal_id=key, base=base))
 
 
 def _remove_unshared(ctx: PlanContext, kind: ItemKind, shared: set[str], on_client: Mapping[str, object]) -> None:
     """Mirrors of items that stopped being shared (or were deleted) leave the client side."""
-    if not ctx.internal.complete:
-        return  # an item missing from an incomplete pull is not gone
     for pair in ctx.pairs.of_kind(kind):
         if pair.origin != "internal" or pair.key in shared:
             continue
-        if pair.client_id in on_client:
-            ctx.emit(
-                Op(side="client", action="remove", kind=kind, key=pair.key, target_id=pair.client_id, reason="no longer shared")
-            )
-        else:
-            ctx.emit(Op(side="client", action="forget", kind=kind, key=pair.key))
+        decision = decide(ctx.facts(wanted=False, pair=pair, on_client=pair.client_id in on_client))
+        if decision is Decision.REMOVE and pair.client_id:
+            remove = RemoveComment if kind == "comment" else RemoveAttachment
+            ctx.emit(remove(key=pair.key, target_id=pair.client_id, reason="no longer shared"))
+        elif decision is Decision.FORGET:
+            ctx.emit(Forget(kind=kind, key=pair.key))

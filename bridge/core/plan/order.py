@@ -5,8 +5,8 @@ index, Trello a float, Basecamp a 1-based rank), so the planner compares the
 order of the mirrored cards in a list with the internal order and moves the
 fewest cards that put it right. The cards of the longest run already in order
 stay; every other one is moved to just *after* the card that precedes it in the
-wanted order (``{"after": <client id>}``, or ``None`` for the top), in wanted
-order, so each move lands next to a card already in place.
+wanted order (a ``Move``; ``after_id`` None: the top), in wanted order, so each
+move lands next to a card already in place.
 
 Cards the mirror does not own (a client's own card in a list) and done tasks
 (Basecamp lists them apart) keep their place and are never compared. The
@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from bridge.core.ops import AFTER, CREATED, Op
+from bridge.core.ops import CreateTask, Move, Plan, UpdateTask
 from bridge.core.plan.context import PlanContext
 
 
@@ -65,12 +66,25 @@ def internal_order(ctx: PlanContext, key: str) -> tuple[float, float, str]:
     return (section.position if section else 0.0, task.position, key)
 
 
-def plan_order(ctx: PlanContext) -> None:
+@dataclass(frozen=True)
+class Order:
+    """What the order pass asks for: the moves, and the rank in which each list's cards are written."""
+
+    moves: list[Move] = field(default_factory=list)
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+def plan_order(ctx: PlanContext) -> Order:
     """Put mirrored cards in the agency's order: cards already in a list, cards moving into it this
-    cycle, and cards created in it this cycle that do not simply go at the bottom."""
+    cycle, and cards created in it this cycle that do not simply go at the bottom.
+
+    Reads the task ops planned so far (what arrives in a list) and changes none of them: the moves it
+    returns join the plan through :func:`place`."""
+    order = Order()
     if "position" not in ctx.client_caps.task_fields:
-        return  # GitHub: issues have no order to keep
+        return order  # GitHub: issues have no order to keep
     arriving = _arriving(ctx)
+    created = {op.key for op in ctx.plan.ops if isinstance(op, CreateTask)}
     by_section: dict[str, list[str]] = {}
     for key, wanted in ctx.view.tasks.items():
         task = ctx.internal.tasks.get(key)
@@ -83,42 +97,47 @@ def plan_order(ctx: PlanContext) -> None:
             continue  # the list is created this cycle, and its cards in order after it
         here = {t.id: t for t in ctx.client.tasks.values() if t.section_id == list_id and not t.parent_id and not t.done}
         wanted_keys = sorted(keys, key=lambda k: internal_order(ctx, k))
-        placed = [k for k in wanted_keys if ctx.client_id_of("task", k) in here or arriving.get(k, ("", None))[0] == section_key]
+        placed = [k for k in wanted_keys if ctx.client_id_of("task", k) in here or arriving.get(k) == section_key]
         staying = [k for k in placed if k not in arriving]
         current = sorted(staying, key=lambda k: (here[ctx.client_id_of("task", k) or ""].position, k))
         kept = set(staying) - {k for k, _ in moves(staying, current)}
         for index, key in enumerate(placed):
-            op = arriving.get(key, (None, None))[1]
-            if key in kept or (op is not None and op.action == "create" and all(k in arriving for k in placed[index:])):
+            if key in kept or (key in created and all(k in arriving for k in placed[index:])):
                 # In place already, or created at the bottom after everything there: nothing to move.
-                if op is not None:
-                    op.order = index
+                if key in arriving:
+                    order.ranks[key] = index
                 continue
-            _place(ctx, key, op, placed[index - 1] if index else None, index)
+            order.moves.append(_move(ctx, key, section_key, placed[index - 1] if index else None))
+            order.ranks[key] = index
+    return order
 
 
-def _arriving(ctx: PlanContext) -> dict[str, tuple[str, Op]]:
-    """Tasks this plan creates in a list or moves into one: key -> (section key, the op)."""
-    out: dict[str, tuple[str, Op]] = {}
+def _arriving(ctx: PlanContext) -> dict[str, str]:
+    """Tasks this plan creates in a list or moves into one: key -> the list's section key."""
+    out: dict[str, str] = {}
     for op in ctx.plan.ops:
-        if op.side == "client" and op.kind == "task" and op.action in ("create", "update") and op.fields.get("section"):
-            out[op.key] = (op.fields["section"], op)
+        if isinstance(op, CreateTask) and op.section:
+            out[op.key] = op.section
+        elif isinstance(op, UpdateTask) and op.changes.get("section"):
+            out[op.key] = op.changes["section"]
     return out
 
 
-def _place(ctx: PlanContext, key: str, op: Op | None, after_key: str | None, rank: int) -> None:
-    """Ask for ``key`` to go right after ``after_key`` (a pair key; None: the top)."""
+def _move(ctx: PlanContext, key: str, section_key: str, after_key: str | None) -> Move:
+    """``key`` to go right after ``after_key`` (a pair key; None: the top)."""
     after = ctx.client_id_of("task", after_key) if after_key else None
-    if after_key and after is None:
-        after = f"{CREATED}{after_key}"  # created earlier in this list's run: apply knows its id by then
-    if op is None:
-        op = next(
-            (o for o in ctx.plan.ops if o.side == "client" and o.kind == "task" and o.action == "update" and o.key == key),
-            None,
-        )
-    if op is None:
-        card = ctx.client_id_of("task", key)
-        op = Op(side="client", action="update", kind="task", key=key, target_id=card, reason="order")
-        ctx.emit(op)
-    op.fields[AFTER] = after
-    op.order = rank
+    if after_key and after is None:  # created earlier in this list's run: apply knows its id by then
+        return Move(key=key, section=section_key, after_key=after_key, reason="order")
+    return Move(key=key, section=section_key, after_id=after, reason="order")
+
+
+def place(plan: Plan, order: Order) -> None:
+    """Add the order pass's moves to the plan: a move rides on its card's own create or update
+    (one write per card), any other is an op of its own."""
+    plan.ranks.update(order.ranks)
+    for move in order.moves:
+        at = next((i for i, op in enumerate(plan.ops) if isinstance(op, CreateTask | UpdateTask) and op.key == move.key), None)
+        if at is None:
+            plan.ops.append(move)
+        else:
+            plan.ops[at] = plan.ops[at].model_copy(update={"move": move})

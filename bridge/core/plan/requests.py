@@ -13,7 +13,7 @@ from typing import Any
 
 from bridge.core.mirror import project_fields
 from bridge.core.model import Task
-from bridge.core.ops import Op
+from bridge.core.ops import AddRequest, RemoveTask
 from bridge.core.people import client_audience
 from bridge.core.plan.context import PlanContext, client_fields
 from bridge.richtext.audience import localize
@@ -96,13 +96,11 @@ def plan_requests(ctx: PlanContext) -> None:
             if (task.title.strip(), task.notes.strip() if with_notes else None) in orphans:
                 ctx.plan.removals += 1
                 ctx.emit(
-                    Op(
-                        side="client",
-                        action="remove",
-                        kind="task",
-                        key=f"orphan:{task.id}",
+                    RemoveTask(
+                        key=f"orphan:{task.id}",  # a label for the audit log: no pair holds it
                         target_id=task.id,
-                        fields={"mode": ctx.rules.removal},
+                        mode=ctx.rules.removal,
+                        forget=False,
                         reason="a copy the mirror made of a task no longer shared (its pairing was lost)",
                         depth=-1 if task.parent_id else 0,
                     )
@@ -124,16 +122,12 @@ def plan_requests(ctx: PlanContext) -> None:
         base["parent"] = ctx.client_task_key(task.parent_id)
         ctx.requested.add(task.id)
         ctx.emit(
-            Op(
-                side="internal",
-                action="create",
-                kind="task",
-                key=f"client:{task.id}",
+            AddRequest(
+                key=f"client:{task.id}",  # a label for the intent row and the audit log: the pair's key is the new task's id
                 client_id=task.id,
                 fields=fields,
-                task_key=None if task.parent_id else section_name,
+                section_name=None if task.parent_id else section_name,
                 base=base,
-                origin="client",
                 reason="new client request",
                 depth=1 if task.parent_id else 0,
             )

@@ -14,10 +14,10 @@ whose mirror is gone (hidden, removed) is taken off in the same cycle.
 from __future__ import annotations
 
 from bridge.core.model import Attachment
-from bridge.core.ops import Op
+from bridge.core.ops import AddTwinLink, RemoveTwinLink
 from bridge.core.plan.context import PlanContext
 
-TWIN = "twin:"  # op keys of twin links: "twin:<internal task id>" to create, "twin:<attachment id>" to remove
+TWIN = "twin:"  # audit-log keys of twin links: "twin:<internal task id>" to create, "twin:<attachment id>" to remove
 
 
 def plan_twins(ctx: PlanContext) -> None:
@@ -45,17 +45,7 @@ def plan_twins(ctx: PlanContext) -> None:
         twins = held.pop(task_id, [])
         keep = next((t for t in twins if t.url == url), None)
         if keep is None:
-            ctx.emit(
-                Op(
-                    side="internal",
-                    action="create",
-                    kind="attachment",
-                    key=f"{TWIN}{task_id}",
-                    task_key=task_id,
-                    fields={"name": name, "url": url},
-                    reason="twin link",
-                )
-            )
+            ctx.emit(AddTwinLink(key=f"{TWIN}{task_id}", task_id=task_id, name=name, url=url, reason="twin link"))
         _remove(ctx, [t for t in twins if t is not keep])
     if ctx.internal.complete and ctx.client.complete:
         for twins in held.values():  # tasks whose client copy is gone
@@ -64,6 +54,4 @@ def plan_twins(ctx: PlanContext) -> None:
 
 def _remove(ctx: PlanContext, twins: list[Attachment]) -> None:
     for twin in twins:
-        ctx.emit(
-            Op(side="internal", action="remove", kind="attachment", key=f"{TWIN}{twin.id}", target_id=twin.id, reason="twin link")
-        )
+        ctx.emit(RemoveTwinLink(key=f"{TWIN}{twin.id}", target_id=twin.id, reason="twin link"))
