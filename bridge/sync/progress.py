@@ -6,17 +6,29 @@ so neither imports the other's modules.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from bridge import secrets
-from bridge.core.model import Snapshot
-from bridge.core.ops import CopyClientComment, CreateAttachment, CreateComment, Op, Side
+from bridge.core.model import Snapshot, Task
+from bridge.core.ops import (
+    CopyClientComment,
+    CreateAttachment,
+    CreateComment,
+    Op,
+    RenameSection,
+    Side,
+    UpdateComment,
+    UpdateInternalTask,
+    UpdateTask,
+)
 from bridge.sync.engine import CycleReport
 from bridge.sync.events import CycleFinished, CycleStarted, Event, Noticed, OpApplied, OpFailed, Planned, Pulled
 
@@ -129,6 +141,57 @@ def describe_op(op: Op, report: CycleReport | None = None) -> str:
     return text
 
 
+def _shown(value: Any, snapshot: Snapshot | None, field: str) -> str:
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        value = value.isoformat()
+    if field in ("section_id", "section") and snapshot is not None and str(value) in snapshot.sections:
+        value = snapshot.sections[str(value)].name
+    if field == "assignees" and snapshot is not None and isinstance(value, list):
+        value = ", ".join(snapshot.people[p].name if p in snapshot.people else str(p) for p in value)
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    return short(str(value), 40)
+
+
+def _current(task: Task | None, field: str, snapshot: Snapshot | None) -> str:
+    if task is None:
+        return "(none)"
+    name = {"section": "section_id", "parent": "parent_id"}.get(field, field)
+    return _shown(getattr(task, name, None), snapshot, name)
+
+
+def before_after(op: Op, report: CycleReport) -> list[str]:
+    """``field: before → after`` for every field an update changes.
+
+    Each line shows one side's values only: a client-side update, what the client
+    holds and what the mirror gives it (values it may see); an internal-side
+    update, the internal values. Hidden internal text never appears on a client line.
+    """
+    own = report.client if op.side == "client" else report.internal
+    if isinstance(op, RenameSection):
+        before = own.sections[op.target_id].name if own and op.target_id in own.sections else None
+        return [f"name: {_shown(before, None, 'name')} → {_shown(op.name, None, 'name')}"]
+    if isinstance(op, UpdateComment):
+        before = own.comments[op.target_id].text if own and op.target_id in own.comments else None
+        return [f"text: {_shown(before, None, 'text')} → {_shown(op.text, None, 'text')}"]
+    if not isinstance(op, UpdateTask | UpdateInternalTask):
+        return []
+    task = own.tasks.get(op.target_id) if own else None
+    lines = []
+    for name, value in sorted(op.changes.items()):
+        if name in ("section", "parent"):  # planner keys: the line says where it sits now
+            lines.append(f"{name}: {_current(task, name, own)} → (the mirror's place)")
+        else:
+            lines.append(f"{name}: {_current(task, name, own)} → {_shown(value, own, name)}")
+    if isinstance(op, UpdateInternalTask) and op.section_name:
+        lines.append(f"section: {_current(task, 'section_id', own)} → {short(op.section_name, 40)}")
+    return lines
+
+
 def print_plan(console: Console, report: CycleReport) -> None:
     plan = report.plan
     if plan is None:
@@ -145,6 +208,8 @@ def print_plan(console: Console, report: CycleReport) -> None:
         for action, mark in marks.items():
             for op in (o for o in writes if o.action == action):
                 console.print(f"      {mark} {escape(describe_op(op, report))}")
+                for line in before_after(op, report):
+                    console.print(f"          {escape(line)}")
     for conflict in plan.conflicts:
         task = report.internal.tasks.get(conflict.key) if report.internal else None
         what = short(task.title) if task else conflict.key

@@ -277,3 +277,22 @@ def test_sync_prints_a_notice_once_and_status_lists_it_until_it_is_gone(
     found.clear()
     runner.invoke(app, ["sync", "-c", str(config)])
     assert "#Client" not in runner.invoke(app, ["status", "-c", str(config)]).output
+
+
+def test_dry_run_shows_before_and_after_of_each_changed_field_in_each_sides_own_terms(
+    runner: CliRunner, tmp_path: Path, memory_tool: MemoryTool, client_tool: MemoryTool
+) -> None:
+    config, internal, board = one_link(tmp_path, memory_tool, client_tool)
+    assert runner.invoke(app, ["sync", "-c", str(config)]).exit_code == 0
+    anna = memory_tool.person()
+    task = next(t for t in anna.pull(internal).snapshot.tasks.values() if t.title == "Shared task 1")
+    anna.update_task(internal, task, {"title": "Shared task one", "notes": "Visible\n---internal---\nSECRET margin"})
+    card = next(t for t in client_tool.person("client").pull(board).snapshot.tasks.values() if t.title == "Shared task 2")
+    client_tool.person("client").update_task(board, card, {"done": True})
+    result = runner.invoke(app, ["sync", "--dry-run", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "title: 'Shared task 1' → 'Shared task one'" in out
+    assert "notes: " in out and "→ 'Visible'" in out
+    assert "done: False → True" in out  # the client's tick, going to the internal task
+    assert "SECRET" not in out  # below the cut: never on a client line, and not otherwise changed
