@@ -9,7 +9,14 @@ Basecamp has no sync token. Each cycle asks, with the ETag of the last answer:
    otherwise only when 1 changed.
 
 An unchanged project answers 304 to each: a no-change cycle costs 1 to 3
-conditional GETs (3 with the preset), and no body. When a listing changed,
+conditional GETs (3 with the preset), and no body. No single documented request
+can stand in for the three: ``type`` takes one recording type per listing; a
+recording's ``events.json`` covers that recording only; the project timeline
+(``GET /projects/{id}/timeline.json``) documents creations and completions
+(``todo_created``, ``todo_completed``, ``comment_created`` …) but no edit,
+reopening, move, rename, archive or trash, so a 304 there would not mean
+"nothing changed". Neither is a comment documented to move its to-do's
+``updated_at``, nor a list's rename any to-do's. When a listing changed,
 its pages are read until ``updated_at`` falls below the newest value seen last
 time minus a margin; each listing item is the full to-do or comment, so no
 per-item read is needed.

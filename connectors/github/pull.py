@@ -10,17 +10,21 @@ users, the assignees of the issues kept and the authors of their comments
 For 1,000 issues, 3 labels, 3 assignees, 3 people and no comments:
 1 + 1 + 1 + 10 + 1 + 3 + 1 = 18.
 
-Incremental pull: ``GET issues?state=all&sort=updated&direction=asc&since=…``
-with the ETag of the previous answer in ``If-None-Match``. An unchanged
-repository answers 304, which GitHub does not count against the primary limit:
-a no-change cycle costs that one request (two with ``poll_comments``, the
-second one the comment listing, also a 304). When issues changed, the comments
-``since`` the cursor are read too: a new comment moves its issue's
-``updated_at``, so it always shows up that way; an issue whose comment count
-disagrees with the snapshot has its comments re-read (that is how deletions
-are seen). A login neither the previous snapshot (its people, its comments'
-authors) nor the connector's directory knows is looked up once; a no-change
-cycle looks nobody up.
+Incremental pull: ``GET issues?state=all&sort=updated&direction=desc`` with the
+ETag of the previous answer's first page in ``If-None-Match``. Any change moves
+its issue to the top of that newest-first listing, so page one's ETag answers
+"did anything change?" however many pages the last changes filled, and its URL
+never moves, so the validator stays good from one cycle to the next. An
+unchanged repository answers 304, which GitHub does not count against the
+primary limit: a no-change cycle costs that one request (two with
+``poll_comments``, the second one the comment listing, also a 304), after a
+burst of any size too. When page one changed, pages are read until
+``updated_at`` falls below the cursor's ``since``; the comments since then are
+read the same way: a new comment moves its issue's ``updated_at``, so it always
+shows up that way; an issue whose comment count disagrees with the snapshot has
+its comments re-read (that is how deletions are seen). A login neither the
+previous snapshot (its people, its comments' authors) nor the connector's
+directory knows is looked up once; a no-change cycle looks nobody up.
 
 Rich text is read once every login of the items being applied is known, so an
 ``@login`` of an assignee or of a comment author becomes a mention in the
@@ -33,9 +37,14 @@ the same listings (``state=all``), so reading it costs no request. Reopened, it
 is a task again.
 
 ``since`` is the newest ``updated_at`` seen minus a margin, so a listing that
-lags a little behind writes loses nothing. Timestamps are the server's own, so
-client clock skew does not matter. Issues deleted or transferred by an admin
-vanish from listings without a trace; only a full pull notices them.
+lags a little behind writes loses nothing: an item that turns up late is read
+with the next change if it ranks below page one (a burst of more than 100
+newer updates), at once otherwise. Reading newest first, an item updated
+mid-read moves up (pages shift down, repeating an item, never skipping one)
+and page one's ETag, taken before, no longer matches. Timestamps are the
+server's own, so client clock skew does not matter. Issues deleted or
+transferred by an admin vanish from listings without a trace; only a full pull
+notices them.
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ from typing import Any
 from bridge.core.model import Person, Snapshot
 from bridge.core.ports import PullResult, PullState
 from bridge.errors import Invalid, Malformed
-from bridge.http import HttpClient, iter_link, parse_link_header
+from bridge.http import HttpClient, iter_link
 from connectors.github import translate
 from connectors.github.mapping import GithubMapping
 from connectors.github.people import UserDirectory, bare
@@ -154,14 +163,12 @@ class RepoPull:
 
     def advance(self, snapshot: Snapshot, cursor: Cursor, prime: bool = False) -> None:
         """Apply every change since ``cursor`` to ``snapshot``; move the cursor."""
-        issues, cursor.issues_etag = self._gated(
-            f"{self.path}/issues", self._params(cursor.issues_since, state="all"), cursor.issues_etag
-        )
+        issues, cursor.issues_etag = self._gated(f"{self.path}/issues", cursor.issues_since, cursor.issues_etag, state="all")
         comments: list[Any] | None = None
         # Priming right after a full listing needs no comment delta: the count check below covers the gap.
         if self.mapping.poll_comments or (issues is not None and not prime):
             comments, cursor.comments_etag = self._gated(
-                f"{self.path}/issues/comments", self._params(cursor.comments_since), cursor.comments_etag
+                f"{self.path}/issues/comments", cursor.comments_since, cursor.comments_etag
             )
         self._meet(snapshot, issues or [], comments or [])
         changed: dict[int, Mapping[str, Any]] = {}
@@ -180,23 +187,26 @@ class RepoPull:
             if issue.get("comments") != held:
                 self._reread_comments(snapshot, number)
 
-    def _params(self, since: str | None, **extra: str) -> dict[str, Any]:
-        params: dict[str, Any] = {**extra, "sort": "updated", "direction": "asc", "per_page": 100}
-        stamp = translate.parse_time(since)
-        if stamp is not None:
-            params["since"] = translate.format_time(stamp - dt.timedelta(seconds=self.mapping.since_margin_seconds))
-        return params
-
-    def _gated(self, path: str, params: dict[str, Any], etag: str | None) -> tuple[list[Any] | None, str | None]:
-        """One conditional listing: ``None`` when GitHub answers 304, else every page's items."""
+    def _gated(
+        self, path: str, since: str | None, etag: str | None, **extra: str
+    ) -> tuple[list[Any] | None, str | None]:
+        """One conditional listing, newest first: ``None`` when page one answers 304, else the
+        items updated since ``since`` minus the margin, oldest first, and page one's ETag."""
+        params: dict[str, Any] = {**extra, "sort": "updated", "direction": "desc", "per_page": 100}
         headers = {"If-None-Match": etag} if etag else None
         first = self.client.request("GET", path, params=params, headers=headers, ok=(304,))
         if first.status == 304:
             return None, etag
-        items = list(iter_link(self.client, path, first=first))
-        # The ETag covers page one only: with more pages, a change further on would hide behind a 304.
-        single = "next" not in parse_link_header(first.headers.get("link"))
-        return items, first.headers.get("etag") if single else None
+        stamp = translate.parse_time(since)
+        horizon = stamp - dt.timedelta(seconds=self.mapping.since_margin_seconds) if stamp else None
+        items: list[Any] = []
+        for item in iter_link(self.client, path, first=first):
+            updated = translate.parse_time(item.get("updated_at")) if isinstance(item, Mapping) else None
+            if horizon is not None and updated is not None and updated < horizon:
+                break  # everything further down was read by an earlier cycle
+            items.append(item)
+        items.reverse()
+        return items, first.headers.get("etag")
 
     def _reread_comments(self, snapshot: Snapshot, number: int) -> None:
         for cid in [cid for cid, c in snapshot.comments.items() if c.task_id == str(number)]:

@@ -1,8 +1,10 @@
 """The Basecamp connector, against its emulator, passes the shared connector contract.
 
-One known exception: Basecamp has no change feed covering a project, so a
-quiet incremental pull asks three listings with their ETags (to-dos, the to-do
-set, comments) and each answers 304 — three conditional requests, not one.
+One known exception: Basecamp documents no change feed covering every change
+to a project (the project timeline lists creations and completions, not edits,
+moves or renames), so a quiet incremental pull asks three listings with their
+ETags (to-dos, the to-do set, comments) and each answers 304 — three
+conditional requests, not one (``connectors/basecamp/incremental.py`` says why).
 ``tests/basecamp/test_basecamp_incremental.py`` pins that cost (and the
 one-request setting ``poll_comments: false, poll_sections: false``).
 """
@@ -52,6 +54,6 @@ class TestBasecampContract(ConnectorContract):
             connector.close()
 
     @pytest.mark.xfail(strict=True, reason="Basecamp: a quiet cycle is 3 conditional GETs answered 304 "
-                       "(to-dos, to-do set, comments); no single request covers a project")
+                       "(to-dos, to-do set, comments); no documented single request covers a project's changes")
     def test_incremental_pull_without_changes_costs_one_read(self, env: ContractEnv) -> None:
         super().test_incremental_pull_without_changes_costs_one_read(env)

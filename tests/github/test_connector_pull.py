@@ -152,7 +152,8 @@ def test_pagination_follows_link_headers(world: World) -> None:
     world.emulator.clear_requests()
     snapshot = world.bridge.pull(world.project).snapshot
     assert len(snapshot.tasks) == 250
-    pages = [r for r in world.emulator.requests if r.path.endswith("/issues") and "since" not in r.query]
+    # The full listing runs oldest first; the gate that follows it reads newest first.
+    pages = [r for r in world.emulator.requests if r.path.endswith("/issues") and r.query.get("direction") == ["asc"]]
     assert [r.query.get("page") for r in pages] == [None, ["2"], ["3"]]
 
 
@@ -160,3 +161,31 @@ def test_invalid_cursor_means_a_full_pull(world: World) -> None:
     first = world.bridge.pull(world.project)
     result = world.bridge.pull(world.project, PullState(cursor='{"v": 99}', snapshot=first.snapshot))
     assert result.full
+
+
+def test_idle_cycles_after_a_burst_are_one_free_request_each(world: World) -> None:
+    first = world.bridge.pull(world.project)
+    repo = world.emulator.repo(world.project)
+    # 150 issues written within the margin: the window since the cursor spans two pages.
+    stamp = world.emulator.stamp()
+    for n in range(150):
+        issue = world.emulator.add_issue(repo, f"Burst {n}", "anna")
+        issue.updated_at = stamp
+    world.clock.advance(60)
+    burst = incremental(world, first)
+    assert len(burst.snapshot.tasks) == 150
+    state = burst
+    for _ in range(3):
+        world.clock.advance(60)
+        world.emulator.clear_requests()
+        used = world.emulator.used("pmbridge")
+        state = incremental(world, state)
+        assert world.requests() == [("GET", f"/repos/{world.project}/issues", 304)]
+        assert world.emulator.used("pmbridge") == used
+    assert state.snapshot == burst.snapshot
+    # The gate still opens for the next change, which moves the issue to the top of page one.
+    task = next(t for t in state.snapshot.tasks.values() if t.title == "Burst 7")
+    world.human.update_task(world.project, task, {"title": "Burst 7 (edited)"})
+    world.clock.advance(60)
+    changed = incremental(world, state)
+    assert changed.snapshot.tasks[task.id].title == "Burst 7 (edited)"
