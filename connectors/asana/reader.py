@@ -102,6 +102,10 @@ class AsanaReader:
     def tasks(self, project_id: str) -> list[dict[str, Any]]:
         return self._list("tasks", {"project": project_id, "opt_fields": TASK_FIELDS})
 
+    def modified_tasks(self, project_id: str, since: str) -> list[dict[str, Any]]:
+        """The project's tasks modified since ``since`` (ISO 8601), in full: one request per 100 tasks."""
+        return self._list("tasks", {"project": project_id, "modified_since": since, "opt_fields": TASK_FIELDS})
+
     def task(self, gid: str) -> dict[str, Any] | None:
         """A task's current state, or None when it was deleted."""
         try:
@@ -113,8 +117,11 @@ class AsanaReader:
             raise Malformed("asana: the task response is not an object")
         return raw
 
+    def subtask_payloads(self, parent: str) -> list[dict[str, Any]]:
+        return self._list(f"tasks/{parent}/subtasks", {"opt_fields": TASK_FIELDS})
+
     def subtasks(self, parent: str) -> list[Task]:
-        raw = self._list(f"tasks/{parent}/subtasks", {"opt_fields": TASK_FIELDS})
+        raw = self.subtask_payloads(parent)
         return [task_from_payload(r, "", position=float(i)).model_copy(update={"parent_id": parent}) for i, r in enumerate(raw)]
 
     def stories(self, task_id: str) -> list[dict[str, Any]]:

@@ -224,16 +224,74 @@ def test_more_than_100_events_are_read_page_by_page(
     assert len(result.snapshot.comments) == 120 and result.full is False
 
 
-def test_many_changed_tasks_mean_a_full_pull(
+def test_changed_tasks_are_read_in_one_listing(
+    follower: Follower, anna: AsanaConnector, project: str, seeded: dict[str, str], sandbox: Sandbox
+) -> None:
+    for name in ("alpha", "beta", "gamma", "other"):
+        anna.update_task(project, follower.snapshot.tasks[seeded[name]], {"title": name.upper()})
+    result = follower.pull()
+    assert routes(sandbox.emulator) == {"GET /events": 1, "GET /tasks": 1}
+    listing = sandbox.emulator.requests[-1]
+    assert listing.query["project"] == [project] and listing.query["modified_since"]
+    assert result.full is False and differences(result.snapshot, follower.full()) == []
+
+
+def test_over_a_hundred_changed_tasks_page_through_the_listing(
     sandbox: Sandbox, project: str, sections: dict[str, str], bridge: AsanaConnector, anna: AsanaConnector
 ) -> None:
-    ids = [sandbox.add_task(project, f"t{i}", section_id=sections["Backlog"]) for i in range(MAX_REFETCH + 5)]
+    ids = [sandbox.add_task(project, f"t{i}", section_id=sections["Backlog"]) for i in range(130)]
     follower = Follower(sandbox, bridge, project)
     for gid in ids:
         anna.update_task(project, follower.snapshot.tasks[gid], {"notes": "bulk edit"})
     result = follower.pull()
+    # 260 events (a change and a story each) in three pages, then two pages of tasks.
+    assert routes(sandbox.emulator) == {"GET /events": 3, "GET /tasks": 2}
+    assert result.full is False and {t.notes for t in result.snapshot.tasks.values()} == {"bulk edit"}
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_changed_subtasks_are_read_per_parent(
+    follower: Follower, anna: AsanaConnector, project: str, seeded: dict[str, str], sandbox: Sandbox
+) -> None:
+    second = sandbox.add_task(project, "sub 2", parent_id=seeded["alpha"])
+    lone = sandbox.add_task(project, "lone sub", parent_id=seeded["beta"])
+    follower.pull()
+    snap = follower.snapshot
+    for gid in (seeded["sub"], second, lone):
+        anna.update_task(project, snap.tasks[gid], {"done": True})
+    result = follower.pull()
+    # Not project members: alpha's two through its subtask listing, beta's one on its own.
+    assert routes(sandbox.emulator) == {"GET /events": 1, "GET /tasks/{gid}/subtasks": 1, "GET /tasks/{gid}": 1}
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_a_task_the_listing_misses_is_read_on_its_own(
+    follower: Follower, anna: AsanaConnector, project: str, sections: dict[str, str], seeded: dict[str, str], sandbox: Sandbox,
+    clock: VirtualClock,
+) -> None:
+    emulator = sandbox.emulator
+    clock.advance(3600)  # gamma's last modification lies well before the listing's window
+    with emulator.lock:  # a reorder inside a section leaves modified_at alone
+        task, backlog = emulator.store.task(seeded["gamma"]), emulator.store.section(sections["Backlog"])
+        emulator.task_writes.move_to_section(sandbox.user_ids["human"], backlog, task, None, None)
+    anna.update_task(project, follower.snapshot.tasks[seeded["beta"]], {"title": "Beta!"})
+    result = follower.pull()
+    counts = routes(emulator)
+    assert counts["GET /tasks"] == 1 and counts["GET /tasks/{gid}"] == 1
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_many_changed_tasks_no_listing_holds_mean_a_full_pull(
+    sandbox: Sandbox, project: str, sections: dict[str, str], bridge: AsanaConnector, anna: AsanaConnector
+) -> None:
+    parents = [sandbox.add_task(project, f"p{i}", section_id=sections["Backlog"]) for i in range(MAX_REFETCH + 5)]
+    subs = [sandbox.add_task(project, f"s{i}", parent_id=parent) for i, parent in enumerate(parents)]
+    follower = Follower(sandbox, bridge, project)
+    for gid in subs:
+        anna.update_task(project, follower.snapshot.tasks[gid], {"notes": "bulk edit"})
+    result = follower.pull()
     assert result.full is True
-    assert {t.notes for t in result.snapshot.tasks.values()} == {"bulk edit"}
+    assert {follower.snapshot.tasks[gid].notes for gid in subs} == {"bulk edit"}
     assert follower.pull().full is False
 
 
