@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.core.model import Snapshot, Task
-from connectors.asana.reader import AsanaReader
+from connectors.asana.reader import PAGE, AsanaReader
 from connectors.asana.translate import (
     COMMENT,
     Change,
@@ -34,9 +34,9 @@ from connectors.asana.translate import (
 
 # Past this many changed tasks that no listing returned, a full pull is cheaper than one GET per task.
 MAX_REFETCH = 50
-# An event's created_at and its task's modified_at are stamped apart; listing from a little earlier
-# costs only payload, and a task the listing still misses is read on its own.
-LISTING_MARGIN = dt.timedelta(minutes=1)
+# An event's created_at and its task's modified_at may be stamped a moment apart; listing from a
+# little earlier costs only payload, and a task the listing still misses is read on its own.
+LISTING_MARGIN = dt.timedelta(seconds=5)
 ATTACHMENT_STORY = "attachment_added"
 
 
@@ -53,11 +53,19 @@ class Plan:
     dropped_sections: set[str] = field(default_factory=set)
     orders: set[str] = field(default_factory=set)  # sections whose task order is re-read
     since: str | None = None  # modified_since for listing the changed tasks; None: no listing
+    # Tasks whose events show their modified_at moved, so that listing finds them: changed, added to a
+    # project or a parent, or given a story (the reference on modified_since); a move inside a section is not.
+    modified: set[str] = field(default_factory=set)
 
 
 def make_plan(changes: list[Change], previous: Snapshot, project_id: str, own: str | None) -> Plan:
     plan = Plan()
     plan.since = _listing_start([c.at for c in changes if c.kind == "task"])
+    for change in changes:
+        if change.kind == "task" and (change.action == "changed" or change.parent_kind in ("project", "task")):
+            plan.modified.add(change.gid)
+        elif change.kind == "story" and change.parent_kind == "task" and change.parent:
+            plan.modified.add(change.parent)
     for change in changes:
         mine = own is not None and change.user == own
         if change.kind == "task":
@@ -171,11 +179,17 @@ class Incremental:
         found: dict[str, dict[str, Any] | None] = {}
         known = self.previous.tasks
         # Subtasks are not project members, so the project listing pays off for two others or more.
-        listable = [g for g in gids if g not in known or known[g].parent_id is None]
+        listable = [g for g in gids if g in plan.modified and (g not in known or known[g].parent_id is None)]
         if len(listable) > 1 and plan.since is not None:
-            for raw in self.reader.modified_tasks(self.project_id, plan.since):
+            # Stop at the page that holds the last of them, and before the listing costs more pages
+            # than the GETs it saves.
+            pending, most = set(listable), (len(listable) - 1) * PAGE
+            for count, raw in enumerate(self.reader.modified_tasks(self.project_id, plan.since), start=1):
                 if (gid := gid_of(raw, "task")) in wanted:
                     found[gid] = raw
+                    pending.discard(gid)
+                if not pending or count >= most:
+                    break
         parents: dict[str, int] = {}
         for gid in gids:
             parent = known[gid].parent_id if gid not in found and gid in known else None

@@ -8,7 +8,7 @@ thread pool (at most four at a time, well inside Asana's 50 concurrent GETs).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -102,9 +102,10 @@ class AsanaReader:
     def tasks(self, project_id: str) -> list[dict[str, Any]]:
         return self._list("tasks", {"project": project_id, "opt_fields": TASK_FIELDS})
 
-    def modified_tasks(self, project_id: str, since: str) -> list[dict[str, Any]]:
-        """The project's tasks modified since ``since`` (ISO 8601), in full: one request per 100 tasks."""
-        return self._list("tasks", {"project": project_id, "modified_since": since, "opt_fields": TASK_FIELDS})
+    def modified_tasks(self, project_id: str, since: str) -> Iterator[dict[str, Any]]:
+        """The project's tasks modified since ``since`` (ISO 8601), in full, a page of 100 read as it is reached."""
+        params = {"project": project_id, "modified_since": since, "opt_fields": TASK_FIELDS, "limit": PAGE}
+        return iter_offset(self.client, "tasks", params)
 
     def task(self, gid: str) -> dict[str, Any] | None:
         """A task's current state, or None when it was deleted."""

@@ -250,6 +250,23 @@ def test_over_a_hundred_changed_tasks_page_through_the_listing(
     assert differences(result.snapshot, follower.full()) == []
 
 
+def test_the_listing_stops_once_it_costs_more_than_the_reads_it_saves(
+    sandbox: Sandbox, project: str, sections: dict[str, str], bridge: AsanaConnector, anna: AsanaConnector
+) -> None:
+    ids = [sandbox.add_task(project, f"t{i}", section_id=sections["Backlog"]) for i in range(150)]
+    follower = Follower(sandbox, bridge, project)
+    for gid in ids:  # the bridge's own edits: skipped, yet modified within the listing's window
+        follower.snapshot.tasks[gid] = bridge.update_task(project, follower.snapshot.tasks[gid], {"notes": "ours"})
+    for gid in (ids[0], ids[140]):
+        anna.update_task(project, follower.snapshot.tasks[gid], {"title": "theirs"})
+    result = follower.pull()
+    # Two tasks are worth one page: the one on the second page is read on its own.
+    counts = routes(sandbox.emulator)
+    assert (counts["GET /tasks"], counts["GET /tasks/{gid}"]) == (1, 1)
+    assert sandbox.emulator.requests[-1].path == f"/tasks/{ids[140]}"
+    assert differences(result.snapshot, follower.full()) == []
+
+
 def test_changed_subtasks_are_read_per_parent(
     follower: Follower, anna: AsanaConnector, project: str, seeded: dict[str, str], sandbox: Sandbox
 ) -> None:
@@ -266,18 +283,29 @@ def test_changed_subtasks_are_read_per_parent(
 
 
 def test_a_task_the_listing_misses_is_read_on_its_own(
-    follower: Follower, anna: AsanaConnector, project: str, sections: dict[str, str], seeded: dict[str, str], sandbox: Sandbox,
-    clock: VirtualClock,
+    follower: Follower, anna: AsanaConnector, project: str, seeded: dict[str, str], sandbox: Sandbox, clock: VirtualClock
+) -> None:
+    clock.advance(3600)
+    for name in ("alpha", "beta"):
+        anna.update_task(project, follower.snapshot.tasks[seeded[name]], {"title": name.upper()})
+    with sandbox.emulator.lock:  # beta's stamp lags its event by more than the listing's margin
+        sandbox.emulator.store.task(seeded["beta"]).modified_at = "2024-01-01T00:00:00.000Z"
+    result = follower.pull()
+    assert routes(sandbox.emulator) == {"GET /events": 1, "GET /tasks": 1, "GET /tasks/{gid}": 1}
+    assert sandbox.emulator.requests[-1].path == f"/tasks/{seeded['beta']}"
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_tasks_moved_inside_their_section_are_not_listed(
+    follower: Follower, project: str, sections: dict[str, str], seeded: dict[str, str], sandbox: Sandbox
 ) -> None:
     emulator = sandbox.emulator
-    clock.advance(3600)  # gamma's last modification lies well before the listing's window
-    with emulator.lock:  # a reorder inside a section leaves modified_at alone
-        task, backlog = emulator.store.task(seeded["gamma"]), emulator.store.section(sections["Backlog"])
-        emulator.task_writes.move_to_section(sandbox.user_ids["human"], backlog, task, None, None)
-    anna.update_task(project, follower.snapshot.tasks[seeded["beta"]], {"title": "Beta!"})
+    with emulator.lock:  # a move inside a section leaves modified_at alone: a listing would not hold them
+        backlog, anna = emulator.store.section(sections["Backlog"]), sandbox.user_ids["human"]
+        for name in ("beta", "gamma"):
+            emulator.task_writes.move_to_section(anna, backlog, emulator.store.task(seeded[name]), None, None)
     result = follower.pull()
-    counts = routes(emulator)
-    assert counts["GET /tasks"] == 1 and counts["GET /tasks/{gid}"] == 1
+    assert routes(emulator) == {"GET /events": 1, "GET /tasks/{gid}": 2, "GET /sections/{gid}/tasks": 1}
     assert differences(result.snapshot, follower.full()) == []
 
 
