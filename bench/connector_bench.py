@@ -14,6 +14,10 @@ three sections, one comment on every tenth task:
 The counts are requests the emulator answered (304s, and retries after a 429,
 included); "304" is how many of them were answered Not Modified. A minute of
 virtual time passes between steps, as between two sync cycles.
+
+Each figure is also printed beside its floor, as a ratio: 1 request for a
+no-change pull, 2 after N changes (one to learn what changed, one to read
+it), N for N single-item writes. The first pull has no fixed floor.
 """
 
 from __future__ import annotations
@@ -44,6 +48,13 @@ class Step:
     seconds: float  # wall clock
     waited: float  # virtual seconds the connector slept (rate limits, Retry-After)
     tasks: int | None = None
+    floor: int | None = None  # the fewest requests the step can take
+
+    def against_floor(self) -> str:
+        kind = ("read" if self.label.startswith("pull after") else "request") + ("" if self.requests == 1 else "s")
+        if self.floor is None:
+            return f"{self.label}: {self.requests} {kind}"
+        return f"{self.label}: {self.requests} {kind} (floor {self.floor}, {self.requests / self.floor:.2f}x)"
 
     def count(self) -> str:
         return f"{self.requests}" + (f" ({self.not_modified}x304)" if self.not_modified else "")
@@ -117,6 +128,7 @@ def run_tool(tool: str, tasks: int, changed: int) -> ToolRun:
     clock.advance(BETWEEN_CYCLES)
     step, quiet = meter.measure("no-change pull", lambda: pull(first))
     steps.append(step)
+    step.floor = 1
     step.tasks = len(quiet.snapshot.tasks)
 
     clock.advance(BETWEEN_CYCLES)
@@ -127,6 +139,7 @@ def run_tool(tool: str, tasks: int, changed: int) -> ToolRun:
     clock.advance(BETWEEN_CYCLES)
     step, after = meter.measure(f"pull after {changed} changed", lambda: pull(quiet))
     steps.append(step)
+    step.floor = 2
     step.tasks = sum(1 for t in after.snapshot.tasks.values() if t.title.endswith("(edited)"))
 
     clock.advance(BETWEEN_CYCLES)
@@ -138,6 +151,7 @@ def run_tool(tool: str, tasks: int, changed: int) -> ToolRun:
 
     step, _ = meter.measure(f"write {changed} (client side)", write)
     steps.append(step)
+    step.floor = changed
     step.tasks = len(targets)
     for connector in (anna, bridge):
         connector.close()
@@ -157,6 +171,9 @@ def print_table(runs: list[ToolRun]) -> None:
     for run in runs:
         cells = "".join(f"{s.timing():>{w}}" for s, w in zip(run.steps, widths, strict=True))
         print(f"{run.tool:<10}{cells}{f'{run.seed_seconds:.1f}s':>12}")
+    print("\nAgainst the floor (requests / floor):")
+    for run in runs:
+        print(f"  {run.tool}: " + "; ".join(s.against_floor() for s in run.steps[1:]))
     print("\nWhat each step saw (a check that the figures measure real work):")
     for run in runs:
         first, quiet, after, write = run.steps

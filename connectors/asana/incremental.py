@@ -4,7 +4,11 @@ The events only say *what* changed (a task, a story, a section...), never the
 new state, so this decides the fewest reads that bring the snapshot up to
 date: the changed tasks, the stories or attachments of tasks whose activity
 changed, the section list when sections changed, and the task order of
-sections that gained a task. Events caused by the connector's own user about
+sections that gained a task. Changed tasks are read together where Asana
+allows: one ``GET /tasks?project=&modified_since=`` listing (a request per
+100 tasks, each counted once against the rate limit, where the batch API
+would count every action) and one subtask listing per parent with several
+changed subtasks; only what those miss is read one task at a time. Events caused by the connector's own user about
 items the snapshot already holds are skipped: the engine already applied
 those writes from their responses; all but the order, since a task added to
 a section moves the index of every task after it.
@@ -12,15 +16,27 @@ a section moves the index of every task after it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.core.model import Snapshot, Task
-from connectors.asana.reader import AsanaReader
-from connectors.asana.translate import COMMENT, Change, comment_from_story, in_project, num_subtasks, task_from_payload
+from connectors.asana.reader import PAGE, AsanaReader
+from connectors.asana.translate import (
+    COMMENT,
+    Change,
+    comment_from_story,
+    gid_of,
+    in_project,
+    num_subtasks,
+    task_from_payload,
+)
 
-# Past this many changed tasks a full pull is cheaper than one GET per task.
+# Past this many changed tasks that no listing returned, a full pull is cheaper than one GET per task.
 MAX_REFETCH = 50
+# An event's created_at and its task's modified_at may be stamped a moment apart; listing from a
+# little earlier costs only payload, and a task the listing still misses is read on its own.
+LISTING_MARGIN = dt.timedelta(seconds=5)
 ATTACHMENT_STORY = "attachment_added"
 
 
@@ -36,10 +52,20 @@ class Plan:
     sections: bool = False
     dropped_sections: set[str] = field(default_factory=set)
     orders: set[str] = field(default_factory=set)  # sections whose task order is re-read
+    since: str | None = None  # modified_since for listing the changed tasks; None: no listing
+    # Tasks whose events show their modified_at moved, so that listing finds them: changed, added to a
+    # project or a parent, or given a story (the reference on modified_since); a move inside a section is not.
+    modified: set[str] = field(default_factory=set)
 
 
 def make_plan(changes: list[Change], previous: Snapshot, project_id: str, own: str | None) -> Plan:
     plan = Plan()
+    plan.since = _listing_start([c.at for c in changes if c.kind == "task"])
+    for change in changes:
+        if change.kind == "task" and (change.action == "changed" or change.parent_kind in ("project", "task")):
+            plan.modified.add(change.gid)
+        elif change.kind == "story" and change.parent_kind == "task" and change.parent:
+            plan.modified.add(change.parent)
     for change in changes:
         mine = own is not None and change.user == own
         if change.kind == "task":
@@ -62,6 +88,21 @@ def make_plan(changes: list[Change], previous: Snapshot, project_id: str, own: s
             if task:
                 plan.attachments.add(task)
     return plan
+
+
+def _listing_start(times: list[str | None]) -> str | None:
+    """The earliest event time less the margin, as Asana writes date-times; None if one is missing."""
+    instants = []
+    for text in times:
+        try:
+            instant = dt.datetime.fromisoformat(text or "")
+        except ValueError:
+            return None
+        instants.append(instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC))
+    if not instants:
+        return None
+    start = (min(instants) - LISTING_MARGIN).astimezone(dt.UTC)
+    return start.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _plan_task(plan: Plan, change: Change, previous: Snapshot, project_id: str, mine: bool) -> None:
@@ -113,7 +154,8 @@ class Incremental:
 
     def apply(self, changes: list[Change]) -> Snapshot | None:
         plan = make_plan(changes, self.previous, self.project_id, self.own)
-        if len(plan.refetch) > MAX_REFETCH:
+        raws = self._current(plan)
+        if raws is None:
             return None
         snap = self.previous.model_copy(deep=True)
         if plan.sections:
@@ -121,7 +163,7 @@ class Incremental:
         for gid in plan.dropped_sections:
             snap.sections.pop(gid, None)
         reindex: set[tuple[str, str | None]] = set()  # ("section", id) or ("parent", id) groups to renumber
-        self._place(snap, plan, reindex)
+        self._place(snap, plan, raws, reindex)
         self._drop(snap, plan, reindex)
         self._activity(snap, plan)
         self._order(snap, plan, reindex)
@@ -130,9 +172,43 @@ class Incremental:
 
     # -- tasks ------------------------------------------------------------------------------
 
-    def _place(self, snap: Snapshot, plan: Plan, reindex: set[tuple[str, str | None]]) -> None:
+    def _current(self, plan: Plan) -> dict[str, dict[str, Any] | None] | None:
+        """Each changed task's state now (None: deleted), or None when a full pull is the better deal."""
         gids = list(plan.refetch)
-        raws = dict(zip(gids, self.reader.parallel(self.reader.task, gids), strict=True))
+        wanted = set(gids)
+        found: dict[str, dict[str, Any] | None] = {}
+        known = self.previous.tasks
+        # Subtasks are not project members, so the project listing pays off for two others or more.
+        listable = [g for g in gids if g in plan.modified and (g not in known or known[g].parent_id is None)]
+        if len(listable) > 1 and plan.since is not None:
+            # Stop at the page that holds the last of them, and before the listing costs more pages
+            # than the GETs it saves.
+            pending, most = set(listable), (len(listable) - 1) * PAGE
+            for count, raw in enumerate(self.reader.modified_tasks(self.project_id, plan.since), start=1):
+                if (gid := gid_of(raw, "task")) in wanted:
+                    found[gid] = raw
+                    pending.discard(gid)
+                if not pending or count >= most:
+                    break
+        parents: dict[str, int] = {}
+        for gid in gids:
+            parent = known[gid].parent_id if gid not in found and gid in known else None
+            if parent is not None:
+                parents[parent] = parents.get(parent, 0) + 1
+        shared = sorted(p for p, count in parents.items() if count > 1)
+        for listing in self.reader.parallel(self.reader.subtask_payloads, shared):
+            for raw in listing:
+                if (gid := gid_of(raw, "task")) in wanted and gid not in found:
+                    found[gid] = raw
+        rest = [g for g in gids if g not in found]
+        if len(rest) > MAX_REFETCH:
+            return None
+        found.update(zip(rest, self.reader.parallel(self.reader.task, rest), strict=True))
+        return {gid: found[gid] for gid in gids}
+
+    def _place(
+        self, snap: Snapshot, plan: Plan, raws: dict[str, dict[str, Any] | None], reindex: set[tuple[str, str | None]]
+    ) -> None:
         members = {g for g, raw in raws.items() if raw is not None and in_project(raw, self.project_id)}
         listed = {t.id for t in snap.tasks.values() if t.parent_id is None} | members
         placed: dict[str, tuple[Task, dict[str, Any]]] = {}

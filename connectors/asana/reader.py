@@ -8,7 +8,7 @@ thread pool (at most four at a time, well inside Asana's 50 concurrent GETs).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -102,6 +102,11 @@ class AsanaReader:
     def tasks(self, project_id: str) -> list[dict[str, Any]]:
         return self._list("tasks", {"project": project_id, "opt_fields": TASK_FIELDS})
 
+    def modified_tasks(self, project_id: str, since: str) -> Iterator[dict[str, Any]]:
+        """The project's tasks modified since ``since`` (ISO 8601), in full, a page of 100 read as it is reached."""
+        params = {"project": project_id, "modified_since": since, "opt_fields": TASK_FIELDS, "limit": PAGE}
+        return iter_offset(self.client, "tasks", params)
+
     def task(self, gid: str) -> dict[str, Any] | None:
         """A task's current state, or None when it was deleted."""
         try:
@@ -113,8 +118,11 @@ class AsanaReader:
             raise Malformed("asana: the task response is not an object")
         return raw
 
+    def subtask_payloads(self, parent: str) -> list[dict[str, Any]]:
+        return self._list(f"tasks/{parent}/subtasks", {"opt_fields": TASK_FIELDS})
+
     def subtasks(self, parent: str) -> list[Task]:
-        raw = self._list(f"tasks/{parent}/subtasks", {"opt_fields": TASK_FIELDS})
+        raw = self.subtask_payloads(parent)
         return [task_from_payload(r, "", position=float(i)).model_copy(update={"parent_id": parent}) for i, r in enumerate(raw)]
 
     def stories(self, task_id: str) -> list[dict[str, Any]]:

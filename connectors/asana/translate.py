@@ -240,6 +240,7 @@ class Change:
     parent_kind: str | None
     parent: str | None
     user: str | None
+    at: str | None = None  # the event's created_at
 
 
 def change_from_event(raw: Any) -> Change:
@@ -255,6 +256,7 @@ def change_from_event(raw: Any) -> Change:
         parent_kind=_field(parent, "resource_type", str, "event.parent") if parent else None,
         parent=gid_of(parent, "event.parent") if parent else None,
         user=gid_of(user, "event.user") if user else None,
+        at=_field(raw, "created_at", str, "event"),
     )
 
 

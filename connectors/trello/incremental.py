@@ -3,7 +3,10 @@
 One request (``GET /boards/{id}/actions?since=<newest seen>&filter=all``) when
 nothing happened. Otherwise comment actions are applied from their data,
 removals (``deleteCard``, archiving, ``deleteCheckItem``...) too, and each card
-touched by someone else is re-read once with its checklists and attachments.
+touched by someone else is re-read once with its checklists and attachments:
+one card alone through ``GET /cards/{id}``, two or more through the board's
+cards in one ``GET /boards/{id}/cards`` (one request against the rate limit,
+where ``/batch`` would take one per ten cards).
 Our own actions about items the previous snapshot already holds are skipped
 (the engine recorded those writes); our own creates that it lacks are fetched.
 
@@ -34,8 +37,9 @@ from connectors.trello.pull import (
     drop_orphans,
 )
 
-# Past this many cards to re-read, one full pull is cheaper than a read per card.
-MAX_CARD_READS = 50
+# Past this many cards whose older comments are read one card at a time (cards that reappear), a full
+# pull is cheaper.
+MAX_COMMENT_READS = 50
 
 CARD_ACTIONS = frozenset({
     "createCard", "updateCard", "copyCard", "moveCardToBoard", "addMemberToCard", "removeMemberFromCard",
@@ -163,7 +167,9 @@ def incremental(puller: BoardPull, board: str, state: PullState) -> PullResult:
     replay = Replay(state.snapshot.model_copy(deep=True), cursor.me, translate.mentionable(state.snapshot.people.values()))
     for action in reversed(actions):  # oldest first
         replay.apply(action)
-    if replay.full or len(replay.reread) > MAX_CARD_READS:
+    before = set(state.snapshot.tasks)
+    reappearing = {c for c in replay.reread if c not in before and c not in replay.created}
+    if replay.full or len(reappearing) > MAX_COMMENT_READS:
         return puller.full(board)
     snapshot = replay.snapshot
     if replay.lists:
@@ -174,10 +180,9 @@ def incremental(puller: BoardPull, board: str, state: PullState) -> PullResult:
         members = puller.api.many(f"boards/{board}/members", {"fields": "fullName,username"})
         snapshot.people = {p.id: p for p in map(translate.person, members)}
         replay.reread_texts(translate.mentionable(snapshot.people.values()))
-    before = set(state.snapshot.tasks)
+    cards = read_cards(puller, board, list(replay.reread))
     for card_id in replay.reread:
-        reread_card(puller, snapshot, card_id, replay.people,
-                    fetch_comments=card_id not in before and card_id not in replay.created)
+        reread_card(puller, snapshot, card_id, cards.get(card_id), replay.people, fetch_comments=card_id in reappearing)
     held = snapshot.tasks.keys() | snapshot.archived.keys()
     for orphan in [c.id for c in snapshot.comments.values() if c.task_id not in held]:
         del snapshot.comments[orphan]
@@ -185,10 +190,26 @@ def incremental(puller: BoardPull, board: str, state: PullState) -> PullResult:
     return PullResult(snapshot=snapshot, cursor=Cursor(board, newest or None, cursor.me).dump(), full=False)
 
 
-def reread_card(puller: BoardPull, snapshot: Snapshot, card_id: str, people: People, *, fetch_comments: bool) -> None:
-    try:
-        raw = puller.api.obj(f"cards/{card_id}", {"fields": CARD_FIELDS, **CARD_NESTED})
-    except NotFound:
+def read_cards(puller: BoardPull, board: str, card_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The cards' current state, by id; a card missing is deleted (or on another board)."""
+    params = {"fields": CARD_FIELDS, **CARD_NESTED}
+    if len(card_ids) == 1:
+        try:
+            return {card_ids[0]: puller.api.obj(f"cards/{card_ids[0]}", params)}
+        except NotFound:
+            return {}
+    if not card_ids:
+        return {}
+    # Archived cards too, as the full pull reads them: an archived card is kept to restore it.
+    wanted = set(card_ids)
+    listed = puller.api.many(f"boards/{board}/cards", {"filter": "all", **params})
+    return {str(raw.get("id")): raw for raw in listed if str(raw.get("id")) in wanted}
+
+
+def reread_card(
+    puller: BoardPull, snapshot: Snapshot, card_id: str, raw: dict[str, Any] | None, people: People, *, fetch_comments: bool
+) -> None:
+    if raw is None:
         drop_card(snapshot, card_id)
         return
     if not puller.put_card(snapshot, raw, people) or not fetch_comments:

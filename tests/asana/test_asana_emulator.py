@@ -88,6 +88,23 @@ def test_pagination(api: httpx.Client, project: str) -> None:
     assert "next_page" not in api.get("tasks", params={"project": project}).json()
 
 
+def test_modified_since_compares_instants(api: httpx.Client, project: str, clock: VirtualClock) -> None:
+    old = new_task(api, project, "old")
+    clock.advance(3600)
+    fresh = new_task(api, project, "fresh")
+    stamp = api.get(f"tasks/{fresh}", params={"opt_fields": "modified_at"}).json()["data"]["modified_at"]
+    assert stamp.endswith("Z")
+
+    def listed(since: str) -> set[str]:
+        body = api.get("tasks", params={"project": project, "modified_since": since, "limit": 100}).json()
+        return {t["gid"] for t in body["data"]}
+
+    assert listed(stamp) == {fresh}
+    # The same instant one hour east of UTC, half an hour earlier: both tasks' times are compared, not their text.
+    assert listed("2024-01-01T00:30:00+01:00") == {old, fresh}
+    assert api.get("tasks", params={"project": project, "modified_since": "yesterday"}).status_code == 400
+
+
 def test_opt_fields(api: httpx.Client, project: str, sandbox: Sandbox) -> None:
     gid = new_task(api, project, "Brief", assignee="me")
     fields = "name,assignee.email,memberships.section.name"

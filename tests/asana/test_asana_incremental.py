@@ -224,16 +224,102 @@ def test_more_than_100_events_are_read_page_by_page(
     assert len(result.snapshot.comments) == 120 and result.full is False
 
 
-def test_many_changed_tasks_mean_a_full_pull(
+def test_changed_tasks_are_read_in_one_listing(
+    follower: Follower, anna: AsanaConnector, project: str, seeded: dict[str, str], sandbox: Sandbox
+) -> None:
+    for name in ("alpha", "beta", "gamma", "other"):
+        anna.update_task(project, follower.snapshot.tasks[seeded[name]], {"title": name.upper()})
+    result = follower.pull()
+    assert routes(sandbox.emulator) == {"GET /events": 1, "GET /tasks": 1}
+    listing = sandbox.emulator.requests[-1]
+    assert listing.query["project"] == [project] and listing.query["modified_since"]
+    assert result.full is False and differences(result.snapshot, follower.full()) == []
+
+
+def test_over_a_hundred_changed_tasks_page_through_the_listing(
     sandbox: Sandbox, project: str, sections: dict[str, str], bridge: AsanaConnector, anna: AsanaConnector
 ) -> None:
-    ids = [sandbox.add_task(project, f"t{i}", section_id=sections["Backlog"]) for i in range(MAX_REFETCH + 5)]
+    ids = [sandbox.add_task(project, f"t{i}", section_id=sections["Backlog"]) for i in range(130)]
     follower = Follower(sandbox, bridge, project)
     for gid in ids:
         anna.update_task(project, follower.snapshot.tasks[gid], {"notes": "bulk edit"})
     result = follower.pull()
+    # 260 events (a change and a story each) in three pages, then two pages of tasks.
+    assert routes(sandbox.emulator) == {"GET /events": 3, "GET /tasks": 2}
+    assert result.full is False and {t.notes for t in result.snapshot.tasks.values()} == {"bulk edit"}
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_the_listing_stops_once_it_costs_more_than_the_reads_it_saves(
+    sandbox: Sandbox, project: str, sections: dict[str, str], bridge: AsanaConnector, anna: AsanaConnector
+) -> None:
+    ids = [sandbox.add_task(project, f"t{i}", section_id=sections["Backlog"]) for i in range(150)]
+    follower = Follower(sandbox, bridge, project)
+    for gid in ids:  # the bridge's own edits: skipped, yet modified within the listing's window
+        follower.snapshot.tasks[gid] = bridge.update_task(project, follower.snapshot.tasks[gid], {"notes": "ours"})
+    for gid in (ids[0], ids[140]):
+        anna.update_task(project, follower.snapshot.tasks[gid], {"title": "theirs"})
+    result = follower.pull()
+    # Two tasks are worth one page: the one on the second page is read on its own.
+    counts = routes(sandbox.emulator)
+    assert (counts["GET /tasks"], counts["GET /tasks/{gid}"]) == (1, 1)
+    assert sandbox.emulator.requests[-1].path == f"/tasks/{ids[140]}"
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_changed_subtasks_are_read_per_parent(
+    follower: Follower, anna: AsanaConnector, project: str, seeded: dict[str, str], sandbox: Sandbox
+) -> None:
+    second = sandbox.add_task(project, "sub 2", parent_id=seeded["alpha"])
+    lone = sandbox.add_task(project, "lone sub", parent_id=seeded["beta"])
+    follower.pull()
+    snap = follower.snapshot
+    for gid in (seeded["sub"], second, lone):
+        anna.update_task(project, snap.tasks[gid], {"done": True})
+    result = follower.pull()
+    # Not project members: alpha's two through its subtask listing, beta's one on its own.
+    assert routes(sandbox.emulator) == {"GET /events": 1, "GET /tasks/{gid}/subtasks": 1, "GET /tasks/{gid}": 1}
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_a_task_the_listing_misses_is_read_on_its_own(
+    follower: Follower, anna: AsanaConnector, project: str, seeded: dict[str, str], sandbox: Sandbox, clock: VirtualClock
+) -> None:
+    clock.advance(3600)
+    for name in ("alpha", "beta"):
+        anna.update_task(project, follower.snapshot.tasks[seeded[name]], {"title": name.upper()})
+    with sandbox.emulator.lock:  # beta's stamp lags its event by more than the listing's margin
+        sandbox.emulator.store.task(seeded["beta"]).modified_at = "2024-01-01T00:00:00.000Z"
+    result = follower.pull()
+    assert routes(sandbox.emulator) == {"GET /events": 1, "GET /tasks": 1, "GET /tasks/{gid}": 1}
+    assert sandbox.emulator.requests[-1].path == f"/tasks/{seeded['beta']}"
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_tasks_moved_inside_their_section_are_not_listed(
+    follower: Follower, project: str, sections: dict[str, str], seeded: dict[str, str], sandbox: Sandbox
+) -> None:
+    emulator = sandbox.emulator
+    with emulator.lock:  # a move inside a section leaves modified_at alone: a listing would not hold them
+        backlog, anna = emulator.store.section(sections["Backlog"]), sandbox.user_ids["human"]
+        for name in ("beta", "gamma"):
+            emulator.task_writes.move_to_section(anna, backlog, emulator.store.task(seeded[name]), None, None)
+    result = follower.pull()
+    assert routes(emulator) == {"GET /events": 1, "GET /tasks/{gid}": 2, "GET /sections/{gid}/tasks": 1}
+    assert differences(result.snapshot, follower.full()) == []
+
+
+def test_many_changed_tasks_no_listing_holds_mean_a_full_pull(
+    sandbox: Sandbox, project: str, sections: dict[str, str], bridge: AsanaConnector, anna: AsanaConnector
+) -> None:
+    parents = [sandbox.add_task(project, f"p{i}", section_id=sections["Backlog"]) for i in range(MAX_REFETCH + 5)]
+    subs = [sandbox.add_task(project, f"s{i}", parent_id=parent) for i, parent in enumerate(parents)]
+    follower = Follower(sandbox, bridge, project)
+    for gid in subs:
+        anna.update_task(project, follower.snapshot.tasks[gid], {"notes": "bulk edit"})
+    result = follower.pull()
     assert result.full is True
-    assert {t.notes for t in result.snapshot.tasks.values()} == {"bulk edit"}
+    assert {follower.snapshot.tasks[gid].notes for gid in subs} == {"bulk edit"}
     assert follower.pull().full is False
 
 

@@ -112,7 +112,7 @@ def check_field_settings(body: Any) -> None:
 
 def check_events(body: Any) -> None:
     [change] = [translate.change_from_event(e) for e in translate.data_of(body, "events")]
-    assert change == translate.Change("changed", "task", "12345", None, "task", "12345", "12345")
+    assert change == translate.Change("changed", "task", "12345", None, "task", "12345", "12345", "2012-02-22T02:06:58.147Z")
     assert body["sync"] and body["has_more"] is True
 
 

@@ -13,6 +13,7 @@ from bridge.core.ports import NewTask, PullResult, PullState
 from bridge.errors import Transient
 from connectors.emulation import Fault
 from connectors.trello import TrelloConnector, TrelloEmulator, TrelloSandbox
+from connectors.trello.incremental import MAX_COMMENT_READS
 
 
 def _next(connector: TrelloConnector, board: str, previous: PullResult) -> PullResult:
@@ -65,8 +66,9 @@ def test_another_members_changes_are_seen(
     assert link.id in second.snapshot.attachments and fresh.id in second.snapshot.tasks
     assert gone.id not in second.snapshot.tasks and archived.id not in second.snapshot.tasks
     assert second.snapshot.tasks[keep.id] == first.snapshot.tasks[keep.id]
-    # one actions page, then one read per card someone else touched (the card and the new request)
-    assert bridge.stats.total == 3, bridge.stats.by_route
+    # one actions page, then the board's cards in one read (for the card and the new request)
+    assert bridge.stats.total == 2, bridge.stats.by_route
+    assert list(bridge.stats.by_route) == [f"GET /1/boards/{board}/actions", f"GET /1/boards/{board}/cards"]
     assert _view(second.snapshot) == _view(bridge.pull(board).snapshot)
 
 
@@ -139,7 +141,17 @@ def test_lagging_feed_is_caught_up_next_time(
     assert task.id in caught.snapshot.tasks
 
 
-def test_many_changed_cards_fall_back_to_a_full_pull(
+def test_one_changed_card_is_read_alone(bridge: TrelloConnector, human: TrelloConnector, board: str) -> None:
+    card = bridge.create_task(board, NewTask(title="Alone"))
+    first = bridge.pull(board)
+    human.update_task(board, first.snapshot.tasks[card.id], {"title": "Alone, renamed"})
+    bridge.stats.reset()
+    second = _next(bridge, board, first)
+    assert list(bridge.stats.by_route) == [f"GET /1/boards/{board}/actions", f"GET /1/cards/{card.id}"]
+    assert second.snapshot.tasks[card.id].title == "Alone, renamed"
+
+
+def test_many_changed_cards_cost_two_requests(
     bridge: TrelloConnector, emulator: TrelloEmulator, sandbox: TrelloSandbox, board: str
 ) -> None:
     first = bridge.pull(board)
@@ -148,8 +160,25 @@ def test_many_changed_cards_fall_back_to_a_full_pull(
         emulator.seed_card(list_id, f"Bulk {n}", sandbox.user_ids["human"])
     bridge.stats.reset()
     second = _next(bridge, board, first)
-    assert second.full and len(second.snapshot.tasks) == 60
-    assert bridge.stats.total < 12, bridge.stats.by_route
+    assert not second.full and len(second.snapshot.tasks) == 60
+    assert bridge.stats.total == 2, bridge.stats.by_route
+    assert _view(second.snapshot) == _view(bridge.pull(board).snapshot)
+
+
+def test_many_reappearing_cards_fall_back_to_a_full_pull(
+    bridge: TrelloConnector, human: TrelloConnector, raw: Any, board: str, clock: VirtualClock
+) -> None:
+    cards = [human.create_task(board, NewTask(title=f"Back {n}")) for n in range(MAX_COMMENT_READS + 1)]
+    human.create_comment(board, cards[0].id, "older than the cursor")
+    for card in cards:
+        human.remove_task(board, card, "archive")
+    first = bridge.pull(board)
+    for card in cards:  # each brings comments older than the cursor: one read per card, or a full pull
+        clock.advance(1)  # within the token's 100 requests per 10 s
+        assert raw.put(f"/cards/{card.id}", params={"closed": "false"}).status_code == 200
+    second = _next(bridge, board, first)
+    assert second.full and len(second.snapshot.tasks) == len(cards)
+    assert _view(second.snapshot) == _view(bridge.pull(board).snapshot)
 
 
 def test_invalid_or_foreign_cursor_means_a_full_pull(bridge: TrelloConnector, sandbox: TrelloSandbox, board: str) -> None:

@@ -9,6 +9,7 @@ emulator together; the other routes live in ``emulator_workspace`` and
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,15 @@ from connectors.asana.emulator.workspace import WorkspaceRoutes
 from connectors.emulation import EmuRequest, HttpError
 
 Handler = Callable[[EmuRequest], httpx.Response]
+
+
+def _instant(name: str, value: str) -> dt.datetime:
+    """A query's date-time (the reference's ``format: date-time``), compared as an instant, not as text."""
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise HttpError(400, f"{name}: Invalid date-time: {value!r}") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
 class AsanaEmulator(WorkspaceRoutes, ActivityRoutes, WebhookRoutes):
@@ -59,10 +69,12 @@ class AsanaEmulator(WorkspaceRoutes, ActivityRoutes, WebhookRoutes):
     def _tasks(self, req: EmuRequest, tasks: list[Task]) -> httpx.Response:
         since = self.query(req, "modified_since")
         if since:
-            tasks = [t for t in tasks if t.modified_at >= since]
+            bound = _instant("modified_since", since)
+            tasks = [t for t in tasks if _instant("modified_at", t.modified_at) >= bound]
         completed_since = self.query(req, "completed_since")
         if completed_since and completed_since != "now":
-            tasks = [t for t in tasks if not t.completed or (t.completed_at or "") >= completed_since]
+            done_bound = _instant("completed_since", completed_since)
+            tasks = [t for t in tasks if not t.completed or _instant("completed_at", t.completed_at or "") >= done_bound]
         elif completed_since == "now":
             tasks = [t for t in tasks if not t.completed]
         return self.page(req, tasks, self._full, Task.ref)

@@ -210,6 +210,8 @@ class TaskWrites:
         if current is not None:
             current.tasks.remove(task.gid)
         target.tasks.append(task.gid)
+        # "A task being added to a project" modifies it (the reference on modified_since).
+        task.modified_at = store.now()
         store.emit(actor, "added", task.ref(), project.ref(), {project.gid})
 
     def remove_from_project(self, actor: str, task: Task, project: Project) -> None:
