@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from bridge.core.markers import EVERY_ITEM, CommentShare, NotesCut, near_miss, read_comment, split_notes, strip_exact
-from bridge.core.mirror import MirrorView, mirror
+from bridge.core.mirror import MirrorView, mirror, strip_marker
 from bridge.core.ports import Capabilities
-from bridge.core.rules import LinkRules, MirrorRules, SectionRule
+from bridge.core.rules import FieldRules, LinkRules, MirrorRules, SectionRule
 from tests.core.build import attachment, comment, internal, task
 
 CUT = "---internal---"
@@ -211,3 +211,19 @@ def test_a_migration_that_copies_everything_keeps_each_comment_above_its_cut() -
 def test_stripping_an_empty_or_copy_everything_marker_leaves_the_name_as_typed() -> None:
     assert strip_exact("a  b", "") == "a  b"
     assert strip_exact("Logo  v2.pdf", EVERY_ITEM) == "Logo  v2.pdf"
+
+
+# -- titles and notes as they go out ----------------------------------------------------------------
+
+
+def test_a_stripped_title_marker_leaves_single_spaces_on_one_line_and_keeps_line_breaks() -> None:
+    assert strip_marker("Logo  [client]  v2", "[client]") == "Logo v2"
+    assert strip_marker("Logo [client]\nv2", "[client]") == "Logo\nv2"
+
+
+@pytest.mark.parametrize(("direction", "shown"), [("to_internal", HERS), ("both", HERS), ("to_client", "Bigger hero")])
+def test_her_cut_line_look_alike_is_kept_wherever_she_may_write_the_notes(direction: str, shown: str) -> None:
+    snap = internal("Design")
+    task(snap, "t", "Homepage", "Design", notes=f"{HERS}\n\n{CUT}\nSECRET")
+    rules = LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}, fields=FieldRules(notes=direction)))
+    assert mirror(snap, {}, rules, FULL, {"t": HERS}).tasks["t"].fields["notes"] == shown

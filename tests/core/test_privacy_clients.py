@@ -183,3 +183,24 @@ def test_a_shared_comment_keeps_its_links_headings_lists_and_quotes() -> None:
     for part in ("[the draft](https://example.com/d)", "## Plan", "1. one", "2. two", "> quoted **text**", "```\ncode\n```"):
         assert part in shared
     assert "#client" not in shared
+
+
+# -- markers naming a client no link serves: shared with nobody, and said so once -----------------
+
+
+@several
+def test_markers_naming_unknown_clients_share_with_nobody_and_name_them_all_in_one_notice() -> None:
+    snap = internal("Design")
+    task(snap, "t", "Brief [client:atlas]", "Design")
+    task(snap, "u", "Logo [client:zeta]", "Design")
+    task(snap, "v", "Logo [client:acme]", "Design")
+    view = mirror(snap, {}, rules_for("acme", TITLE), FULL)
+    assert list(view.tasks) == ["v"]
+    assert [n.model_dump(include={"code", "key", "message"}) for n in view.notices] == [
+        {
+            "code": "unknown-client",
+            "key": "atlas,zeta",
+            "message": "markers name 'atlas', 'zeta', which no link of this project serves; those items are shared "
+            "with nobody (known: acme, globex)",
+        }
+    ]
