@@ -16,7 +16,7 @@ import pytest
 
 from bridge.core.mirror import mirror
 from bridge.core.ports import Capabilities
-from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
+from bridge.core.rules import AccessSource, ApprovalRule, LinkRules, MirrorRules, SectionRule
 from bridge.core.section_access import explicit_access
 from tests.core.build import attachment, comment, internal, task
 
@@ -204,3 +204,25 @@ def test_markers_naming_unknown_clients_share_with_nobody_and_name_them_all_in_o
             "with nobody (known: acme, globex)",
         }
     ]
+
+
+@several
+@pytest.mark.parametrize(
+    ("source", "title", "labels"), [(AccessSource(type="label"), "Brief", ["client:"]), (TITLE, "Brief [client:]", [])]
+)
+def test_a_per_client_marker_with_no_name_names_nobody(source: AccessSource, title: str, labels: list[str]) -> None:
+    snap = internal("Design")
+    task(snap, "t", title, "Design", labels=labels)
+    view = mirror(snap, {}, rules_for("acme", source), FULL)
+    assert list(view.tasks) == ["t"] and view.notices == []  # the section decides, as with no marker at all
+
+
+@several
+def test_an_approval_by_section_only_has_no_approval_label_for_any_client() -> None:
+    rules = rules_for("acme", TITLE)
+    rules = rules.model_copy(
+        update={
+            "inbound": rules.inbound.model_copy(update={"approval": ApprovalRule(internal_label=None, internal_section="Done")})
+        }
+    )
+    assert rules.approval_label() is None
