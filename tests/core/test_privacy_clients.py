@@ -226,3 +226,12 @@ def test_an_approval_by_section_only_has_no_approval_label_for_any_client() -> N
         }
     )
     assert rules.approval_label() is None
+
+
+@several
+def test_a_marker_ending_in_a_letter_names_its_client_after_a_colon() -> None:
+    source = AccessSource(type="title_marker", client="#shareX", none="#internal")
+    snap = internal("Design")
+    task(snap, "t", "Brief #shareX:acme", "Design")
+    assert list(mirror(snap, {}, rules_for("acme", source, "locked"), FULL).tasks) == ["t"]
+    assert mirror(snap, {}, rules_for("globex", source, "locked"), FULL).tasks == {}
