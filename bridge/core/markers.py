@@ -60,7 +60,7 @@ NEAR_MISS = "marker-near-miss"
 
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff]")
 _ODD_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->")  # tags and comments: neither shows
 
 
 def visible_key(text: str) -> str:
@@ -157,21 +157,31 @@ def _token_lines(token: Token) -> list[tuple[int, str]]:
                 lines.append((row, ""))  # a line on the same source line: a cut there hides that whole line
             elif child.type == "image":
                 lines[-1] = (lines[-1][0], lines[-1][1] + "".join(c.content for c in child.children or []))
-            elif child.type in ("text", "code_inline", "html_inline"):
+            elif child.type in ("text", "code_inline"):  # other inline HTML (tags, comments) does not show
                 lines[-1] = (lines[-1][0], lines[-1][1] + child.content)
         return lines
     first = 1 if token.type == "fence" else 0
     return [(first + index, line) for index, line in enumerate(token.content.split("\n"))]
 
 
-def _cut_at(source: str, keys: frozenset[str]) -> tuple[int, Token | None] | None:
+@dataclass(frozen=True)
+class _Fence:
+    """The code fence a cut line sits in: its opening line, its markup and its info string."""
+
+    line: int
+    markup: str
+    info: str
+
+
+def _cut_at(source: str, keys: frozenset[str]) -> tuple[int, _Fence | None] | None:
     """The source line of the first cut line, and the fence it sits in (if any)."""
     for token in markdown_parser().parse(source):
         if token.map is None or token.type not in ("inline", "fence", "code_block", "html_block"):
             continue
         for row, line in _token_lines(token):
             if _is_cut(line, keys):
-                return token.map[0] + row, token if token.type == "fence" else None
+                fence = _Fence(token.map[0], token.markup, token.info) if token.type == "fence" else None
+                return token.map[0] + row, fence
     return None
 
 
@@ -198,7 +208,7 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
         rest = split_notes(markdown[len(agreed) :], marker)
         if rest.below is None:
             return NotesCut(markdown)
-        return NotesCut(f"{agreed}\n\n{rest.above}".rstrip() if rest.above else agreed, rest.below)
+        return NotesCut(f"{agreed}\n\n{rest.above}" if rest.above else agreed, rest.below)  # rest.above ends trimmed
     # A bare CR ends a line too (old Mac files, some editors): read as the tools render it.
     source = markdown.replace("\r\n", "\n").replace("\r", "\n")
     found = _cut_at(source, keys) if _may_hold(source, keys) else None
@@ -208,7 +218,8 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
     lines = source.split("\n")
     above, below = lines[:row], lines[row:]
     if fence is not None:  # keep both halves of a cut code block closed and open
-        indent = " " * (len(lines[fence.map[0]]) - len(lines[fence.map[0]].lstrip())) if fence.map else ""
+        opening = lines[fence.line]
+        indent = " " * (len(opening) - len(opening.lstrip()))
         above, below = [*above, indent + fence.markup], [indent + fence.markup + fence.info, *below]
     return NotesCut("\n".join(above).rstrip(), "\n".join(below).strip("\n"))
 
@@ -294,7 +305,9 @@ def read_comment(markdown: str, marker: str, cut: str | None) -> CommentShare:
     above = shared_notes(markdown, cut)
     if marker == EVERY_ITEM:
         return CommentShare(True, above)
-    if not _usable(marker) or not _loose(marker).search(html.unescape(above)):
+    if not _usable(marker):
+        return CommentShare(False)
+    if not _loose(marker).search(html.unescape(above)):
         return CommentShare(False)  # no trace of the marker: nothing to parse
     doc = parse_markdown(above)
     seen = block_text(doc.blocks)
@@ -302,14 +315,11 @@ def read_comment(markdown: str, marker: str, cut: str | None) -> CommentShare:
         # A Markdown tool reads "# client" as a heading: the source shows what was typed.
         return CommentShare(False, typed=near_miss(seen, marker) or near_miss(above, marker))
     pattern = _exact(marker)
-    changed = False
 
     def strip(nodes: tuple[Inline, ...]) -> tuple[Inline, ...]:
-        nonlocal changed
         out: list[Inline] = []
         for node in nodes:
             if isinstance(node, Text) and pattern.search(node.text):
-                changed = True
                 out.append(Text(without(node.text, pattern)))
             elif isinstance(node, Strong | Emph | Strike):
                 out.append(type(node)(strip(node.children)))
@@ -335,7 +345,8 @@ def read_comment(markdown: str, marker: str, cut: str | None) -> CommentShare:
         return tuple(out)
 
     stripped = Document(blocks(doc.blocks))
-    return CommentShare(True, render_markdown(normalize(stripped)) if changed else above)
+    # Untouched (the marker sat in a code span, say): the comment goes out as typed, not re-rendered.
+    return CommentShare(True, above if stripped == doc else render_markdown(normalize(stripped)))
 
 
 def shorten(text: str, limit: int = 60) -> str:

@@ -23,9 +23,23 @@ def shortened_for_agency(tool: str) -> str:
 
 
 def _cut(text: str, room: int) -> int:
-    """Where to end a piece of at most ``room`` characters: just after a break, else at ``room``."""
+    """Where to end a piece of at most ``room`` characters: just after a break, else at ``room``.
+
+    The next piece never starts with whitespace: a tool may strip it, and the parts would
+    then no longer join back to the text (a split comment rewritten every cycle).
+    """
     if len(text) <= room:
         return len(text)
+    end = _break(text, room)
+    back = end
+    while room // 2 < back < len(text) and text[back] in " \n":
+        back -= 1
+    # Backing off stops at half the room: a whitespace run longer than that is cut inside
+    # (only such a run may start a part), so a long indent never makes hundreds of parts.
+    return back if back < len(text) and text[back] not in " \n" else end
+
+
+def _break(text: str, room: int) -> int:
     floor = room // 2
     for sep in ("\n\n", "\n", " "):
         at = text.rfind(sep, floor, room)

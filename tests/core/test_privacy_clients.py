@@ -16,7 +16,7 @@ import pytest
 
 from bridge.core.mirror import mirror
 from bridge.core.ports import Capabilities
-from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
+from bridge.core.rules import AccessSource, ApprovalRule, LinkRules, MirrorRules, SectionRule
 from bridge.core.section_access import explicit_access
 from tests.core.build import attachment, comment, internal, task
 
@@ -183,3 +183,55 @@ def test_a_shared_comment_keeps_its_links_headings_lists_and_quotes() -> None:
     for part in ("[the draft](https://example.com/d)", "## Plan", "1. one", "2. two", "> quoted **text**", "```\ncode\n```"):
         assert part in shared
     assert "#client" not in shared
+
+
+# -- markers naming a client no link serves: shared with nobody, and said so once -----------------
+
+
+@several
+def test_markers_naming_unknown_clients_share_with_nobody_and_name_them_all_in_one_notice() -> None:
+    snap = internal("Design")
+    task(snap, "t", "Brief [client:atlas]", "Design")
+    task(snap, "u", "Logo [client:zeta]", "Design")
+    task(snap, "v", "Logo [client:acme]", "Design")
+    view = mirror(snap, {}, rules_for("acme", TITLE), FULL)
+    assert list(view.tasks) == ["v"]
+    assert [n.model_dump(include={"code", "key", "message"}) for n in view.notices] == [
+        {
+            "code": "unknown-client",
+            "key": "atlas,zeta",
+            "message": "markers name 'atlas', 'zeta', which no link of this project serves; those items are shared "
+            "with nobody (known: acme, globex)",
+        }
+    ]
+
+
+@several
+@pytest.mark.parametrize(
+    ("source", "title", "labels"), [(AccessSource(type="label"), "Brief", ["client:"]), (TITLE, "Brief [client:]", [])]
+)
+def test_a_per_client_marker_with_no_name_names_nobody(source: AccessSource, title: str, labels: list[str]) -> None:
+    snap = internal("Design")
+    task(snap, "t", title, "Design", labels=labels)
+    view = mirror(snap, {}, rules_for("acme", source), FULL)
+    assert list(view.tasks) == ["t"] and view.notices == []  # the section decides, as with no marker at all
+
+
+@several
+def test_an_approval_by_section_only_has_no_approval_label_for_any_client() -> None:
+    rules = rules_for("acme", TITLE)
+    rules = rules.model_copy(
+        update={
+            "inbound": rules.inbound.model_copy(update={"approval": ApprovalRule(internal_label=None, internal_section="Done")})
+        }
+    )
+    assert rules.approval_label() is None
+
+
+@several
+def test_a_marker_ending_in_a_letter_names_its_client_after_a_colon() -> None:
+    source = AccessSource(type="title_marker", client="#shareX", none="#internal")
+    snap = internal("Design")
+    task(snap, "t", "Brief #shareX:acme", "Design")
+    assert list(mirror(snap, {}, rules_for("acme", source, "locked"), FULL).tasks) == ["t"]
+    assert mirror(snap, {}, rules_for("globex", source, "locked"), FULL).tasks == {}

@@ -13,12 +13,12 @@ import pytest
 
 from bridge.core.link import Pair
 from bridge.core.mirror import APPROVAL, mirror
-from bridge.core.model import Snapshot, Task
-from bridge.core.ops import AddRequest
+from bridge.core.model import Person, Snapshot, Task
+from bridge.core.ops import AddRequest, Plan, RemoveTask
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
-from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
-from tests.core.build import client, internal, task
+from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from tests.core.build import CARLA, client, internal, task
 
 CAPS = Capabilities()
 RULES = LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}))
@@ -141,3 +141,163 @@ def test_nothing_is_taken_in_from_an_incomplete_client_pull() -> None:
     task(csnap, "c2", "Please add a blog", "Design")
     csnap.complete = False
     assert requests(isnap, csnap, pairs) == []
+
+
+# -- copies orphaned by a lost state store: removed, never taken in ----------------------------
+# The mirror copied a task while it was shared; the task is hidden now and the store that
+# paired the copy was lost. The copy is the agency's text, not a request (invariant 1).
+
+ORPHAN_REASON = "a copy the mirror made of a task no longer shared (its pairing was lost)"
+SUBTASKS_WITH_NOTES = Capabilities(subtask_fields=frozenset({"title", "notes", "done"}))
+
+
+def plan_of(isnap: Snapshot, csnap: Snapshot, pairs: list[Pair], rules: LinkRules = RULES, caps: Capabilities = CAPS) -> Plan:
+    view = mirror(isnap, csnap.people, rules, caps)
+    return plan_cycle(isnap, csnap, view, pairs, rules, caps, caps)
+
+
+def removed(plan: Plan) -> dict[str, RemoveTask]:
+    return {op.target_id: op for op in plan.writes("client") if isinstance(op, RemoveTask)}
+
+
+def taken_in(plan: Plan) -> list[str | None]:
+    return [op.client_id for op in plan.writes("internal") if isinstance(op, AddRequest)]
+
+
+def hidden(isnap: Snapshot, id: str, title: str, notes: str = "", section: str | None = "Design", **fields: Any) -> None:
+    task(isnap, id, title, section, notes=notes, labels=["internal"], **fields)
+
+
+def test_a_copy_of_a_hidden_task_is_removed_and_not_taken_in() -> None:
+    isnap, csnap, pairs = world(paired=False)
+    hidden(isnap, "h1", "Budget draft", "Numbers")
+    task(csnap, "copy", "Budget draft", "Design", notes="Numbers", position=1.0)
+    task(csnap, "ask", "Please add a blog", "Design", position=2.0)  # after the copy: still read
+    plan = plan_of(isnap, csnap, pairs)
+    assert {k: op.model_dump(include={"key", "mode", "forget", "reason", "depth"}) for k, op in removed(plan).items()} == {
+        "copy": {"key": "orphan:copy", "mode": "archive", "forget": False, "reason": ORPHAN_REASON, "depth": 0}
+    }
+    assert plan.removals == 1
+    assert taken_in(plan) == ["ask"]
+
+
+def test_a_card_that_differs_from_the_hidden_copy_is_the_clients_request() -> None:
+    isnap, csnap, pairs = world(paired=False)
+    hidden(isnap, "h1", "Budget draft", "Numbers")
+    task(csnap, "ask", "Budget draft", "Design", notes="Please show the numbers")
+    plan = plan_of(isnap, csnap, pairs)
+    assert removed(plan) == {} and taken_in(plan) == ["ask"]
+
+
+def test_every_hidden_task_has_its_copy_removed_but_a_shared_one_never() -> None:
+    isnap, csnap, pairs = world(paired=False)
+    hidden(isnap, "h1", "Budget draft", "Numbers")
+    hidden(isnap, "h2", "Payroll")
+    task(csnap, "copy1", "Budget draft", "Design", notes="Numbers")
+    task(csnap, "copy2", "Payroll", "Design")
+    task(csnap, "twin", "Homepage", "Design")  # a second card like the shared task: not an orphan of a hidden one
+    plan = plan_of(isnap, csnap, pairs)
+    assert set(removed(plan)) == {"copy1", "copy2"}
+    assert plan.removals == 2
+
+
+def test_a_copy_is_recognised_as_the_clients_tool_showed_it_mentions_and_all() -> None:
+    """Anna shows no email in the client's tool: the copy mentions her by her tool key, mapped by username."""
+    rules = LinkRules(mirror=RULES.mirror.model_copy(update={"people": PeopleRules(map={"anna@agency.example": "@annaa"})}))
+    trello = Capabilities(tool="trello")
+    isnap, _, pairs = world(paired=False)
+    task(isnap, "h1", "Budget draft", "Design", notes="Ask @[Anna Agency](person:anna@agency.example)")
+    csnap = client("Design", people=(CARLA, Person(id="c-anna", name="Anna A.", username="annaa")))
+    task(csnap, "c1", "Homepage", "Design")
+    shown = mirror(isnap, csnap.people, rules, trello).tasks["h1"].fields  # what the copy was made with
+    assert shown["notes"] == "Ask @[Anna A.](person:trello:c-anna)"
+    isnap.tasks["h1"].labels = ["internal"]
+    task(csnap, "copy", "Budget draft", "Design", notes=shown["notes"])
+    assert set(removed(plan_of(isnap, csnap, pairs, rules, trello))) == {"copy"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "title", "notes"), [({"notes": "none"}, "Budget draft", ""), ({"title": "none"}, "", "Numbers")]
+)
+def test_a_copy_holds_only_what_the_link_sends(fields: dict[str, str], title: str, notes: str) -> None:
+    rules = LinkRules(mirror=RULES.mirror.model_copy(update={"fields": FieldRules(**fields)}))
+    isnap, csnap, pairs = world(paired=False)
+    hidden(isnap, "h1", "Budget draft", "Numbers")
+    if not title:  # the shared task's own copy shows no title either: it is taken as that task's card
+        task(csnap, "home", "", "Design")
+    task(csnap, "copy", title, "Design", notes=notes)
+    assert set(removed(plan_of(isnap, csnap, pairs, rules))) == {"copy"}
+
+
+def test_an_identical_card_in_the_clients_own_list_is_left_alone() -> None:
+    isnap, csnap, pairs = world(paired=False)
+    hidden(isnap, "h1", "Budget draft", "Numbers")
+    task(csnap, "own", "Budget draft", "Our backlog", notes="Numbers")
+    task(csnap, "own2", "Homepage", "Our backlog")
+    task(csnap, "item", "Budget draft", parent_id="own")  # a check item of her own card
+    plan = plan_of(isnap, csnap, pairs)
+    assert removed(plan) == {} and taken_in(plan) == []
+
+
+def test_nothing_is_removed_as_an_orphan_from_an_incomplete_internal_pull() -> None:
+    isnap, csnap, pairs = world(paired=False)
+    hidden(isnap, "h1", "Budget draft", "Numbers")
+    task(csnap, "copy", "Budget draft", "Design", notes="Numbers")
+    isnap.complete = False
+    assert removed(plan_of(isnap, csnap, pairs)) == {}
+
+
+def test_a_copy_in_a_list_the_mirror_named_is_removed_even_when_no_longer_needed() -> None:
+    rules = LinkRules(
+        mirror=MirrorRules(
+            sections={"Design": SectionRule(access="unlocked"), "Archive": SectionRule(access="unlocked", rename="Past work")}
+        )
+    )
+    isnap, _, pairs = world(paired=False)
+    isnap.sections["s-archive"] = isnap.sections["s-design"].model_copy(
+        update={"id": "s-archive", "name": "Archive", "position": 5.0}
+    )
+    isnap.sections["s-payroll"] = isnap.sections["s-design"].model_copy(
+        update={"id": "s-payroll", "name": "Payroll", "position": 6.0}
+    )
+    hidden(isnap, "h1", "Old logo", section="Archive")
+    hidden(isnap, "h2", "Budget draft", "Numbers")
+    csnap = client("Design", "Past work", "Shared with you", "Payroll")
+    task(csnap, "c1", "Homepage", "Design")
+    task(csnap, "a", "Old logo", "Past work")
+    task(csnap, "b", "Budget draft", "Shared with you", notes="Numbers")
+    task(csnap, "p", "Budget draft", "Payroll", notes="Numbers")  # a locked section's name is not the mirror's
+    assert set(removed(plan_of(isnap, csnap, pairs, rules))) == {"a", "b"}
+
+
+def test_a_list_adopted_under_another_case_is_the_mirrors_too() -> None:
+    isnap, _, pairs = world(paired=False)
+    hidden(isnap, "h1", "Budget draft", "Numbers")
+    csnap = client("DESIGN", "Our backlog")
+    task(csnap, "c1", "Homepage", "DESIGN")
+    task(csnap, "copy", "Budget draft", "DESIGN", notes="Numbers")
+    task(csnap, "ask", "Please add a blog", "DESIGN")
+    plan = plan_of(isnap, csnap, pairs)
+    assert set(removed(plan)) == {"copy"} and taken_in(plan) == ["ask"]
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_a_check_item_copy_of_a_hidden_subtask_is_removed_under_a_mirrored_card(paired: bool) -> None:
+    isnap, csnap, pairs = world(paired=paired)
+    hidden(isnap, "hs", "Salary table", "Numbers", section=None, parent_id="t1")
+    task(csnap, "item", "Salary table", parent_id="c1", position=5.0)  # a check item holds the title only
+    task(csnap, "ask", "Add a newsletter box", parent_id="c1", position=6.0)
+    plan = plan_of(isnap, csnap, pairs)
+    assert {k: (op.key, op.depth) for k, op in removed(plan).items()} == {"item": ("orphan:item", -1)}
+    assert taken_in(plan) == ["ask"]
+
+
+def test_a_subtask_copy_compares_its_notes_where_subtasks_hold_notes() -> None:
+    isnap, csnap, pairs = world()
+    hidden(isnap, "hs", "Salary table", "Numbers", section=None, parent_id="t1")
+    task(csnap, "copy", "Salary table", parent_id="c1", notes="Numbers", position=5.0)
+    task(csnap, "ask", "Salary table", parent_id="c1", notes="Can we see it?", position=6.0)
+    plan = plan_of(isnap, csnap, pairs, caps=SUBTASKS_WITH_NOTES)
+    assert set(removed(plan)) == {"copy"} and taken_in(plan) == ["ask"]
+    # Where a subtask holds no notes, a title-only item is the copy, whatever notes the pull reports.
+    assert set(removed(plan_of(isnap, csnap, pairs))) == {"copy", "ask"}

@@ -12,6 +12,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
+from bridge import richtext
 from bridge.core.mirror import APPROVAL, SHARED, cut_notes, mirror
 from bridge.core.model import Person
 from bridge.core.ports import Capabilities
@@ -330,3 +331,15 @@ def test_an_empty_sharing_marker_shares_nothing(empty: dict) -> None:
     view = mirror(snap, {}, link, FULL)
     assert "t1" not in view.tasks
     assert view.comments == {} and view.attachments == {}
+
+
+def test_an_embedded_file_goes_out_as_its_plain_link() -> None:
+    brief = "https://3.basecamp-static.com/1/blobs/ab12/download/Brief.pdf"
+    embed = (
+        f'<bc-attachment sgid="BAh7" content-type="application/pdf" href="{brief}" filename="Brief.pdf">'
+        "<figure><figcaption>Brief.pdf</figcaption></figure></bc-attachment>"
+    )
+    snap = internal("Design")
+    task(snap, "t", "Homepage", "Design", notes=richtext.read("basecamp", f"<div>Brief: {embed}</div>"))
+    view = mirror(snap, {}, LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")})), Capabilities())
+    assert view.tasks["t"].fields["notes"] == f"Brief: [Brief.pdf]({brief})"
