@@ -8,9 +8,10 @@ order, each with its subtasks, comments and files. Each part is planned as it
 arrives, as an incomplete pull of the source (so nothing unseen counts as
 gone, docs/design.md invariant 9), against the target as this run has left it
 so far; its writes join the running write graph (bridge/migrate/schedule.py).
-The last part is planned with the whole source, complete, which is the plan a
-migration without parts would have made: what it holds beyond the parts (an
-order to put right across parts, a pair to forget) goes out then.
+Once the source is read through, the whole of it is planned (complete as the
+pull says), which is the plan a migration without parts would have made: what
+it holds beyond the parts (an order to put right across parts, a pair to
+forget) goes out then.
 
 The bookkeeping is the sync engine's, unchanged: every create writes its
 intent, then the item, then the pair. A write already handed over is never
@@ -58,7 +59,8 @@ class SourceStream:
         self._before = getattr(self._stats, "total", 0)
         self._parts = self._read()
         self.whole = self._next() or Snapshot(connection=connector.name, project_id=project)
-        self.done = self.whole.complete
+        # Read through: at once for a tool that reads its project in one go.
+        self.done = not isinstance(connector, PartedPull)
         if self.done:
             self._pulled()
 
@@ -78,20 +80,18 @@ class SourceStream:
         self.emit(SidePulled("source", len(self.whole.tasks), getattr(self._stats, "total", 0) - self._before))
 
     def rest(self) -> Iterator[Snapshot]:
-        """Each later part (tasks only, with the project's sections and people added), merged into ``whole``."""
+        """Each later part (its tasks, with the project's sections and people), merged into ``whole``."""
         while not self.done:
             part = self._next()
             whole = self.whole
-            if part is None:  # a connector that never marked a part complete: the end of the parts says it
-                whole.complete = self.done = True
+            if part is None:
+                self.done = True
                 self._pulled()
                 return
             whole.tasks.update(part.tasks)
             whole.comments.update(part.comments)
             whole.attachments.update(part.attachments)
-            whole.complete = self.done = part.complete
-            if self.done:
-                self._pulled()
+            whole.complete = part.complete
             yield part.model_copy(update={"sections": whole.sections, "people": whole.people, "complete": False})
 
     def read_all(self) -> Snapshot:
@@ -118,17 +118,19 @@ class FirstPass:
         self.writes: dict[str, int] = {}
 
     def feed(self) -> Iterator[list[Op]]:
-        yield self._part(self.stream.whole)  # its sections (or, read in one go, all of it)
-        for part in self.stream.rest():
-            yield self._part(self.stream.whole if self.stream.done else part)
+        if not self.stream.done:
+            yield self._part(self.stream.whole.model_copy(update={"complete": False}))  # the sections
+            for part in self.stream.rest():
+                yield self._part(part)
+        yield self._part(self.stream.whole, whole=True)
 
-    def _part(self, source: Snapshot) -> list[Op]:
+    def _part(self, source: Snapshot, *, whole: bool = False) -> list[Op]:
         ctx = self.ctx
         with ctx.lock:  # the writers update both as each create lands: take them as one state
             pairs = list(ctx.pairs.values())
             target = _copy(ctx.client.snapshot)
         planned = self.view_of(source, target)
-        if source.complete:
+        if whole:
             self.planned = planned
             ctx.view = planned.view
         self.written_at.update(planned.written_at)
