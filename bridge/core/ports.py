@@ -8,7 +8,7 @@ remote now holds it (so the engine can record the new base without a re-read).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -132,6 +132,20 @@ class Connector(Protocol):
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class PartedPull(Protocol):
+    """Connectors that can hand a whole project over in parts, so that a caller can start on the
+    first parts while the rest is still being read (a migration writes its target meanwhile).
+
+    Each part holds only what is new: the first one the project's sections and people, each later
+    one some tasks with their subtasks, comments and attachments. A task never refers to a task of
+    a later part, and tasks come in the project's order (positions only grow within a section).
+    Every part but the last has ``complete`` false; all parts together hold what ``pull`` returns.
+    """
+
+    def pull_parts(self, project_id: str) -> Iterator[Snapshot]: ...
 
 
 # -- webhooks -------------------------------------------------------------------

@@ -9,6 +9,7 @@ tags), so a pull with nothing new costs exactly one request.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
@@ -128,6 +129,11 @@ class AsanaConnector(AsanaWrites, AsanaWebhookAdmin):
         moved = Cursor(batch.sync, cursor.user, cursor.workspace, tuple(sorted(undetailed))).dump()
         self._remember(snapshot)
         return PullResult(snapshot=snapshot, cursor=moved, full=False)
+
+    def pull_parts(self, project_id: str) -> Iterator[Snapshot]:
+        """The whole project in parts (bridge/core/ports.PartedPull), for a caller that starts on the first."""
+        name, workspace = self.reader.project(project_id)
+        yield from self.reader.parts(self.name, project_id, name, workspace)
 
     def _full(self, project_id: str, sync: str | None, wants: DetailFilter | None) -> PullResult:
         me = self.whoami()

@@ -4,6 +4,10 @@ Asana has no project-wide listing of stories or attachments, so a full pull
 costs one request per page of tasks plus two per task (stories, attachments)
 and one more per task that has subtasks. Those per-task reads run on a small
 thread pool (at most four at a time, well inside Asana's 50 concurrent GETs).
+
+The same reads can also come in parts (``parts``): the listing is read page by
+page, and every few tasks are handed over with their subtasks, comments and
+attachments, so a migration starts writing while the rest is read.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from connectors.asana.translate import (
 )
 
 PAGE = 100
+FIRST_PART = 10  # tasks in the first part of a parted pull: small, so the caller can start early
 X = TypeVar("X")
 Y = TypeVar("Y")
 
@@ -206,3 +211,48 @@ class AsanaReader:
         chosen = [t for t in snapshot.tasks if t in wanted]
         self.add_activity(snapshot, chosen)
         return snapshot, set(snapshot.tasks) - wanted
+
+    def parts(self, connection: str, project_id: str, project_name: str, workspace: str) -> Iterator[Snapshot]:
+        """The whole project in parts (bridge/core/ports.PartedPull): what ``snapshot`` reads, in the same order."""
+
+        def part(tasks: list[Task], *, last: bool) -> Snapshot:
+            out = Snapshot(connection=connection, project_id=project_id, project_name=project_name, complete=last)
+            parents = [t.id for t in tasks if t.id in with_subtasks]
+            out.tasks = {t.id: t for t in tasks}
+            for subtasks in self.parallel(self.subtasks, parents):
+                out.tasks.update({sub.id: sub.model_copy(update={"section_id": None}) for sub in subtasks})
+            ids = list(out.tasks)
+            for detail in self.parallel(lambda t: self.activity(t, people), ids):
+                out.comments.update({c.id: c for c in detail.comments})
+                out.attachments.update({a.id: a for a in detail.attachments})
+            return out
+
+        first = Snapshot(connection=connection, project_id=project_id, project_name=project_name, complete=False)
+        first.sections = {s.id: s for s in self.sections(project_id)}
+        people = first.people = self.people(workspace)
+        yield first
+        listed: set[str] = set()
+        with_subtasks: set[str] = set()
+        counters: dict[str | None, int] = {}
+        waiting: list[tuple[str, Task]] = []  # (parent, task): a subtask also added to the project, its parent not listed yet
+        batch: list[Task] = []
+        size = FIRST_PART
+        for raw in iter_offset(self.client, "tasks", {"project": project_id, "opt_fields": TASK_FIELDS, "limit": PAGE}):
+            task = task_from_payload(raw, project_id, people=people)
+            listed.add(task.id)
+            if task.parent_id in listed:
+                continue  # it comes with its parent
+            index = counters.get(task.section_id, 0)
+            counters[task.section_id] = index + 1
+            placed = task.model_copy(update={"parent_id": None, "position": float(index)})
+            if num_subtasks(raw) > 0:
+                with_subtasks.add(task.id)
+            if task.parent_id:
+                waiting.append((task.parent_id, placed))  # settled once the listing is through (its parent may follow)
+                continue
+            batch.append(placed)
+            if len(batch) >= size:
+                yield part(batch, last=False)
+                batch, size = [], min(size * 2, PAGE)
+        batch.extend(t for parent, t in waiting if parent not in listed)
+        yield part(batch, last=True)

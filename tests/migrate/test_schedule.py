@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -72,3 +73,32 @@ def test_a_crash_stops_the_run_and_is_raised() -> None:
     with pytest.raises(KeyError):
         Scheduler(apply, workers=2).run(build_graph(OPS, WRITTEN))
     assert started == ["s1"]  # nothing else was ready, and nothing new starts after a crash
+
+
+def test_writes_fed_while_running_wait_for_their_containers_and_a_failure_holds_them_back() -> None:
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def apply(op: Op) -> None:
+        if op.key == "s2":
+            raise Invalid("refused s2")
+        with lock:
+            order.append(op.key)
+
+    feed = iter([[task("a", "s1"), task("c", "s2")], [comment("early", "a"), task("b", "s1"), task("d", "s2")]])
+    outcome = Scheduler(apply, workers=2).run(build_graph(OPS[:2], WRITTEN), feed)
+    assert sorted(order) == ["a", "b", "early", "s1"]
+    assert order.index("s1") < order.index("a") < order.index("b")
+    assert order.index("a") < order.index("early")
+    assert {op.key for op in outcome.held_back} == {"c", "d"}  # d came after s2 had failed
+
+
+def test_an_error_in_the_feed_stops_the_run_and_is_raised() -> None:
+    def feed() -> Iterator[list[Op]]:
+        yield [task("a", "s1")]
+        raise KeyError("the source could not be read")
+
+    done: list[Op] = []
+    with pytest.raises(KeyError):
+        Scheduler(done.append, workers=2).run(build_graph(OPS[:1], WRITTEN), feed())
+    assert "s1" in [op.key for op in done]  # in flight when the feed failed: finished, not abandoned
