@@ -130,18 +130,33 @@ def _cut_keys(marker: str) -> frozenset[str]:
     return frozenset(k for k in keys if k)
 
 
+_NOT_LETTER = re.compile(r"\W|_")
+
+
+@lru_cache(maxsize=64)
+def _letters(keys: frozenset[str]) -> tuple[str, ...] | None:
+    """The word characters of each cut key; None when a key has none (then any text may hold it)."""
+    letters = tuple(_NOT_LETTER.sub("", key) for key in keys)
+    return letters if all(letters) else None
+
+
 def _may_hold(markdown: str, keys: frozenset[str]) -> bool:
     """A cheap test that never says no to a text holding a cut line: are the marker's letters in it, in order?
 
     Spaces, markup, invisible characters and tags may sit between them; entities
     may spell them. Most notes hold no cut line and are then never parsed.
     """
-    letters = [re.sub(r"\W|_", "", key) for key in keys]
-    if not all(letters):
+    letters = _letters(keys)
+    if letters is None:
         return True
     decoded = html.unescape(markdown).casefold()
-    texts = (decoded, _TAG.sub("", decoded))
-    return any(word in re.sub(r"\W|_", "", text) for word in letters for text in texts)
+    # Stripping only removes characters, so a word whose letters are not all in the text cannot be in it.
+    present = set(decoded)
+    letters = tuple(word for word in letters if present.issuperset(word))
+    if not letters:
+        return False
+    texts = (decoded, _TAG.sub("", decoded)) if "<" in decoded else (decoded,)
+    return any(word in _NOT_LETTER.sub("", text) for word in letters for text in texts)
 
 
 def _token_lines(token: Token) -> list[tuple[int, str]]:

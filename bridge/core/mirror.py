@@ -32,7 +32,7 @@ from bridge.core.ops import Notice
 from bridge.core.people import client_audience, client_person
 from bridge.core.ports import Capabilities
 from bridge.core.rules import LinkRules, MirrorRules
-from bridge.core.section_access import resolve_access, section_unlocked, top_level_of, unknown_clients, without_named_markers
+from bridge.core.section_access import resolve_access, top_level_of, unknown_clients, unlocked_sections, without_named_markers
 from bridge.richtext.audience import Audience, localize
 
 SHARED = "@shared"  # holds shared tasks whose own section is locked
@@ -219,11 +219,18 @@ def mirror(
     task_fields = client_caps.task_fields
     nest_fields = client_caps.subtask_fields if mrules.subtasks else frozenset()
 
+    unlocked = unlocked_sections(internal, mrules)
+
+    approved_label = (rules.approval_label() or "").casefold() if rules.inbound.approval else ""
+
     def client_section(task: Task) -> str:
-        if is_approved(internal, task, rules):
+        # is_approved, with the approval label read once rather than per task
+        if approved_label and any(label.casefold() == approved_label for label in task.labels):
             return APPROVAL
-        top = top_level_of(internal, task)
-        return top.section_id if section_unlocked(internal, top.section_id, mrules) and top.section_id else SHARED
+        if rules.inbound.approval and rules.inbound.approval.internal_section and is_approved(internal, task, rules):
+            return APPROVAL
+        top = top_level_of(internal, task) if task.parent_id else task
+        return top.section_id if top.section_id and unlocked.get(top.section_id) else SHARED
 
     for task in internal.tasks.values():
         if not shared.get(task.id):

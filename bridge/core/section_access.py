@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bridge.core.model import Access, Snapshot, Task
 from bridge.core.rules import AccessSource, MirrorRules
@@ -39,6 +40,7 @@ class Marking:
     named: frozenset[str] = frozenset()
 
 
+@lru_cache(maxsize=4096)  # markers, labels and enum values: few distinct strings, read for every task
 def _fold(value: str) -> str:
     return " ".join(value.split()).casefold()
 
@@ -109,6 +111,11 @@ def section_unlocked(snapshot: Snapshot, section_id: str | None, rules: MirrorRu
     return rules.section_rule(section.name).access == "unlocked"
 
 
+def unlocked_sections(snapshot: Snapshot, rules: MirrorRules) -> dict[str, bool]:
+    """Section id -> unlocked, for every section of the snapshot (what :func:`section_unlocked` answers)."""
+    return {sid: rules.section_rule(section.name).access == "unlocked" for sid, section in snapshot.sections.items()}
+
+
 def own_answer(task: Task, rules: MirrorRules, foreign: frozenset[str]) -> bool | None:
     """Shared with this link's client, hidden, or ``None`` when the task leaves it to its parent or section."""
     mark = marking(task, rules.access)
@@ -128,6 +135,7 @@ def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[st
     Order-independent; a missing parent or a parent cycle hides (never guess in favour of sharing).
     """
     resolved: dict[str, bool] = {}
+    unlocked = unlocked_sections(snapshot, rules)
     for start in snapshot.tasks:
         chain: list[str] = []  # tasks waiting for their parent's answer
         seen: set[str] = set()
@@ -149,7 +157,7 @@ def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[st
                 chain.append(current)
                 current = task.parent_id
                 continue
-            answer = resolved[current] = section_unlocked(snapshot, task.section_id, rules)
+            answer = resolved[current] = unlocked.get(task.section_id or "", False)
             break
         for task_id in chain:
             resolved[task_id] = answer

@@ -108,8 +108,9 @@ def plan_sections(ctx: PlanContext) -> None:
 def plan_tasks(ctx: PlanContext) -> None:
     adoptable = _adoption_index(ctx)
     # Parents first; then the agency's order, so a new list fills top to bottom as it should read.
-    for key in sorted(ctx.view.tasks, key=lambda k: (depth_of(ctx.view, k), internal_order(ctx, k))):
-        wanted = ctx.view.tasks[key]
+    tasks = ctx.view.tasks
+    for key in sorted(tasks, key=lambda k: (1 if tasks[k].parent else 0, internal_order(ctx, k))):  # depth_of
+        wanted = tasks[key]
         pair = ctx.pairs.get("task", key)
         current = ctx.client.tasks.get(pair.client_id or "") if pair else None
         facts = ctx.facts(

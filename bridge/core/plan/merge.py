@@ -50,11 +50,11 @@ def merge_task(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) 
     approval = ctx.rules.inbound.approval
     for name, mine in wanted_fields.items():
         theirs = have.get(name)
-        was = base.get(name, MISSING)
-        direction = "to_client" if name in ("section", "parent") else ctx.rules.mirror.fields.direction(name)
-        if same(name, mine, theirs):
+        if mine == theirs or same(name, mine, theirs):  # equal values are the same: the cheap test first
             new_base[name] = mine
             continue
+        was = base.get(name, MISSING)
+        direction = "to_client" if name in ("section", "parent") else ctx.rules.mirror.fields.direction(name)
         if name == "section" and approval is not None and theirs == APPROVAL and mine != APPROVAL:
             approved, into_section = _approve(ctx, pair)
             new_base[name] = theirs

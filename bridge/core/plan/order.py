@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bridge.core.model import Task
 from bridge.core.ops import CreateTask, Move, Plan, UpdateTask
 from bridge.core.plan.context import PlanContext
 
@@ -91,11 +92,15 @@ def plan_order(ctx: PlanContext) -> Order:
         if wanted.section is None or task is None or task.parent_id or wanted.fields.get("done"):
             continue
         by_section.setdefault(wanted.section, []).append(key)
+    in_list: dict[str, dict[str, Task]] = {}  # client list id -> its open top-level cards, by id
+    for t in ctx.client.tasks.values():
+        if t.section_id and not t.parent_id and not t.done:
+            in_list.setdefault(t.section_id, {})[t.id] = t
     for section_key, keys in by_section.items():
         list_id = ctx.client_id_of("section", section_key)
         if not list_id:
             continue  # the list is created this cycle, and its cards in order after it
-        here = {t.id: t for t in ctx.client.tasks.values() if t.section_id == list_id and not t.parent_id and not t.done}
+        here = in_list.get(list_id, {})
         wanted_keys = sorted(keys, key=lambda k: internal_order(ctx, k))
         placed = [k for k in wanted_keys if ctx.client_id_of("task", k) in here or arriving.get(k) == section_key]
         staying = [k for k in placed if k not in arriving]
