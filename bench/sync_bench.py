@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.clock import VirtualClock  # noqa: E402
-from bridge.core.mirror import mirror  # noqa: E402
 from bridge.core.link import Pair  # noqa: E402
+from bridge.core.mirror import mirror  # noqa: E402
 from bridge.core.model import Section, Snapshot, Task  # noqa: E402
 from bridge.core.ops import CreateSection, CreateTask, Plan  # noqa: E402
 from bridge.core.plan.cycle import plan_cycle  # noqa: E402
