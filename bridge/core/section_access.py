@@ -68,6 +68,10 @@ def without_named_markers(title: str, source: AccessSource) -> str:
     return " ".join(pattern.sub(" ", title).split()) if pattern else title
 
 
+# The markings that name nobody, made once: marking() runs for every task of every cycle.
+_NONE, _CLIENT, _AUTOMATIC = Marking("none"), Marking("client"), Marking("automatic")
+
+
 def marking(task: Task, source: AccessSource) -> Marking:
     """The audience a task states for itself, read from where the link says it lives."""
     none, plain = _fold(source.none), _fold(source.client)
@@ -76,27 +80,29 @@ def marking(task: Task, source: AccessSource) -> Marking:
         # A multi-enum field arrives as "acme, globex": each value is one choice.
         values = {_fold(part) for part in (raw if isinstance(raw, str) else "").split(",")} - {""}
         if none in values or "none" in values:  # the enum's own "none" option always hides
-            return Marking("none")
+            return _NONE
         names = frozenset(values - {plain, "automatic"})
         if names:
             return Marking("client", names)
-        return Marking("client") if plain in values else Marking("automatic")
+        return _CLIENT if plain in values else _AUTOMATIC
     if source.type == "label":
+        if not task.labels:
+            return _AUTOMATIC  # most tasks carry no label at all
         labels = {_fold(label) for label in task.labels}
         if none in labels:  # hiding beats sharing when both are set
-            return Marking("none")
+            return _NONE
         prefix = _fold(source.client_prefix)
         names = frozenset(_fold(label[len(prefix) :]) for label in labels if label.startswith(prefix)) - {""}
         if names:
             return Marking("client", names)
-        return Marking("client") if plain in labels else Marking("automatic")
+        return _CLIENT if plain in labels else _AUTOMATIC
     title = task.title.casefold()
     if none and none in title:
-        return Marking("none")
+        return _NONE
     names = _title_names(task.title, source) - {""}
     if names:
         return Marking("client", names)
-    return Marking("client") if plain and plain in title else Marking("automatic")
+    return _CLIENT if plain and plain in title else _AUTOMATIC
 
 
 def explicit_access(task: Task, source: AccessSource) -> Access:

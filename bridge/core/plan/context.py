@@ -40,6 +40,8 @@ class PlanContext:
     adopted_back: dict[tuple[str, str], str] = field(default_factory=dict)
     # The view before fitting to the client's text limits (bridge/core/plan/limits.py): the full texts.
     full_view: MirrorView | None = None
+    # internal task key -> its place in the agency's order (bridge/core/plan/order.py), worked out once per plan
+    internal_orders: dict[str, tuple[float, float, str]] = field(default_factory=dict)
 
     @cached_property
     def internal_audience(self) -> Audience:
@@ -92,4 +94,13 @@ def client_value(task: Task, name: str) -> Any:
 
 
 def client_fields(task: Task, names: list[str]) -> dict[str, Any]:
-    return {name: client_value(task, name) for name in names}
+    """``client_value`` of each name, inlined: the task merge reads it for every linked task of every cycle."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(task, name)
+        if name in ("assignees", "labels"):
+            value = sorted(set(value))
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        out[name] = value
+    return out

@@ -42,6 +42,11 @@ def merge_task(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) 
     have["section"] = ctx.client_section_key(current.section_id) if not current.parent_id else None
     have["parent"] = ctx.client_task_key(current.parent_id)
     base = dict(pair.base)
+    if have == wanted_fields:  # the steady state: every field as wanted, only the base may lag
+        agreed = {**base, **wanted_fields}
+        if agreed != base:
+            ctx.emit(Rebase(kind="task", key=pair.key, base=agreed))
+        return
     to_client: dict[str, Any] = {}
     to_internal: dict[str, Any] = {}
     approved: dict[str, Any] = {}  # already in internal terms

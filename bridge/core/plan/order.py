@@ -60,11 +60,15 @@ def moves(wanted: Sequence[str], current: Sequence[str]) -> list[tuple[str, str 
 def internal_order(ctx: PlanContext, key: str) -> tuple[float, float, str]:
     """Where a task stands in the agency's order: a list the mirror fills from several sections
     ("Shared with you") follows the sections' order, then each section's own."""
+    known = ctx.internal_orders.get(key)  # asked for every task by the task pass and again by this one
+    if known is not None:
+        return known
     task = ctx.internal.tasks.get(key)
     if task is None:
         return (0.0, 0.0, key)
     section = ctx.internal.sections.get(task.section_id or "")
-    return (section.position if section else 0.0, task.position, key)
+    known = ctx.internal_orders[key] = (section.position if section else 0.0, task.position, key)
+    return known
 
 
 @dataclass(frozen=True)
