@@ -22,6 +22,7 @@ from bridge.richtext.audience import localize
 # pair's base so the next pass sees only what the mirror itself changes
 # (moving the card to its mirrored list) and never a conflict.
 _BASE_FIELDS = ["title", "notes", "done", "due", "start", "assignees", "labels"]
+_TITLE, _NOTES = frozenset({"title"}), frozenset({"notes"})
 
 
 def access_marking(ctx: PlanContext, title: str) -> dict[str, Any]:
@@ -36,22 +37,26 @@ def access_marking(ctx: PlanContext, title: str) -> dict[str, Any]:
     return {"title": f"{title} {marker}".strip()}
 
 
-def hidden_copies(ctx: PlanContext) -> set[tuple[str, str | None]]:
+def hidden_copies(ctx: PlanContext, titles: set[str]) -> set[tuple[str, str | None]]:
     """(title, notes) that a mirror copy of each internal task now hidden from this client would show.
 
     A card in a mirror-owned list with exactly that content is a copy the mirror
     made while the task was shared, orphaned because the state store that paired it
     was lost. It is the agency's text, not the client's: never a request. Only the
     card's removal follows from it; nothing of the hidden task is sent (invariant 1).
+    Only tasks whose copy would carry one of ``titles`` (the unclaimed cards') can
+    match, so only their notes, the costly part, are worked out.
     """
     audience = client_audience(ctx.client.people, ctx.rules.mirror.people, ctx.client_caps.tool)
-    wanted = frozenset({"title", "notes"})
     copies: set[tuple[str, str | None]] = set()
     for task in ctx.internal.tasks.values():
         if task.id in ctx.view.tasks:
             continue
-        fields = project_fields(task, ctx.internal, ctx.client.people, ctx.rules, wanted, audience)
+        fields = project_fields(task, ctx.internal, ctx.client.people, ctx.rules, _TITLE, audience)
         title = str(fields.get("title", "")).strip()
+        if title not in titles:
+            continue
+        fields = project_fields(task, ctx.internal, ctx.client.people, ctx.rules, _NOTES, audience)
         copies |= {(title, str(fields.get("notes", "")).strip()), (title, None)}
     return copies
 
@@ -85,12 +90,13 @@ def plan_requests(ctx: PlanContext) -> None:
     orphans: set[tuple[str, str | None]] | None = None  # computed on the first unclaimed card only
     # Where a copy may be left over: the mirror's lists, and lists named as the mirror names its own
     # (after a lost store a list the view no longer needs is paired to nothing, but it is still the mirror's).
-    mirror_lists = owned_sections | {s.id for s in ctx.client.sections.values() if s.name in mirror_list_names(ctx)}
-    for task in sorted(ctx.client.tasks.values(), key=lambda t: (t.parent_id is not None, t.position)):
-        if ("task", task.id) in ctx.claimed:
-            continue
+    names = mirror_list_names(ctx)
+    mirror_lists = owned_sections | {s.id for s in ctx.client.sections.values() if s.name in names}
+    unclaimed = [t for t in ctx.client.tasks.values() if ("task", t.id) not in ctx.claimed]
+    for task in sorted(unclaimed, key=lambda t: (t.parent_id is not None, t.position)):
         if ctx.internal.complete and _under_mirror(ctx, task, mirror_lists):
-            orphans = hidden_copies(ctx) if orphans is None else orphans
+            if orphans is None:
+                orphans = hidden_copies(ctx, {t.title.strip() for t in unclaimed})
             # A check item holds a title only: there the title alone is the copy's content.
             with_notes = not task.parent_id or "notes" in ctx.client_caps.subtask_fields
             if (task.title.strip(), task.notes.strip() if with_notes else None) in orphans:
