@@ -28,6 +28,9 @@ class PairIndex:
             self.by_key[(pair.kind, pair.key)] = pair
             if pair.client_id:
                 self.by_client[(pair.kind, pair.client_id)] = pair
+        self.by_kind: dict[str, list[Pair]] = {}  # in by_key's order: a later pair of the same key wins
+        for (kind, _), pair in self.by_key.items():
+            self.by_kind.setdefault(kind, []).append(pair)
 
     def get(self, kind: str, key: str) -> Pair | None:
         return self.by_key.get((kind, key))
@@ -36,4 +39,4 @@ class PairIndex:
         return self.by_client.get((kind, client_id)) if client_id else None
 
     def of_kind(self, kind: str) -> list[Pair]:
-        return [p for (k, _), p in self.by_key.items() if k == kind]
+        return list(self.by_kind.get(kind, ()))

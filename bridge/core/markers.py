@@ -134,10 +134,16 @@ _NOT_LETTER = re.compile(r"\W|_")
 
 
 @lru_cache(maxsize=64)
-def _letters(keys: frozenset[str]) -> tuple[str, ...] | None:
-    """The word characters of each cut key; None when a key has none (then any text may hold it)."""
-    letters = tuple(_NOT_LETTER.sub("", key) for key in keys)
-    return letters if all(letters) else None
+def _spellings(keys: frozenset[str]) -> tuple[tuple[str, re.Pattern[str]], ...] | None:
+    """Per cut key, its distinct letters and a pattern for its letters in order with only non-letters
+    between them; None when a key has no letters (then any text may hold it)."""
+    out = []
+    for key in keys:
+        word = _NOT_LETTER.sub("", key)
+        if not word:
+            return None
+        out.append(("".join(sorted(set(word))), re.compile(r"[\W_]*".join(map(re.escape, word)))))
+    return tuple(out)
 
 
 def _may_hold(markdown: str, keys: frozenset[str]) -> bool:
@@ -146,17 +152,16 @@ def _may_hold(markdown: str, keys: frozenset[str]) -> bool:
     Spaces, markup, invisible characters and tags may sit between them; entities
     may spell them. Most notes hold no cut line and are then never parsed.
     """
-    letters = _letters(keys)
-    if letters is None:
+    spellings = _spellings(keys)
+    if spellings is None:
         return True
     decoded = html.unescape(markdown).casefold()
-    # Stripping only removes characters, so a word whose letters are not all in the text cannot be in it.
-    present = set(decoded)
-    letters = tuple(word for word in letters if present.issuperset(word))
-    if not letters:
+    # A word whose letters are not all in the text cannot be spelled in it: the common case, decided at C speed.
+    patterns = [pattern for letters, pattern in spellings if all(letter in decoded for letter in letters)]
+    if not patterns:
         return False
     texts = (decoded, _TAG.sub("", decoded)) if "<" in decoded else (decoded,)
-    return any(word in _NOT_LETTER.sub("", text) for word in letters for text in texts)
+    return any(pattern.search(text) for pattern in patterns for text in texts)
 
 
 def _token_lines(token: Token) -> list[tuple[int, str]]:

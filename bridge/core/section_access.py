@@ -142,7 +142,13 @@ def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[st
     """
     resolved: dict[str, bool] = {}
     unlocked = unlocked_sections(snapshot, rules)
-    for start in snapshot.tasks:
+    for start, first in snapshot.tasks.items():
+        if start in resolved:
+            continue
+        if not first.parent_id:  # most tasks: their own marking, else their section
+            own = own_answer(first, rules, foreign)
+            resolved[start] = own if own is not None else unlocked.get(first.section_id or "", False)
+            continue
         chain: list[str] = []  # tasks waiting for their parent's answer
         seen: set[str] = set()
         current: str | None = start
