@@ -109,7 +109,7 @@ def plan_order(ctx: PlanContext) -> Order:
         placed = [k for k in wanted_keys if ctx.client_id_of("task", k) in here or arriving.get(k) == section_key]
         staying = [k for k in placed if k not in arriving]
         current = sorted(staying, key=lambda k: (here[ctx.client_id_of("task", k) or ""].position, k))
-        kept = set(staying) - {k for k, _ in moves(staying, current)}
+        kept = set(staying) if current == staying else set(staying) - {k for k, _ in moves(staying, current)}
         for index, key in enumerate(placed):
             if key in kept or (key in created and all(k in arriving for k in placed[index:])):
                 # In place already, or created at the bottom after everything there: nothing to move.
