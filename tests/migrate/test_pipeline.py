@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -135,6 +136,11 @@ def test_killed_by_a_failing_read_after_writes_began_then_rerun_creates_nothing_
         if "/stories" in record.path:
             stories["n"] += 1
             if stories["n"] == 25:  # in the second part: the first part's writes are under way
+                # Wait (bounded) until they are: the writers run on other threads, so without it
+                # a fast reader could fail before any task was written, and the test would flake.
+                deadline = time.monotonic() + 10
+                while pairing.target_writes() <= 3 and time.monotonic() < deadline:
+                    time.sleep(0.01)
                 raise Killed("killed while reading")
 
     pairing.src.emulator.observers.append(die_on_a_late_read)
