@@ -9,7 +9,6 @@ never shows as approved to the other (docs/mirror-rules.md "Several clients on o
 
 from __future__ import annotations
 
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -34,8 +33,8 @@ from bridge.demo.seed import (
     play_client,
     seed_agency_project,
 )
-from bridge.demo.story import Checks
-from bridge.demo.view import TOOL_NAMES, checks_table
+from bridge.demo.story import Checks, play_and_report
+from bridge.demo.view import TOOL_NAMES
 from bridge.errors import ConfigError
 from bridge.runtime import Runtime, build_runtime
 from bridge.sync.progress import Progress
@@ -250,19 +249,9 @@ def run_clients_demo(console: Console | None = None, internal_kind: str = "asana
         f"[bold]pm-bridge demo: one {TOOL_NAMES.get(internal_kind, internal_kind)} project, "
         f"two clients ({TOOL_NAMES.get(kinds[0], kinds[0])} and {TOOL_NAMES.get(kinds[1], kinds[1])})"
     )
-    with tempfile.TemporaryDirectory(prefix="pm-bridge-demo-") as folder:
-        demo = ClientsDemo(console, internal_kind, kinds, Path(folder))
-        try:
-            demo.play()
-        finally:
-            demo.close()
-    console.print()
-    console.print(checks_table(demo.checks.items))
-    elapsed = time.monotonic() - started
-    if not demo.checks.passed:
-        console.print(f"[red]The demo found a problem (see ✗ above); finished in {elapsed:.1f}s.[/red]")
-        return 1
-    console.print(
-        f"[green]All checks held: neither client saw the other's input or anything hidden. Finished in {elapsed:.1f}s.[/green]"
+    return play_and_report(
+        console,
+        lambda folder: ClientsDemo(console, internal_kind, kinds, folder),
+        started,
+        "[green]All checks held: neither client saw the other's input or anything hidden. Finished in {elapsed:.1f}s.[/green]",
     )
-    return 0

@@ -12,8 +12,10 @@ from __future__ import annotations
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -265,8 +267,26 @@ def run_demo(console: Console | None = None, internal_kind: str = "asana", clien
     internal_tool, client_tool = TOOL_NAMES.get(internal_kind, internal_kind), TOOL_NAMES.get(client_kind, client_kind)
     console.rule(f"[bold]pm-bridge demo: {internal_tool} (agency) → {client_tool} (client)")
     console.print("Both tools are emulated inside this process: no network, no accounts. State lives in a temporary SQLite file.")
+    return play_and_report(
+        console,
+        lambda folder: Demo(console, internal_kind, client_kind, folder),
+        started,
+        "[green]All checks held. Finished in {elapsed:.1f}s.[/green] Next: `cp config.example.yaml pm-bridge.yaml`.",
+    )
+
+
+class Playable(Protocol):
+    checks: Checks
+
+    def play(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def play_and_report(console: Console, make: Callable[[Path], Playable], started: float, held: str) -> int:
+    """Play a demo in a temporary folder, print its checks, and say how it ended: 0 held, 1 a problem."""
     with tempfile.TemporaryDirectory(prefix="pm-bridge-demo-") as folder:
-        demo = Demo(console, internal_kind, client_kind, Path(folder))
+        demo = make(Path(folder))
         try:
             demo.play()
         finally:
@@ -277,5 +297,5 @@ def run_demo(console: Console | None = None, internal_kind: str = "asana", clien
     if not demo.checks.passed:
         console.print(f"[red]The demo found a problem (see ✗ above); finished in {elapsed:.1f}s.[/red]")
         return 1
-    console.print(f"[green]All checks held. Finished in {elapsed:.1f}s.[/green] Next: `cp config.example.yaml pm-bridge.yaml`.")
+    console.print(held.format(elapsed=elapsed))
     return 0
