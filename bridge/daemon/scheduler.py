@@ -7,9 +7,9 @@ deliveries arriving before it runs join it rather than adding more. Polling
 stays on regardless: it is the fallback when a tool's webhook is late,
 lost, or was never registered.
 
-Each scheduled poll is timed against the moment it was planned for: how late
-it started, as a share of the link's interval, is what ``/metrics`` reports as
-``pm_bridge_poll_lateness_ratio_max`` (docs/benchmarks.md holds the target,
+Each scheduled poll is timed against the link's previous one: how much the gap
+exceeded the interval (beyond the jitter), as a share of the interval, is what
+``/metrics`` reports as ``pm_bridge_poll_lateness_ratio_max`` (docs/benchmarks.md holds the target,
 at most 0.10). The worker pool grows with the link count unless
 ``daemon.workers`` fixes it, so a thousand links do not queue behind four
 threads; threads are started only when work is waiting.
@@ -17,6 +17,7 @@ threads; threads are started only when work is waiting.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import random
@@ -25,6 +26,7 @@ import time
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -36,6 +38,7 @@ from bridge.daemon.metrics import Metrics
 LINKS_PER_WORKER = 25  # without daemon.workers: one worker per this many links...
 MIN_WORKERS, MAX_WORKERS = 4, 40  # ...within these bounds
 LATE_SHARE = 0.10  # a poll starting later than this share of its interval counts as late
+REANCHOR_SHARE = 0.01  # a poll later than this moves the link's later polls to one interval after its real start
 
 
 def pool_size(settings: DaemonConfig, links: int) -> int:
@@ -81,7 +84,8 @@ class Scheduler:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._planned: dict[str, float] = {}
-        self._polled: set[str] = set()  # links polled once already: the start-up burst is not lateness
+        self._closing, self._moving = False, 0
+        self._polled: dict[str, float] = {}  # when each link's latest scheduled poll started
         self._aps = BackgroundScheduler(
             executors={"default": _TimedPool(self.workers, self._planned)},
             # coalesce + max_instances=1: a link's polling job never runs twice at once, and a
@@ -111,16 +115,43 @@ class Scheduler:
         )
 
     def _poll(self, link: str, reason: Reason = "schedule") -> Outcome:
-        planned = self._planned.pop(poll_id(link), None)
-        if planned is not None and link in self._polled:
-            late = max(0.0, time.time() - planned) / self.runner.interval(link)
+        planned, now = self._planned.pop(poll_id(link), None), time.time()
+        interval = self.runner.interval(link)
+        if planned is not None and now - planned > REANCHOR_SHARE * interval:
+            # Polls that came due together (start-up, a pause) would stay bunched on a fixed grid and
+            # be late together at every interval; counting from the real start spreads them out at
+            # the pace the workers keep, so the next round is on time.
+            self._reanchor(link, now)
+        previous = self._polled.get(link)
+        if previous is not None:
+            # The slip: how much longer than the interval (and the jitter it allows) the gap since the
+            # link's previous poll was. The first poll after start-up has no previous one.
+            slip = max(0.0, now - previous - interval * (1 + self.settings.jitter)) / interval
             self.metrics.set("pm_bridge_poll_lateness_ratio_max",
-                             max(late, self.metrics.value("pm_bridge_poll_lateness_ratio_max")))
+                             max(slip, self.metrics.value("pm_bridge_poll_lateness_ratio_max")))
             self.metrics.add("pm_bridge_polls_total")
-            if late > LATE_SHARE:
+            if slip > LATE_SHARE:
                 self.metrics.add("pm_bridge_polls_late_total")
-        self._polled.add(link)
+        self._polled[link] = now
         return self.runner.tick(link, reason)
+
+    def _reanchor(self, link: str, started: float) -> None:
+        interval = self.runner.interval(link)
+        spread = interval * self.settings.jitter
+        first = dt.datetime.fromtimestamp(started + interval, dt.UTC)
+        trigger = IntervalTrigger(seconds=interval, start_date=first, jitter=spread or None, timezone=dt.UTC)
+        # APScheduler's shutdown holds its job store lock while it waits for the queued runs, so a run
+        # must not reach for that lock once shutdown began: ``_moving`` counts the ones inside.
+        with self._lock:
+            if self._closing:
+                return
+            self._moving += 1
+        try:
+            with contextlib.suppress(JobLookupError):  # a reload may have removed the link meanwhile
+                self._aps.reschedule_job(poll_id(link), trigger=trigger)
+        finally:
+            with self._lock:
+                self._moving -= 1
 
     def refresh(self) -> None:
         """After a config reload: poll the links added, stop polling the ones gone, follow changed intervals."""
@@ -166,5 +197,12 @@ class Scheduler:
 
     def shutdown(self) -> None:
         """Stop scheduling and wait for the cycles in flight (queued ticks see ``stopping`` and return at once)."""
+        with self._lock:
+            self._closing = True
+        while True:
+            with self._lock:
+                if not self._moving:
+                    break
+            time.sleep(0.01)
         if self._aps.running:
             self._aps.shutdown(wait=True)
