@@ -57,7 +57,10 @@ def versus(value: float, target: float) -> str:
 
 def connections(asana: ServedTool, trello: ServedTool) -> str:
     for tool in (asana, trello):
-        tool.sandbox.emulator.secondary_limits = False
+        emulator = tool.sandbox.emulator
+        emulator.secondary_limits = False
+        if hasattr(emulator, "token_limit"):  # Trello counts per token and per key, apart from the toolkit's bucket
+            emulator.token_limit = emulator.key_limit = None  # type: ignore[attr-defined]
     pairs = (("agency", asana), ("client", trello))
     return "".join(tool.connection_yaml(name).replace("}\n", f", {FAST}}}\n") for name, tool in pairs)
 
