@@ -136,8 +136,8 @@ def scale_scenario(count: int, interval: int, folder: Path) -> None:
           f"documented limit they alone would take {first_requests / TRELLO_FLOOR_RATE:.0f} s)")
     print(f"  RSS once every link synced:              {after_sync:.1f} MB")
     print(f"  RSS peak / at the end:                   {peak:.1f} MB / {idle:.1f} MB   ({versus(peak, RSS_TARGET_MB)})")
-    print(f"  second polls, interval {interval} s: {polls:.0f} of {count} started, {late:.0f} over 10% late; "
-          f"latest start {worst * 100:.1f}% of the interval   ({versus(worst, LATENESS_TARGET)})")
+    print(f"  second polls, interval {interval} s: {polls:.0f} of {count} started, {late:.0f} slipped over 10%; "
+          f"largest slip {worst * 100:.1f}% of the interval   ({versus(worst, LATENESS_TARGET)})")
 
 
 def latency_scenario(count: int, rounds: int, gap: float, debounce: float, folder: Path) -> None:
