@@ -65,7 +65,8 @@ class DaemonConfig(BaseModel):
     jitter: float = Field(default=0.1, ge=0, le=0.5)  # each cycle starts up to this share of the interval early or late
     debounce: float = Field(default=2.0, ge=0)  # seconds a webhook waits for more deliveries before its cycle runs
     max_backoff: float = Field(default=3600.0, ge=10)  # longest wait, in seconds, between cycles of a failing link
-    workers: int = Field(default=4, ge=1, le=64)  # links cycled at the same time
+    # Links cycled at the same time; unset: one per 25 links, 4 to 40 (bridge/daemon/scheduler.py: pool_size).
+    workers: int | None = Field(default=None, ge=1, le=64)
     # Largest webhook body read, in bytes; a longer one is answered 413 unread (the next poll still sees the change).
     max_body: int = Field(default=1_000_000, ge=1024)
 

@@ -142,12 +142,22 @@ class LeaseKeeper:
                 self.store.try_lease(self._presence, self.owner, self.ttl)
             except Exception as exc:  # as for a link below: the next heartbeat tries again
                 log().error("presence renewal failed", extra={"owner": self.owner, "error": f"{type(exc).__name__}: {exc}"})
-        for link in sorted(self.owned):
+        # One statement for every lease still ours; only the others (taken over, or the row gone) go one by one.
+        missed: list[str] = []
+        with self._renewing:
+            owned = sorted(self.owned)
+            try:
+                renewed = self.store.renew_leases(owned, self.owner, self.ttl)
+            except Exception as exc:  # the store is unreachable: keep trying; the leases may survive the outage
+                log().error("lease renewal failed", extra={"links": len(owned), "error": f"{type(exc).__name__}: {exc}"})
+                return
+            missed = [link for link in owned if link not in renewed]
+        for link in missed:
             try:
                 with self._renewing:
                     if link in self.owned:
                         self.acquire(link)
-            except Exception as exc:  # the store is unreachable: keep trying; the lease may survive the outage
+            except Exception as exc:  # as above
                 log().error("lease renewal failed", extra={"link": link, "error": f"{type(exc).__name__}: {exc}"})
 
     def release(self, link: str) -> None:

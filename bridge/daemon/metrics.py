@@ -38,6 +38,10 @@ FAMILIES = {
         Family("pm_bridge_link_backoff_seconds", "gauge", "Seconds until a failing link is tried again."),
         Family("pm_bridge_link_leased", "gauge", "1 when this daemon holds the link's lease."),
         Family("pm_bridge_daemons", "gauge", "Daemons alive on this state store, sharing its links."),
+        Family("pm_bridge_polls_total", "counter", "Scheduled polls started, each link's first after start-up excluded."),
+        Family("pm_bridge_polls_late_total", "counter", "Polls that came over 10% of the interval (plus jitter) late."),
+        Family("pm_bridge_poll_lateness_ratio_max", "gauge",
+               "Largest slip of a poll: gap since the previous beyond interval plus jitter, as a share of the interval."),
         Family("pm_bridge_lease_losses_total", "counter", "Lease renewals that found another daemon holding the link."),
     )
 }

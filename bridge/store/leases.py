@@ -43,6 +43,24 @@ def take(connection: Connection, link: str, owner: str, ttl_seconds: float, now:
     return connection.execute(statement.returning(leases.c.owner)).first() is not None
 
 
+RENEW_CHUNK = 500  # bound parameters per statement, well inside every backend's limit
+
+
+def renew(connection: Connection, links: list[str], owner: str, ttl_seconds: float, now: float) -> set[str]:
+    """Extend the leases among ``links`` that ``owner`` still holds; a lease that changed hands is left alone."""
+    renewed: set[str] = set()
+    for start in range(0, len(links), RENEW_CHUNK):
+        chunk = links[start : start + RENEW_CHUNK]
+        statement = (
+            sa.update(leases)
+            .where(leases.c.link.in_(chunk), leases.c.owner == owner)
+            .values(expires_at=now + ttl_seconds)
+            .returning(leases.c.link)
+        )
+        renewed.update(connection.execute(statement).scalars())
+    return renewed
+
+
 def release(connection: Connection, link: str, owner: str) -> None:
     connection.execute(sa.delete(leases).where(leases.c.link == link, leases.c.owner == owner))
 

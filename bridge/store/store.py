@@ -221,6 +221,15 @@ class Store:
         with self._write() as connection:
             return leases.take(connection, link, owner, ttl_seconds, self._clock.now())
 
+    def renew_leases(self, links: list[str], owner: str, ttl_seconds: float) -> set[str]:
+        """Renew ``owner``'s live leases among ``links`` in one transaction; the ones renewed.
+
+        A heartbeat of a daemon holding a thousand links is then one write, not a thousand
+        (each of which would hold SQLite's write lock against the cycles).
+        """
+        with self._write() as connection:
+            return leases.renew(connection, links, owner, ttl_seconds, self._clock.now())
+
     def release_lease(self, link: str, owner: str) -> None:
         with self._write() as connection:
             leases.release(connection, link, owner)
