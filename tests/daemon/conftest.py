@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -176,13 +177,13 @@ class WallClock:
         self.value += seconds
 
 
-@pytest.fixture
-def daemon_log() -> Iterator[io.StringIO]:
-    """Everything the daemon logs (redacted and formatted as in production), as JSON lines."""
+@contextlib.contextmanager
+def captured_log(log_format: str) -> Iterator[io.StringIO]:
+    """Everything the daemon logs (redacted and formatted as in production), in ``log_format``."""
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     stream = io.StringIO()
-    configure("json", "INFO", stream)
+    configure(log_format, "INFO", stream)
     try:
         yield stream
     finally:
@@ -191,3 +192,10 @@ def daemon_log() -> Iterator[io.StringIO]:
         for handler in saved_handlers:
             root.addHandler(handler)
         root.setLevel(saved_level)
+
+
+@pytest.fixture
+def daemon_log() -> Iterator[io.StringIO]:
+    """The daemon's log as JSON lines."""
+    with captured_log("json") as stream:
+        yield stream

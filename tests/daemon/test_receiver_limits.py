@@ -16,11 +16,11 @@ import pytest
 
 from bridge.daemon import Daemon
 from bridge.daemon.hooks import Deliveries
-from bridge.daemon.logs import HumanFormatter, JsonFormatter, RedactingFilter, configure, printable
+from bridge.daemon.logs import HumanFormatter, JsonFormatter, RedactingFilter, printable
 from bridge.daemon.metrics import Metrics
 from bridge.store import Store
 from bridge.webhook_tokens import webhook_token
-from tests.daemon.conftest import MASTER, Tool, WallClock, config_for
+from tests.daemon.conftest import MASTER, Tool, WallClock, captured_log, config_for
 
 TWENTY_MB = 20_000_000
 
@@ -57,18 +57,8 @@ def _status(answer: bytes) -> int:
 
 @pytest.fixture
 def human_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    stream = io.StringIO()
-    configure("human", "INFO", stream)
-    try:
+    with captured_log("human") as stream:
         yield stream
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
 
 
 def test_a_20_mb_post_to_an_unknown_link_or_with_a_wrong_token_is_refused_unread(
