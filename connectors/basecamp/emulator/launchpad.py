@@ -3,8 +3,9 @@
 The reference (Basecamp's authentication section): ``/authorization/new`` asks the user,
 ``/authorization/token`` trades a code or a refresh token (the standard ``grant_type``
 parameters; the legacy ``type=web_server``/``type=refresh`` are "not recommended" and not emulated), access tokens last two weeks,
-and the refresh answer has the same shape as the first one, refresh token included (the same
-one: Launchpad does not rotate it). ``GET /authorization.json`` says who the token belongs to.
+and the refresh answer has the same shape as the first one, refresh token included. The emulator
+reads that the strict way: each refresh answers with a new refresh token and spends the old one,
+so a client that kept the old one fails here first (pm-bridge keeps whichever comes back). ``GET /authorization.json`` says who the token belongs to.
 It shares its :class:`TokenIssuer` with the Basecamp emulator, whose API then accepts the tokens.
 """
 
@@ -28,7 +29,7 @@ class LaunchpadEmulator(Emulator):
                  account_href: str = "") -> None:
         super().__init__(clock=clock or api.clock, rate_limit=False)
         self.base_url = "https://launchpad.emulator.invalid"
-        self.issuer = TokenIssuer(self.clock, access_ttl=access_ttl, rotate=False, prefix="bc", user=user)
+        self.issuer = TokenIssuer(self.clock, access_ttl=access_ttl, rotate=True, prefix="bc", user=user)
         self.account_href = account_href or api.base_url
         api.oauth = self.issuer
         mount_code_grant(self, self.issuer, "/authorization/new", "/authorization/token")
