@@ -41,6 +41,21 @@ def revoked_error(connection: str, reason: str, status: int | None) -> Credentia
                               status=status, hint=reconnect_hint(connection))
 
 
+def revoked(store: Store, connections: Iterable[str]) -> dict[str, str]:
+    """For each of ``connections`` whose token can no longer be renewed: the message that says what to do.
+
+    Reads only columns stored in clear, so ``/healthz`` needs no key.
+    """
+    names = list(dict.fromkeys(connections))
+    if not names:
+        return {}
+    query = sa.select(credentials.c.connection, credentials.c.revoked).where(
+        credentials.c.connection.in_(names), credentials.c.revoked.is_not(None))
+    with store.engine.connect() as db:
+        found = {row.connection: row.revoked for row in db.execute(query)}
+    return {name: f"{revoked_error(name, reason, None).args[0]}: {reconnect_hint(name)}" for name, reason in found.items()}
+
+
 class Vault:
     def __init__(self, store: Store, sealer: Sealer) -> None:
         self.store = store
@@ -95,16 +110,6 @@ class Vault:
                 )
                 return Held(fresh, seen + 1)
         raise refused
-
-    def revoked(self, connections: Iterable[str]) -> dict[str, str]:
-        """Why each of ``connections`` can no longer renew its token (only those that cannot)."""
-        names = list(connections)
-        if not names:
-            return {}
-        query = sa.select(credentials.c.connection, credentials.c.revoked).where(
-            credentials.c.connection.in_(names), credentials.c.revoked.is_not(None))
-        with self.store.engine.connect() as db:
-            return {row.connection: row.revoked for row in db.execute(query)}
 
     def reseal_all(self) -> int:
         """Seal every stored credential with the first key of ``PM_BRIDGE_SECRET_KEY`` (key rotation)."""

@@ -126,3 +126,26 @@ def test_the_wrong_key_is_a_clear_error(world: AsanaWorld, monkeypatch: pytest.M
     finally:
         runtime.close()
 
+
+
+def test_healthz_is_degraded_and_says_to_connect_again(world: AsanaWorld) -> None:
+    from bridge.daemon import Daemon
+
+    connected(world)
+    runtime = link(world)
+    daemon = Daemon(runtime.config, runtime=runtime)  # not started: ticks by hand
+    try:
+        assert daemon.runner.tick("acme") == "ok"
+        assert daemon.health.report()["status"] == "ok"
+        world.issuer.revoke_refresh_tokens()
+        world.clock.advance(ACCESS_TTL + 60)
+        assert daemon.runner.tick("acme") == "failed"
+        report = daemon.health.report()
+        assert report["status"] == "degraded"
+        acme = report["links"]["acme"]
+        assert acme["state"] == "credentials_revoked"
+        assert "token can no longer be refreshed" in acme["credentials"] and "pm-bridge connect acme" in acme["credentials"]
+        held_tokens = [t for t in world.issuer.access] + list(world.issuer.refresh)
+        assert not any(token in str(report) for token in held_tokens)
+    finally:
+        runtime.close()
