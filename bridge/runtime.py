@@ -11,11 +11,10 @@ only the links that use it; the others still run (docs/design.md invariant 8).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-
-import time
 
 import httpx
 from pydantic import SecretStr

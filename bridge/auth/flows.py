@@ -106,7 +106,8 @@ class LocalCallback:
             self.server = http.server.HTTPServer(("127.0.0.1", port), Handler)
         except OSError as exc:
             raise ConfigError(f"cannot listen on 127.0.0.1:{port} for the callback: {exc.strerror}",
-                              hint="free the port, set oauth.redirect_port (and the app's redirect URI), or use --paste") from None
+                              hint="free the port, set oauth.redirect_port (and the app's redirect URI), "
+                                   "or use --paste") from None
         self._thread = threading.Thread(target=self.server.serve_forever, name="pm-bridge-callback", daemon=True)
 
     def __enter__(self) -> LocalCallback:

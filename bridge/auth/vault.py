@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -127,7 +128,7 @@ class Vault:
         secrets.register(credential.refresh_token)
         return self.sealer.seal(credential.model_dump_json())
 
-    def _held(self, connection: str, row: sa.Row | None) -> Held:  # type: ignore[type-arg]
+    def _held(self, connection: str, row: sa.Row[Any] | None) -> Held:
         if row is None:
             raise ConfigError(f"connection {connection!r} is not connected yet: no stored credentials",
                               hint=reconnect_hint(connection))

@@ -14,8 +14,8 @@ import secrets
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx

@@ -73,7 +73,8 @@ def app_jwt(connection: ConnectionConfig, now: float) -> str:
     try:
         return jwt.encode({"iat": int(now) - 60, "exp": int(now) + 540, "iss": str(connection.app_id)}, key, algorithm="RS256")
     except (ValueError, TypeError, jwt.PyJWTError):
-        raise ConfigError(f"{str(path)!r} is not an RSA private key in PEM form", hint="download a new key in the app's settings") from None
+        raise ConfigError(f"{str(path)!r} is not an RSA private key in PEM form",
+                          hint="download a new key in the app's settings") from None
 
 
 AUTH = GitHubAppAuth()

@@ -27,8 +27,8 @@ from connectors.basecamp.emulator.launchpad import ACCESS_TTL as BASECAMP_TTL
 from connectors.basecamp.emulator.launchpad import LaunchpadEmulator
 from connectors.github import GithubEmulator, GithubSandbox
 from connectors.github.emulator.app import enable_app
-from connectors.trello import TrelloEmulator
 from connectors.trello import Sandbox as TrelloSandbox
+from connectors.trello import TrelloEmulator
 from connectors.trello.emulator.authorize import enable_authorize
 from tests.auth.conftest import free_port
 
