@@ -124,8 +124,11 @@ def renewing(
     auth = tool_auth(connection.kind)
     epoch = wall_clock(clock)
     http = token_client(connection, transport)
-    provider = RenewingToken(name, vault, lambda current: auth.renew(connection, current, http, epoch()), epoch)
-    current = provider.token()
+    provider = RenewingToken(name, vault, lambda current: auth.renew(connection, current, http, epoch()), epoch, auth.skew)
+    # The stored token, even if due: renewing is the first request's job, so a token endpoint that is down
+    # for a moment fails a cycle (retried), not the connection (built once per daemon). A missing row,
+    # a revoked token or a wrong key are for a person to fix, and fail here with their message.
+    current = vault.load(name).credential.access_token
     wrapped = CredentialTransport(transport or httpx.HTTPTransport(), provider, auth.placement)
     return connection.model_copy(update={"token": SecretStr(current)}), wrapped
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -21,7 +21,6 @@ class Credential(BaseModel):
     access_token: str
     refresh_token: str | None = None
     expires_at: float | None = None  # epoch seconds; None: does not expire
-    extra: dict[str, Any] = {}
 
     def due(self, now: float, skew: float = SKEW_SECONDS) -> bool:
         """True when the access token should be renewed before it is used."""
@@ -36,6 +35,7 @@ class ToolAuth(Protocol):
     placement: Placement  # where the tool reads the token: a Bearer header, or Trello's token= parameter
     interactive: bool  # False: no browser step (GitHub App: the private key is the authorization)
     code_in_fragment: bool  # True: the token comes back in the URL fragment (Trello), not as ?code=
+    skew: float  # renew this long before expiry (0: only once expired, for a tool that cannot renew)
 
     def authorize_url(self, connection: ConnectionConfig, redirect_uri: str, state: str) -> str: ...
 

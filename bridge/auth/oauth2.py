@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bridge import secrets
-from bridge.auth.credential import Credential
+from bridge.auth.credential import SKEW_SECONDS, Credential
 from bridge.config.connection import ConnectionConfig, OAuthClient
 from bridge.errors import ConfigError, CredentialsRevoked, Malformed, Transient
 from bridge.http.credentials import Placement
@@ -31,6 +31,7 @@ class CodeGrant:
     placement: Placement = "bearer"
     interactive: bool = True
     code_in_fragment: bool = False
+    skew: float = SKEW_SECONDS
 
     def client(self, connection: ConnectionConfig) -> OAuthClient:
         if connection.oauth is None or not connection.oauth.client_id or connection.oauth.client_secret is None:

@@ -10,6 +10,7 @@ import os
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from bridge import secrets
 from bridge.errors import ConfigError
 
 KEY_VARIABLE = "PM_BRIDGE_SECRET_KEY"
@@ -29,6 +30,8 @@ class Sealer:
         if not keys:
             raise ConfigError(f"{KEY_VARIABLE} is not set: stored tokens are encrypted with it",
                               hint=f"set it in the environment or .env; {_MAKE_ONE}")
+        for part in keys.split(","):
+            secrets.register(part.strip())
         return cls(keys)
 
     def seal(self, plain: str) -> str:
@@ -43,7 +46,3 @@ class Sealer:
                 hint=f"set the key they were saved with (several, comma-separated, while rotating), "
                      f"or run `pm-bridge connect {connection}` again",
             ) from None
-
-    def reseal(self, sealed: str) -> str:
-        """The same plaintext under the first key (key rotation)."""
-        return self._fernet.rotate(sealed.encode()).decode()

@@ -112,15 +112,6 @@ class Vault:
                 return Held(fresh, seen + 1)
         raise refused
 
-    def reseal_all(self) -> int:
-        """Seal every stored credential with the first key of ``PM_BRIDGE_SECRET_KEY`` (key rotation)."""
-        with self.store.engine.begin() as db:
-            rows = db.execute(sa.select(credentials.c.connection, credentials.c.sealed).with_for_update()).all()
-            for row in rows:
-                db.execute(sa.update(credentials).where(credentials.c.connection == row.connection)
-                           .values(sealed=self.sealer.reseal(row.sealed)))
-        return len(rows)
-
     # -- sealing ----------------------------------------------------------
 
     def _seal(self, credential: Credential) -> str:

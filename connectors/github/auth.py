@@ -15,7 +15,7 @@ import httpx
 import jwt
 
 from bridge import secrets
-from bridge.auth.credential import Credential
+from bridge.auth.credential import SKEW_SECONDS, Credential
 from bridge.config.connection import ConnectionConfig
 from bridge.errors import ConfigError, CredentialsRevoked, Malformed, Transient
 from bridge.http.client import user_agent
@@ -28,6 +28,7 @@ class GitHubAppAuth:
     placement: Placement = "bearer"
     interactive = False  # the private key is the authorization: no browser step
     code_in_fragment = False
+    skew = SKEW_SECONDS
 
     def authorize_url(self, connection: ConnectionConfig, redirect_uri: str, state: str) -> str:
         raise ConfigError("a GitHub App is authorized by installing it on the organisation, not in a browser here",

@@ -26,6 +26,8 @@ class TrelloAuth:
     placement: Placement = "query"
     interactive = True
     code_in_fragment = True
+    # Renewing cannot help (it only reports the token lost), so not ahead of time: at expiry, or on a 401.
+    skew = 0.0
 
     def authorize_url(self, connection: ConnectionConfig, redirect_uri: str, state: str) -> str:
         if connection.key is None:

@@ -3,11 +3,11 @@
 The reference (Basecamp's authentication section): ``/authorization/new`` asks the user,
 ``/authorization/token`` trades a code or a refresh token (the standard ``grant_type``
 parameters; the legacy ``type=web_server``/``type=refresh`` are "not recommended" and not
-emulated), access tokens last two weeks, and the refresh answer has the same shape as the first one, refresh token included. The emulator
-reads that the strict way: each refresh answers with a new refresh token and spends the old one,
-so a client that kept the old one fails here first (pm-bridge keeps whichever comes back).
-``GET /authorization.json`` says who the token belongs to.
-It shares its :class:`TokenIssuer` with the Basecamp emulator, whose API then accepts the tokens.
+emulated), access tokens last two weeks, and the refresh answer has the same shape as the first
+one, refresh token included. The emulator reads that the strict way: each refresh answers with a
+new refresh token and spends the old one, so a client that kept the old one fails here first
+(pm-bridge keeps whichever comes back). ``GET /authorization.json`` says who the token belongs
+to. It shares its :class:`TokenIssuer` with the Basecamp emulator, whose API then accepts the tokens.
 """
 
 from __future__ import annotations
