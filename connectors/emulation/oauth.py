@@ -102,6 +102,18 @@ class TokenIssuer:
                 grant.revoked = True
             return len(hit)
 
+    def revoke(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """``POST`` to a revocation endpoint (RFC 7009): a refresh token is revoked, an access token dropped."""
+        token = form.get("token", "")
+        with self.lock:
+            app = self.apps.get(form.get("client_id", ""))
+            if app is None or not secrets.compare_digest(app.client_secret, form.get("client_secret", "")):
+                return 401, {"error": "invalid_client"}
+            if token in self.refresh:
+                self.refresh[token].revoked = True
+            self.access.pop(token, None)
+        return 200, {}
+
     # -- the endpoints -------------------------------------------------------
 
     def user_for(self, token: str) -> str | None:
@@ -174,7 +186,8 @@ class TokenIssuer:
         return urllib.parse.urlsplit(redirect_uri).hostname in ("127.0.0.1", "localhost")
 
 
-def mount_code_grant(emulator: Mountable, issuer: TokenIssuer, authorize_path: str, token_path: str) -> None:
+def mount_code_grant(emulator: Mountable, issuer: TokenIssuer, authorize_path: str, token_path: str,
+                     revoke_path: str | None = None) -> None:
     """The authorization-code grant's two endpoints on ``emulator``, answered before its own auth check."""
 
     def authorize(req: FormRequest) -> httpx.Response:
@@ -188,6 +201,12 @@ def mount_code_grant(emulator: Mountable, issuer: TokenIssuer, authorize_path: s
         status, body = issuer.token(form)
         return httpx.Response(status, json=body, headers={"cache-control": "no-store"})
 
+    def revoke(req: FormRequest) -> httpx.Response:
+        status, body = issuer.revoke({name: values[-1] for name, values in req.form().items()})
+        return httpx.Response(status, json=body)
+
     emulator.oauth = issuer
     emulator.add_public_route("GET", authorize_path, authorize)
     emulator.add_public_route("POST", token_path, token)
+    if revoke_path:
+        emulator.add_public_route("POST", revoke_path, revoke)

@@ -13,7 +13,7 @@ from bridge.http.credentials import CredentialTransport
 from bridge.runtime import Runtime, build_runtime
 from connectors.asana.auth import AUTH
 from connectors.asana.emulator.oauth import ACCESS_TTL
-from tests.auth.conftest import AsanaWorld
+from tests.auth.conftest import CLIENT_SECRET, AsanaWorld
 
 
 def connected(world: AsanaWorld) -> None:
@@ -80,7 +80,10 @@ def test_a_revoked_refresh_token_is_one_clear_error(world: AsanaWorld, all_logs:
     runtime = link(world)
     try:
         assert runtime.engine.run(runtime.links["acme"]).ok
-        world.issuer.revoke_refresh_tokens()
+        refresh = world.vault().load("acme").credential.refresh_token or ""
+        revoked = world.emulator.handle(httpx.Request("POST", world.connection().oauth.token_url.replace(  # type: ignore[union-attr]
+            "oauth_token", "oauth_revoke"), data={"token": refresh, "client_id": "asana-app-1", "client_secret": CLIENT_SECRET}))
+        assert revoked.status_code == 200  # as Asana's /-/oauth_revoke, when someone removes the app
         world.clock.advance(ACCESS_TTL + 60)
         report = runtime.engine.run(runtime.links["acme"])
         assert not report.ok
