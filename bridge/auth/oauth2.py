@@ -72,6 +72,10 @@ class CodeGrant:
         except httpx.TransportError as exc:
             raise Transient(f"{self.tool}: cannot reach the token endpoint ({type(exc).__name__})") from None
         body = _json(raw)
+        if body.get("error") == "invalid_client":
+            # The app's credentials, not the user's grant: fixing the config is enough, no new approval.
+            raise ConfigError(f"{self.tool}: the token endpoint refused oauth.client_id/client_secret",
+                              hint="copy them again from the app's settings (the secret may have been regenerated)")
         if raw.status_code in (400, 401, 403):
             # RFC 6749 5.2: invalid_grant means the refresh token (or code) is expired, revoked or spent.
             reason = str(body.get("error_description") or body.get("error") or raw.status_code) if body else str(raw.status_code)
