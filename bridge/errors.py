@@ -38,6 +38,13 @@ class AuthError(RemoteError):
     """401/403: the credential is missing, wrong, revoked or lacks access."""
 
 
+class CredentialsRevoked(AuthError):
+    """The token can no longer be refreshed (refresh token revoked, app uninstalled, Trello token expired).
+
+    Nothing retries this: only a person can authorize again, with ``pm-bridge connect <connection>``.
+    """
+
+
 class NotFound(RemoteError):
     """404: the project (or an item) does not exist or is not visible to this token."""
 

@@ -11,20 +11,28 @@ only the links that use it; the others still run (docs/design.md invariant 8).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bridge import secrets
+from bridge.auth.credential import ToolAuth
+from bridge.auth.renewing import RenewingToken
+from bridge.auth.sealing import Sealer
+from bridge.auth.vault import Vault
 from bridge.clock import Clock
 from bridge.config.connection import ConnectionConfig
 from bridge.config.schema import Config, LinkConfig
 from bridge.core.ports import Capabilities, Connector
 from bridge.errors import BridgeError, ConfigError
+from bridge.http.client import user_agent
+from bridge.http.credentials import CredentialTransport
 from bridge.store import Store
 from bridge.sync.engine import Engine, LinkRuntime, LinkSide
 from bridge.sync.events import Event
@@ -70,8 +78,17 @@ def build_connector(
     *,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
+    vault: Vault | None = None,
 ) -> Connector:
-    """One connection's connector; every failure is a :class:`BridgeError` naming the connection."""
+    """One connection's connector; every failure is a :class:`BridgeError` naming the connection.
+
+    A connection with ``auth: oauth`` or ``github_app`` takes its token from ``vault`` and renews it
+    as it goes (docs/connect.md); one with a personal token is built as before.
+    """
+    if connection.auth != "token":
+        if vault is None:
+            raise ConfigError(f"connection {name!r} uses auth: {connection.auth}, which keeps its tokens in the state store")
+        connection, transport = renewing(name, connection, vault, transport=transport, clock=clock)
     try:
         connector = registry.build(name, connection, transport=transport, clock=clock)
     except BridgeError:
@@ -81,20 +98,59 @@ def build_connector(
     return connector
 
 
+def tool_auth(kind: str) -> ToolAuth:
+    """The tool's authorization flow (``connectors/<tool>/auth.py``), for ``pm-bridge connect``."""
+    return registry.tool_auth(kind)
+
+
+def wall_clock(clock: Clock | None) -> Callable[[], float]:
+    """Epoch seconds that move with ``clock`` (a virtual clock in tests), for token expiry times."""
+    if clock is None:
+        return time.time
+    offset = time.time() - clock.now()
+    return lambda: clock.now() + offset
+
+
+def token_client(connection: ConnectionConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """The client that talks to a tool's token endpoint (not through the API's rate budget: one request a renewal)."""
+    return httpx.Client(transport=transport, timeout=connection.timeout, follow_redirects=False,
+                        headers={"User-Agent": user_agent(connection.user_agent)})
+
+
+def renewing(
+    name: str, connection: ConnectionConfig, vault: Vault, *, transport: httpx.BaseTransport | None, clock: Clock | None
+) -> tuple[ConnectionConfig, httpx.BaseTransport]:
+    """The connection with its current token, and a transport that keeps it current (bridge/http/credentials.py)."""
+    auth = tool_auth(connection.kind)
+    epoch = wall_clock(clock)
+    http = token_client(connection, transport)
+    provider = RenewingToken(name, vault, lambda current: auth.renew(connection, current, http, epoch()), epoch, auth.skew)
+    # The stored token, even if due: renewing is the first request's job, so a token endpoint that is down
+    # for a moment fails a cycle (retried), not the connection (built once per daemon). A missing row,
+    # a revoked token or a wrong key are for a person to fix, and fail here with their message.
+    current = vault.load(name).credential.access_token
+    wrapped = CredentialTransport(transport or httpx.HTTPTransport(), provider, auth.placement)
+    return connection.model_copy(update={"token": SecretStr(current)}), wrapped
+
+
 def build_connectors(
     config: Config,
     names: Iterable[str],
     *,
     transports: Mapping[str, httpx.BaseTransport] | None = None,
     clock: Clock | None = None,
+    store: Store | None = None,
 ) -> tuple[dict[str, Connector], dict[str, str]]:
     """Connectors for the named connections, and a message per connection that failed."""
     built: dict[str, Connector] = {}
     failed: dict[str, str] = {}
+    vault: Vault | None = None
     for name in dict.fromkeys(names):
         transport = (transports or {}).get(name)
         try:
-            built[name] = build_connector(name, config.connections[name], transport=transport, clock=clock)
+            if config.connections[name].auth != "token" and vault is None:
+                vault = Vault(store or open_store(config.state), Sealer.from_environment())
+            built[name] = build_connector(name, config.connections[name], transport=transport, clock=clock, vault=vault)
         except BridgeError as exc:
             failed[name] = secrets.redact(str(exc))
     return built, failed
@@ -158,7 +214,7 @@ def build_runtime(
     names = select_links(config, link_names)
     store = store or open_store(config.state)
     used = [config.links[n].internal.connection for n in names] + [config.links[n].client.connection for n in names]
-    connectors, failed = build_connectors(config, used, transports=transports, clock=clock)
+    connectors, failed = build_connectors(config, used, transports=transports, clock=clock, store=store)
     runtime = Runtime(config, store, Engine(store, listeners=listeners), connectors=connectors)
     for name in names:
         link = config.links[name]

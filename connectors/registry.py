@@ -36,6 +36,14 @@ def tool_module(kind: str) -> Any:
     return module
 
 
+def tool_auth(kind: str) -> Any:
+    """The tool's ``auth.AUTH``: its documented authorization flow (bridge.auth.credential.ToolAuth)."""
+    try:
+        return importlib.import_module(f"{MODULES[kind]}.auth").AUTH
+    except (KeyError, ModuleNotFoundError):
+        raise ConfigError(f"{kind} has no authorization flow", hint="use auth: token for this connection") from None
+
+
 def webhook_module(kind: str) -> ModuleType | None:
     """The tool's ``webhooks`` module with a ``receive`` function and a ``SECRET_SOURCE``, or None when it takes none."""
     try:

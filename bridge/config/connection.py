@@ -5,9 +5,13 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 ToolKind = Literal["asana", "trello", "github", "basecamp", "memory"]
+# token: a personal token in the config (the default, as before); oauth: authorized once with
+# `pm-bridge connect`, kept and refreshed in the state store; github_app: installation tokens minted
+# from a GitHub App's private key. See docs/connect.md.
+AuthKind = Literal["token", "oauth", "github_app"]
 
 
 class RateLimit(BaseModel):
@@ -15,6 +19,21 @@ class RateLimit(BaseModel):
 
     requests: float = Field(gt=0)
     per_seconds: float = Field(gt=0)
+
+
+class OAuthClient(BaseModel):
+    """``connections.<name>.oauth``: the app registered with the tool (docs/connect.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str | None = None  # Trello: none, its app is the API key
+    client_secret: SecretStr | None = None
+    # The tool's documented endpoints by default; set only to point at an emulator or a proxy.
+    authorize_url: str | None = None
+    token_url: str | None = None
+    redirect_port: int = Field(default=8765, ge=1, le=65535)  # the local callback on 127.0.0.1
+    scope: str | None = None  # the tool's default scope when unset
+    expiration: str = "never"  # Trello's token lifetime: 1hour, 1day, 30days or never
 
 
 class ConnectionConfig(BaseModel):
@@ -41,6 +60,26 @@ class ConnectionConfig(BaseModel):
     # Overrides of the tool's preset in mappings/<tool>.yaml (GitHub, Basecamp):
     # e.g. {sections: milestone} to map sections to milestones instead of labels.
     mapping: dict[str, Any] | None = None
+    auth: AuthKind = "token"
+    oauth: OAuthClient | None = None
+    app_id: str | None = None  # github_app: the app's ID (or client ID), the JWT's issuer
+    installation_id: str | None = None  # github_app: the installation on the organisation
+    private_key_path: str | None = None  # github_app: the app's .pem private key
+
+    @model_validator(mode="after")
+    def _auth_complete(self) -> ConnectionConfig:
+        if self.auth == "oauth":
+            if self.kind not in ("asana", "basecamp", "trello"):
+                raise ValueError(f"auth: oauth is not available for {self.kind} (asana, basecamp and trello take it)")
+            if self.oauth is None or (self.kind != "trello" and not (self.oauth.client_id and self.oauth.client_secret)):
+                raise ValueError("auth: oauth needs an oauth: block with client_id and client_secret (docs/connect.md)")
+        if self.auth == "github_app":
+            if self.kind != "github":
+                raise ValueError("auth: github_app is only for github connections")
+            missing = [n for n in ("app_id", "installation_id", "private_key_path") if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"auth: github_app needs {', '.join(missing)}")
+        return self
 
     @field_validator("base_url")
     @classmethod

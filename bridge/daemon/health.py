@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bridge.auth.vault import revoked
 from bridge.daemon import backoff
 from bridge.daemon.balance import live_daemons
 from bridge.daemon.cycles import LinkRunner
@@ -72,6 +73,8 @@ class Health:
         summaries = runs_summary(store, runner.links)
         leases = holders(store, runner.links)
         links: dict[str, Any] = {}
+        sides = {name: _connections(runner, name) for name in runner.links}
+        lost = revoked(store, [c for used in sides.values() for c in used])
         for name in runner.links:
             summary, held, seen = summaries[name], leases.get(name), runner.state[name]
             waiting = backoff.read(store.link_meta(name))
@@ -87,7 +90,12 @@ class Health:
                 "leased_here": bool(live and held is not None and held.owner == runner.keeper.owner),
                 "interval": runner.interval(name),
             }
-        failing = any(link["state"] in ("failing", "backing_off") for link in links.values())
+            # A revoked token waits for a person (pm-bridge connect), not for the next retry: say so.
+            cannot = [lost[c] for c in sides[name] if c in lost]
+            if cannot:
+                links[name]["state"] = "credentials_revoked"
+                links[name]["credentials"] = "; ".join(cannot)
+        failing = any(link["state"] in ("failing", "backing_off", "credentials_revoked") for link in links.values())
         return {
             "status": "stopping" if stopping else ("degraded" if failing else "ok"),
             "daemon": runner.keeper.owner,
@@ -111,6 +119,11 @@ class Health:
             metrics.set("pm_bridge_link_failures", waiting.failures, link=name)
             metrics.set("pm_bridge_link_backoff_seconds", round(waiting.remaining(now), 1), link=name)
             metrics.set("pm_bridge_link_leased", 1 if name in owned else 0, link=name)
+
+
+def _connections(runner: LinkRunner, link: str) -> list[str]:
+    configured = runner.runtime.config.links.get(link)
+    return [configured.internal.connection, configured.client.connection] if configured else []
 
 
 def _when(until: float, now: float) -> dt.datetime | None:

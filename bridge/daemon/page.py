@@ -45,6 +45,7 @@ h1 { font-size: 1.3rem; } h2 { font-size: 1.05rem; margin-top: 1.6rem; }
 table { border-collapse: collapse; width: 100%; }
 td, th { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #dde2e6; vertical-align: top; }
 th { background: #f3f5f7; } .ok { color: #1a7f37; } .failing, .backing_off { color: #b42318; } .running { color: #0b61a4; }
+.credentials_revoked { color: #b42318; }
 .error { color: #b42318; white-space: pre-wrap; } .muted { color: #66707a; } code { font-size: .9em; }
 """
 

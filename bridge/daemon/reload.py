@@ -100,7 +100,7 @@ def rebuild(old: Runtime, config: Config, names: list[str]) -> tuple[Runtime, li
         for name, connector in old.connectors.items()
         if name in used and old.config.connections.get(name) == config.connections.get(name)
     }
-    fresh, failed = build_connectors(config, [name for name in used if name not in kept])
+    fresh, failed = build_connectors(config, [name for name in used if name not in kept], store=old.store)
     runtime = Runtime(config, old.store, old.engine, connectors={**kept, **fresh})
     for name in names:
         link = config.links[name]

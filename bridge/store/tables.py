@@ -126,3 +126,18 @@ leases = sa.Table(
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("expires_at", sa.Float(precision=53), nullable=False),
 )
+
+# One connection's authorized credentials (docs/connect.md): the token set sealed with the user's key,
+# when the access token expires (epoch seconds, readable without the key), and a version that every
+# renewal bumps, so a daemon that lost the race to refresh sees it and re-reads instead of refreshing.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("connection", sa.String(200), primary_key=True),
+    sa.Column("auth", sa.String(20), nullable=False),
+    sa.Column("sealed", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Float(precision=53)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("revoked", sa.Text),  # why the tool refused to renew it; NULL while it works
+    sa.Column("updated_at", Stamp, nullable=False),
+)

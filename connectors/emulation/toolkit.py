@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from bridge.clock import Clock, RealClock
+from connectors.emulation.oauth import TokenIssuer
 from connectors.emulation.webhooks import Attempt, Outbox
 
 
@@ -167,6 +168,8 @@ class Emulator(ABC):
     write_limits: tuple[tuple[int, float], ...] = ()
     # ... and requests handled at once: {"all": n}, or {"read": n, "write": n} counted apart.
     concurrent_limits: ClassVar[Mapping[str, int]] = {}
+    # Expiring OAuth tokens, when a test or `pm-bridge emulate` turns them on (connectors/<tool>/emulator/oauth.py).
+    oauth: TokenIssuer | None = None
 
     def __init__(
         self,
@@ -193,6 +196,8 @@ class Emulator(ABC):
         self._in_flight: dict[tuple[str, str], int] = {}  # (credential, "read"|"write") -> requests being handled
         self.peak_in_flight: dict[str, int] = {}  # per credential, for tests: the most handled at once
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        # Routes answered before authentication: a tool's OAuth endpoints (connectors/emulation/oauth.py).
+        self._public: list[tuple[str, re.Pattern[str], Handler]] = []
         self._next_id = 1000
         self.base_url = "https://emulator.invalid"
         self.observers: list[Callable[[Recorded], None]] = []
@@ -221,6 +226,10 @@ class Emulator(ABC):
     def add_route(self, method: str, pattern: str, handler: Handler) -> None:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern.rstrip("/") or "/")
         self._routes.append((method.upper(), re.compile(f"^{regex}/?$"), handler))
+
+    def add_public_route(self, method: str, pattern: str, handler: Handler) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern.rstrip("/") or "/")
+        self._public.append((method.upper(), re.compile(f"^{regex}/?$"), handler))
 
     def routes(self, table: Iterable[tuple[str, str, Handler]]) -> None:
         for method, pattern, handler in table:
@@ -295,6 +304,12 @@ class Emulator(ABC):
         fault = rule.fault if rule else None
         if fault is Fault.UNAUTHORIZED:
             return self.error_response(401, "Not Authorized")
+        for method, regex, handler in self._public:
+            found = regex.match(req.path.rstrip("/") or "/")
+            if found and method == req.method:
+                req.path_params = {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+                with self.lock:
+                    return handler(req)
         req.user = self.authenticate(req)
         if req.user is None:
             return self.error_response(401, "Not Authorized")

@@ -209,7 +209,7 @@ def _documented(model: type[BaseModel], node: Any, path: str, missing: list[str]
 
 
 def test_config_example_loads_and_documents_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ASANA_TOKEN", "TRELLO_KEY", "TRELLO_TOKEN"):
+    for name in ("ASANA_TOKEN", "TRELLO_KEY", "TRELLO_TOKEN", "ASANA_CLIENT_SECRET"):
         monkeypatch.setenv(name, f"value-of-{name}")
     example = REPO / "config.example.yaml"
     config = load_config(example)

@@ -64,7 +64,7 @@ COPIED = {
                "webhooks/payload-examples", "spec/CURRENT_SPEC_NOTES.md", "LICENSE.rest-api-description",
                "LICENSE.octokit-webhooks", "LICENSE.octokit-fixtures"],
     "trello": ["examples", "spec/LICENSE.trellang-repo.md"],
-    "basecamp": ["examples", "spec/LICENSE.basecamp-sdk"],
+    "basecamp": ["examples", "spec/LICENSE.basecamp-sdk", "sections/authentication.md"],  # Launchpad OAuth (tests/auth)
 }
 # Examples that are not strict JSON (they hold "..." placeholders); no test reads them.
 SKIPPED_SUFFIXES = {".txt"}

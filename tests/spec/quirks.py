@@ -117,18 +117,37 @@ _BC_COLOR = {"type": "string", "enum": ["white", "red", "orange", "yellow", "gre
 _BC_PROFILE = {"get": {"operationId": "GetMyProfile", "responses": {"200": {"content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/GetPersonResponseContent"}}}}}}}
 
+# The OAuth token endpoints (docs/connect.md), which no reduced spec holds as a path: Asana names them
+# only in securitySchemes.oauth2 (tokenUrl, refreshUrl), GitHub's installation tokens are newer than the
+# 2020 description. The answers follow RFC 6749 5.1 and GitHub's "Create an installation access token".
+_TOKEN_ANSWER = {"type": "object", "required": ["access_token", "token_type", "expires_in"], "properties": {
+    "access_token": {"type": "string"}, "token_type": {"type": "string"}, "expires_in": {"type": "integer"},
+    "refresh_token": {"type": "string"}}}
+_FORM = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}}
+_ASANA_TOKEN = {"post": {"operationId": "oauth_token", "requestBody": _FORM, "responses": {"200": {"content": {
+    "application/json": {"schema": _TOKEN_ANSWER}}}}}}
+_GITHUB_INSTALLATION_TOKEN = {"post": {
+    "operationId": "apps/create-installation-access-token",
+    "parameters": [{"name": "installation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "responses": {"201": {"content": {"application/json": {"schema": {
+        "type": "object", "required": ["token", "expires_at"],
+        "properties": {"token": {"type": "string"}, "expires_at": {"type": "string"}, "permissions": {"type": "object"},
+                       "repository_selection": {"type": "string", "enum": ["all", "selected"]}}}}}}}}}
+
 TOOLS: dict[str, ToolQuirks] = {
     "asana": ToolQuirks(
         "asana_oas.reduced.json",
         Rules(undeclared="deep", null_if_described=True, null_if_untyped=True,
               overrides={"TaskCreateRequest": _ASANA_MEMBERSHIPS}),
         opt_field_paths=True,
+        extra_paths={"/-/oauth_token": _ASANA_TOKEN},
     ),
     "github": ToolQuirks(
         "api.github.com.2020-07-30.reduced.json",
         # oneOf alternatives overlap in this description (private-user has every property of public-user).
         Rules(undeclared="off", null_if_untyped=True, loose_one_of=True, overrides=GITHUB_NEWER),
-        extra_paths={"/repos/{owner}/{repo}": _GITHUB_REPO, "/users/{username}": _GITHUB_USER},
+        extra_paths={"/repos/{owner}/{repo}": _GITHUB_REPO, "/users/{username}": _GITHUB_USER,
+                     "/app/installations/{installation_id}/access_tokens": _GITHUB_INSTALLATION_TOKEN},
         params={"GET /repos/{owner}/{repo}/issues": {"type": {"type": "string"}, "issue_field_values": {"type": "string"}}},
         body_extra={
             "POST /repos/{owner}/{repo}/issues": _ISSUE_WRITE | {"parent_issue_id": {"type": "integer"}},

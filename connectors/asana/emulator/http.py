@@ -75,7 +75,8 @@ class AsanaApi(Emulator):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
-        return self.store.tokens.get(token.strip())
+        found = self.store.tokens.get(token.strip())
+        return found if found or self.oauth is None else self.oauth.user_for(token.strip())
 
     def error_response(self, status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
         error: dict[str, str] = {"message": message}

@@ -49,6 +49,8 @@ class BasecampEmulator(TodoRoutes, RecordingRoutes, AccountRoutes):
         if scheme.lower() != "bearer" or not token:
             return None
         person = self.store.person_for_token(token.strip())
+        if person is None and self.oauth is not None:
+            return self.oauth.user_for(token.strip())  # Launchpad's tokens (emulator/launchpad.py)
         return str(person.id) if person else None
 
     def error_response(self, status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:

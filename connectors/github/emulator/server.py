@@ -178,7 +178,10 @@ class GithubEmulator(Emulator):
 
     def _login_for(self, header: str | None) -> str | None:
         match = re.fullmatch(r"(?i)(?:bearer|token)\s+(\S+)", (header or "").strip())
-        return self.tokens.get(match.group(1)) if match else None
+        if not match:
+            return None
+        found = self.tokens.get(match.group(1))
+        return found if found or self.oauth is None else self.oauth.user_for(match.group(1))
 
     def strip_prefix(self, path: str) -> str:
         # Link headers point at /repositories/{id}/...; route them like /repos/{owner}/{repo}/...

@@ -143,6 +143,8 @@ class TrelloEmulator(Emulator):
                 self._auth_failure.reason = "invalid key"
                 return None
             member = self.world.tokens.get(token or "")
+        if member is None and self.oauth is not None:
+            member = self.oauth.user_for(token or "")  # tokens from /1/authorize, which expire
         if member is None:
             self._auth_failure.reason = "invalid token"
         return member
