@@ -64,3 +64,7 @@ class Malformed(RemoteError):
 
 class GuardTripped(BridgeError):
     """The mass-removal guard stopped a cycle; rerun with explicit confirmation."""
+
+
+class CredentialsRevoked(AuthError):
+    """A refresh token was refused: run pm-bridge connect <connection> again."""
