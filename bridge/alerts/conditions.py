@@ -78,7 +78,8 @@ def cycle_conditions(
                     action=(
                         "look at both projects. If the removals are intended, confirm them once with "
                         f"`pm-bridge sync --link {link} --confirm-removals` (stop the daemon first: it holds the link). "
-                        "If not, restore what vanished or fix the link's project in the config; the next cycle then runs normally."
+                        "If not, restore what vanished or fix the link's project in the config; "
+                        "the next cycle then runs normally."
                     ),
                 )
             )
@@ -121,7 +122,8 @@ def conflict_conditions(rules: AlertsConfig, link: str, opened: Iterable[dt.date
             detail=(
                 f"{count} flagged for review {'have' if len(late) > 1 else 'has'} waited more than "
                 f"{_duration(rules.conflicts_waiting)} for a decision (the oldest since "
-                f"{late[0].astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC, {hours:.0f} h ago); until decided, those fields stay as they are"
+                f"{late[0].astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC, {hours:.0f} h ago); "
+                "until decided, those fields stay as they are"
             ),
             action=(
                 f"`pm-bridge conflicts list --link {link}` shows them; decide each with "

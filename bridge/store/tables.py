@@ -126,3 +126,14 @@ leases = sa.Table(
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("expires_at", sa.Float(precision=53), nullable=False),
 )
+
+# The alerts' rate-limit state (bridge/alerts): one JSON document per scope, replaced by compare-and-set on
+# ``version`` so that daemons sharing the store never both send the same alert (docs/alerts.md).
+alert_state = sa.Table(
+    "alert_state",
+    metadata,
+    sa.Column("scope", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)

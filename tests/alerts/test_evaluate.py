@@ -48,7 +48,9 @@ def run(sequence: list[tuple[float, list[Condition]]], config: AlertsConfig) -> 
 
 @settings(max_examples=200)
 @given(steps, rules)
-def test_never_more_messages_than_the_cap_in_any_hour(sequence: list[tuple[float, list[Condition]]], config: AlertsConfig) -> None:
+def test_never_more_messages_than_the_cap_in_any_hour(
+    sequence: list[tuple[float, list[Condition]]], config: AlertsConfig
+) -> None:
     sent = run(sequence, config)
     for at, _ in sent:
         in_window = [t for t, _ in sent if at - WINDOW < t <= at]
@@ -136,8 +138,8 @@ def test_the_cycle_conditions_say_what_the_cycle_shows() -> None:
     assert cycle_conditions(config, "acme", "failed", error="500", failures=2) == []
     (fails,) = cycle_conditions(config, "acme", "failed", error="500", failures=3, cause=Transient("500"))
     assert fails.active and "last 3 cycles failed" in fails.detail and "pm-bridge check --link acme" in fails.action
-    refused = cycle_conditions(config, "acme", "failed", error="401", failures=5, cause=AuthError("401", hint="check the asana token"),
-                               connections=["agency", "client"])
+    cause = AuthError("401", hint="check the asana token")
+    refused = cycle_conditions(config, "acme", "failed", error="401", failures=5, cause=cause, connections=["agency", "client"])
     assert [(c.kind, c.active) for c in refused] == [("credentials", True)]  # not also "failing": one clear message
     assert "connections agency, client" in refused[0].detail and "check the asana token" in refused[0].action
     (revoked,) = cycle_conditions(config, "acme", "failed", cause=CredentialsRevoked("refresh refused"), failures=1)
