@@ -54,6 +54,10 @@ class Alerter:
     def enabled(self) -> bool:
         return bool(self.channels)
 
+    def reconfigure(self, rules: AlertsConfig, store: Store) -> None:
+        """After a config reload: the new rules and channels; alerts already claimed still go out."""
+        self.rules, self.store, self.channels = rules, store, channels_for(rules)
+
     # what the daemon and `sync` call
 
     def after_cycle(
@@ -118,29 +122,11 @@ class Alerter:
     # delivery
 
     def deliver(self, alert: Alert) -> dict[str, str | None]:
-        """Send ``alert`` to every channel; each channel's error (None when delivered), logged, never raised."""
-        outcome: dict[str, str | None] = {}
-        for channel in self.channels:
-            try:
-                channel.send(alert)
-            except Exception as exc:
-                error = secrets.redact(f"{type(exc).__name__}: {exc}")
-                outcome[channel.name] = error
-                log().warning(
-                    "alert not delivered",
-                    extra={"channel": channel.name, "links": ",".join(alert.links), "alert": alert.kind, "error": error},
-                )
-            else:
-                outcome[channel.name] = None
-                log().info(
-                    "alert sent",
-                    extra={"channel": channel.name, "links": ",".join(alert.links), "alert": alert.kind, "state": alert.state},
-                )
-        return outcome
+        return deliver(self.channels, alert)
 
     def send_trial(self, where: str) -> dict[str, str | None]:
         """`pm-bridge alerts test`: one test message to each channel, bypassing the rate limits."""
-        return self.deliver(trial(where))
+        return deliver(self.channels, trial(where))
 
     def _start(self) -> None:
         with self._lock:
@@ -177,3 +163,25 @@ class Alerter:
         if self._queue is not None and self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=1)
+
+
+def deliver(channels: list[Channel], alert: Alert) -> dict[str, str | None]:
+    """Send ``alert`` to every channel; each channel's error (None when delivered), logged, never raised."""
+    outcome: dict[str, str | None] = {}
+    for channel in channels:
+        try:
+            channel.send(alert)
+        except Exception as exc:
+            error = secrets.redact(f"{type(exc).__name__}: {exc}")
+            outcome[channel.name] = error
+            log().warning(
+                "alert not delivered",
+                extra={"channel": channel.name, "links": ",".join(alert.links), "alert": alert.kind, "error": error},
+            )
+        else:
+            outcome[channel.name] = None
+            log().info(
+                "alert sent",
+                extra={"channel": channel.name, "links": ",".join(alert.links), "alert": alert.kind, "state": alert.state},
+            )
+    return outcome

@@ -16,6 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tests.daemon.conftest import running  # noqa: F401  (the daemon tests' fixture: started daemons, always stopped)
+
 SMTP_USER, SMTP_PASSWORD = "alerts@agency.example", "smtp-pass-Zq81-secret"
 
 
