@@ -31,6 +31,10 @@ def log() -> logging.Logger:
     return logging.getLogger("pm_bridge.alerts")
 
 
+# Without a handler configured (`pm-bridge sync` configures none), say nothing on stderr: `sync` prints the outcomes itself.
+log().addHandler(logging.NullHandler())
+
+
 class Alerter:
     def __init__(
         self,
@@ -49,6 +53,7 @@ class Alerter:
         self._queue: queue.Queue[Alert | None] | None = queue.Queue() if background else None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.outcomes: list[tuple[Alert, dict[str, str | None]]] = []  # delivered here (not in the background), for `sync`
 
     @property
     def enabled(self) -> bool:
@@ -104,7 +109,7 @@ class Alerter:
                 self._start()
                 self._queue.put(alert)
             else:
-                self.deliver(alert)
+                self.outcomes.append((alert, self.deliver(alert)))
         return alerts
 
     def _claim(self, conditions: list[Condition]) -> list[Alert]:
