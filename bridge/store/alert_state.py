@@ -22,7 +22,9 @@ def replace(connection: Connection, scope: str, version: int, state: dict[str, A
     """Write ``state`` as version ``version + 1``; False when the stored version is no longer ``version``."""
     if version == 0:
         insert = insert_for(connection, alert_state).values(scope=scope, version=1, state=state, updated_at=now)
-        return bool(connection.execute(insert.on_conflict_do_nothing(index_elements=["scope"])).rowcount)
+        # RETURNING, not rowcount: psycopg reports -1 rows for an INSERT that ON CONFLICT skipped.
+        claimed = insert.on_conflict_do_nothing(index_elements=["scope"]).returning(alert_state.c.scope)
+        return connection.execute(claimed).first() is not None
     update = (
         sa.update(alert_state)
         .where(alert_state.c.scope == scope, alert_state.c.version == version)
