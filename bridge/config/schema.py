@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -164,8 +165,12 @@ class AlertsConfig(BaseModel):
 
     @field_validator("email", "webhook", mode="before")
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value in ("", {}) else value
+    def _empty_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        # A channel without its address (``host: ${SMTP_HOST:-}`` with the variable unset) is off, not broken.
+        essential = "host" if info.field_name == "email" else "url"
+        if value in ("", {}) or (isinstance(value, dict) and value.get(essential) in ("", None)):
+            return None
+        return value
 
 
 class Config(BaseModel):
