@@ -10,6 +10,7 @@ sending it twice. Nothing here raises into a cycle.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import threading
@@ -54,6 +55,8 @@ class Alerter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.outcomes: list[tuple[Alert, dict[str, str | None]]] = []  # delivered here (not in the background), for `sync`
+        # Told of each delivery: the alert and each channel's error (None when delivered); the daemon counts them.
+        self.on_delivery: list[Callable[[Alert, dict[str, str | None]], object]] = []
 
     @property
     def enabled(self) -> bool:
@@ -87,7 +90,7 @@ class Alerter:
         if not self.enabled:
             return []
         wanted = set(links)
-        opened: dict[str, list] = {link: [] for link in wanted}
+        opened: dict[str, list[dt.datetime]] = {link: [] for link in wanted}
         for entry in self.store.open_conflicts():
             if entry.link in wanted:
                 opened[entry.link].append(entry.at)
@@ -127,7 +130,10 @@ class Alerter:
     # delivery
 
     def deliver(self, alert: Alert) -> dict[str, str | None]:
-        return deliver(self.channels, alert)
+        outcome = deliver(self.channels, alert)
+        for listener in self.on_delivery:
+            listener(alert, outcome)
+        return outcome
 
     def send_trial(self, where: str) -> dict[str, str | None]:
         """`pm-bridge alerts test`: one test message to each channel, bypassing the rate limits."""

@@ -25,6 +25,7 @@ import uvicorn
 
 from bridge import secrets
 from bridge.alerts.alerter import Alerter
+from bridge.alerts.model import Alert
 from bridge.config.schema import Config
 from bridge.daemon.balance import Balancer
 from bridge.daemon.cycles import LinkRunner, LinkState
@@ -76,6 +77,7 @@ class Daemon:
         # Delivered from a thread of its own: a slow mail server never holds a cycle or the heartbeat.
         self.alerter = Alerter(config.alerts, runtime.store, now=lambda: self.runner.clock.now(), background=True)
         self.runner.alerter = self.alerter
+        self.alerter.on_delivery.append(self._count_alert)
         self._alerts_checked = float("-inf")
         self.scheduler = Scheduler(self.runner, settings)
         self.balancer = Balancer(self.keeper, self.runner.links, idle=self.runner.between_cycles, next_run=self._next_run)
@@ -182,6 +184,10 @@ class Daemon:
                 self.scheduler.trigger(link, "webhook")
         if self.runner.clock.now() - self._alerts_checked >= ALERTS_CHECK_EVERY:
             self.check_alerts()
+
+    def _count_alert(self, alert: Alert, outcome: dict[str, str | None]) -> None:
+        for channel, error in outcome.items():
+            self.metrics.add("pm_bridge_alerts_total", kind=alert.kind, channel=channel, outcome="failed" if error else "sent")
 
     def check_alerts(self) -> None:
         """The periodic alerts check: conflicts left waiting on the links held here, and a summary held back by the cap.

@@ -150,6 +150,7 @@ def test_a_storm_stays_within_the_hourly_cap_then_sends_a_summary(tmp_path: Path
             assert daemon.runner.tick(name) == "failed"  # every token refused at once
         daemon.alerter.flush()
         assert len(hook.bodies) == 3 and len(mailbox.messages) == 3  # the same three messages, on each channel
+        assert 'pm_bridge_alerts_total{channel="webhook",kind="credentials",outcome="sent"} 3' in daemon.metrics.render()
         assert all("cannot sign in" in body["text"] for body in hook.bodies)
         for body in hook.bodies:
             assert REVOKED not in body["text"]
@@ -185,6 +186,8 @@ def test_a_dead_smtp_server_never_breaks_a_cycle(tmp_path: Path, caplog: pytest.
             daemon.alerter.flush()
         failed = [r for r in caplog.records if r.getMessage() == "alert not delivered"]
         assert len(failed) == 1 and failed[0].links == "bad"  # type: ignore[attr-defined]
+        metrics = daemon.metrics.render().splitlines()
+        assert 'pm_bridge_alerts_total{channel="email",kind="credentials",outcome="failed"} 1' in metrics
         assert SMTP_PASSWORD not in caplog.text and REVOKED not in caplog.text
     finally:
         daemon.stop()
