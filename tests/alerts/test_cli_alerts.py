@@ -97,3 +97,23 @@ def test_sync_alerts_on_a_refused_credential_and_a_guard_stop(tmp_path: Path, ma
     assert confirmed.exit_code == 0, confirmed.output
     (resolved,) = mailbox.messages[2:]
     assert resolved["Subject"] == "pm-bridge: resolved: link acme runs again (the removal guard no longer stops it)"
+
+
+def test_a_config_reload_turns_alerts_on_in_a_running_daemon(tmp_path: Path, hook: Hook) -> None:
+    from bridge.config.load import load_config
+    from bridge.daemon import Daemon
+
+    tool = Tool()
+    links = {"beta": (tool.agency_project(), tool.sandbox.create_project("Beta client", []), "revoked")}
+    path = write_config(tmp_path, {}, links, tool)
+    daemon = Daemon(load_config(path), config_path=path)
+    try:
+        assert not daemon.alerter.enabled and daemon.runner.tick("beta") == "failed"
+        write_config(tmp_path, alerts_config(hook=hook), links, tool)
+        assert daemon.reload()
+        daemon.runtime.store.set_link_meta("beta", **{"daemon.backoff": None})  # due again at once
+        assert daemon.runner.tick("beta") == "failed"
+        daemon.alerter.flush()
+        assert [body["text"].splitlines()[0] for body in hook.bodies] == ["*pm-bridge: link beta cannot sign in*"]
+    finally:
+        daemon.stop()
