@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from bridge import secrets
 from bridge.alerts.channels import Channel, channels_for
@@ -85,8 +85,11 @@ class Alerter:
         )
         return self.observe(found)
 
-    def check_conflicts(self, links: Iterable[str]) -> list[Alert]:
-        """The periodic check: conflicts waiting too long on ``links``; also sends a pending summary."""
+    def check_conflicts(self, links: Iterable[str], configured: Iterable[str] | None = None) -> list[Alert]:
+        """The periodic check: conflicts waiting too long on ``links``; also sends a pending summary.
+
+        ``configured`` (every link of the config) lets the state forget links removed from it.
+        """
         if not self.enabled:
             return []
         wanted = set(links)
@@ -96,14 +99,14 @@ class Alerter:
                 opened[entry.link].append(entry.at)
         now = self.now()
         found = [c for link in sorted(wanted) for c in conflict_conditions(self.rules, link, opened[link], now)]
-        return self.observe(found)
+        return self.observe(found, None if configured is None else set(configured))
 
-    def observe(self, conditions: Iterable[Condition]) -> list[Alert]:
+    def observe(self, conditions: Iterable[Condition], links: Collection[str] | None = None) -> list[Alert]:
         """Evaluate ``conditions``, claim what is due and deliver it; never raises."""
         if not self.enabled:
             return []
         try:
-            alerts = self._claim(list(conditions))
+            alerts = self._claim(list(conditions), links)
         except Exception as exc:  # the store is unreachable, say: the cycle must go on, the next one tries again
             log().warning("alerts not evaluated", extra={"error": secrets.redact(f"{type(exc).__name__}: {exc}")})
             return []
@@ -115,11 +118,11 @@ class Alerter:
                 self.outcomes.append((alert, self.deliver(alert)))
         return alerts
 
-    def _claim(self, conditions: list[Condition]) -> list[Alert]:
+    def _claim(self, conditions: list[Condition], links: Collection[str] | None) -> list[Alert]:
         for _ in range(ATTEMPTS):
             version, raw = self.store.alert_state()
             state = AlertState.load(raw)
-            result = evaluate(conditions, state, self.now(), self.rules)
+            result = evaluate(conditions, state, self.now(), self.rules, links)
             if result.state == state:
                 return result.alerts  # nothing changed, so nothing was sent either
             if self.store.save_alert_state(version, result.state.model_dump(mode="json")):

@@ -18,7 +18,7 @@ token-shaped string reaches a channel.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from bridge import secrets
@@ -48,10 +48,23 @@ class Evaluation:
     state: AlertState = field(default_factory=AlertState)
 
 
-def evaluate(conditions: Iterable[Condition], state: AlertState, now: float, rules: AlertsConfig) -> Evaluation:
-    """What to send now, and the state to keep; the input state is not changed."""
+def evaluate(
+    conditions: Iterable[Condition],
+    state: AlertState,
+    now: float,
+    rules: AlertsConfig,
+    links: Collection[str] | None = None,
+) -> Evaluation:
+    """What to send now, and the state to keep; the input state is not changed.
+
+    ``links``, when given, are every link of the config: what is kept about any other
+    link (one removed from the config) is dropped without a message.
+    """
     sent = [at for at in state.sent if at > now - WINDOW]
     tracks = dict(state.tracks)
+    if links is not None:
+        known = set(links)
+        tracks = {key: track for key, track in tracks.items() if key.split(":", 1)[1] in known}
     held, held_links = state.suppressed, set(state.suppressed_links)
     alerts: list[Alert] = []
 

@@ -266,7 +266,7 @@ def sync(
         else:
             alerter = Alerter(cfg.alerts, runtime.store)
             statuses = _run_leased(runtime, names, console, confirm_removals, wait, alerter)
-            alerter.check_conflicts([name for name, status in statuses.items() if status != "held"])
+            alerter.check_conflicts([name for name, status in statuses.items() if status != "held"], configured=cfg.links)
             _print_alerts(console, alerter)
     finally:
         runtime.close()

@@ -198,7 +198,7 @@ class Daemon:
         if not self.alerter.enabled:
             return
         try:
-            self.alerter.check_conflicts(sorted(self.keeper.owned & set(self.runner.links)))
+            self.alerter.check_conflicts(sorted(self.keeper.owned & set(self.runner.links)), configured=self.config.links)
         except Exception as exc:  # never let alerting stop the heartbeat
             log().warning("alerts not checked", extra={"error": secrets.redact(f"{type(exc).__name__}: {exc}")})
 

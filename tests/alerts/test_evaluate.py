@@ -46,7 +46,7 @@ def run(sequence: list[tuple[float, list[Condition]]], config: AlertsConfig) -> 
     return out
 
 
-@settings(max_examples=200)
+@settings(deadline=None)
 @given(steps, rules)
 def test_never_more_messages_than_the_cap_in_any_hour(
     sequence: list[tuple[float, list[Condition]]], config: AlertsConfig
@@ -57,7 +57,7 @@ def test_never_more_messages_than_the_cap_in_any_hour(
         assert len(in_window) <= config.max_per_hour
 
 
-@settings(max_examples=200)
+@settings(deadline=None)
 @given(steps, rules)
 def test_firing_alerts_of_one_kind_and_link_are_min_interval_apart(
     sequence: list[tuple[float, list[Condition]]], config: AlertsConfig
@@ -71,7 +71,7 @@ def test_firing_alerts_of_one_kind_and_link_are_min_interval_apart(
         last[key] = at
 
 
-@settings(max_examples=200)
+@settings(deadline=None)
 @given(steps, rules)
 def test_every_alert_names_its_links_says_what_to_do_and_holds_no_secret(
     sequence: list[tuple[float, list[Condition]]], config: AlertsConfig
@@ -84,7 +84,7 @@ def test_every_alert_names_its_links_says_what_to_do_and_holds_no_secret(
         assert alert.links and all(link in text for link in alert.links)
 
 
-@settings(max_examples=200)
+@settings(deadline=None)
 @given(steps, rules)
 def test_a_resolution_only_follows_an_alert_that_went_out(
     sequence: list[tuple[float, list[Condition]]], config: AlertsConfig
@@ -164,3 +164,25 @@ def test_conflicts_alert_only_past_the_waiting_time() -> None:
     assert late.active and "2 conflicts" in late.detail and "more than 24h" in late.detail
     assert "pm-bridge conflicts list --link acme" in late.action
     assert conflict_conditions(AlertsConfig(conflicts_waiting=0), "acme", [opened], start + 10**6) == []
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.floats(min_value=1, max_value=7200), st.booleans()), max_size=60), st.sampled_from([60.0, 3600.0]))
+def test_without_cap_pressure_a_condition_alerts_whenever_it_is_due(steps: list[tuple[float, bool]], interval: float) -> None:
+    """The reference: a firing alert at each observation of the held condition at least ``interval`` after the last one."""
+    config = AlertsConfig(min_interval=interval, max_per_hour=1000)
+    sequence = [(gap, [failing(active=active)]) for gap, active in steps]
+    expected, last, now = [], None, 1_000_000.0
+    for gap, active in steps:
+        now += gap
+        if active and (last is None or now - last >= interval):
+            expected.append(now)
+            last = now
+    assert [at for at, alert in run(sequence, config) if alert.state == "firing"] == expected
+
+
+def test_a_link_removed_from_the_config_is_forgotten_without_a_message() -> None:
+    config = AlertsConfig()
+    state = evaluate([failing("gone"), failing("acme")], AlertState(), 0.0, config).state
+    later = evaluate([], state, 60.0, config, links={"acme"})
+    assert later.alerts == [] and list(later.state.tracks) == ["failing:acme"]
