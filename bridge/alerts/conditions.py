@@ -42,7 +42,8 @@ def cycle_conditions(
 ) -> list[Condition]:
     """The conditions one finished cycle shows; ``failures`` (consecutive failed cycles) only where they are counted."""
     found: list[Condition] = []
-    credential = credential_trouble(cause) if status == "failed" else None
+    # With credential alerts off, a refused credential is one more failing cycle.
+    credential = credential_trouble(cause) if status == "failed" and rules.credentials else None
     used = ", ".join(dict.fromkeys(connections))
     if rules.credentials:
         if credential is not None:

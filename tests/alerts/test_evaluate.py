@@ -150,6 +150,9 @@ def test_the_cycle_conditions_say_what_the_cycle_shows() -> None:
     assert {(c.kind, c.active) for c in cycle_conditions(config, "acme", "ok", failures=0)} == {
         ("credentials", False), ("failing", False), ("guard", False)
     }
+    no_credentials = AlertsConfig(failing_cycles=3, credentials=False)
+    (counted,) = cycle_conditions(no_credentials, "acme", "failed", error="401", failures=3, cause=cause)
+    assert counted.kind == "failing" and counted.active  # without credential alerts, it is one more failing cycle
     quiet = AlertsConfig(failing_cycles=0, guard=False, credentials=False)
     assert cycle_conditions(quiet, "acme", "guarded", failures=9) == []
     assert credential_trouble(Transient("x")) is None and credential_trouble(None) is None
