@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from bridge import secrets
+from bridge.alerts.alerter import Alerter
 from bridge.cli.check import check_state, connection_warnings
 from bridge.clock import Clock, RealClock
 from bridge.config.load import find_config, load_config
@@ -126,7 +127,9 @@ def friendly(command: Callable[P, None]) -> Callable[P, None]:
 # -- commands --------------------------------------------------------------------------------
 
 
-def _run_link(runtime: Runtime, name: str, console: Console, dry_run: bool, confirm: bool) -> str:
+def _run_link(
+    runtime: Runtime, name: str, console: Console, dry_run: bool, confirm: bool, alerter: Alerter | None = None
+) -> str:
     if name in runtime.broken:
         message = runtime.broken[name]
         run_id = runtime.store.start_run(name)
@@ -140,7 +143,24 @@ def _run_link(runtime: Runtime, name: str, console: Console, dry_run: bool, conf
         return "failed"
     if dry_run:
         print_plan(console, report)
+    elif alerter is not None:
+        # What `sync` can judge on its own: a guard stop and a refused credential (docs/alerts.md).
+        link = runtime.config.links[name]
+        error = "; ".join(report.errors[:3]) or None
+        connections = (link.internal.connection, link.client.connection)
+        alerter.after_cycle(name, report.status, error=error, cause=report.cause, connections=connections)
+        _print_alerts(console, alerter)
     return report.status
+
+
+def _print_alerts(console: Console, alerter: Alerter) -> None:
+    for alert, outcome in alerter.outcomes:
+        for channel, error in outcome.items():
+            if error is None:
+                console.print(f"[dim]  alert sent by {channel}: {escape(alert.subject)}[/dim]")
+            else:
+                console.print(f"[yellow]  ! alert not sent by {channel}: {escape(error)}[/yellow]")
+    alerter.outcomes.clear()
 
 
 # How ``sync --wait`` passes the time: module-level so that tests can make it pass at once.
@@ -170,7 +190,9 @@ def _held_line(name: str, holder: Holder | None, waited: float) -> str:
     return f"– {name}: skipped, {what}; {advice}"
 
 
-def _run_leased(runtime: Runtime, names: list[str], console: Console, confirm: bool, wait: float) -> dict[str, str]:
+def _run_leased(
+    runtime: Runtime, names: list[str], console: Console, confirm: bool, wait: float, alerter: Alerter | None = None
+) -> dict[str, str]:
     """Each link's cycle under the link's lease, the one daemons take, so it never overlaps a daemon's cycle.
 
     A held link is skipped (status "held") after waiting up to ``wait`` seconds, while the free ones run.
@@ -184,7 +206,7 @@ def _run_leased(runtime: Runtime, names: list[str], console: Console, confirm: b
         if not keeper.acquire(name):
             return False
         try:
-            statuses[name] = _run_link(runtime, name, console, False, confirm)
+            statuses[name] = _run_link(runtime, name, console, False, confirm, alerter)
         finally:
             keeper.release(name)
         return True
@@ -242,7 +264,10 @@ def sync(
         if dry_run:  # a plan writes to neither tool, so it may run beside a daemon: no lease
             statuses = {name: _run_link(runtime, name, console, True, confirm_removals) for name in names}
         else:
-            statuses = _run_leased(runtime, names, console, confirm_removals, wait)
+            alerter = Alerter(cfg.alerts, runtime.store)
+            statuses = _run_leased(runtime, names, console, confirm_removals, wait, alerter)
+            alerter.check_conflicts([name for name, status in statuses.items() if status != "held"], configured=cfg.links)
+            _print_alerts(console, alerter)
     finally:
         runtime.close()
     raise typer.Exit(exit_code(statuses))

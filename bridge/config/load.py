@@ -144,6 +144,10 @@ def register_secrets(config: Config) -> None:
         for secret in (connection.token, connection.key, connection.webhook_secret):
             if secret is not None:
                 secrets.register(secret.get_secret_value())
+    alerts = config.alerts  # the SMTP password, and the incoming webhook's URL (which is its own credential)
+    for secret in (alerts.email.password if alerts.email else None, alerts.webhook.url if alerts.webhook else None):
+        if secret is not None:
+            secrets.register(secret.get_secret_value())
 
 
 def resolve_state_url(url: str, folder: Path) -> str:
@@ -161,7 +165,7 @@ def resolve_state_url(url: str, folder: Path) -> str:
 
 
 # Keys whose values are credentials (or may embed one): never echoed back.
-SECRET_KEYS = frozenset({"token", "key", "webhook_secret", "status_token", "state"})
+SECRET_KEYS = frozenset({"token", "key", "webhook_secret", "status_token", "state", "password", "url"})
 
 
 def key_path(loc: tuple[str | int, ...]) -> str:

@@ -6,7 +6,20 @@ Loading, ``${VAR}`` interpolation and error messages live in
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+import re
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bridge.config.connection import ConnectionConfig
 from bridge.core.rules import LinkRules
@@ -84,6 +97,82 @@ class DaemonConfig(BaseModel):
         return value.rstrip("/") if value else value
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(value: object) -> object:
+    """``90``, ``"90s"``, ``"30m"``, ``"24h"`` or ``"2d"`` as seconds (anything else is left for pydantic to refuse)."""
+    if isinstance(value, str):
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
+        if found is None:
+            raise ValueError("expected seconds or a duration such as 90s, 30m, 24h or 2d")
+        return float(found.group(1)) * _UNITS[found.group(2) or "s"]
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_seconds)]
+
+
+class EmailAlerts(BaseModel):
+    """``alerts.email``: the SMTP server alerts are sent through, and who gets them (docs/alerts.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True  # upgrade a plain connection with STARTTLS (port 587)
+    ssl: bool = False  # connect over TLS from the start (SMTPS, port 465); then starttls is not used
+    user: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+
+    @field_validator("user", "password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class WebhookAlerts(BaseModel):
+    """``alerts.webhook``: a Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: SecretStr  # the URL is the credential: whoever knows it can post to the channel
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+
+class AlertsConfig(BaseModel):
+    """The ``alerts:`` section: where alerts go, what raises one, and how often (docs/alerts.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: EmailAlerts | None = None
+    webhook: WebhookAlerts | None = None
+    failing_cycles: int = Field(default=3, ge=0)  # alert when a link failed this many cycles in a row; 0: never
+    conflicts_waiting: Duration = Field(default=86400.0, ge=0)  # alert on conflicts older than this; 0: never
+    guard: bool = True  # alert when the removal guard stops a link
+    credentials: bool = True  # alert when a tool refuses a link's credential
+    resolved: bool = True  # say so when an alerted condition clears
+    min_interval: Duration = Field(default=21600.0, ge=60)  # a lasting condition alerts again after this long
+    max_per_hour: int = Field(default=20, ge=1)  # messages sent in any hour, all links together
+
+    @field_validator("email", "webhook", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        # A channel without its address (``host: ${SMTP_HOST:-}`` with the variable unset) is off, not broken.
+        essential = "host" if info.field_name == "email" else "url"
+        if value in ("", {}) or (isinstance(value, dict) and value.get(essential) in ("", None)):
+            return None
+        return value
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -91,6 +180,7 @@ class Config(BaseModel):
     connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
     links: dict[str, LinkConfig] = Field(default_factory=dict)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @model_validator(mode="after")
     def _links_name_known_connections(self) -> Config:

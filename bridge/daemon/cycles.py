@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bridge import secrets
+from bridge.alerts.alerter import Alerter
 from bridge.config.schema import DaemonConfig
 from bridge.daemon import backoff
 from bridge.daemon.leases import LeaseKeeper
@@ -55,6 +56,7 @@ class LinkRunner:
         self.state = {name: LinkState() for name in self.links}
         self._locks = {name: threading.Lock() for name in self.links}
         self.stopping = threading.Event()
+        self.alerter: Alerter | None = None  # set by the daemon; told of each cycle's outcome (docs/alerts.md)
 
     @contextmanager
     def between_cycles(self, link: str) -> Iterator[bool]:
@@ -103,7 +105,7 @@ class LinkRunner:
         seen.last_started, seen.running = self.clock.now(), True
         before = self._usage(link)
         began = time.monotonic()
-        status, error, counts = self._run(link)
+        status, error, counts, cause = self._run(link)
         seconds = time.monotonic() - began
         seen.running = False
         for side, (requests, waited) in self._usage(link).items():
@@ -117,13 +119,26 @@ class LinkRunner:
             self.runtime.store.set_link_meta(link, **{backoff.META_KEY: after.model_dump()})
             retry = round(after.remaining(self.clock.now()))
             log().warning("cycle failed", extra={**fields, "error": error, "failures": after.failures, "retry_in": retry})
+            failures = after.failures
         else:
             if previous.failures:
                 self.runtime.store.set_link_meta(link, **{backoff.META_KEY: None})
             log().info("cycle finished", extra={**fields, **({"error": error} if error else {})})
+            failures = 0
+        self._alert(link, status, error, cause, failures)
         return status  # type: ignore[return-value]
 
-    def _run(self, link: str) -> tuple[str, str | None, dict[str, int]]:
+    def _alert(self, link: str, status: str, error: str | None, cause: BaseException | None, failures: int) -> None:
+        if self.alerter is None or not self.alerter.enabled:
+            return
+        config = self.runtime.config.links.get(link)
+        connections = (config.internal.connection, config.client.connection) if config is not None else ()
+        try:
+            self.alerter.after_cycle(link, status, error=error, cause=cause, failures=failures, connections=connections)
+        except Exception as exc:  # alerting must never break a cycle
+            log().warning("alerts not evaluated", extra={"link": link, "error": secrets.redact(f"{type(exc).__name__}: {exc}")})
+
+    def _run(self, link: str) -> tuple[str, str | None, dict[str, int], BaseException | None]:
         store = self.runtime.store
         if link in self.runtime.broken:
             # The link cannot even be built (a connection failed): record it like a failed cycle.
@@ -131,16 +146,16 @@ class LinkRunner:
             run_id = store.start_run(link)
             store.finish_run(run_id, "failed", {}, message)
             self.metrics.add("pm_bridge_errors_total", link=link)
-            return "failed", message, {}
+            return "failed", message, {}, None
         try:
             report = self.runtime.engine.run(self.runtime.links[link])
         except Exception as exc:  # a bug in one link must not stop the daemon or the other links
             self.metrics.add("pm_bridge_errors_total", link=link)
-            return "failed", secrets.redact(f"unexpected error: {type(exc).__name__}: {exc}"), {}
+            return "failed", secrets.redact(f"unexpected error: {type(exc).__name__}: {exc}"), {}, None
         counts = {"applied": report.applied, "failed": report.failed, "deferred": report.deferred}
         if report.plan is not None:
             counts["conflicts"] = len(report.plan.conflicts)
-        return report.status, ("; ".join(report.errors[:3]) or None), counts
+        return report.status, ("; ".join(report.errors[:3]) or None), counts, report.cause
 
     def _usage(self, link: str) -> dict[str, tuple[int, float]]:
         """Requests sent and seconds waited on rate limits so far, by each side's connection."""

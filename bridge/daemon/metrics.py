@@ -43,6 +43,7 @@ FAMILIES = {
         Family("pm_bridge_poll_lateness_ratio_max", "gauge",
                "Largest slip of a poll: gap since the previous beyond interval plus jitter, as a share of the interval."),
         Family("pm_bridge_lease_losses_total", "counter", "Lease renewals that found another daemon holding the link."),
+        Family("pm_bridge_alerts_total", "counter", "Alert messages sent by this daemon, by kind, channel and outcome."),
     )
 }
 

@@ -24,6 +24,8 @@ from types import FrameType
 import uvicorn
 
 from bridge import secrets
+from bridge.alerts.alerter import Alerter
+from bridge.alerts.model import Alert
 from bridge.config.schema import Config
 from bridge.daemon.balance import Balancer
 from bridge.daemon.cycles import LinkRunner, LinkState
@@ -37,6 +39,8 @@ from bridge.daemon.scheduler import Scheduler
 from bridge.errors import BridgeError
 from bridge.runtime import SIDES, Runtime, build_runtime
 from bridge.store.leases import LeaseClock
+
+ALERTS_CHECK_EVERY = 60.0  # seconds between checks for conflicts waiting too long (at a heartbeat)
 
 
 class Daemon:
@@ -70,6 +74,11 @@ class Daemon:
         self.runtime = runtime
         self.keeper = LeaseKeeper(runtime.store, owner or daemon_id(), settings.lease_ttl)
         self.runner = LinkRunner(runtime, self.keeper, self.metrics, settings, clock=clock)
+        # Delivered from a thread of its own: a slow mail server never holds a cycle or the heartbeat.
+        self.alerter = Alerter(config.alerts, runtime.store, now=lambda: self.runner.clock.now(), background=True)
+        self.runner.alerter = self.alerter
+        self.alerter.on_delivery.append(self._count_alert)
+        self._alerts_checked = float("-inf")
         self.scheduler = Scheduler(self.runner, settings)
         self.balancer = Balancer(self.keeper, self.runner.links, idle=self.runner.between_cycles, next_run=self._next_run)
         self.deliveries = Deliveries(config, runtime.store, self.scheduler.trigger, self.metrics)
@@ -173,6 +182,25 @@ class Daemon:
         for link, stamp in wakes(self.runtime.store, sorted(self.keeper.owned)).items():
             if stamp > self.runner.state[link].last_started:
                 self.scheduler.trigger(link, "webhook")
+        if self.runner.clock.now() - self._alerts_checked >= ALERTS_CHECK_EVERY:
+            self.check_alerts()
+
+    def _count_alert(self, alert: Alert, outcome: dict[str, str | None]) -> None:
+        for channel, error in outcome.items():
+            self.metrics.add("pm_bridge_alerts_total", kind=alert.kind, channel=channel, outcome="failed" if error else "sent")
+
+    def check_alerts(self) -> None:
+        """The periodic alerts check: conflicts left waiting on the links held here, and a summary held back by the cap.
+
+        Only the links this daemon holds: each link has one daemon, so no two daemons judge the same link.
+        """
+        self._alerts_checked = self.runner.clock.now()
+        if not self.alerter.enabled:
+            return
+        try:
+            self.alerter.check_conflicts(sorted(self.keeper.owned & set(self.runner.links)), configured=self.config.links)
+        except Exception as exc:  # never let alerting stop the heartbeat
+            log().warning("alerts not checked", extra={"error": secrets.redact(f"{type(exc).__name__}: {exc}")})
 
     def reload(self) -> bool:
         """Read the config file again and apply it live; False (old config kept, error logged) if it is not valid."""
@@ -199,6 +227,7 @@ class Daemon:
         self.scheduler.refresh()
         self.balancer.links = list(links)
         self.keeper.announce(links)
+        self.alerter.reconfigure(runtime.config.alerts, runtime.store)
         self._register_secrets()
         for link in self.balancer.rebalance().taken:
             self.scheduler.trigger(link, "takeover", delay=0)
@@ -218,6 +247,7 @@ class Daemon:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.alerter.close(timeout=10)  # the alerts the last cycles raised go out before the process ends
         self.runtime.close()
         log().info("daemon stopped", extra={"owner": self.keeper.owner})
 

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from bridge.core.model import Snapshot
+from bridge.store import alert_state, journal, leases, pairs, schema, snapshots
 from bridge.store import audit as audit_log
-from bridge.store import journal, leases, pairs, schema, snapshots
 from bridge.store.records import AuditEntry, Intent, Pair, RunInfo, now
 from bridge.store.redaction import scrub_text
 from bridge.store.snapshots import Item
@@ -213,6 +213,17 @@ class Store:
     def set_link_meta(self, link: str, **values: Any) -> None:
         with self._write() as connection:
             leases.set_meta(connection, link, values)
+
+    # alerts (bridge/alerts): one document, replaced by compare-and-set
+
+    def alert_state(self, scope: str = "alerts") -> tuple[int, dict[str, Any] | None]:
+        with self._read() as connection:
+            return alert_state.load(connection, scope)
+
+    def save_alert_state(self, version: int, state: dict[str, Any], scope: str = "alerts") -> bool:
+        """Replace the state read as ``version``; False (nothing written) when another process replaced it first."""
+        with self._write() as connection:
+            return alert_state.replace(connection, scope, version, state, now())
 
     # leases
 

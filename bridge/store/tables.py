@@ -141,3 +141,14 @@ credentials = sa.Table(
     sa.Column("revoked", sa.Text),  # why the tool refused to renew it; NULL while it works
     sa.Column("updated_at", Stamp, nullable=False),
 )
+
+# The alerts' rate-limit state (bridge/alerts): one JSON document per scope, replaced by compare-and-set on
+# ``version`` so that daemons sharing the store never both send the same alert (docs/alerts.md).
+alert_state = sa.Table(
+    "alert_state",
+    metadata,
+    sa.Column("scope", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)

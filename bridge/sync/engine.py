@@ -61,6 +61,7 @@ class CycleReport:
     internal: Snapshot | None = None
     client: Snapshot | None = None
     notices: list[Notice] = field(default_factory=list)  # everything the cycle's plans noticed (new or not)
+    cause: BridgeError | None = None  # what stopped a failed cycle (the alerts tell a refused credential apart)
 
     @property
     def ok(self) -> bool:
@@ -97,6 +98,7 @@ class Engine:
         except (BridgeError, Unresolved) as exc:
             report.status = "failed"
             report.errors.append(secrets.redact(str(exc)))
+            report.cause = exc if isinstance(exc, BridgeError) else None
         counts = {"applied": report.applied, "failed": report.failed, "deferred": report.deferred}
         if report.plan is not None:
             counts["conflicts"] = len(report.plan.conflicts)

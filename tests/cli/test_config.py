@@ -192,7 +192,8 @@ def test_config_is_found_in_the_environment_then_the_working_folder(tmp_path: Pa
 def _documented(model: type[BaseModel], node: Any, path: str, missing: list[str]) -> None:
     """Every field of ``model`` must appear in the example (for dicts of models: in at least one entry)."""
     entries = node if isinstance(node, list) else [node]
-    for name, info in model.model_fields.items():
+    for field_name, info in model.model_fields.items():
+        name = info.alias or field_name  # the key as written in YAML (alerts.email.from)
         present = [entry[name] for entry in entries if isinstance(entry, dict) and name in entry]
         if not present:
             missing.append(f"{path}.{name}")

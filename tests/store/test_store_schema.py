@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from bridge.store import Pair, Store, schema
 from bridge.store.tables import metadata
 
-TABLES = {"pairs", "snapshots", "snapshot_items", "intents", "audit_log", "runs", "link_meta", "leases"}
+TABLES = {"pairs", "snapshots", "snapshot_items", "intents", "audit_log", "runs", "link_meta", "leases", "alert_state"}
 
 
 def test_history_starts_at_one_base_and_has_one_head() -> None:
