@@ -70,10 +70,11 @@ def build_connector(
     *,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
+    state: str | None = None,
 ) -> Connector:
     """One connection's connector; every failure is a :class:`BridgeError` naming the connection."""
     try:
-        connector = registry.build(name, connection, transport=transport, clock=clock)
+        connector = registry.build(name, connection, transport=transport, clock=clock, state=state)
     except BridgeError:
         raise
     except (ValueError, TypeError) as exc:
@@ -94,7 +95,8 @@ def build_connectors(
     for name in dict.fromkeys(names):
         transport = (transports or {}).get(name)
         try:
-            built[name] = build_connector(name, config.connections[name], transport=transport, clock=clock)
+            built[name] = build_connector(name, config.connections[name], transport=transport, clock=clock,
+                                          state=config.state)
         except BridgeError as exc:
             failed[name] = secrets.redact(str(exc))
     return built, failed

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
-ToolKind = Literal["asana", "trello", "github", "basecamp", "memory"]
+from bridge.config.email import EmailSettings
+
+ToolKind = Literal["asana", "trello", "github", "basecamp", "memory", "email"]
 
 
 class RateLimit(BaseModel):
@@ -41,6 +43,14 @@ class ConnectionConfig(BaseModel):
     # Overrides of the tool's preset in mappings/<tool>.yaml (GitHub, Basecamp):
     # e.g. {sections: milestone} to map sections to milestones instead of labels.
     mapping: dict[str, Any] | None = None
+    # kind: email only: the client's addresses, mailboxes, schedule and templates (docs/email.md).
+    email: EmailSettings | None = None
+
+    def delivery_secret(self) -> str | None:
+        """The key a webhook delivery is checked with: the email block's provider key, else ``webhook_secret``."""
+        if self.email is not None:
+            return self.email.delivery_secret()
+        return self.webhook_secret.get_secret_value() if self.webhook_secret is not None else None
 
     @field_validator("base_url")
     @classmethod
