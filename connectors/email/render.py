@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import zoneinfo
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ def environment(templates: str | None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
@@ -59,7 +61,8 @@ def _message(settings: EmailSettings, subject: str, text: str, html: str, messag
 def digest_message(
     settings: EmailSettings, env: jinja2.Environment, digest: Digest, since: dt.datetime, message_id: str
 ) -> EmailMessage:
-    context = {"digest": digest, "project": digest.project, "since": since.strftime("%Y-%m-%d %H:%M %Z").strip(),
+    local = since.astimezone(zoneinfo.ZoneInfo(settings.schedule.timezone))
+    context = {"digest": digest, "project": digest.project, "since": local.strftime("%a %d %b %Y, %H:%M (%Z)"),
                "request_address": settings.link_address}
     text = _render(env, "digest.txt.j2", context)
     html = _render(env, "digest.html.j2", context)
