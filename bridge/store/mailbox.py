@@ -92,9 +92,17 @@ def pending(engine: Engine, connection: str) -> list[tuple[int, str, bytes]]:
         return [(r.id, r.source, bytes(r.raw or b"")) for r in rows]
 
 
-def settle(db: Connection, message_id: int, state: str, reason: str | None = None) -> None:
-    """The message was read: drop its body, keep the outcome (and a refusal's reason)."""
-    db.execute(sa.update(email_inbox).where(email_inbox.c.id == message_id).values(state=state, reason=reason, raw=None))
+def settle(db: Connection, row: int, state: str, reason: str | None = None, message_id: str | None = None) -> None:
+    """The message was read: drop its body, keep the outcome (and a refusal's reason) and its Message-ID."""
+    db.execute(sa.update(email_inbox).where(email_inbox.c.id == row).values(
+        state=state, reason=reason, raw=None, message_id=(message_id or None) and message_id[:300]))
+
+
+def seen(db: Connection, connection: str, message_id: str) -> bool:
+    """A message with this Message-ID was taken in before (a provider's retry, a replayed delivery)."""
+    return db.execute(sa.select(email_inbox.c.id).where(
+        email_inbox.c.connection == connection, email_inbox.c.state == DONE,
+        email_inbox.c.message_id == message_id[:300]).limit(1)).first() is not None
 
 
 def refusals(engine: Engine, connection: str) -> list[str]:

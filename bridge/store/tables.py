@@ -163,6 +163,7 @@ email_inbox = sa.Table(
     sa.Column("source", sa.String(20), nullable=False),
     sa.Column("received_at", Stamp, nullable=False),
     sa.Column("raw", sa.LargeBinary),
+    sa.Column("message_id", sa.String(300)),
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("reason", sa.Text),
     sa.Index(None, "connection", "state"),

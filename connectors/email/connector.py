@@ -147,21 +147,24 @@ class EmailConnector:
     def take_inbox(self, project_id: str) -> None:
         """Every message waiting in the inbox enters the view, or is refused and logged (never posted)."""
         today = (self.now().date() - EPOCH).days
-        for message_id, source, raw in mailbox.pending(self.engine, self.name):
+        for row, source, raw in mailbox.pending(self.engine, self.name):
             verdict = inbound.read(raw, self.settings, self.name, project_id, today)
             with self._tx() as db:
                 refusal: str | None
+                taken_id = None
                 if isinstance(verdict, inbound.Refused):
                     refusal = verdict.reason
+                elif verdict.message_id and mailbox.seen(db, self.name, verdict.message_id):
+                    refusal = "a message already taken in (same Message-ID)"
                 else:
-                    refusal = self._apply_reply(db, project_id, verdict)
+                    refusal, taken_id = self._apply_reply(db, project_id, verdict), verdict.message_id
                 if refusal is not None:
                     # The reason and the sender, never the body (docs/email.md, security).
                     log.warning("email refused", extra={"connection": self.name, "source": source, "reason": refusal,
                                                         "sender": getattr(verdict, "sender", "")})
-                    mailbox.settle(db, message_id, mailbox.REFUSED, refusal)
+                    mailbox.settle(db, row, mailbox.REFUSED, refusal)
                 else:
-                    mailbox.settle(db, message_id, mailbox.DONE)
+                    mailbox.settle(db, row, mailbox.DONE, message_id=taken_id)
 
     def _apply_reply(self, db: Connection, project_id: str, reply: inbound.Reply) -> str | None:
         author = Person(id=reply.sender, name=reply.sender_name, email=reply.sender)

@@ -27,6 +27,7 @@ import hmac
 import json
 import time
 from email.message import EmailMessage, Message
+from email.utils import formataddr
 from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -170,7 +171,8 @@ def _postmark(request: WebhookRequest, key: str) -> WebhookVerdict:
     if payload.get("MessageID"):
         headers.append(("Message-ID", f"<{payload['MessageID']}>"))
     full: dict[str, Any] = payload["FromFull"] if isinstance(payload.get("FromFull"), dict) else {}
-    sender = str(full.get("Email") or payload.get("From") or "")
+    sender = formataddr((str(full.get("Name") or ""), str(full.get("Email") or ""))) if full.get("Email") \
+        else str(payload.get("From") or "")
     to = str(payload.get("OriginalRecipient") or payload.get("To") or "")
     return _accepted(_rebuild(sender, to, str(payload.get("Subject") or ""), str(payload.get("TextBody") or ""), headers))
 

@@ -119,3 +119,16 @@ def test_what_cannot_be_believed_is_refused_logged_and_never_posted(
     assert len(refusals) == 1 and reason in getattr(refusals[0], "reason", "")
     assert "BODY-MUST-NOT-BE-LOGGED" not in caplog.text
     assert any(reason in r for r in mailbox.refusals(world.store.engine, "client-mail"))
+
+
+def test_the_same_message_twice_is_taken_in_once(world: EmailWorld, servers: tuple[SmtpSink, int]) -> None:
+    """A provider's retry, a replayed delivery or a message left unseen: one Message-ID, one comment."""
+    sink, port = servers
+    task = world.task("Final logo", "For approval")
+    world.cycle()
+    raw = reply(_approval_reply_to(world, sink, "Final logo"), "Only once please")
+    deliver(port, raw)
+    deliver(port, raw)
+    world.at(dt.datetime(2026, 12, 7, 8, 10, tzinfo=PARIS)).cycle()
+    assert [c.text for c in world.internal().comments_of(task)] == ["Client Carla Client: Only once please"]
+    assert mailbox.refusals(world.store.engine, "client-mail") == ["a message already taken in (same Message-ID)"]

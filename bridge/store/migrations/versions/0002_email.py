@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(20), nullable=False),
         sa.Column("received_at", Stamp, nullable=False),
         sa.Column("raw", sa.LargeBinary),
+        sa.Column("message_id", sa.String(300)),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("reason", sa.Text),
         sa.PrimaryKeyConstraint("id", name="pk_email_inbox"),
