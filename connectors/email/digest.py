@@ -100,7 +100,7 @@ def build_digest(
             if attachment is not None:
                 digest.files.append(item(task, detail=attachment.name, url=attachment.url))
     new_ids = {i.task_id for i in digest.new}
-    for task_id, (old, new) in moves.items():
+    for task_id, (old, _) in moves.items():
         task = view.tasks[task_id]
         current = task.due.isoformat() if task.due else None
         if task_id in new_ids or old == current:

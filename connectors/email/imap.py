@@ -7,6 +7,7 @@ failed poll reads it again next time.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import ssl
 from collections.abc import Callable
@@ -56,7 +57,5 @@ def poll(settings: ImapSettings, keep: Callable[[bytes], None]) -> int:
     except (OSError, imaplib.IMAP4.error) as exc:
         raise Transient(f"reading the IMAP folder on {settings.host} failed: {secrets.redact(str(exc))}") from None
     finally:
-        try:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass

@@ -17,10 +17,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from pymap.backend import backends
 from pymap.main import _PymapArgumentParser
 from pymap.service import services
-from pydantic import SecretStr
 
 from bridge.clock import VirtualClock
 from bridge.config.email import EmailSettings, ImapSettings, InboundSettings, ScheduleSettings, SmtpSettings

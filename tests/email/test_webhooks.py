@@ -43,7 +43,8 @@ def multipart(fields: dict[str, str]) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def mailgun(raw: bytes, *, key: str = MAILGUN_KEY, timestamp: float | None = None, signature: str | None = None) -> WebhookRequest:
+def mailgun(raw: bytes, *, key: str = MAILGUN_KEY, timestamp: float | None = None, signature: str | None = None,
+            ) -> WebhookRequest:
     stamp, token = str(int(timestamp or time.time())), uuid.uuid4().hex
     fields = {"timestamp": stamp, "token": token, "signature": signature or webhooks.mailgun_signature(key, stamp, token),
               "body-mime": raw.decode()}
