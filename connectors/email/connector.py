@@ -160,8 +160,9 @@ class EmailConnector:
                     refusal, taken_id = self._apply_reply(db, project_id, verdict), verdict.message_id
                 if refusal is not None:
                     # The reason and the sender, never the body (docs/email.md, security).
-                    log.warning("email refused", extra={"connection": self.name, "source": source, "reason": refusal,
-                                                        "sender": getattr(verdict, "sender", "")})
+                    sender = getattr(verdict, "sender", "") or "unknown"
+                    log.warning("email refused: %s (from %s, via %s)", refusal, sender, source,
+                                extra={"connection": self.name, "source": source, "reason": refusal, "sender": sender})
                     mailbox.settle(db, row, mailbox.REFUSED, refusal)
                 else:
                     mailbox.settle(db, row, mailbox.DONE, message_id=taken_id)
