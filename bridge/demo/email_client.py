@@ -221,7 +221,8 @@ class EmailDemo:
         if writes or sent:  # the approval settles into the client's "Approved" list
             report, writes, sent = self.cycle(runtime)
         self.console.print(f"the cycle sent [bold]{writes}[/bold] write requests and [bold]{sent}[/bold] messages.")
-        ck.add("a quiet cycle sends nothing", writes == 0 and sent == 0 and report.status == "ok", f"{writes} writes, {sent} mails")
+        ck.add("a quiet cycle sends nothing", writes == 0 and sent == 0 and report.status == "ok",
+               f"{writes} writes, {sent} mails")
 
         every = self.sink.received
         leaked = sorted({p for r in every for p in HIDDEN_PHRASES if p in _everything(r)})
