@@ -24,4 +24,7 @@ def build(
     if config.email is None:
         raise ConfigError(f"connection {name!r} is kind: email but has no email: block",
                           hint=f"add connections.{name}.email (addresses, from_address, reply_domain, signing_key, smtp)")
+    if len(config.email.signing_key.get_secret_value()) < 16:
+        raise ConfigError(f"connection {name!r}: email.signing_key is empty or shorter than 16 characters",
+                          hint='set it to a long random value, e.g. python -c "import secrets; print(secrets.token_hex(32))"')
     return EmailConnector(name, config.email, state)

@@ -107,7 +107,7 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("links.acme.interval", "often", "links.acme.interval", "expected a whole number, got 'often'"),
     ("links.acme.client", "board", "links.acme.client", "expected a mapping"),
     ("links.acme.internal.project", None, "links.acme.internal.project", "expected text"),
-    ("connections.agency.kind", "jira", "connections.agency.kind", "'asana', 'trello', 'github', 'basecamp' or 'memory'"),
+    ("connections.agency.kind", "jira", "connections.agency.kind", "'asana', 'trello', 'github', 'basecamp', 'memory' or 'email'"),
     ("connections.agency.timeout", -1, "connections.agency.timeout", "expected a number greater than 0"),
     ("links.acme.inbound", {"approval": {"internal_label": None}}, "links.acme.inbound.approval",
      "needs internal_label or internal_section"),
