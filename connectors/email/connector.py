@@ -30,8 +30,7 @@ from bridge.errors import ConfigError, NotFound
 from bridge.http.client import RequestStats
 from bridge.store import Store, mailbox
 from connectors.email import digest as digests
-from connectors.email import inbound, outbound, render, tokens
-from connectors.email.imap import poll
+from connectors.email import imap, inbound, outbound, render, tokens
 
 TASK_FIELDS = frozenset({"title", "notes", "done", "section_id", "due", "start"})
 CAPABILITIES = Capabilities(
@@ -111,6 +110,18 @@ class EmailConnector:
 
     def _put(self, db: Connection, project_id: str, kind: str, item: Any) -> None:
         mailbox.put(db, self.name, project_id, kind, item.id, item.model_dump_json())
+        self._bump(db, project_id)
+
+    def _delete(self, db: Connection, project_id: str, kind: str, item_ids: list[str]) -> None:
+        mailbox.delete(db, self.name, project_id, kind, item_ids)
+        self._bump(db, project_id)
+
+    def _bump(self, db: Connection, project_id: str) -> None:
+        # The view's revision: the pull cursor, so a quiet cycle re-reads nothing (invariant 7).
+        mailbox.set_meta(db, self.name, project_id, "rev", self._rev(db, project_id) + 1)
+
+    def _rev(self, db: Connection, project_id: str) -> int:
+        return int(mailbox.meta(db, self.name, project_id, "rev") or 0)
 
     def _record(self, db: Connection, project_id: str, kind: str, task_id: str, **data: Any) -> None:
         mailbox.record(db, self.name, project_id, kind, task_id, data, self.now())
@@ -118,7 +129,12 @@ class EmailConnector:
     # -- reading ------------------------------------------------------------
 
     def check(self, project_id: str) -> CheckResult:
-        self.engine  # noqa: B018 - opening the store is the check: the view lives there
+        """The store holds the view; the SMTP and IMAP servers take the configured logins."""
+        self.engine  # noqa: B018 - opening the store: the view lives there
+        if self.settings.smtp is not None:
+            outbound.login(self.settings.smtp)
+        if self.settings.inbound.imap is not None:
+            imap.login(self.settings.inbound.imap)
         return CheckResult(user=self.settings.from_address, project_name=project_id)
 
     def view(self, project_id: str) -> Snapshot:
@@ -128,8 +144,7 @@ class EmailConnector:
         with self._lock:
             rows = mailbox.items(self.engine, self.name, project_id)
         for kind, item_id, data in rows:
-            getattr(snapshot, f"{kind}s" if kind != "attachment" else "attachments")[item_id] = \
-                KINDS[kind].model_validate_json(data)
+            getattr(snapshot, f"{kind}s")[item_id] = KINDS[kind].model_validate_json(data)
         return snapshot
 
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
@@ -138,9 +153,15 @@ class EmailConnector:
             if mailbox.meta(db, self.name, project_id, "started_at") is None:
                 mailbox.set_meta(db, self.name, project_id, "started_at", self.now().isoformat())
         if self.settings.inbound.imap is not None:
-            poll(self.settings.inbound.imap, lambda raw: mailbox.keep(self.engine, self.name, "imap", raw, self.now()))
+            imap.poll(self.settings.inbound.imap, lambda raw: mailbox.keep(self.engine, self.name, "imap", raw, self.now()))
         self.take_inbox(project_id)
-        return PullResult(snapshot=self.view(project_id), cursor=None, full=True)
+        with self._tx() as db:
+            rev = self._rev(db, project_id)
+        known = _revision(state, project_id)
+        if state is not None and state.snapshot is not None and known == rev:
+            return PullResult(snapshot=state.snapshot, cursor=state.cursor, full=False)
+        # Reading the whole view is one query: an incremental pull re-reads it, but only when it changed.
+        return PullResult(snapshot=self.view(project_id), cursor=f"rev:{rev}", full=known is None or known > rev)
 
     # -- inbound ------------------------------------------------------------
 
@@ -227,7 +248,7 @@ class EmailConnector:
     def remove_section(self, project_id: str, section: Section, mode: Removal) -> None:
         self.stats.count("POST", "section")
         with self._tx() as db:
-            mailbox.delete(db, self.name, project_id, "section", [section.id])
+            self._delete(db, project_id, "section", [section.id])
 
     # -- tasks --------------------------------------------------------------
 
@@ -273,9 +294,9 @@ class EmailConnector:
         self.stats.count("POST", "task")
         view = self.view(project_id)
         with self._tx() as db:
-            mailbox.delete(db, self.name, project_id, "task", [task.id])
-            mailbox.delete(db, self.name, project_id, "comment", [c.id for c in view.comments_of(task.id)])
-            mailbox.delete(db, self.name, project_id, "attachment",
+            self._delete(db, project_id, "task", [task.id])
+            self._delete(db, project_id, "comment", [c.id for c in view.comments_of(task.id)])
+            self._delete(db, project_id, "attachment",
                            [a.id for a in view.attachments.values() if a.task_id == task.id])
 
     # -- comments and files -------------------------------------------------
@@ -298,7 +319,7 @@ class EmailConnector:
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         self.stats.count("POST", "comment")
         with self._tx() as db:
-            mailbox.delete(db, self.name, project_id, "comment", [comment.id])
+            self._delete(db, project_id, "comment", [comment.id])
 
     def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment:
         self.stats.count("POST", "attachment")
@@ -313,7 +334,7 @@ class EmailConnector:
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
         self.stats.count("POST", "attachment")
         with self._tx() as db:
-            mailbox.delete(db, self.name, project_id, "attachment", [attachment.id])
+            self._delete(db, project_id, "attachment", [attachment.id])
 
     # -- outgoing mail ------------------------------------------------------
 
@@ -383,3 +404,11 @@ class EmailConnector:
             mailbox.set_meta(db, self.name, project_id, "digest_at", now.isoformat())
             mailbox.set_meta(db, self.name, project_id, "digest_upto", upto)
         return not built.empty
+
+
+def _revision(state: PullState | None, project_id: str) -> int | None:
+    """The view revision a cursor names, or None when there is none to trust."""
+    if state is None or state.snapshot is None or state.snapshot.project_id != project_id or not state.cursor:
+        return None
+    kind, _, number = state.cursor.partition(":")
+    return int(number) if kind == "rev" and number.isdigit() else None

@@ -27,7 +27,12 @@ def _connect(settings: ImapSettings) -> imaplib.IMAP4:
     return client
 
 
-def poll(settings: ImapSettings, keep: Callable[[bytes], None]) -> int:
+def login(settings: ImapSettings) -> None:
+    """Log in and open the folder, reading nothing: what ``pm-bridge check`` asks of the IMAP server."""
+    poll(settings, lambda raw: None, read=False)
+
+
+def poll(settings: ImapSettings, keep: Callable[[bytes], None], *, read: bool = True) -> int:
     """Hand every unseen message of the folder to ``keep``, then mark it seen; how many there were."""
     password = settings.password.get_secret_value()
     secrets.register(password)
@@ -44,6 +49,8 @@ def poll(settings: ImapSettings, keep: Callable[[bytes], None]) -> int:
         status, _ = client.select(settings.folder)
         if status != "OK":
             raise Transient(f"the IMAP folder {settings.folder!r} cannot be opened on {settings.host}")
+        if not read:
+            return 0
         status, data = client.uid("SEARCH", "UNSEEN")
         count = 0
         for uid in (bytes(data[0] or b"").decode().split() if status == "OK" else []):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 import ssl
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -27,6 +28,15 @@ def send(settings: SmtpSettings | None, message: EmailMessage, addresses: list[s
         raise ConfigError("this email connection has no smtp: settings, so nothing can be sent",
                           hint="add email.smtp (host, port, security, user, password) to the connection")
     check_recipients(message, addresses)
+    _session(settings, lambda client: client.send_message(message, to_addrs=list(addresses)))
+
+
+def login(settings: SmtpSettings) -> None:
+    """Connect and log in, sending nothing: what ``pm-bridge check`` asks of the SMTP server."""
+    _session(settings, lambda client: client.noop())
+
+
+def _session(settings: SmtpSettings, work: Callable[[smtplib.SMTP], object]) -> None:
     password = settings.password.get_secret_value() if settings.password is not None else None
     secrets.register(password)
     try:
@@ -39,9 +49,9 @@ def send(settings: SmtpSettings | None, message: EmailMessage, addresses: list[s
         with client:
             if settings.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
-            if settings.user and password is not None:
+            if settings.user and password:
                 client.login(settings.user, password)
-            client.send_message(message, to_addrs=list(addresses))
+            work(client)
     except smtplib.SMTPAuthenticationError:
         raise AuthError(f"the SMTP server {settings.host} refused the login of {settings.user!r}",
                         hint="check email.smtp.user and email.smtp.password") from None
