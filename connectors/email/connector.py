@@ -372,7 +372,7 @@ class EmailConnector:
                 item = digests.DigestItem(task_id=task.id, title=task.title, section=section.name if section else "",
                                           reply_to=self.reply_address(project_id, task.id), due=task.due, notes=task.notes)
                 self._send(render.approval_message(self.settings, self._templates, view.project_name, item,
-                                                   self._message_id(f"approval-{task.id}", change_id)))
+                                                   self._message_id(f"approval-{task.id}", change_id), self.now()))
                 sent += 1
             with self._tx() as db:  # one by one: a failed send is retried next cycle, a sent one never twice
                 mailbox.set_meta(db, self.name, project_id, "approvals_upto", change_id)
@@ -399,7 +399,8 @@ class EmailConnector:
             return False
         built, upto = self.digest(project_id)
         if not built.empty:
-            self._send(render.digest_message(self.settings, self._templates, built, since, self._message_id("digest", upto)))
+            self._send(render.digest_message(self.settings, self._templates, built, since, self._message_id("digest", upto),
+                                             now))
         with self._tx() as db:
             mailbox.set_meta(db, self.name, project_id, "digest_at", now.isoformat())
             mailbox.set_meta(db, self.name, project_id, "digest_upto", upto)

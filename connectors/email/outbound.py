@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import getaddresses
 

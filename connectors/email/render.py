@@ -42,14 +42,15 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
                           hint="fix the template in email.templates, or remove it to use the shipped one") from None
 
 
-def _message(settings: EmailSettings, subject: str, text: str, html: str, message_id: str, reply_to: str) -> EmailMessage:
+def _message(settings: EmailSettings, subject: str, text: str, html: str, message_id: str, reply_to: str,
+             when: dt.datetime) -> EmailMessage:
     message = EmailMessage()
     message["From"] = email.utils.formataddr((settings.from_name, settings.from_address)) if settings.from_name \
         else settings.from_address
     # Every message goes to the link's client addresses, and only to them (docs/email.md, privacy).
     message["To"] = ", ".join(settings.addresses)
     message["Subject"] = f"{settings.subject_prefix}{subject}"
-    message["Date"] = email.utils.formatdate(localtime=False)
+    message["Date"] = email.utils.format_datetime(when.astimezone(dt.UTC))
     message["Message-ID"] = message_id
     message["Reply-To"] = reply_to
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office robots do not answer it
@@ -59,19 +60,19 @@ def _message(settings: EmailSettings, subject: str, text: str, html: str, messag
 
 
 def digest_message(
-    settings: EmailSettings, env: jinja2.Environment, digest: Digest, since: dt.datetime, message_id: str
+    settings: EmailSettings, env: jinja2.Environment, digest: Digest, since: dt.datetime, message_id: str, when: dt.datetime
 ) -> EmailMessage:
     local = since.astimezone(zoneinfo.ZoneInfo(settings.schedule.timezone))
     context = {"digest": digest, "project": digest.project, "since": local.strftime("%a %d %b %Y, %H:%M (%Z)"),
                "request_address": settings.link_address}
     text = _render(env, "digest.txt.j2", context)
     html = _render(env, "digest.html.j2", context)
-    return _message(settings, f"{digest.project}: your update", text, html, message_id, settings.link_address)
+    return _message(settings, f"{digest.project}: your update", text, html, message_id, settings.link_address, when)
 
 
 def approval_message(settings: EmailSettings, env: jinja2.Environment, project: str, item: DigestItem,
-                     message_id: str) -> EmailMessage:
+                     message_id: str, when: dt.datetime) -> EmailMessage:
     context = {"project": project, "item": item, "request_address": settings.link_address}
     text = _render(env, "approval.txt.j2", context)
     html = _render(env, "approval.html.j2", context)
-    return _message(settings, f"Approval needed: {item.title}", text, html, message_id, item.reply_to)
+    return _message(settings, f"Approval needed: {item.title}", text, html, message_id, item.reply_to, when)
