@@ -22,7 +22,8 @@ from bridge.sync.engine import Engine, LinkRuntime, LinkSide
 from connectors.email import EmailConnector
 from connectors.email.sink import SmtpSink
 from connectors.memory.sandbox import MemorySandbox
-from tests.email.support import CLIENT, PARIS, SECTIONS, everything, link_rules, settings as email_settings
+from tests.email.support import CLIENT, PARIS, SECTIONS, everything, link_rules
+from tests.email.support import settings as email_settings
 
 ACCESS = ["automatic", "client", "none"]
 PLACES = ["Design", "For approval", "Internal QA"]  # unlocked, unlocked (awaits approval), locked
