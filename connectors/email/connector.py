@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -345,22 +346,27 @@ class EmailConnector:
 
     def cycle_finished(self, project_id: str) -> None:
         """After the cycle's writes: approval requests at once (``approve_now``), then the digest when due."""
-        if self.settings.approve_now:
-            self.send_approvals(project_id)
+        self.send_approvals(project_id)
         self.send_digest_if_due(project_id)
 
     def _send(self, message: EmailMessage) -> None:
         self.stats.count("SMTP", "send")
         outbound.send(self.settings.smtp, message, self.settings.addresses)
 
-    def _message_id(self, kind: str, number: int) -> str:
-        return f"<{kind}-{number}.{int(self.now().timestamp())}.{self.name}@{self.settings.reply_domain}>"
+    def _message_id(self, kind: str, number: int | None = None) -> str:
+        """``<kind[-number.stamp].connection@reply domain>``; without a number, the stable id of a thread."""
+        unique = f"-{number}.{int(self.now().timestamp())}" if number is not None else ""
+        return f"<{kind}{unique}.{re.sub(r'[^A-Za-z0-9-]', '-', self.name)}@{self.settings.reply_domain}>"
 
     def send_approvals(self, project_id: str) -> int:
         with self._tx() as db:
             upto = int(mailbox.meta(db, self.name, project_id, "approvals_upto") or 0)
         pending = [c for c in mailbox.changes(self.engine, self.name, project_id, upto) if c[1] == "awaiting"]
         if not pending:
+            return 0
+        if not self.settings.approve_now:  # the digest lists them; switching approve_now on later sends no backlog
+            with self._tx() as db:
+                mailbox.set_meta(db, self.name, project_id, "approvals_upto", pending[-1][0])
             return 0
         view = self.view(project_id)
         waiting = {t.id for t in digests.awaiting_tasks(view, self.settings.approval_sections)}
@@ -371,8 +377,10 @@ class EmailConnector:
                 section = view.sections.get(task.section_id or "")
                 item = digests.DigestItem(task_id=task.id, title=task.title, section=section.name if section else "",
                                           reply_to=self.reply_address(project_id, task.id), due=task.due, notes=task.notes)
-                self._send(render.approval_message(self.settings, self._templates, view.project_name, item,
-                                                   self._message_id(f"approval-{task.id}", change_id), self.now()))
+                message = render.approval_message(self.settings, self._templates, view.project_name, item,
+                                                  self._message_id(f"approval-{task.id}", change_id), self.now())
+                message["References"] = self._message_id(f"item-{task.id}")  # one thread per item in her mail program
+                self._send(message)
                 sent += 1
             with self._tx() as db:  # one by one: a failed send is retried next cycle, a sent one never twice
                 mailbox.set_meta(db, self.name, project_id, "approvals_upto", change_id)
