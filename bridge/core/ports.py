@@ -186,6 +186,8 @@ class WebhookVerdict(BaseModel):
     trigger: bool = False  # a genuine delivery that may change the project: run the link soon
     secret: str | None = None  # a secret the tool handed over (Asana's X-Hook-Secret handshake) to keep
     reason: str = ""  # why it was refused or ignored, for the log (never the body)
+    # An inbound email a provider posted (docs/email.md): the daemon keeps it for the connection's next pull.
+    message: bytes | None = Field(default=None, repr=False)
 
 
 @runtime_checkable
@@ -197,3 +199,11 @@ class WebhookRegistry(Protocol):
     def list_webhooks(self, project_id: str) -> list[Webhook]: ...
 
     def remove_webhook(self, project_id: str, webhook_id: str) -> None: ...
+
+
+@runtime_checkable
+class CycleEnd(Protocol):
+    """Connectors with work to do once a cycle's writes are in: an email client's approval requests and
+    digest go out then, so they show this cycle's changes (docs/email.md)."""
+
+    def cycle_finished(self, project_id: str) -> None: ...
