@@ -54,6 +54,13 @@ class Capabilities(BaseModel):
     restore: bool = False
 
 
+def with_file_limit(capabilities: Capabilities, max_file_mb: int | None) -> Capabilities:
+    """A connection's own file limit (``max_file_mb``: a Trello workspace on a paid plan takes 250 MB)."""
+    if max_file_mb is None or capabilities.attachments != "file":
+        return capabilities
+    return capabilities.model_copy(update={"file_limit": max_file_mb * 1024 * 1024})
+
+
 # Given a snapshot holding sections and tasks (no comments or files yet): the
 # ids of the tasks whose comments and attachments the caller needs. Lets a
 # tool that reads those per task (Asana) skip the tasks the client never sees.

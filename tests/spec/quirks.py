@@ -55,6 +55,9 @@ class ToolQuirks:
     answer_like: Mapping[str, str] = field(default_factory=dict)
     # "METHOD template" -> (query parameter, {its value: the "METHOD template" whose objects the listing returns}).
     typed_listings: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
+    # Path prefixes where the tool's file host answers, not its API: not described by the spec, so not checked
+    # (Asana's download_url: "this URL may only be valid for two minutes", a signed link to its file storage).
+    file_host_paths: tuple[str, ...] = ()
 
 
 # README §3 "Spec caveats": Card has no dueComplete/start, idLabels and labels are swapped, Checklist
@@ -123,6 +126,7 @@ TOOLS: dict[str, ToolQuirks] = {
         Rules(undeclared="deep", null_if_described=True, null_if_untyped=True,
               overrides={"TaskCreateRequest": _ASANA_MEMBERSHIPS}),
         opt_field_paths=True,
+        file_host_paths=("/_files/",),  # connectors/asana/emulator/http.py APP_FILES
     ),
     "github": ToolQuirks(
         "api.github.com.2020-07-30.reduced.json",
