@@ -58,6 +58,9 @@ class ToolQuirks:
     # Path prefixes where the tool's file host answers, not its API: not described by the spec, so not checked
     # (Asana's download_url: "this URL may only be valid for two minutes", a signed link to its file storage).
     file_host_paths: tuple[str, ...] = ()
+    # Operations whose parameters the spec declares "in: query" but documents as sent "as multipart/form-data"
+    # (Trello's attachment ``file``): a multipart body is theirs to take.
+    multipart: frozenset[str] = frozenset()
 
 
 # README §3 "Spec caveats": Card has no dueComplete/start, idLabels and labels are swapped, Checklist
@@ -108,6 +111,9 @@ _TRELLO_PARAMS: dict[str, dict[str, Any]] = {
     "GET /boards/{id}/cards": {"filter": {"type": "string",
                                           "enum": ["all", "closed", "complete", "incomplete", "none", "open", "visible"]}},
 }
+# Not in the spec: an upload's download route, the attachment's ``url`` ("Changes to attachment downloads": served
+# only with the OAuth Authorization header), answering with the file's bytes.
+_TRELLO_DOWNLOAD = {"get": {"operationId": "download-attachment", "responses": {"200": {"description": "the file"}}}}
 # The spec's Create Attachment answer is an array; the API answers with the one attachment it created.
 _TRELLO_ANSWERS = {"POST /cards/{id}/attachments": {"200": {"$ref": "#/components/schemas/Attachment"}}}
 # Asana's task create takes memberships as gids ("At task creation time, this array can be used to add the task to
@@ -149,6 +155,8 @@ TOOLS: dict[str, ToolQuirks] = {
         params=_TRELLO_PARAMS,
         nested={"GET /boards/{id}/cards": ("GET /cards/{id}",), "GET /boards/{id}/members": ("GET /members/{id}",)},
         answers=_TRELLO_ANSWERS,
+        extra_paths={"/cards/{id}/attachments/{idAttachment}/download/{fileName}": _TRELLO_DOWNLOAD},
+        multipart=frozenset({"POST /cards/{id}/attachments"}),
     ),
     "basecamp": ToolQuirks(
         "basecamp-sdk.openapi.reduced.json",
