@@ -48,7 +48,8 @@ from bridge.core.ops import (
 )
 from bridge.core.ports import Connector, FileTransfer, NewTask
 from bridge.errors import NotFound
-from bridge.sync.files import copy_file
+from bridge.core.plan.files import over_limit_name
+from bridge.sync.files import FileTooLarge, copy_file
 
 
 class Unresolved(Exception):
@@ -194,7 +195,7 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[An
         case CreateAttachment():
             task_id = _client_task_id(ctx, op.task_key)
             if op.file:
-                attachment, base = _copy(ctx, ctx.internal, op.key, side, task_id, op.name, base)
+                attachment, base = _copy(ctx, ctx.internal, op.key, side, task_id, op.name, base, op.url)
             else:
                 attachment = conn.create_attachment(project, task_id, op.name, op.url)
             return attachment, Pair(kind="attachment", key=op.key, internal_id=op.key, client_id=attachment.id, base=base)
@@ -203,7 +204,7 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[An
             if host_pair is None or not host_pair.internal_id:
                 raise Unresolved(f"client task {op.client_task_id} is not linked yet")
             if op.file:
-                attachment, base = _copy(ctx, ctx.client, op.client_id, side, host_pair.internal_id, op.name, base)
+                attachment, base = _copy(ctx, ctx.client, op.client_id, side, host_pair.internal_id, op.name, base, op.url)
             else:
                 attachment = conn.create_attachment(project, host_pair.internal_id, op.name, op.url)
             return attachment, Pair(kind="attachment", key=attachment.id, internal_id=attachment.id,
@@ -225,14 +226,23 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[An
 
 
 def _copy(ctx: ApplyContext, source: SideRuntime, source_id: str, target: SideRuntime, task_id: str, name: str,
-          base: dict[str, Any]) -> tuple[Attachment, dict[str, Any]]:
-    """Stream a file from one side to the other; the pair's base records its size and content hash."""
+          base: dict[str, Any], url: str) -> tuple[Attachment, dict[str, Any]]:
+    """Stream a file from one side to the other; the pair's base records its size and content hash.
+
+    A file found over the target's limit only while copying (its tool did not list the size) goes
+    as a link with the note the planner gives one it knew about (docs/files.md)."""
     attachment = source.snapshot.attachments.get(source_id)
     if attachment is None:
         raise Unresolved(f"file {source_id} is gone from the {source.name} side")
     if not isinstance(source.connector, FileTransfer) or not isinstance(target.connector, FileTransfer):
         raise TypeError(f"{type(source.connector).__name__} or {type(target.connector).__name__} cannot copy files")
-    copied = copy_file(source.connector, source.project_id, attachment, target.connector, target.project_id, task_id, name)
+    caps = target.connector.capabilities
+    try:
+        copied = copy_file(source.connector, source.project_id, attachment, target.connector, target.project_id,
+                           task_id, name, caps.file_limit)
+    except FileTooLarge as big:
+        noted = over_limit_name(name, big.size, caps.file_limit or 0, caps.tool or "the target tool")
+        return target.connector.create_attachment(target.project_id, task_id, noted, url), {**base, "name": noted}
     return copied.attachment, {**base, "size": copied.size, "sha256": copied.sha256}
 
 

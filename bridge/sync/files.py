@@ -23,6 +23,14 @@ SPOOL_IN_MEMORY = 4 * 1024 * 1024
 CHUNK = 64 * 1024
 
 
+class FileTooLarge(Exception):
+    """The file turned out larger than the target takes (its size was not known when planning)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
 @dataclass(frozen=True)
 class Copied:
     attachment: Attachment  # as the target tool now holds it
@@ -53,12 +61,17 @@ class _Counted:
 
 def copy_file(
     source: FileTransfer, source_project: str, attachment: Attachment,
-    target: FileTransfer, target_project: str, task_id: str, name: str,
+    target: FileTransfer, target_project: str, task_id: str, name: str, limit: int | None = None,
 ) -> Copied:
-    """Stream ``attachment``'s bytes from ``source`` into a new attachment ``name`` on ``target``'s task."""
+    """Stream ``attachment``'s bytes from ``source`` into a new attachment ``name`` on ``target``'s task.
+
+    Raises :class:`FileTooLarge`, before anything is uploaded, when the file is over ``limit`` bytes.
+    """
     with source.open_download(source_project, attachment) as download:
         size = download.size if download.size is not None else attachment.size
         content_type = download.content_type or "application/octet-stream"
+        if size is not None and limit is not None and size > limit:
+            raise FileTooLarge(size)
         if size is not None:
             counted = _Counted(download.chunks, size, attachment.name)
             uploaded = target.upload_attachment(target_project, task_id, name, counted, size, content_type)
@@ -68,7 +81,11 @@ def copy_file(
             for chunk in download.chunks:
                 digest.update(chunk)
                 spool.write(chunk)
+                if limit is not None and spool.tell() > limit:
+                    raise FileTooLarge(spool.tell())
             size = spool.tell()
+            if limit is not None and size > limit:
+                raise FileTooLarge(size)
             spool.seek(0)
             chunks = iter(lambda: spool.read(CHUNK), b"")
             uploaded = target.upload_attachment(target_project, task_id, name, chunks, size, content_type)

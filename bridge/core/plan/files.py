@@ -2,8 +2,10 @@
 
 Pure: the decision reads only the source attachment and both tools' capabilities. A file crosses
 as a file when the source tool holds its bytes (``hosted``) and can hand them over, the target tool
-takes uploads, and the size is known and within the target's limit. Anything else crosses as
-today's link; a file over the limit gets a note in its name, so the client sees why.
+takes uploads, and its size is within the target's limit. Anything else crosses as today's link; a
+file over the limit gets a note in its name, so the client sees why. A tool that does not list a
+file's size (Basecamp's inline attachments) leaves the check to the copy, which learns the size
+from the download and falls back to the same link and note (bridge/sync/files.py).
 """
 
 from __future__ import annotations
@@ -27,13 +29,12 @@ def crossing(source: Attachment | None, name: str, source_caps: Capabilities, ta
     if (
         source is None
         or not source.hosted
-        or source.size is None  # tools want the length up front; all three file tools report it
         or source_caps.attachments != "file"
         or target_caps.attachments != "file"
     ):
         return Crossing(False, name)
     limit = target_caps.file_limit
-    if limit is not None and source.size > limit:
+    if limit is not None and source.size is not None and source.size > limit:
         return Crossing(False, over_limit_name(name, source.size, limit, target_caps.tool or "the target tool"))
     return Crossing(True, name)
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.model import Comment
+from bridge.core.model import Attachment, Comment
 from bridge.core.ops import (
     Adopt,
     CopyClientAttachment,
@@ -158,12 +158,13 @@ def plan_attachments(ctx: PlanContext) -> None:
     # Unlinked client attachments: a link is found again by its URL, an uploaded copy (whose URL
     # is the client tool's own) by its name and size on the same card: that is how a crash between
     # the upload and its record, or a lost state store, never uploads a file twice (docs/files.md).
-    unlinked: dict[tuple[str, str, object], list[str]] = {}
+    by_url: dict[tuple[str, str], list[str]] = {}
+    files: dict[tuple[str, str], list[Attachment]] = {}  # uploaded copies by (task, name)
     for att in ctx.client.attachments.values():
         if ("attachment", att.id) not in ctx.claimed:
-            unlinked.setdefault((att.task_id, "url", att.url), []).append(att.id)
-            if att.hosted and att.size is not None:
-                unlinked.setdefault((att.task_id, att.name, att.size), []).append(att.id)
+            by_url.setdefault((att.task_id, att.url), []).append(att.id)
+            if att.hosted:
+                files.setdefault((att.task_id, att.name), []).append(att)
     for key, wanted in ctx.view.attachments.items():
         pair = ctx.pairs.get("attachment", key)
         if pair is not None and pair.origin == "client":
@@ -177,9 +178,10 @@ def plan_attachments(ctx: PlanContext) -> None:
         way = crossing(source, wanted.name, ctx.internal_caps, ctx.client_caps)
         size = source.size if way.file and source is not None else None
         host = ctx.client_id_of("task", wanted.task)
-        twins = _unclaimed(ctx, unlinked, (host, "url", wanted.url)) if host else []
-        if not twins and size is not None and host:
-            twins = _unclaimed(ctx, unlinked, (host, way.name, size))
+        twins = [i for i in by_url.get((host, wanted.url), []) if ("attachment", i) not in ctx.claimed] if host else []
+        if not twins and way.file and host:
+            twins = [a.id for a in files.get((host, way.name), []) if ("attachment", a.id) not in ctx.claimed
+                     and same_size(a.size, size)]
         if twins:
             _adopt(ctx, "attachment", key, twins[0], {"name": way.name})
         elif wanted.task in ctx.view.tasks:
@@ -190,8 +192,9 @@ def plan_attachments(ctx: PlanContext) -> None:
         _inbound_attachments(ctx)
 
 
-def _unclaimed(ctx: PlanContext, index: dict[tuple[str, str, object], list[str]], key: tuple[str, str, object]) -> list[str]:
-    return [i for i in index.get(key, []) if ("attachment", i) not in ctx.claimed]
+def same_size(a: int | None, b: int | None) -> bool:
+    """Sizes agree, or one tool does not list it (then the name on the same card decides)."""
+    return a is None or b is None or a == b
 
 
 def _inbound_attachments(ctx: PlanContext) -> None:
@@ -204,12 +207,14 @@ def _inbound_attachments(ctx: PlanContext) -> None:
     marker = ctx.rules.mirror.file_marker
     linked = {p.internal_id for p in ctx.pairs.of_kind("attachment") if p.internal_id}
     # Internal attachments no pair holds: a copy the bridge made whose pair was lost is found again.
-    internal_unlinked: dict[tuple[str, str, object], list[str]] = {}
+    by_url: dict[tuple[str, str, str], list[str]] = {}
+    files: dict[tuple[str, str], list[Attachment]] = {}
     for att in ctx.internal.attachments.values():
         if att.id not in linked and att.id not in ctx.view.attachments:
-            internal_unlinked.setdefault((att.task_id, att.name, att.url), []).append(att.id)
-            if att.hosted and att.size is not None:
-                internal_unlinked.setdefault((att.task_id, att.name, att.size), []).append(att.id)
+            by_url.setdefault((att.task_id, att.name, att.url), []).append(att.id)
+            if att.hosted:
+                files.setdefault((att.task_id, att.name), []).append(att)
+    adopted: set[str] = set()
     for att in sorted(ctx.client.attachments.values(), key=lambda a: (a.created_at is None, a.created_at, a.id)):
         if not att.hosted or ctx.pairs.for_client("attachment", att.id) is not None or ("attachment", att.id) in ctx.claimed:
             continue  # links the client adds stay hers; only uploaded files come back
@@ -220,9 +225,14 @@ def _inbound_attachments(ctx: PlanContext) -> None:
         way = crossing(att, defuse_marker(att.name, marker), ctx.client_caps, ctx.internal_caps)
         size = att.size if way.file else None
         if internal_task is not None:
-            twins = internal_unlinked.get((internal_task, way.name, size if way.file else att.url), [])
+            if way.file:
+                twins = [a.id for a in files.get((internal_task, way.name), []) if same_size(a.size, size)]
+            else:
+                twins = by_url.get((internal_task, way.name, att.url), [])
+            twins = [t for t in twins if t not in adopted]
             if twins:  # copied before, but the pair was lost: adopt the copy
-                twin = twins.pop(0)
+                twin = twins[0]
+                adopted.add(twin)
                 ctx.claimed.add(("attachment", att.id))
                 ctx.emit(Adopt(side="internal", kind="attachment", key=twin, internal_id=twin, client_id=att.id,
                                base={"name": att.name}, origin="client"))
