@@ -246,17 +246,22 @@ class HttpClient:
     # -- files: streamed bodies, both ways (docs/files.md) -------------------
 
     @contextlib.contextmanager
-    def stream(self, url: str, *, headers: Mapping[str, str] | None = None) -> Iterator[httpx.Response]:
+    def stream(
+        self, url: str, *, headers: Mapping[str, str] | None = None, credentials: bool | None = None
+    ) -> Iterator[httpx.Response]:
         """GET a body too large to hold: inside the context, read it with ``iter_bytes()``.
 
-        ``url`` is a path under the API or an absolute URL. A URL on another host than the API's (a
-        file host's signed link) is sent without the credentials: they are for the tool's API only.
+        ``url`` is a path under the API or an absolute URL. By default a URL on another host than the
+        API's (a file host's signed link) is sent without the credentials, which are for the tool's
+        API only; ``credentials=True`` is for a tool whose own file host wants them (Basecamp).
         Sent once: a failed download fails its op, and the next cycle tries again.
         """
         if self.budget is not None:
             self.budget.acquire()
         absolute = httpx.URL(url)
         foreign = absolute.is_absolute_url and absolute.host != self._http.base_url.host
+        if credentials is not None:
+            foreign = not credentials
         if foreign:
             sent = {k: v for k, v in self._http.headers.items() if k.lower() in ("user-agent", "accept")}
             request = httpx.Request("GET", absolute, headers={**sent, **(headers or {})})

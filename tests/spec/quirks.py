@@ -162,6 +162,8 @@ TOOLS: dict[str, ToolQuirks] = {
         "basecamp-sdk.openapi.reduced.json",
         Rules(undeclared="top", null_if_optional=True, null_if_untyped=True),
         template_prefix="/{accountId}",
+        # An inline file's href: Basecamp's storage host, not its API (connectors/basecamp/emulator/account.py).
+        file_host_paths=("/blobs/",),
         param_suffix=r"(?:\.json)?",
         legacy_prefix=r"/buckets/\d+",
         extra_paths={"/{accountId}/my/profile.json": _BC_PROFILE},
