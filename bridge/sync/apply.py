@@ -46,9 +46,9 @@ from bridge.core.ops import (
     UpdateInternalTask,
     UpdateTask,
 )
+from bridge.core.plan.files import over_limit_name
 from bridge.core.ports import Connector, FileTransfer, NewTask
 from bridge.errors import NotFound
-from bridge.core.plan.files import over_limit_name
 from bridge.sync.files import FileTooLarge, copy_file
 
 

@@ -30,7 +30,9 @@ from connectors.payloads import instant as instant  # callers read timestamps th
 
 ATTACHMENT_MARK = "\N{PAPERCLIP}"
 MENTION_TYPE = "application/vnd.basecamp.mention"
-_FILE_COMMENT = re.compile(r'^\s*(?:<div>\s*)?<bc-attachment((?:\s+[a-z-]+="[^"]*")*)\s*>.*?</bc-attachment>\s*(?:</div>\s*)?$', re.S)
+_FILE_COMMENT = re.compile(
+    r'^\s*(?:<div>\s*)?<bc-attachment((?:\s+[a-z-]+="[^"]*")*)\s*>.*?</bc-attachment>\s*(?:</div>\s*)?$', re.S
+)
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 _ATTACHMENT = re.compile(r'^\s*<div>\s*' + ATTACHMENT_MARK + r' <a href="([^"]*)">(.*?)</a>\s*</div>\s*$', re.S)
 

@@ -246,8 +246,8 @@ class Operations(ABC):
         self._task(project_id, task_id)
         aid = self.new_id()
         seq = self.store.record(project_id, "attachment", aid, user, "create")
-        attachment = Attachment(id=aid, task_id=task_id, name=name, url=f"https://memory.invalid/files/{aid}", created_at=self.now(),
-                                version=str(seq), hosted=True, size=len(content))
+        attachment = Attachment(id=aid, task_id=task_id, name=name, url=f"https://memory.invalid/files/{aid}",
+                                created_at=self.now(), version=str(seq), hosted=True, size=len(content))
         self.store.attachments[aid] = Record(attachment, project_id, user, seq)
         self.store.files[aid] = (content, content_type)
         return attachment.model_copy()

@@ -3,6 +3,7 @@ tool as a file with identical bytes where it takes uploads, as a link where it d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,19 +29,25 @@ def _read(conn: Any, project: str, attachment: Attachment) -> bytes:
         return b"".join(download.chunks)
 
 
+@contextlib.contextmanager
 def _world(tmp_path: Path, internal: str, client: str) -> Iterator[World]:
     w = World(internal, client, f"sqlite:///{tmp_path}/state.db")
-    yield w
-    w.store.close()
+    try:
+        yield w
+    finally:
+        w.store.close()
 
 
 def _shared_task(w: World) -> str:
     return w.anna.create_task(w.internal_project, NewTask(title="Deliver the brochure", section_id=w.section("Design"))).id
 
 
-@pytest.mark.parametrize("internal,client", [("asana", "trello"), ("trello", "asana"), ("asana", "basecamp"), ("basecamp", "trello")])
+FILE_PAIRS = [("asana", "trello"), ("trello", "asana"), ("asana", "basecamp"), ("basecamp", "trello")]
+
+
+@pytest.mark.parametrize("internal,client", FILE_PAIRS)
 def test_a_shared_file_arrives_as_a_file_and_a_client_file_comes_back(tmp_path: Path, internal: str, client: str) -> None:
-    for w in _world(tmp_path, internal, client):
+    with _world(tmp_path, internal, client) as w:
         task = _shared_task(w)
         _upload(w.anna, w.internal_project, task, "Brochure [client].pdf")
         _upload(w.anna, w.internal_project, task, "Costing.pdf", b"SECRET margins")
@@ -64,7 +71,7 @@ def test_a_shared_file_arrives_as_a_file_and_a_client_file_comes_back(tmp_path: 
 
 
 def test_a_file_over_the_client_tools_limit_goes_as_a_link_with_a_note(tmp_path: Path) -> None:
-    for w in _world(tmp_path, "asana", "trello"):
+    with _world(tmp_path, "asana", "trello") as w:
         caps = w.bridge_client.capabilities
         w.bridge_client.capabilities = caps.model_copy(update={"file_limit": 1024})  # type: ignore[misc]
         task = _shared_task(w)
@@ -78,7 +85,7 @@ def test_a_file_over_the_client_tools_limit_goes_as_a_link_with_a_note(tmp_path:
 
 def test_github_takes_no_file_and_is_sent_none(tmp_path: Path) -> None:
     """GitHub's REST API has no attachments on issues (capabilities: "none"): nothing is uploaded or linked."""
-    for w in _world(tmp_path, "asana", "github"):
+    with _world(tmp_path, "asana", "github") as w:
         task = _shared_task(w)
         _upload(w.anna, w.internal_project, task, "[client] Brochure.pdf")
         w.sync()
@@ -91,12 +98,12 @@ class Crash(Exception):
 
 
 def test_a_crash_between_upload_and_record_uploads_exactly_once(tmp_path: Path) -> None:
-    for w in _world(tmp_path, "asana", "trello"):
+    with _world(tmp_path, "asana", "trello") as w:
         task = _shared_task(w)
         _upload(w.anna, w.internal_project, task, "Brochure [client].pdf")
         real = w.store.complete_intent
 
-        def die(intent: Any, pair: Any, *rest: Any) -> None:
+        def die(intent: Any, pair: Any, *rest: Any, real: Any = real) -> None:
             if pair.kind == "attachment":  # the file is on Trello; the process dies before recording it
                 raise Crash()
             real(intent, pair, *rest)

@@ -11,8 +11,8 @@ from connectors.asana.emulator.feed import SYNC_INVALID
 from connectors.asana.emulator.http import APP_FILES as FILES
 from connectors.asana.emulator.http import FILE_LIMIT, AsanaApi
 from connectors.asana.emulator.model import Attachment, Story
-from connectors.asana.emulator.records import APP
 from connectors.asana.emulator.records import (
+    APP,
     attachment_compact,
     attachment_full,
     event_compact,
