@@ -16,6 +16,7 @@ import pytest
 
 from bridge.core.model import Attachment, Snapshot
 from bridge.core.ports import FileTransfer, NewTask
+from bridge.sync.engine import LinkRuntime, LinkSide
 from connectors.emulation.toolkit import Fault
 from tests.engine.world import World
 
@@ -129,3 +130,25 @@ def test_a_file_the_client_adds_comes_back_as_a_file(world: World) -> None:
     world.sync()
     assert uploads(world, "internal") + uploads(world, "client") == writes
     assert len(files(world.carla, world.client_project).attachments) == 1
+
+
+def test_one_clients_file_never_reaches_another_client(world: World) -> None:
+    """Two clients on one internal project (docs/mirror-rules.md, "Several clients"): a file acme
+    uploads comes back to the internal task and stays there; globex never receives it."""
+    from connectors.memory.sandbox import MemorySandbox
+
+    other = MemorySandbox(clock=world.clock)
+    other_project = other.create_project("Globex x Agency", [])
+    globex = LinkRuntime("globex", world.link.rules, LinkSide(world.bridge_internal, world.internal_project),
+                         LinkSide(other.connector("bridge", "globex"), other_project))
+    task = shared_task(world)
+    world.sync()
+    world.engine.run(globex)
+    card = next(iter(files(world.carla, world.client_project).tasks))
+    upload(world.carla, world.client_project, card, "Acme contract [client].pdf", b"ACME-ONLY terms")
+    for _ in range(2):
+        world.sync()
+        world.engine.run(globex)
+    assert any(a.task_id == task for a in files(world.anna, world.internal_project).attachments.values())
+    assert files(other.connector("client"), other_project).attachments == {}
+    assert not [c for c in other.world.calls if "upload" in c.op or "attachment" in c.op]
