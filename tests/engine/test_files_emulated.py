@@ -121,3 +121,24 @@ def test_a_crash_between_upload_and_record_uploads_exactly_once(tmp_path: Path) 
         [copy] = w.carla.pull(w.client_project).snapshot.attachments.values()
         assert _read(w.carla, w.client_project, copy) == CONTENT
         assert [p.client_id for p in w.store.pairs("acme") if p.kind == "attachment"] == [copy.id]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("paid", [False, True])
+def test_a_12_mb_file_is_over_trellos_free_limit_and_within_a_paid_one(tmp_path: Path, paid: bool) -> None:
+    big = hashlib.sha256(b"film").digest() * (12 * 1024 * 1024 // 32)
+    with _world(tmp_path, "asana", "trello") as w:
+        if paid:
+            w.bridge_client.capabilities = w.bridge_client.capabilities.model_copy(  # type: ignore[misc]
+                update={"file_limit": 250 * 1024 * 1024})
+            w.csb.emulator.world.file_limit = 250 * 1024 * 1024
+        task = _shared_task(w)
+        _upload(w.anna, w.internal_project, task, "Film [client].mp4", big)
+        w.sync()
+        [copy] = w.carla.pull(w.client_project).snapshot.attachments.values()
+        if paid:
+            assert copy.hosted and copy.size == len(big)
+            assert hashlib.sha256(_read(w.carla, w.client_project, copy)).digest() == hashlib.sha256(big).digest()
+        else:
+            assert not copy.hosted
+            assert copy.name == "Film.mp4 (link: 12 MB is over the 10 MB file limit of trello)"
