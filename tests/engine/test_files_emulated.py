@@ -83,14 +83,20 @@ def test_a_file_over_the_client_tools_limit_goes_as_a_link_with_a_note(tmp_path:
         assert copy.url == original.url
 
 
-def test_github_takes_no_file_and_is_sent_none(tmp_path: Path) -> None:
-    """GitHub's REST API has no attachments on issues (capabilities: "none"): nothing is uploaded or linked."""
+def test_github_keeps_links(tmp_path: Path) -> None:
+    """GitHub's REST API takes no attachments on issues: a shared file goes as a link, in a comment of its own."""
     with _world(tmp_path, "asana", "github") as w:
         task = _shared_task(w)
-        _upload(w.anna, w.internal_project, task, "[client] Brochure.pdf")
+        original = _upload(w.anna, w.internal_project, task, "[client] Brochure.pdf")
         w.sync()
-        assert w.carla.pull(w.client_project).snapshot.attachments == {}
+        client = w.carla.pull(w.client_project).snapshot
+        [copy] = client.attachments.values()
+        assert (copy.name, copy.url, copy.hosted) == ("Brochure.pdf", original.url, False)
+        assert client.comments == {}  # the link comment is the attachment, not a comment
         assert not [r for r in w.csb.emulator.requests if r.is_write and b"%PDF" in r.body]
+        writes = w.client_writes()
+        w.sync()
+        assert w.client_writes() == writes
 
 
 class Crash(Exception):
