@@ -59,6 +59,9 @@ class ConnectionConfig(BaseModel):
     rate_limit: RateLimit | None = None
     timeout: float = Field(default=30.0, gt=0)
     max_wait: float = Field(default=120.0, ge=0)  # longest total wait on 429 / Retry-After
+    # Largest file, in MB, uploaded to this connection's tool; larger ones go as links with a note
+    # (docs/files.md). Unset: the tool's documented limit (Trello: 10, its free plan).
+    max_file_mb: int | None = Field(default=None, ge=1)
     # Overrides of the tool's preset in mappings/<tool>.yaml (GitHub, Basecamp):
     # e.g. {sections: milestone} to map sections to milestones instead of labels.
     mapping: dict[str, Any] | None = None

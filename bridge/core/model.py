@@ -81,6 +81,10 @@ class Attachment(BaseModel):
     url: str
     created_at: dt.datetime | None = None
     version: str | None = None
+    # The tool holds the file's bytes (an upload, not a link to elsewhere), so a connector that
+    # implements FileTransfer (bridge/core/ports.py) can hand them over; docs/files.md.
+    hosted: bool = False
+    size: int | None = None  # bytes, where the tool tells
 
 
 class Snapshot(BaseModel):

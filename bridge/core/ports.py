@@ -8,7 +8,9 @@ remote now holds it (so the engine can record the new base without a re-read).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +39,10 @@ class Capabilities(BaseModel):
     comments: bool = True
     edit_comments: bool = True
     attachments: Literal["file", "link", "none"] = "link"
+    # With attachments "file": the largest file, in bytes, the tool takes as an upload (its documented
+    # limit, or the connection's ``max_file_mb``); a larger one crosses as a link with a note
+    # (docs/files.md). None: no documented limit.
+    file_limit: int | None = None
     removal: frozenset[str] = frozenset({"archive", "delete"})
     custom_fields: bool = False
     # The most characters the tool takes per kind of text: "title", "notes", "comment" (Markdown
@@ -46,6 +52,13 @@ class Capabilities(BaseModel):
     # The tool can say that a task exists but is archived (``Snapshot.archived``) and undo it
     # through ``update_task(..., {"archived": False})``: a copy the client archived is restored.
     restore: bool = False
+
+
+def with_file_limit(capabilities: Capabilities, max_file_mb: int | None) -> Capabilities:
+    """A connection's own file limit (``max_file_mb``: a Trello workspace on a paid plan takes 250 MB)."""
+    if max_file_mb is None or capabilities.attachments != "file":
+        return capabilities
+    return capabilities.model_copy(update={"file_limit": max_file_mb * 1024 * 1024})
 
 
 # Given a snapshot holding sections and tasks (no comments or files yet): the
@@ -146,6 +159,33 @@ class PartedPull(Protocol):
     """
 
     def pull_parts(self, project_id: str) -> Iterator[Snapshot]: ...
+
+
+# -- files ---------------------------------------------------------------------------
+#
+# A connector whose tool stores files (Capabilities.attachments == "file") hands them over and
+# takes them in as streams of chunks, so no file is ever held whole in memory (docs/files.md).
+
+
+@dataclass
+class Download:
+    """A file being read from its tool: ``chunks`` is consumed once, inside the download's context."""
+
+    size: int | None
+    content_type: str
+    chunks: Iterator[bytes]
+
+
+@runtime_checkable
+class FileTransfer(Protocol):
+    """Connectors that can download a hosted attachment's bytes and upload new files."""
+
+    def open_download(self, project_id: str, attachment: Attachment) -> AbstractContextManager[Download]: ...
+
+    # ``size`` is the exact number of bytes ``chunks`` yields (tools want the length up front).
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment: ...
 
 
 # -- webhooks -------------------------------------------------------------------

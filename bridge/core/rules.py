@@ -163,6 +163,9 @@ class ApprovalRule(_Strict):
 class InboundRules(_Strict):
     comments: bool = True
     comment_prefix: str = "Client"  # internal copies read "Client Carla: ..."
+    # Files the client adds to a mirrored card come back to the internal task: as files where the
+    # internal tool takes uploads, else as links (docs/files.md).
+    files: bool = True
     approval: ApprovalRule | None = ApprovalRule()
     # New client tasks land here, shared back to the client; None ignores them.
     requests_section: str | None = "Client requests"

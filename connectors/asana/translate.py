@@ -30,7 +30,7 @@ TASK_FIELDS = ",".join(
     ]
 )  # fmt: skip
 STORY_FIELDS = "resource_subtype,text,html_text,created_at,created_by,created_by.name"
-ATTACHMENT_FIELDS = "name,resource_subtype,created_at,view_url,permanent_url,download_url,host"
+ATTACHMENT_FIELDS = "name,resource_subtype,created_at,view_url,permanent_url,download_url,host,size"
 EVENT_FIELDS = "action,created_at,type,user,resource,resource.resource_type,resource.resource_subtype,parent,parent.resource_type"
 COMMENT = "comment_added"
 
@@ -196,6 +196,7 @@ def comment_from_story(raw: Any, task_id: str, people: dict[str, Person]) -> Com
 def attachment_from_payload(raw: Any, task_id: str) -> Attachment:
     url = next((raw[k] for k in ("view_url", "permanent_url", "download_url") if isinstance(raw.get(k), str)), "")
     created = _field(raw, "created_at", str, "attachment")
+    size = raw.get("size")
     return Attachment(
         id=gid_of(raw, "attachment"),
         task_id=task_id,
@@ -203,6 +204,9 @@ def attachment_from_payload(raw: Any, task_id: str) -> Attachment:
         url=url,
         created_at=parse_time(created, "attachment.created_at"),
         version=created,
+        # Uploaded to Asana (subtype "asana"): its bytes can be downloaded (docs/files.md).
+        hosted=raw.get("resource_subtype") == "asana",
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
     )
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
-from bridge.core.ports import NewTask, Removal
+from bridge.core.ports import Download, NewTask, Removal
 from bridge.errors import Invalid, Malformed, NotFound
 from bridge.http import HttpClient, iter_offset
+from bridge.http.multipart import multipart_body
 from connectors.asana.reader import AsanaReader
 from connectors.asana.translate import (
     ATTACHMENT_FIELDS,
@@ -306,3 +308,27 @@ class AsanaWrites:
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
         self._delete(f"attachments/{attachment.id}")
+
+    # -- files (bridge/core/ports.py FileTransfer; docs/files.md) -------------------------------
+
+    @contextlib.contextmanager
+    def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
+        # download_url is valid for a few minutes only (the spec says so): asked for right before use.
+        raw = self.client.get_json(f"attachments/{attachment.id}", params={"opt_fields": "download_url,size"})
+        data = data_of(raw, "attachment")
+        url = data.get("download_url")
+        if not isinstance(url, str) or not url:
+            raise Malformed(f"asana: attachment {attachment.id} has no download_url")
+        with self.client.stream(url) as response:
+            length = response.headers.get("content-length")
+            size = int(length) if length and length.isdigit() else attachment.size
+            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment:
+        headers, body = multipart_body([("parent", task_id), ("resource_subtype", "asana")], "file", name,
+                                       content_type, chunks, size)
+        response = self.client.send_stream("POST", "attachments", content=body, headers=headers,
+                                           params={"opt_fields": ATTACHMENT_FIELDS})
+        return attachment_from_payload(data_of(response.json(), "attachments"), task_id)

@@ -21,12 +21,16 @@ the last pull) and an inline file read from this tool as its markup.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+import httpx
 
 from bridge import richtext
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ops import ARCHIVED
-from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
+from bridge.core.ports import Capabilities, CheckResult, Download, NewTask, PullResult, PullState, Removal
 from bridge.errors import Invalid, Malformed
 from bridge.http import HttpClient, RequestStats
 from bridge.richtext.mentions import NOBODY
@@ -39,6 +43,9 @@ from connectors.basecamp.pull import ProjectPull
 from connectors.basecamp.rest import BasecampApi
 from connectors.basecamp.webhook_admin import BasecampWebhookAdmin
 
+# Basecamp's API and storage hosts (3.basecampapi.com, storage.3.basecamp.com, 3.basecamp-static.com).
+_OWN_HOSTS = ("basecamp.com", "basecampapi.com", "basecamp-static.com")
+
 CAPABILITIES = Capabilities(
     tool="basecamp",
     text_limits=TEXT_LIMITS,
@@ -48,7 +55,8 @@ CAPABILITIES = Capabilities(
     nested_depth=0,
     comments=True,
     edit_comments=True,
-    attachments="link",
+    attachments="file",
+    file_limit=None,  # the API documents no per-file limit, only the account's storage (docs/files.md)
     removal=frozenset({"archive", "delete"}),
     custom_fields=False,
 )
@@ -222,6 +230,40 @@ class BasecampConnector(BasecampWebhookAdmin):
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
         self.api.write("PUT", f"recordings/{attachment.id}/status/trashed.json")
+
+    # -- files (bridge/core/ports.py FileTransfer; docs/files.md) -------------------------------
+    #
+    # An upload is POST /attachments.json (the raw bytes, Content-Type and Content-Length, ?name=),
+    # then a comment on the to-do holding only <bc-attachment sgid>: a comment, not the to-do's
+    # description, because the description is the mirrored notes (rewritten whenever they change)
+    # while a comment is a recording of its own that appends and is trashed alone, as link
+    # attachments already are.
+
+    @contextlib.contextmanager
+    def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
+        host = httpx.URL(attachment.url).host
+        # Basecamp's storage hosts want the same Bearer token as the API; no other host gets it.
+        own = host.endswith(_OWN_HOSTS)
+        with self.http.stream(attachment.url, credentials=own) as response:
+            length = response.headers.get("content-length")
+            size = int(length) if length and length.isdigit() else attachment.size
+            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment:
+        headers = {"Content-Type": content_type or "application/octet-stream", "Content-Length": str(size)}
+        response = self.http.send_stream("POST", "attachments.json", content=chunks, headers=headers, params={"name": name})
+        raw = response.json()
+        sgid = raw.get("attachable_sgid") if isinstance(raw, dict) else None
+        if not isinstance(sgid, str) or not sgid:
+            raise Malformed("basecamp: the upload answered without an attachable_sgid")
+        comment = self._object("POST", f"recordings/{task_id}/comments.json", {"content": translate.file_content(sgid)})
+        with translate.shape("a comment"):
+            item = translate.comment(comment)
+        if not isinstance(item, Attachment) or not item.hosted:
+            raise Malformed("basecamp: the file comment came back changed; Basecamp altered its HTML")
+        return item
 
     # -- helpers ---------------------------------------------------------------------
 

@@ -70,7 +70,7 @@ CAPABILITIES = Capabilities(
     nested_depth=1,
     comments=True,
     edit_comments=True,
-    attachments="none",
+    attachments="link",  # as a comment of its own: issues take no attachments through the REST API
     removal=frozenset({"archive", "delete"}),
     custom_fields=False,
     restore=True,  # closed as not planned or duplicate: reopened with PATCH state open, state_reason reopened
@@ -345,10 +345,24 @@ class GithubConnector(GithubWebhookAdmin):
             self.client.request("DELETE", f"{self._path(project_id)}/issues/comments/{int(comment.id)}")
 
     def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment:
-        raise Invalid("github: issues hold no attachments through the REST API (capabilities.attachments is 'none')")
+        """A link, written as a comment of its own that reads back as an attachment (docs/files.md)."""
+        if translate.split_subtask_id(task_id):
+            raise Invalid("github: subtasks are task-list lines and cannot hold links; link on the issue")
+        safe = url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
+        payload = self.client.request(
+            "POST", f"{self._path(project_id)}/issues/{self._number(task_id)}/comments",
+            json={"body": translate.link_body(name, safe)},
+        ).json()
+        if not isinstance(payload, Mapping):
+            raise Malformed(f"github: the comment response for {project_id} is not an object")
+        link = translate.link_attachment(payload)
+        if link is None:
+            raise Malformed("github: the link comment came back changed")
+        return link
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
-        raise Invalid("github: issues hold no attachments through the REST API (capabilities.attachments is 'none')")
+        with contextlib.suppress(NotFound):
+            self.client.request("DELETE", f"{self._path(project_id)}/issues/comments/{int(attachment.id)}")
 
     def close(self) -> None:
         self.client.close()

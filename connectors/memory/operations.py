@@ -240,6 +240,25 @@ class Operations(ABC):
         self.store.attachments[aid] = Record(attachment, project_id, user, seq)
         return attachment.model_copy()
 
+    def op_upload_attachment(self, user: str, project_id: str, task_id: str, name: str, content: bytes,
+                             content_type: str) -> Attachment:
+        _require_text(name, "attachment name")
+        self._task(project_id, task_id)
+        aid = self.new_id()
+        seq = self.store.record(project_id, "attachment", aid, user, "create")
+        attachment = Attachment(id=aid, task_id=task_id, name=name, url=f"https://memory.invalid/files/{aid}",
+                                created_at=self.now(), version=str(seq), hosted=True, size=len(content))
+        self.store.attachments[aid] = Record(attachment, project_id, user, seq)
+        self.store.files[aid] = (content, content_type)
+        return attachment.model_copy()
+
+    def op_file(self, project_id: str, attachment_id: str) -> tuple[bytes, str]:
+        self._attachment(project_id, attachment_id)
+        found = self.store.files.get(attachment_id)
+        if found is None:
+            raise NotFound(f"memory: attachment {attachment_id} is a link, not a file", status=404)
+        return found
+
     def op_remove_attachment(self, user: str, project_id: str, attachment_id: str) -> None:
         rec = self._attachment(project_id, attachment_id)
         rec.removed_seq = self.store.record(project_id, "attachment", attachment_id, user, "remove")

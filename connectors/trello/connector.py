@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bridge import richtext
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ops import ARCHIVED
-from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
-from bridge.errors import Invalid, NotFound
+from bridge.core.ports import Capabilities, CheckResult, Download, NewTask, PullResult, PullState, Removal
+from bridge.errors import Invalid, Malformed, NotFound
 from bridge.http import HttpClient, RequestStats
+from bridge.http.multipart import multipart_body
 from bridge.richtext.mentions import NOBODY
 from connectors.trello import translate
 from connectors.trello.incremental import incremental
-from connectors.trello.limits import TEXT_LIMITS
+from connectors.trello.limits import FREE_FILE_LIMIT, TEXT_LIMITS
 from connectors.trello.pull import CARD_FIELDS, SUBTASK_CHECKLIST, BoardPull
 from connectors.trello.rest import TrelloApi
 from connectors.trello.webhook_admin import TrelloWebhookAdmin
@@ -39,7 +41,8 @@ CAPABILITIES = Capabilities(
     nested_depth=1,
     comments=True,
     edit_comments=True,
-    attachments="link",
+    attachments="file",
+    file_limit=FREE_FILE_LIMIT,
     removal=frozenset({"archive", "delete"}),
     custom_fields=False,
 )
@@ -53,10 +56,11 @@ _CARD_PARAMS = {"title": "name", "notes": "desc", "done": "dueComplete", "sectio
 class TrelloConnector(TrelloWebhookAdmin):
     capabilities = CAPABILITIES
 
-    def __init__(self, name: str, http: HttpClient, token: str = "") -> None:
+    def __init__(self, name: str, http: HttpClient, token: str = "", *, key: str = "") -> None:
         self.name = name
         self.http = http
         self.token = token  # webhooks are listed per token
+        self.key = key  # with the token: the OAuth header file downloads need
         self.api = TrelloApi(http)
         self.puller = BoardPull(self.api, name)
         self._labels: dict[str, dict[str, str]] = {}  # board -> label name -> id
@@ -286,6 +290,29 @@ class TrelloConnector(TrelloWebhookAdmin):
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
         self.api.write("DELETE", f"cards/{attachment.task_id}/attachments/{attachment.id}")
+
+    # -- files (bridge/core/ports.py FileTransfer; docs/files.md) -------------------------------
+
+    @contextlib.contextmanager
+    def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
+        # An upload's url is its download route on the API; Trello serves it only with the OAuth header.
+        header = f'OAuth oauth_consumer_key="{self.key}", oauth_token="{self.token}"'
+        with self.http.stream(attachment.url, headers={"Authorization": header}) as response:
+            length = response.headers.get("content-length")
+            size = int(length) if length and length.isdigit() else attachment.size
+            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment:
+        headers, body = multipart_body([("name", name), ("mimeType", content_type)], "file", name, content_type, chunks, size)
+        response = self.http.send_stream("POST", f"cards/{task_id}/attachments", content=body, headers=headers)
+        raw = response.json()
+        if isinstance(raw, list) and raw:  # the spec says a list; the API answers with the one attachment
+            raw = raw[0]
+        if not isinstance(raw, dict):
+            raise Malformed("trello: the upload did not return an attachment")
+        return translate.attachment(task_id, raw)
 
     # -- lists and labels by name --------------------------------------------
 

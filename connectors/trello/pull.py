@@ -20,7 +20,7 @@ from connectors.trello import translate
 from connectors.trello.rest import TrelloApi
 
 CARD_FIELDS = "name,desc,idBoard,idList,pos,due,start,dueComplete,idMembers,idLabels,labels,closed,dateLastActivity,shortUrl"
-CARD_NESTED = {"attachments": "true", "attachment_fields": "name,url,date", "checklists": "all",
+CARD_NESTED = {"attachments": "true", "attachment_fields": "name,url,date,bytes,isUpload", "checklists": "all",
                "checklist_fields": "name,pos"}
 PAGE = 1000  # the most actions Trello returns per request
 SUBTASK_CHECKLIST = "Subtasks"

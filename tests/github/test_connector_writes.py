@@ -178,7 +178,7 @@ def test_what_github_cannot_hold_is_refused_clearly(world: World) -> None:
         world.bridge.update_task(world.project, other, {"parent_id": parent.id})
     with pytest.raises(Invalid, match="comment on the issue"):
         world.bridge.create_comment(world.project, child.id, "hi")
-    with pytest.raises(Invalid, match="attachments"):
-        world.bridge.create_attachment(world.project, parent.id, "spec", "https://files.example/spec.pdf")
-    assert world.bridge.capabilities.attachments == "none"
+    with pytest.raises(Invalid, match="link on the issue"):
+        world.bridge.create_attachment(world.project, child.id, "spec", "https://files.example/spec.pdf")
+    assert world.bridge.capabilities.attachments == "link"  # a comment of its own (docs/files.md)
     assert "due" not in world.bridge.capabilities.task_fields

@@ -51,6 +51,8 @@ def _answer(tool: str, op_name: str, status: int, answer: bytes, query: Query) -
 def check_request(ref: Reference, method: str, path: str, query: Mapping[str, list[str]],
                   content_type: str, body: bytes) -> tuple[Operation | None, list[str]]:
     """The documented operation the request names, and every way it departs from the spec."""
+    if path.startswith(ref.quirks.file_host_paths) and ref.quirks.file_host_paths:
+        return None, []
     op, path_values, documented = ref.match(method, path)
     if op is None:
         what = "method" if documented else "path"
@@ -111,6 +113,8 @@ def _body(ref: Reference, op: Operation, content_type: str, body: bytes) -> list
     if not body:
         return ["missing required request body"] if spec_body.get("required") and not ref.quirks.body_as_query else []
     kind = content_type.split(";")[0].strip().lower()
+    if kind == "multipart/form-data" and op.name in ref.quirks.multipart:
+        return []
     if ref.quirks.body_as_query and kind in ("application/json", "application/x-www-form-urlencoded"):
         return _body_as_query(ref, op, kind, body)
     if kind not in media and not any(k.endswith("/*") or k == "application/octet-stream" for k in media):

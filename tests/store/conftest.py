@@ -86,7 +86,8 @@ def full_snapshot(connection: str = "asana-main") -> Snapshot:
         comments={"c1": Comment(id="c1", task_id="t1", text="Looks good 👍", author=anna, created_at=stamp, version="v-c1")},
         attachments={
             "a1": Attachment(
-                id="a1", task_id="t1", name="hero.png", url="https://files.test/hero.png", created_at=stamp, version="v-a1"
+                id="a1", task_id="t1", name="hero.png", url="https://files.test/hero.png", created_at=stamp, version="v-a1",
+                hosted=True, size=48213,
             )
         },
         people={"p1": anna},

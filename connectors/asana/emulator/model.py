@@ -133,3 +133,5 @@ class Attachment:
     created_by: str
     created_at: str
     subtype: str = "external"
+    file: str | None = None  # an upload's key in the emulator's FileVault (connectors/emulation/files.py)
+    size: int | None = None

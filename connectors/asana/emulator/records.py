@@ -167,15 +167,18 @@ def attachment_compact(attachment: Attachment) -> dict[str, Any]:
     return {"gid": attachment.gid, "resource_type": "attachment", "name": attachment.name, "resource_subtype": attachment.subtype}
 
 
-def attachment_full(store: AsanaStore, attachment: Attachment) -> dict[str, Any]:
+def attachment_full(store: AsanaStore, attachment: Attachment, download_url: str | None = None) -> dict[str, Any]:
+    """``download_url``: an upload's temporary link (Asana hands out a signed file-host URL); external
+    attachments have no Asana-hosted copy, so nothing to download."""
+    hosted = attachment.file is not None
     return {
         **attachment_compact(attachment),
         "created_at": attachment.created_at,
-        # External attachments have no Asana-hosted copy: nothing to download.
-        "download_url": None,
+        "download_url": download_url if hosted else None,
         "permanent_url": f"{APP}/app/asana/-/get_asset?asset_id={attachment.gid}",
-        "host": "external",
+        "host": "asana" if hosted else "external",
         "parent": store.tasks[attachment.task].ref(),
+        **({"size": attachment.size} if hosted else {}),
         "view_url": attachment.url,
         "connected_to_app": False,
     }

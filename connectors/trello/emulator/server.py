@@ -232,6 +232,7 @@ class TrelloEmulator(Emulator):
             ("POST", "/cards/{id}/attachments", parts.create_attachment),
             ("GET", "/cards/{id}/attachments/{idAttachment}", reads.card_attachment),
             ("DELETE", "/cards/{id}/attachments/{idAttachment}", parts.delete_attachment),
+            ("GET", "/cards/{id}/attachments/{idAttachment}/download/{fileName}", parts.download_attachment),
             ("POST", "/labels", writes.create_label),
             ("GET", "/labels/{id}", reads.get_label),
             ("PUT", "/labels/{id}", writes.update_label),
