@@ -45,6 +45,7 @@ from bridge.core.ops import (
     UpdateInternalTask,
     UpdateTask,
 )
+from bridge.core.fields import fold
 from bridge.core.ports import Connector, NewTask
 from bridge.errors import NotFound
 
@@ -204,7 +205,9 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[An
 
 
 def _client_new_task(ctx: ApplyContext, op: CreateTask) -> NewTask:
-    values = dict(op.fields)
+    values = fold(op.fields)  # the link's custom fields, cf:<name>, as one custom_fields value
+    if "custom_fields" in values:  # a new task holds only the fields that have a value
+        values["custom_fields"] = {k: v for k, v in values["custom_fields"].items() if v not in (None, "")}
     for name in ("due", "start"):
         if values.get(name):
             values[name] = dt.date.fromisoformat(values[name])
@@ -282,7 +285,7 @@ def _updated(ctx: ApplyContext, op: Op, item: Section | Task | Comment) -> None:
 
 def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    for name, value in fields.items():
+    for name, value in fold(fields).items():
         if name == "section":
             changes["section_id"] = _client_section_id(ctx, value) if value else None
         elif name == "parent":

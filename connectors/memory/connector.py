@@ -27,6 +27,7 @@ CAPABILITIES = Capabilities(
     attachments="link",
     removal=frozenset({"archive", "delete"}),
     custom_fields=True,
+    defined_fields=False,  # any field name, as the memory tool stores what it is given
 )
 
 _CURSOR_PREFIX = "log:"
