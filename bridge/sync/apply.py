@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.core.fields import fold
 from bridge.core.link import Pair
 from bridge.core.mirror import MirrorView
 from bridge.core.model import Attachment, Comment, Section, Snapshot, Task
@@ -45,7 +46,6 @@ from bridge.core.ops import (
     UpdateInternalTask,
     UpdateTask,
 )
-from bridge.core.fields import fold
 from bridge.core.ports import Connector, NewTask
 from bridge.errors import NotFound
 

@@ -132,7 +132,8 @@ def _custom_value(custom: dict[str, Any], people: Mapping[str, Person]) -> str |
         return str(_field(option, "name", str, f"{where}.enum_value", optional=False))
     chosen = _field(custom, "multi_enum_values", list, where)
     if chosen:
-        return canonical("multi_enum", [str(_field(o, "name", str, f"{where}.multi_enum_values", optional=False)) for o in chosen])
+        names = [str(_field(o, "name", str, f"{where}.multi_enum_values", optional=False)) for o in chosen]
+        return canonical("multi_enum", names)
     kind = _field(custom, "resource_subtype", str, where) or _field(custom, "type", str, where)
     if kind == "text":
         return canonical("text", _field(custom, "text_value", str, where))
@@ -163,7 +164,8 @@ def field_defs(settings: Any) -> dict[str, FieldDef]:
         custom = _field(setting, "custom_field", dict, "custom_field_setting")
         if custom is None:
             continue
-        kind = KINDS.get(str(_field(custom, "resource_subtype", str, "custom_field") or _field(custom, "type", str, "custom_field")))
+        subtype = _field(custom, "resource_subtype", str, "custom_field") or _field(custom, "type", str, "custom_field")
+        kind = KINDS.get(str(subtype))
         name = _field(custom, "name", str, "custom_field")
         if kind is None or not name:
             continue

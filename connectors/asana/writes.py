@@ -174,8 +174,8 @@ class AsanaWrites:
         if field.kind == "people":
             people = self._people.get(project_id) or {}
             by_email = {(p.email or "").casefold(): gid for gid, p in people.items() if p.email}
-            gids = [by_email.get(e.casefold()) or (e[len("asana:"):] if e.startswith("asana:") else None) for e in split(value)]
-            return [gid for gid in gids if gid]
+            found = [by_email.get(e.casefold()) or (e[len("asana:"):] if e.startswith("asana:") else None) for e in split(value)]
+            return [gid for gid in found if gid]
         return value
 
     # -- sections -----------------------------------------------------------------------------

@@ -68,7 +68,8 @@ OPTION = st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=8)
 @given(st.lists(OPTION, min_size=1, max_size=6, unique=True), st.data())
 def test_a_bijective_value_map_round_trips(internal_values: list[str], data: st.DataObject) -> None:
     client_values = data.draw(st.lists(OPTION, min_size=len(internal_values), max_size=len(internal_values), unique=True))
-    rule = FieldMap(name="Priority", to="Priority", direction="both", values=dict(zip(internal_values, client_values, strict=True)))
+    table = dict(zip(internal_values, client_values, strict=True))
+    rule = FieldMap(name="Priority", to="Priority", direction="both", values=table)
     for value in internal_values:
         assert value_in(rule, value_out(rule, value, "enum"), "enum") == value
     chosen = canonical("multi_enum", data.draw(st.lists(st.sampled_from(internal_values), min_size=1)))
