@@ -84,8 +84,9 @@ class FieldRules(_Strict):
         for name, spec in value.items():
             if isinstance(spec, str) or spec is None:
                 spec = {"to": spec or name}
-            if isinstance(spec, dict):
-                spec = {"to": name, **spec, "name": name}
+            if isinstance(spec, dict):  # ``name`` (the internal field's name) defaults to the key, ``to`` to the name
+                internal = spec.get("name") or name
+                spec = {"to": internal, **spec, "name": internal}
             out[name] = spec
         return out
 
