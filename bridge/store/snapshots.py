@@ -22,7 +22,7 @@ from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Ta
 from bridge.store.tables import snapshot_items, snapshots
 from bridge.store.upsert import insert_for, lock_key
 
-Item = Section | Task | Comment | Attachment | Person | FieldDef
+Item = Section | Task | Comment | Attachment | Person  # what upsert takes; field definitions come whole with a save
 
 # kind stored in the row -> Snapshot attribute holding that kind
 FIELDS: dict[str, str] = {
