@@ -122,7 +122,9 @@ class AsanaWrites:
         fields = self._fields.get(project_id)
         # An option added since (a new client's name) is as new as a new field.
         stale = fields is not None and any(
-            value not in fields[name].options for name, value in (options or {}).items() if name in fields and value
+            any(v not in fields[name].options for v in (split(value) if fields[name].kind == "multi_enum" else [value]))
+            for name, value in (options or {}).items()
+            if name in fields and value and fields[name].kind in ("enum", "multi_enum")
         )
         if fields is None or stale or any(n not in fields for n in names):
             # Not loaded yet, or a field was added since: list the project's settings again.

@@ -103,3 +103,13 @@ def test_the_emulator_refuses_a_wrong_option_gid_like_asana(bridge: AsanaConnect
         bridge.client.request("PUT", f"tasks/{task.id}", json={"data": {"custom_fields": {fields["F enum"]: "999"}}})
     with pytest.raises(Invalid):
         bridge.client.request("PUT", f"tasks/{task.id}", json={"data": {"custom_fields": {fields["F number"]: "x"}}})
+
+
+def test_writing_free_values_reads_the_field_settings_once(
+    bridge: AsanaConnector, emulator: Emulator, project: str, fields: dict[str, str]
+) -> None:
+    task = bridge.create_task(project, NewTask(title="Note", custom_fields={"F text": "a"}))
+    emulator.clear_requests()
+    for text in ("b", "c"):
+        task = bridge.update_task(project, task, {"custom_fields": {"F text": text, "F number": "4"}})
+    assert [r.path for r in emulator.requests if r.path.endswith("custom_field_settings")] == []
