@@ -120,6 +120,7 @@ FIELD_NAMES = st.sampled_from(["Priority", "Budget", "Margin", "Client access", 
 
 @given(st.dictionaries(FIELD_NAMES, OPTION, max_size=5), st.sets(FIELD_NAMES, max_size=3))
 def test_a_field_the_link_does_not_name_never_reaches_the_view(values: dict[str, str], named: set[str]) -> None:
+    values = {name: f"SECRET-{value}" for name, value in values.items()}
     snap = internal("Design")
     task(snap, "t1", "Homepage", "Design", custom_fields=values)
     link = rules(**{name: {"to": f"Client {name}"} for name in named}) if named else rules(Priority={"to": "Priority"})
@@ -218,3 +219,25 @@ def test_a_field_either_project_lacks_is_named_in_a_notice_and_skipped() -> None
     assert result.ops == []
     messages = sorted(n.message for n in result.notices)
     assert "internal field 'Budget'" in messages[1] and "client field 'Cost'" in messages[0]
+
+
+@given(st.dictionaries(FIELD_NAMES, OPTION, max_size=5), st.sets(FIELD_NAMES, max_size=3), st.booleans())
+def test_no_client_write_carries_a_field_the_link_does_not_name(
+    values: dict[str, str], named: set[str], linked: bool
+) -> None:
+    """Whether the task is new (a create) or linked (an update against an empty base), only named fields go out."""
+    secrets = {f"SECRET-{name}-{value}" for name, value in values.items() if name not in named}
+    shown = {f"SECRET-{name}-{value}" for name, value in values.items() if name in named}
+    custom = {name: {"to": f"Client {name}", "direction": "both"} for name in named}
+    link = LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")}, fields=FieldRules(custom=custom)))
+    isnap = internal("Design")
+    task(isnap, "t1", "Homepage", "Design", custom_fields={n: f"SECRET-{n}-{v}" for n, v in values.items()})
+    csnap = client("Design", "Approved")
+    pairs: list[Pair] = []
+    if linked:
+        task(csnap, "c1", "Homepage", "Design")
+        pairs = [Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"}),
+                 Pair(kind="task", key="t1", internal_id="t1", client_id="c1", base={})]
+    result = plan(isnap, csnap, pairs, link, OPEN)
+    written = " ".join(str(op.model_dump()) for op in result.ops if op.side == "client")
+    assert not {s for s in secrets - shown if s in written}

@@ -172,7 +172,7 @@ def _approve(ctx: PlanContext, pair: Pair) -> tuple[dict[str, Any], str | None]:
             marking = access_marking(ctx, task.title)
             labels.update(marking.pop("labels", []))
             if "custom_fields" in marking:
-                out["custom_fields"] = {**task.custom_fields, **marking["custom_fields"]}
+                out["custom_fields"] = dict(marking["custom_fields"])  # a patch: only the access field
             out.update(marking)
     if labels != set(task.labels):
         out["labels"] = sorted(labels)
