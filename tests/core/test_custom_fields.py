@@ -17,7 +17,7 @@ from bridge.core.fields import FieldDef, FieldMap, canonical, fold, patched, val
 from bridge.core.link import Pair
 from bridge.core.mirror import APPROVAL, mirror
 from bridge.core.model import Snapshot
-from bridge.core.ops import Plan, UpdateInternalTask, UpdateTask
+from bridge.core.ops import AddRequest, Plan, UpdateInternalTask, UpdateTask
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
 from bridge.core.rules import FieldRules, LinkRules, MirrorRules, SectionRule
@@ -241,3 +241,14 @@ def test_no_client_write_carries_a_field_the_link_does_not_name(
     result = plan(isnap, csnap, pairs, link, OPEN)
     written = " ".join(str(op.model_dump()) for op in result.ops if op.side == "client")
     assert not {s for s in secrets - shown if s in written}
+
+
+def test_a_client_request_brings_in_the_fields_the_link_lets_in() -> None:
+    link = rules(Priority={"to": "Priority", "direction": "both", "values": {"High": "P1"}}, Size={"to": "Size"})
+    isnap = internal("Design")
+    isnap.fields = {"Priority": PRIORITY}
+    csnap = client("Design")
+    task(csnap, "c9", "Newsletter signup", "Design", custom_fields={"Priority": "P1", "Size": "L"})
+    pairs = [Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"})]
+    (request,) = [op for op in plan(isnap, csnap, pairs, link, OPEN).ops if isinstance(op, AddRequest)]
+    assert request.fields["custom_fields"] == {"Priority": "High"}  # Size goes to the client only: it stays out
