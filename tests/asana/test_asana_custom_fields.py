@@ -9,7 +9,7 @@ import pytest
 
 from bridge.core.fields import FieldDef, FieldKind
 from bridge.core.model import Task
-from bridge.core.ports import NewTask
+from bridge.core.ports import NewTask, PullState
 from bridge.errors import Invalid
 from connectors.asana import AsanaConnector, Emulator, Sandbox
 from connectors.emulation.sandbox import USERS
@@ -113,3 +113,15 @@ def test_writing_free_values_reads_the_field_settings_once(
     for text in ("b", "c"):
         task = bridge.update_task(project, task, {"custom_fields": {"F text": text, "F number": "4"}})
     assert [r.path for r in emulator.requests if r.path.endswith("custom_field_settings")] == []
+
+
+def test_an_incremental_pull_learns_a_field_added_since_the_full_pull(
+    bridge: AsanaConnector, anna: AsanaConnector, sandbox: Sandbox, project: str
+) -> None:
+    first = bridge.pull(project)
+    assert "Effort" not in first.snapshot.fields
+    sandbox.add_custom_field(project, "Effort", "number")
+    anna.pull(project)
+    anna.create_task(project, NewTask(title="Sized", custom_fields={"Effort": "3"}))
+    later = bridge.pull(project, PullState(cursor=first.cursor, snapshot=first.snapshot))
+    assert not later.full and later.snapshot.fields["Effort"] == FieldDef(name="Effort", kind="number")
