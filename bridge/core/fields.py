@@ -204,6 +204,14 @@ def value_in(rule: FieldMap, value: str | None, kind: FieldKind = "text") -> str
     return _mapped_parts(value, kind, rule.reverse())
 
 
+def people_across(value: str | None, table: Mapping[str, str], *, back: bool = False) -> str | None:
+    """A people value through the link's ``people.map`` (internal e-mail -> client e-mail), or back."""
+    if not value or not table:
+        return value
+    pairs = {(v if back else k).strip().casefold(): (k if back else v).strip() for k, v in table.items()}
+    return joined(pairs.get(part.casefold(), part) for part in split(value))
+
+
 def internal_kind(defs: Mapping[str, FieldDef], rule: FieldMap) -> FieldKind:
     found = field_def(defs, rule.name)
     return found.kind if found else "text"

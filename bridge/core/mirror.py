@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bridge.core.fields import internal_kind, lookup, value_out
+from bridge.core.fields import internal_kind, lookup, people_across, value_out
 from bridge.core.markers import (
     NEAR_MISS,
     comment_notice,
@@ -177,7 +177,11 @@ def project_fields(
         # Only the custom fields the link names (privacy by default), as the client's field
         # holds them: cf:<client name> -> the value through the link's value map.
         for rule in fields.custom.values():
-            out[rule.key] = value_out(rule, lookup(task.custom_fields, rule.name), internal_kind(internal.fields, rule))
+            kind = internal_kind(internal.fields, rule)
+            value = lookup(task.custom_fields, rule.name)
+            if kind == "people":  # people are e-mail addresses: the link's people.map applies (docs/custom-fields.md)
+                value = people_across(value, rules.mirror.people.map)
+            out[rule.key] = value_out(rule, value, kind)
     return out
 
 

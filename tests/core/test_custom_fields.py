@@ -18,9 +18,10 @@ from bridge.core.link import Pair
 from bridge.core.mirror import APPROVAL, mirror
 from bridge.core.model import Snapshot
 from bridge.core.ops import AddRequest, Plan, UpdateInternalTask, UpdateTask
+from bridge.core.plan.custom import value_inbound
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
-from bridge.core.rules import FieldRules, LinkRules, MirrorRules, SectionRule
+from bridge.core.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
 from tests.core.build import client, internal, task
 
 OPEN = Capabilities(custom_fields=True, defined_fields=False)
@@ -252,3 +253,17 @@ def test_a_client_request_brings_in_the_fields_the_link_lets_in() -> None:
     pairs = [Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"})]
     (request,) = [op for op in plan(isnap, csnap, pairs, link, OPEN).ops if isinstance(op, AddRequest)]
     assert request.fields["custom_fields"] == {"Priority": "High"}  # Size goes to the client only: it stays out
+
+
+def test_people_values_follow_the_links_people_map_both_ways() -> None:
+    link = rules(Reviewer={"to": "Reviewer", "direction": "both"})
+    link = link.model_copy(update={"mirror": link.mirror.model_copy(
+        update={"people": PeopleRules(map={"anna@agency.example": "anna@client.example"})})})
+    isnap = internal("Design")
+    isnap.fields = {"Reviewer": FieldDef(name="Reviewer", kind="people")}
+    task(isnap, "t1", "Homepage", "Design", custom_fields={"Reviewer": "anna@agency.example, bob@agency.example"})
+    view = mirror(isnap, {}, link, OPEN)
+    assert view.tasks["t1"].fields["cf:Reviewer"] == "anna@client.example, bob@agency.example"
+    ok, back = value_inbound(link.mirror.fields.custom["Reviewer"], "anna@client.example", isnap, DEFINED,
+                             link.mirror.people.map)
+    assert ok and back == "anna@agency.example"

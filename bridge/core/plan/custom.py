@@ -15,9 +15,10 @@ internal field cannot hold it (then the field keeps its internal value and a not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.fields import FieldMap, field_def, internal_kind, value_in
+from bridge.core.fields import FieldMap, field_def, internal_kind, people_across, value_in
 from bridge.core.mirror import MirrorTask, MirrorView
 from bridge.core.model import Snapshot
 from bridge.core.ops import Notice
@@ -77,10 +78,14 @@ def fit_fields(
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
 
 
-def value_inbound(rule: FieldMap, value: Any, internal: Snapshot, internal_caps: Capabilities) -> tuple[bool, str | None]:
-    """(can it cross?, the internal value) for a client value of a mapped field."""
+def value_inbound(
+    rule: FieldMap, value: Any, internal: Snapshot, internal_caps: Capabilities, people: Mapping[str, str] | None = None
+) -> tuple[bool, str | None]:
+    """(can it cross?, the internal value) for a client value of a mapped field; ``people``: the link's people.map."""
     kind = internal_kind(internal.fields, rule)
     mapped = value_in(rule, value if isinstance(value, str) else None, kind)
+    if kind == "people":
+        mapped = people_across(mapped, people or {}, back=True)
     target = field_def(internal.fields, rule.name)
     if internal_caps.defined_fields and target is not None and not target.holds(mapped):
         return False, mapped

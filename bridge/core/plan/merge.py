@@ -110,7 +110,7 @@ def _takes(ctx: PlanContext, key: str, name: str, value: Any) -> bool:
     rule = ctx.rules.mirror.fields.custom_rule(name)
     if rule is None:
         return False
-    ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps)
+    ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps, ctx.rules.mirror.people.map)
     if not ok:
         ctx.plan.notices.append(unheld_notice(key, rule, mapped, ctx.internal))
     return ok
@@ -202,7 +202,7 @@ def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> di
             # A mapped custom field, in internal terms: one patch naming only the fields that changed.
             rule = ctx.rules.mirror.fields.custom_rule(name)
             if rule is not None:
-                _ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps)
+                _ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps, ctx.rules.mirror.people.map)
                 out.setdefault("custom_fields", {})[internal_name(rule, ctx.internal)] = mapped
         elif name == "labels" and task is not None:
             # Labels that never go out (access, approval, not allowed) stay as they are.

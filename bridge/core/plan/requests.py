@@ -48,7 +48,7 @@ def _request_fields(ctx: PlanContext, task: Task) -> dict[str, str]:
         value = lookup(task.custom_fields, rule.to)
         if rule.direction == "to_client" or not isinstance(value, str):
             continue
-        ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps)
+        ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps, ctx.rules.mirror.people.map)
         if ok and mapped:
             out[internal_name(rule, ctx.internal)] = mapped
     return out
