@@ -160,12 +160,13 @@ class TrelloConnector(TrelloWebhookAdmin):
         if relabelled:
             raw = self.api.obj(f"cards/{current.id}", {"fields": CARD_FIELDS})
             return translate.task(raw, people=self._mentionable(project_id)).model_copy(update=custom)
-        return current.model_copy(update=custom) if custom else current
+        return current.model_copy(update=custom)
 
     def _write_fields(self, project_id: str, card_id: str, held: dict[str, str], patch: dict[str, Any]) -> dict[str, Any]:
         """One ``PUT .../customField/{id}/item`` per field the patch names; the card's fields as they now are."""
         if not patch:
-            return {}
+            # A card's answer carries no customFieldItems: the fields stay as last read.
+            return {"custom_fields": dict(held)}
         fields = self.puller.board_fields(project_id)
         if any(fields.named(name) is None for name in patch):
             fields = self.puller.board_fields(project_id, fresh=True)  # a field added since the pull

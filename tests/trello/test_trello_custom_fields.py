@@ -103,3 +103,11 @@ def test_the_emulator_refuses_what_trello_refuses(raw: httpx.Client, bridge: Tre
     assert raw.put(f"cards/{card.id}/customField/{number.id}/item", json={"value": {"number": "42"}}).status_code == 200
     items = raw.get(f"cards/{card.id}/customFieldItems").json()
     assert items[0]["value"] == {"number": "42"} and items[0]["idCustomField"] == number.id
+
+
+def test_a_card_write_answers_with_the_fields_it_holds(bridge: TrelloConnector, board: str, fields: dict[str, Any]) -> None:
+    # Trello's card answers carry no customFieldItems: what the bridge caches must still hold the fields.
+    card = bridge.create_task(board, NewTask(title="Flyer", custom_fields={"F enum": "P3"}))
+    renamed = bridge.update_task(board, card, {"title": "Flyer v2"})
+    relabelled = bridge.update_task(board, renamed, {"labels": ["urgent"]})
+    assert renamed.custom_fields == relabelled.custom_fields == {"F enum": "P3"}
