@@ -77,3 +77,39 @@ def test_a_custom_field_round_trips_and_unnamed_fields_stay_home(world: World) -
 
     leaked = [r.text[:300] for r in recorded(w.csb.emulator) if SECRET_MARGIN in r.text or "Margin" in r.text]
     assert leaked == []  # a field the link does not name never reaches the client's tool
+
+
+def one_way_rules(internal_kind: str, custom: dict[str, object]) -> LinkRules:
+    rules = default_rules(internal_kind)
+    fields = rules.mirror.fields.model_copy(update={"custom": FieldRules(custom=custom).custom})
+    return rules.model_copy(update={"mirror": rules.mirror.model_copy(update={"fields": fields})})
+
+
+@pytest.mark.parametrize(("internal_kind", "client_kind"), [("asana", "trello"), ("trello", "asana"), ("github", "basecamp")])
+def test_a_to_client_field_is_put_back_and_a_missing_field_is_a_notice(
+    tmp_path: Path, internal_kind: str, client_kind: str
+) -> None:
+    custom = {"Priority": {"to": "Priority", "values": {"High": "P1", "Low": "P3"}}, "Budget": {"to": "Budget"}}
+    w = World(internal_kind, client_kind, f"sqlite:///{tmp_path}/state.db", rules=one_way_rules(internal_kind, custom))
+    try:
+        w.isb.add_custom_field(w.internal_project, "Priority", "enum", ("High", "Low"))
+        w.csb.add_custom_field(w.client_project, "Priority", "enum", ("P1", "P3"))  # no "Budget" anywhere
+        design = w.section("Design")
+        w.anna.pull(w.internal_project)
+        w.anna.create_task(w.internal_project, NewTask(title="Homepage", section_id=design, custom_fields={"Priority": "Low"}))
+        report = w.sync()
+        assert report.ok
+        # Asana and Trello projects define their fields, so there "Budget" is unknown; GitHub and Basecamp take any name.
+        sides = (("internal", internal_kind), ("client", client_kind))
+        expected = sorted(f"{side}:Budget" for side, kind in sides if kind in ("asana", "trello"))
+        assert sorted(n.key for n in report.notices if n.code == "custom-field-unknown") == expected
+        card = find(w.carla.pull(w.client_project).snapshot, "Homepage")
+        assert priority(card) == "P3"
+        w.carla.update_task(w.client_project, card, {"custom_fields": {"Priority": "P1"}})
+        assert w.sync().ok
+        assert priority(find(w.carla.pull(w.client_project).snapshot, "Homepage")) == "P3"  # the mirror owns it
+        internal = find(w.anna.pull(w.internal_project).snapshot, "Homepage")
+        assert priority(internal) == "Low"
+        assert_quiet(w)
+    finally:
+        w.store.close()
