@@ -3,7 +3,7 @@
 Every connector reads a tool's custom field values into ``Task.custom_fields`` as one canonical
 string per field, whatever the tool's own form (docs/custom-fields.md "Canonical values"):
 
-- ``text``: the text, on one line;
+- ``text``: the text, on one line, each run of spaces one space;
 - ``number``: a decimal without a needless fraction (``3``, ``2.5``);
 - ``enum``: the chosen option's name; ``multi_enum``: the option names, sorted, joined by ``", "``;
 - ``date``: ``YYYY-MM-DD``; ``people``: e-mail addresses, sorted, joined by ``", "``;
@@ -105,10 +105,10 @@ def date(value: Any) -> str | None:
 
 
 def text(value: Any) -> str | None:
-    """Text on one line, with its spaces as typed; None for none."""
+    """Text on one line, each run of spaces one space (a label or a footer line holds no more); None for none."""
     if value is None:
         return None
-    flat = " ".join(str(value).splitlines()).strip()
+    flat = " ".join(str(value).split())
     return flat or None
 
 

@@ -35,7 +35,7 @@ def split_labels(names: Iterable[str]) -> tuple[list[str], dict[str, str]]:
             continue
         field = found["name"].strip()
         key = next((k for k in values if k.casefold() == field.casefold()), field)
-        values.setdefault(key, []).append(found["value"].strip())
+        values.setdefault(key, []).append(" ".join(found["value"].split()))
     out = {name: value for name, parts in values.items() if (value := joined(parts)) is not None}
     return labels, out
 

@@ -267,3 +267,19 @@ def test_people_values_follow_the_links_people_map_both_ways() -> None:
     ok, back = value_inbound(link.mirror.fields.custom["Reviewer"], "anna@client.example", isnap, DEFINED,
                              link.mirror.people.map)
     assert ok and back == "anna@agency.example"
+
+
+def test_a_value_is_compared_as_the_client_field_reads_it_back() -> None:
+    # A timestamp into a date field, "3.0" into a number field: written once, then quiet.
+    link = rules(Due={"to": "Due"}, Effort={"to": "Effort"})
+    isnap = internal("Design")
+    task(isnap, "t1", "Homepage", "Design", custom_fields={"Due": "2031-05-20T10:00:00Z", "Effort": "3.0"})
+    csnap = client("Design", "Approved")
+    csnap.fields = {"Due": FieldDef(name="Due", kind="date"), "Effort": FieldDef(name="Effort", kind="number")}
+    task(csnap, "c1", "Homepage", "Design", custom_fields={"Due": "2031-05-20", "Effort": "3"})
+    view = mirror(isnap, csnap.people, link, DEFINED)
+    base = {**view.tasks["t1"].fields, "section": "s-design", "parent": None, "cf:Due": "2031-05-20", "cf:Effort": "3"}
+    pairs = [Pair(kind="section", key="s-design", client_id="cs-design", base={"name": "Design"}),
+             Pair(kind="section", key=APPROVAL, client_id="cs-approved", base={"name": "Approved"}),
+             Pair(kind="task", key="t1", internal_id="t1", client_id="c1", base=base)]
+    assert [op for op in plan(isnap, csnap, pairs, link).ops if op.side == "client"] == []

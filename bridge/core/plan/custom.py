@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.fields import FieldMap, field_def, internal_kind, people_across, value_in
+from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, people_across, value_in
 from bridge.core.mirror import MirrorTask, MirrorView
 from bridge.core.model import Snapshot
 from bridge.core.ops import Notice
@@ -64,6 +64,11 @@ def fit_fields(
         for rule in custom.values():
             target = field_def(client.fields, rule.to) if client_caps.defined_fields else None
             value = fields.get(rule.key)
+            if isinstance(value, str) and rule.key in fields and (target is None or target.holds(value)):
+                # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
+                # otherwise the write would repeat every cycle.
+                fields[rule.key] = canonical(target.kind if target else "text", value)
+                value = fields[rule.key]
             # A field that only comes in never needs the client's field to hold the internal value.
             if rule.key not in fields or target is None or rule.direction == "to_internal" or target.holds(value):
                 continue
@@ -72,7 +77,7 @@ def fit_fields(
             notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
                                   message=f"task {_title(task)}: the client field {rule.to!r} ({target.kind}) cannot "
                                   f"hold {value!r}{choices}; map it under mirror.fields.custom.{rule.name}.values"))
-        tasks[key] = task if len(fields) == len(task.fields) else task.model_copy(update={"fields": fields})
+        tasks[key] = task if fields == task.fields else task.model_copy(update={"fields": fields})
     if not notices and tasks == view.tasks:
         return view
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
