@@ -111,3 +111,13 @@ def test_a_card_write_answers_with_the_fields_it_holds(bridge: TrelloConnector, 
     renamed = bridge.update_task(board, card, {"title": "Flyer v2"})
     relabelled = bridge.update_task(board, renamed, {"labels": ["urgent"]})
     assert renamed.custom_fields == relabelled.custom_fields == {"F enum": "P3"}
+
+
+def test_a_board_field_is_created_and_read_as_the_reference_describes(raw: httpx.Client, board: str) -> None:
+    made = raw.post("customFields", json={"idModel": board, "modelType": "board", "name": "Stage", "type": "list",
+                                          "pos": "bottom", "options": [{"value": {"text": "Draft"}}]})
+    assert made.status_code == 200
+    field = raw.get(f"customFields/{made.json()['id']}").json()
+    assert (field["name"], field["type"], [o["value"]["text"] for o in field["options"]]) == ("Stage", "list", ["Draft"])
+    assert raw.post("customFields", json={"idModel": board, "modelType": "board", "name": "X", "type": "colour",
+                                          "pos": "bottom"}).status_code == 400
