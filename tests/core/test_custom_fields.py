@@ -283,3 +283,16 @@ def test_a_value_is_compared_as_the_client_field_reads_it_back() -> None:
              Pair(kind="section", key=APPROVAL, client_id="cs-approved", base={"name": "Approved"}),
              Pair(kind="task", key="t1", internal_id="t1", client_id="c1", base=base)]
     assert [op for op in plan(isnap, csnap, pairs, link).ops if op.side == "client"] == []
+
+
+def test_people_the_client_tool_has_no_account_for_are_left_out_with_a_notice() -> None:
+    link = rules(Reviewer={"to": "Reviewer"})
+    isnap = internal("Design")
+    isnap.fields = {"Reviewer": FieldDef(name="Reviewer", kind="people")}
+    task(isnap, "t1", "Homepage", "Design", custom_fields={"Reviewer": "anna@agency.example, zed@agency.example"})
+    csnap = client("Design", "Approved")
+    csnap.fields = {"Reviewer": FieldDef(name="Reviewer", kind="people")}
+    result = plan(isnap, csnap, [], link)
+    (create,) = [op for op in result.ops if op.kind == "task"]
+    assert create.fields["cf:Reviewer"] == "anna@agency.example"  # type: ignore[attr-defined]
+    assert any("zed@agency.example" in n.message for n in result.notices)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, people_across, value_in
+from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, joined, people_across, split, value_in
 from bridge.core.mirror import MirrorTask, MirrorView
 from bridge.core.model import Snapshot
 from bridge.core.ops import Notice
@@ -64,6 +64,8 @@ def fit_fields(
         for rule in custom.values():
             target = field_def(client.fields, rule.to) if client_caps.defined_fields else None
             value = fields.get(rule.key)
+            if target is not None and target.kind == "people" and isinstance(value, str):
+                value = fields[rule.key] = _known_people(value, client, key, rule, notices)
             if isinstance(value, str) and rule.key in fields and (target is None or target.holds(value)):
                 # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
                 # otherwise the write would repeat every cycle.
@@ -81,6 +83,18 @@ def fit_fields(
     if not notices and tasks == view.tasks:
         return view
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
+
+
+def _known_people(value: str, client: Snapshot, key: str, rule: FieldMap, notices: list[Notice]) -> str | None:
+    """A people value without the addresses the client's tool has no account for (it would drop them on write)."""
+    known = {p.email.casefold() for p in client.people.values() if p.email}
+    parts = split(value)
+    missing = [part for part in parts if part.casefold() not in known]
+    if missing:
+        notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}:people",
+                              message=f"the client field {rule.to!r} leaves out {', '.join(missing)}: no account with that "
+                              "e-mail address in the client's tool (map it under people.map)"))
+    return joined(p for p in parts if p.casefold() in known)
 
 
 def value_inbound(
