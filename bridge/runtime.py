@@ -186,6 +186,11 @@ def rule_problems(name: str, link: LinkConfig, internal: Capabilities, client: C
     if approval is not None and approval.internal_label and "labels" not in internal.task_fields:
         problems.append(f"links.{name}.inbound.approval.internal_label needs labels, which the internal tool lacks "
                         "(set internal_label: null and use internal_section)")
+    custom = ", ".join(link.mirror.fields.custom)
+    for side, caps in (("internal", internal), ("client", client)):
+        if custom and not caps.custom_fields:
+            problems.append(f"links.{name}.mirror.fields.custom names {custom}, but the {side} tool ({caps.tool}) "
+                            "holds no custom fields")
     if link.mirror.fields.labels != "none" and "labels" not in client.task_fields:
         problems.append(f"links.{name}.mirror.fields.labels is {link.mirror.fields.labels}, but the client tool has no labels")
     return problems

@@ -44,7 +44,11 @@ class Capabilities(BaseModel):
     # (docs/files.md). None: no documented limit.
     file_limit: int | None = None
     removal: frozenset[str] = frozenset({"archive", "delete"})
+    # The tool holds custom field values (bridge/core/fields.py). ``defined_fields``: only the fields
+    # its project defines (``Snapshot.fields``, with kinds and options); false: any field name, each
+    # value as text (GitHub's ``name: value`` labels, Basecamp's notes footer).
     custom_fields: bool = False
+    defined_fields: bool = True
     # The most characters the tool takes per kind of text: "title", "notes", "comment" (Markdown
     # as the bridge writes it). A kind not named has no limit. The planner fits longer text
     # (bridge/core/plan/limits.py) instead of sending a write the tool refuses every cycle.
@@ -126,6 +130,8 @@ class Connector(Protocol):
 
     # ``changes`` maps canonical Task field names to new values; ``current`` is
     # the task as last pulled (tools like Basecamp need every field on a PUT).
+    # ``custom_fields`` is a patch (bridge/core/fields.py ``patched``): the fields it
+    # names change, None clears one, every other field stays as it is.
     # A tool whose task_fields hold "position" also takes ``"after"``: put the
     # task right after that task id of its (new) list, or at the top for None;
     # the returned task's position then orders it right among the positions the

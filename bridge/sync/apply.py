@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.core.fields import fold
 from bridge.core.link import Pair
 from bridge.core.mirror import MirrorView
 from bridge.core.model import Attachment, Comment, Section, Snapshot, Task
@@ -247,7 +248,9 @@ def _copy(ctx: ApplyContext, source: SideRuntime, source_id: str, target: SideRu
 
 
 def _client_new_task(ctx: ApplyContext, op: CreateTask) -> NewTask:
-    values = dict(op.fields)
+    values = fold(op.fields)  # the link's custom fields, cf:<name>, as one custom_fields value
+    if "custom_fields" in values:  # a new task holds only the fields that have a value
+        values["custom_fields"] = {k: v for k, v in values["custom_fields"].items() if v not in (None, "")}
     for name in ("due", "start"):
         if values.get(name):
             values[name] = dt.date.fromisoformat(values[name])
@@ -325,7 +328,7 @@ def _updated(ctx: ApplyContext, op: Op, item: Section | Task | Comment) -> None:
 
 def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    for name, value in fields.items():
+    for name, value in fold(fields).items():
         if name == "section":
             changes["section_id"] = _client_section_id(ctx, value) if value else None
         elif name == "parent":

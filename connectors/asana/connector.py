@@ -121,6 +121,9 @@ class AsanaConnector(AsanaWrites, AsanaWebhookAdmin):
             if snapshot is None:
                 return self._full(project_id, batch.sync, wants)
             undetailed &= set(snapshot.tasks)
+            if any(name not in snapshot.fields for task in snapshot.tasks.values() for name in task.custom_fields):
+                # A task holds a field added to the project since the last full pull: learn its definition.
+                snapshot.fields = self.reader.fields(project_id)
         assert snapshot is not None
         if undetailed:
             # Tasks the caller now wants (newly shared, or the rules changed) get their comments read.

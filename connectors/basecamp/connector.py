@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from bridge import richtext
+from bridge.core.fields import patched
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ops import ARCHIVED
 from bridge.core.ports import Capabilities, CheckResult, Download, NewTask, PullResult, PullState, Removal
@@ -36,6 +37,7 @@ from bridge.http import HttpClient, RequestStats
 from bridge.richtext.mentions import NOBODY
 from connectors.basecamp import translate
 from connectors.basecamp.archived import read_archived
+from connectors.basecamp.footer import split_footer
 from connectors.basecamp.incremental import incremental
 from connectors.basecamp.limits import TEXT_LIMITS
 from connectors.basecamp.mapping import BasecampMapping
@@ -58,9 +60,11 @@ CAPABILITIES = Capabilities(
     attachments="file",
     file_limit=None,  # the API documents no per-file limit, only the account's storage (docs/files.md)
     removal=frozenset({"archive", "delete"}),
-    custom_fields=False,
+    # As a footer of "Name: value" lines at the end of the notes (connectors/basecamp/footer.py).
+    custom_fields=True,
+    defined_fields=False,
 )
-_PUT_FIELDS = ("title", "notes", "due", "start", "assignees")
+_PUT_FIELDS = ("title", "notes", "due", "start", "assignees", "custom_fields")
 _STATUS = {"archive": "archived", "delete": "trashed"}
 
 
@@ -132,9 +136,10 @@ class BasecampConnector(BasecampWebhookAdmin):
     # -- tasks (to-dos) ------------------------------------------------------------
 
     def create_task(self, project_id: str, task: NewTask) -> Task:
-        _refuse_unsupported({"parent_id": task.parent_id, "labels": task.labels, "custom_fields": task.custom_fields})
+        _refuse_unsupported({"parent_id": task.parent_id, "labels": task.labels})
         section = task.section_id or self._default_list(project_id)
-        draft = Task(id="new", title=task.title, notes=task.notes, due=task.due, start=task.start, assignees=task.assignees)
+        draft = Task(id="new", title=task.title, notes=task.notes, due=task.due, start=task.start, assignees=task.assignees,
+                     custom_fields=task.custom_fields)
         people = self._mentionable(project_id)
         raw = self._object("POST", f"todolists/{section}/todos.json", translate.todo_body(draft, [], people))
         self.puller.remember(raw)
@@ -146,10 +151,13 @@ class BasecampConnector(BasecampWebhookAdmin):
         return created
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
-        _refuse_unsupported({k: v for k, v in changes.items() if k not in CAPABILITIES.task_fields | {"after", ARCHIVED}})
+        _refuse_unsupported({k: v for k, v in changes.items()
+                             if k not in CAPABILITIES.task_fields | {"after", ARCHIVED, "custom_fields"}})
         result = current
         if ARCHIVED in changes:  # first: the other writes then reach an active to-do
             self.api.write("PUT", f"recordings/{current.id}/status/{'archived' if changes[ARCHIVED] else 'active'}.json")
+        if "custom_fields" in changes:  # a patch (bridge/core/ports.py), written as the notes' footer
+            changes = {**changes, "custom_fields": patched(current.custom_fields, changes["custom_fields"] or {})}
         if any(name in changes and changes[name] != getattr(current, name) for name in _PUT_FIELDS):
             merged = current.model_copy(update={k: v for k, v in changes.items() if k in _PUT_FIELDS})
             subscribers = self.puller.subscribers.get(current.id)
@@ -185,9 +193,10 @@ class BasecampConnector(BasecampWebhookAdmin):
     def _unchanged_description(self, current: Task, merged: Task, people: richtext.People) -> str | None:
         """The description as pulled, when the notes stay what it reads as; None when they change."""
         pulled = self.puller.descriptions.get(current.id)
-        if pulled is None or merged.notes != current.notes:
+        if pulled is None or merged.notes != current.notes or merged.custom_fields != current.custom_fields:
             return None
-        return pulled if richtext.read("basecamp", pulled, people) == current.notes else None
+        as_read = split_footer(richtext.read("basecamp", pulled, people))
+        return pulled if as_read == (current.notes, current.custom_fields) else None
 
     def _rank_after(self, list_id: str, current: Task, after: str | None) -> tuple[int, float]:
         """The 1-based rank that puts the to-do right after ``after`` (first for None), and the

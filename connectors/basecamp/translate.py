@@ -26,6 +26,7 @@ from bridge.core.model import Attachment, Comment, Person, Section, Task
 from bridge.richtext import People
 from bridge.richtext.mentions import NOBODY
 from connectors import payloads
+from connectors.basecamp.footer import split_footer, with_footer
 from connectors.payloads import instant as instant  # callers read timestamps through translate
 
 ATTACHMENT_MARK = "\N{PAPERCLIP}"
@@ -85,10 +86,13 @@ def parent_id(raw: dict[str, Any]) -> str:
 def task(raw: dict[str, Any], section_id: str, people: People = NOBODY) -> Task:
     if raw.get("type", "Todo") != "Todo":
         raise ValueError(f"expected a Todo, got {raw.get('type')!r}")
+    # Custom fields live in a footer at the end of the notes (connectors/basecamp/footer.py).
+    notes, fields = split_footer(richtext.read("basecamp", str(raw.get("description") or ""), people))
     return Task(
         id=ident(raw["id"]),
         title=str(raw["content"]),
-        notes=richtext.read("basecamp", str(raw.get("description") or ""), people),
+        notes=notes,
+        custom_fields=fields,
         done=bool(raw.get("completed", False)),
         section_id=section_id,
         due=day(raw.get("due_on")),
@@ -178,7 +182,8 @@ def todo_body(task: Task, subscribers: list[int], people: People = NOBODY, descr
     ``description``: the HTML to send as it is, when the notes are not being changed."""
     return {
         "content": task.title,
-        "description": richtext.write("basecamp", task.notes, people) if description is None else description,
+        "description": (richtext.write("basecamp", with_footer(task.notes, task.custom_fields), people)
+                        if description is None else description),
         "assignee_ids": [int(a) for a in task.assignees],
         "completion_subscriber_ids": subscribers,
         "notify": False,

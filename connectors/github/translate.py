@@ -18,6 +18,7 @@ from bridge import richtext
 from bridge.core.model import Attachment, Comment, Person, Section, Task
 from bridge.errors import Malformed
 from bridge.richtext.mentions import NOBODY
+from connectors.github.field_labels import split_labels
 from connectors.github.mapping import GithubMapping
 from connectors.github.tasklist import Subtask, split_body
 
@@ -218,6 +219,7 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView, people: richtext.Pe
         raise Malformed(f"github: issue {number} has an undocumented title or state")
     body = split_body(issue.get("body"), view.mapping.subtask_heading)
     modified_at = parse_time(_field(issue, "updated_at", "issue"))
+    labels, custom = split_labels(view.other_labels(issue))
     task = Task(
         id=str(number),
         title=title,
@@ -225,7 +227,8 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView, people: richtext.Pe
         done=state == "closed",
         section_id=view.section_of(issue),
         assignees=assignee_logins(issue),
-        labels=view.other_labels(issue),
+        labels=labels,
+        custom_fields=custom,  # "Name: value" labels (connectors/github/field_labels.py)
         position=float(number),
         created_at=parse_time(_field(issue, "created_at", "issue")),
         modified_at=modified_at,

@@ -30,6 +30,7 @@ CAPABILITIES = Capabilities(
     file_limit=100 * 1024 * 1024,
     removal=frozenset({"archive", "delete"}),
     custom_fields=True,
+    defined_fields=False,  # any field name, as the memory tool stores what it is given
 )
 
 _CURSOR_PREFIX = "log:"

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bridge.core.fields import patched
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ports import TASK_FIELDS, NewTask
 from bridge.errors import Invalid, NotFound
@@ -146,6 +147,8 @@ class Operations(ABC):
         self._check_task_fields(project_id, task_id, changes)
         update = dict(changes)
         current = rec.value
+        if "custom_fields" in changes:  # a patch: the fields it names (bridge/core/fields.py)
+            update["custom_fields"] = patched(current.custom_fields, changes["custom_fields"] or {})
         moved = "section_id" in changes and changes["section_id"] != current.section_id
         if (moved or "parent_id" in changes) and "position" not in changes:
             update["position"] = self._next_position(

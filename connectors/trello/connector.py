@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bridge import richtext
+from bridge.core.fields import patched
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ops import ARCHIVED
 from bridge.core.ports import Capabilities, CheckResult, Download, NewTask, PullResult, PullState, Removal
@@ -26,6 +27,7 @@ from bridge.http import HttpClient, RequestStats
 from bridge.http.multipart import multipart_body
 from bridge.richtext.mentions import NOBODY
 from connectors.trello import translate
+from connectors.trello.fields import item_body
 from connectors.trello.incremental import incremental
 from connectors.trello.limits import FREE_FILE_LIMIT, TEXT_LIMITS
 from connectors.trello.pull import CARD_FIELDS, SUBTASK_CHECKLIST, BoardPull
@@ -44,7 +46,7 @@ CAPABILITIES = Capabilities(
     attachments="file",
     file_limit=FREE_FILE_LIMIT,
     removal=frozenset({"archive", "delete"}),
-    custom_fields=False,
+    custom_fields=True,  # the board's Custom Fields (connectors/trello/fields.py)
 )
 LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black")
 # Trello spaces positions by 2^16 ("bottom" adds this much to the last card).
@@ -127,7 +129,8 @@ class TrelloConnector(TrelloWebhookAdmin):
             params["due"] = translate.write_day(task.due)
         if task.start:
             params["start"] = translate.write_day(task.start)
-        return self._send_card(project_id, "POST", "cards", params, task.labels)
+        card = self._send_card(project_id, "POST", "cards", params, task.labels)
+        return card.model_copy(update=self._write_fields(project_id, card.id, {}, dict(task.custom_fields)))
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
         if current.parent_id:
@@ -150,17 +153,37 @@ class TrelloConnector(TrelloWebhookAdmin):
                 params["pos"] = value if value > 0 else "top"  # Trello positions are positive
             elif name == "after":
                 params["pos"] = self._pos_after(str(changes.get("section_id") or current.section_id), current.id, value)
-            elif (name == "parent_id" and value == current.parent_id) or (name == "custom_fields" and not value):
-                continue
+            elif (name == "parent_id" and value == current.parent_id) or name == "custom_fields":
+                continue  # custom fields: one item write each, below
             else:
                 raise Invalid(f"trello: a card cannot change {name!r}", hint="the planner asked for a field Trello does not hold")
         relabelled = "labels" in changes and self._relabel(project_id, current, list(changes["labels"]))
+        custom = self._write_fields(project_id, current.id, current.custom_fields, changes.get("custom_fields") or {})
         if params:
-            return self._send_card(project_id, "PUT", f"cards/{current.id}", params, None)
+            return self._send_card(project_id, "PUT", f"cards/{current.id}", params, None).model_copy(update=custom)
         if relabelled:
             raw = self.api.obj(f"cards/{current.id}", {"fields": CARD_FIELDS})
-            return translate.task(raw, people=self._mentionable(project_id))
-        return current
+            return translate.task(raw, people=self._mentionable(project_id)).model_copy(update=custom)
+        return current.model_copy(update=custom)
+
+    def _write_fields(self, project_id: str, card_id: str, held: dict[str, str], patch: dict[str, Any]) -> dict[str, Any]:
+        """One ``PUT .../customField/{id}/item`` per field the patch names; the card's fields as they now are."""
+        if not patch:
+            # A card's answer carries no customFieldItems: the fields stay as last read.
+            return {"custom_fields": dict(held)}
+        fields = self.puller.board_fields(project_id)
+        if any(fields.named(name) is None for name in patch):
+            fields = self.puller.board_fields(project_id, fresh=True)  # a field added since the pull
+        bodies = []
+        for name, value in patch.items():
+            found = fields.named(name)
+            if found is None:
+                raise Invalid(f"trello: board {project_id} has no custom field named {name!r}",
+                              hint="add the field to the board (Power-Ups: Custom Fields) or fix the link's field name")
+            bodies.append((found, value or None, item_body(found, value or None)))  # refused before any write
+        for found, _, body in bodies:
+            self.http.request("PUT", f"cards/{card_id}/customField/{found.id}/item", json=body)
+        return {"custom_fields": patched(held, {found.name: value for found, value, _ in bodies})}
 
     def _relabel(self, project_id: str, current: Task, names: list[str]) -> bool:
         """Add and remove only the labels that changed since the pull; True if any request went.

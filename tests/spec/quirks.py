@@ -47,6 +47,8 @@ class ToolQuirks:
     body_extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # "METHOD template" -> {status: schema} where the real API answers with another shape than the spec says.
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # "METHOD template" -> the JSON request body schema where the spec's cannot be met as the tool is used.
+    bodies: Mapping[str, Any] = field(default_factory=dict)
     # Basecamp: the verbatim examples carry keys the SDK's schemas leave out (a to-do's ``completion``, a
     # project's ``color``); an answer may carry the top-level keys of the examples of its operation.
     examples_extend_answers: bool = False
@@ -115,6 +117,12 @@ _TRELLO_PARAMS: dict[str, dict[str, Any]] = {
 # only with the OAuth Authorization header), answering with the file's bytes.
 _TRELLO_DOWNLOAD = {"get": {"operationId": "download-attachment", "responses": {"200": {"description": "the file"}}}}
 # The spec's Create Attachment answer is an array; the API answers with the one attachment it created.
+# The Custom Fields guide sets an item with {"value": {<type>: ...}} or {"idValue": option} and clears it with an
+# empty value; the spec's two oneOf alternatives both match any object and type the value as an object only.
+_TRELLO_ITEM = {"type": "object", "additionalProperties": False, "properties": {
+    "value": {"oneOf": [{"type": "string", "enum": [""]}, {"type": "object", "additionalProperties": False, "properties": {
+        "text": {"type": "string"}, "checked": {"type": "boolean"}, "date": {"type": "string"}, "number": {"type": "number"}}}]},
+    "idValue": {"type": "string"}}}
 _TRELLO_ANSWERS = {"POST /cards/{id}/attachments": {"200": {"$ref": "#/components/schemas/Attachment"}}}
 # Asana's task create takes memberships as gids ("At task creation time, this array can be used to add the task to
 # specific sections"); the spec reuses the answer's shape, with compact objects.
@@ -176,6 +184,7 @@ TOOLS: dict[str, ToolQuirks] = {
         answers=_TRELLO_ANSWERS,
         extra_paths={"/cards/{id}/attachments/{idAttachment}/download/{fileName}": _TRELLO_DOWNLOAD},
         multipart=frozenset({"POST /cards/{id}/attachments"}),
+        bodies={"PUT /cards/{idCard}/customField/{idCustomField}/item": _TRELLO_ITEM},
     ),
     "basecamp": ToolQuirks(
         "basecamp-sdk.openapi.reduced.json",

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.clock import VirtualClock
+from bridge.core.fields import FieldDef
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.store import Store
 
@@ -92,6 +93,7 @@ def full_snapshot(connection: str = "asana-main") -> Snapshot:
         },
         people={"p1": anna},
         archived={"t9": Task(id="t9", title="Archived copy", section_id="s1", version="etag-9")},
+        fields={"Priority": FieldDef(name="Priority", kind="enum", options=("High", "Low"))},
         complete=False,
     )
 

@@ -283,6 +283,9 @@ class World:
         self.cards: dict[str, Card] = {}
         self.labels: dict[str, Label] = {}
         self.checklists: dict[str, Checklist] = {}
+        # Custom Fields (emulator/custom_fields.py): definitions by id, and (card id, field id) -> item value
+        self.custom_fields: dict[str, Any] = {}
+        self.custom_field_items: dict[tuple[str, str], dict[str, Any]] = {}
         self.actions: list[Action] = []  # creation order == id order
         self.listeners: list[Callable[[Action], None]] = []  # told of every new action (webhooks)
         self.vault = FileVault()
