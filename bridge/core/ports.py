@@ -49,6 +49,9 @@ class Capabilities(BaseModel):
     # value as text (GitHub's ``name: value`` labels, Basecamp's notes footer).
     custom_fields: bool = False
     defined_fields: bool = True
+    # The most characters a field may take written as ``Name: value`` (GitHub: a label, at most 50).
+    # A longer value is a ``custom-field-value`` notice, not a write refused every cycle. None: no limit.
+    field_limit: int | None = None
     # The most characters the tool takes per kind of text: "title", "notes", "comment" (Markdown
     # as the bridge writes it). A kind not named has no limit. The planner fits longer text
     # (bridge/core/plan/limits.py) instead of sending a write the tool refuses every cycle.

@@ -296,3 +296,31 @@ def test_people_the_client_tool_has_no_account_for_are_left_out_with_a_notice() 
     (create,) = [op for op in result.ops if op.kind == "task"]
     assert create.fields["cf:Reviewer"] == "anna@agency.example"  # type: ignore[attr-defined]
     assert any("zed@agency.example" in n.message for n in result.notices)
+
+
+LABELS = Capabilities(tool="github", custom_fields=True, defined_fields=False, field_limit=50)
+
+
+def test_a_value_too_long_for_a_github_label_is_a_notice_not_a_write_every_cycle() -> None:
+    link = rules(Priority={"to": "Priority"})
+    long_value = "Highest, before anything else on the board"  # "Priority: " + this is 52 characters
+    isnap, csnap, pairs = world(None, "P3", "P3", link, LABELS)
+    isnap.fields = {}
+    isnap.tasks["t1"].custom_fields = {"Priority": long_value}
+    result = plan_cycle(isnap, csnap, mirror(isnap, csnap.people, link, LABELS), pairs, link, LABELS, OPEN)
+    assert not [op for op in result.ops if isinstance(op, UpdateTask)]
+    (notice,) = result.notices
+    assert notice.code == "custom-field-value" and "50 characters" in notice.message and "github" in notice.message
+    # A value that fits is written as before.
+    isnap.tasks["t1"].custom_fields = {"Priority": "Highest"}
+    fits = plan_cycle(isnap, csnap, mirror(isnap, csnap.people, link, LABELS), pairs, link, LABELS, OPEN)
+    assert [op.changes for op in fits.ops if isinstance(op, UpdateTask)] == [{"cf:Priority": "Highest"}]
+
+
+def test_a_client_value_too_long_for_an_internal_github_label_stays_out_with_a_notice() -> None:
+    link = rules(Priority={"to": "Priority", "direction": "both"})
+    isnap, csnap, pairs = world("P3", "x" * 45, "P3", link, OPEN)
+    isnap.fields, csnap.fields = {}, {}
+    result = plan_cycle(isnap, csnap, mirror(isnap, csnap.people, link, OPEN), pairs, link, OPEN, LABELS)
+    assert result.ops == [] and [n.code for n in result.notices] == ["custom-field-value"]
+    assert value_inbound(FieldMap(name="Priority", to="Priority"), "x" * 40, isnap, LABELS) == (True, "x" * 40)

@@ -72,7 +72,17 @@ def fit_fields(
                 fields[rule.key] = canonical(target.kind if target else "text", value)
                 value = fields[rule.key]
             # A field that only comes in never needs the client's field to hold the internal value.
-            if rule.key not in fields or target is None or rule.direction == "to_internal" or target.holds(value):
+            if rule.key not in fields or rule.direction == "to_internal":
+                continue
+            if too_long(rule.to, value, client_caps):
+                del fields[rule.key]
+                notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
+                                      message=f"task {_title(task)}: the client field {rule.to!r} cannot hold {value!r}: "
+                                      f"'{rule.to}: <value>' is longer than the {client_caps.field_limit} characters "
+                                      f"{client_caps.tool or 'the client tool'} takes; map it to a shorter value under "
+                                      f"mirror.fields.custom.{rule.name}.values"))
+                continue
+            if target is None or target.holds(value):
                 continue
             del fields[rule.key]
             choices = f" (its options: {', '.join(target.options)})" if target.options else ""
@@ -108,7 +118,14 @@ def value_inbound(
     target = field_def(internal.fields, rule.name)
     if internal_caps.defined_fields and target is not None and not target.holds(mapped):
         return False, mapped
+    if too_long(internal_name(rule, internal), mapped, internal_caps):
+        return False, mapped
     return True, mapped
+
+
+def too_long(field: str, value: str | None, caps: Capabilities) -> bool:
+    """Is ``Name: value`` longer than the tool takes (``Capabilities.field_limit``: GitHub's 50-character labels)?"""
+    return bool(value) and caps.field_limit is not None and len(f"{field}: {value}") > caps.field_limit
 
 
 def internal_name(rule: FieldMap, internal: Snapshot) -> str:
