@@ -13,15 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bridge.core.fields import FieldDef, FieldMap, canonical, fold, patched, value_in, value_out
+from bridge.core.fields import FieldDef, FieldMap, canonical, fold, joined, patched, split, value_in, value_out
 from bridge.core.link import Pair
 from bridge.core.mirror import APPROVAL, mirror
 from bridge.core.model import Snapshot
 from bridge.core.ops import AddRequest, Plan, UpdateInternalTask, UpdateTask
 from bridge.core.plan.custom import value_inbound
 from bridge.core.plan.cycle import plan_cycle
+from bridge.core.section_access import marking
 from bridge.core.ports import Capabilities
-from bridge.core.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
 from tests.core.build import client, internal, task
 
 OPEN = Capabilities(custom_fields=True, defined_fields=False)
@@ -324,3 +325,37 @@ def test_a_client_value_too_long_for_an_internal_github_label_stays_out_with_a_n
     result = plan_cycle(isnap, csnap, mirror(isnap, csnap.people, link, OPEN), pairs, link, OPEN, LABELS)
     assert result.ops == [] and [n.code for n in result.notices] == ["custom-field-value"]
     assert value_inbound(FieldMap(name="Priority", to="Priority"), "x" * 40, isnap, LABELS) == (True, "x" * 40)
+
+
+# -- multi-enum options whose names hold ", " ------------------------------------------------------
+
+# Option names as people type them: letters, spaces, commas and the odd backslash.
+NAMES = st.text(st.sampled_from(["a", "B", " ", ",", "\\", "é", "1"]), min_size=1, max_size=10).filter(str.strip)
+
+
+@given(st.lists(NAMES, min_size=1, max_size=5))
+def test_a_multi_enum_value_round_trips_whatever_its_option_names_hold(names: list[str]) -> None:
+    value = canonical("multi_enum", names)
+    assert value is not None
+    assert split(value) == sorted({n.strip() for n in names})
+    assert canonical("multi_enum", value) == value  # canonical is a fixed point, read from its string form too
+    field = FieldDef(name="Formats", kind="multi_enum", options=tuple(n.strip() for n in names))
+    assert field.holds(value)
+
+
+def test_an_option_named_with_a_comma_stays_one_option() -> None:
+    value = canonical("multi_enum", ["Print, large", "Web"])
+    assert value == "Print\\, large, Web" and split(value) == ["Print, large", "Web"]
+    field = FieldDef(name="Formats", kind="multi_enum", options=("Print, large", "Web"))
+    assert field.holds(value) and not field.holds("Print, Web")
+    # Values without a comma or a backslash in a name read exactly as before.
+    assert joined(["Web", "Print"]) == "Print, Web" and split("b ,a,") == ["b", "a"]
+
+
+def test_the_access_field_reads_an_escaped_multi_enum_as_its_options() -> None:
+    snap = internal("Design")
+    both = canonical("multi_enum", ["Acme, Inc", "Globex"]) or ""
+    shared = task(snap, "t1", "Homepage", "Design", custom_fields={"Client access": both})
+    assert marking(shared, AccessSource(type="custom_field")).named == frozenset({"acme, inc", "globex"})
+    plain = task(snap, "t2", "Footer", "Design", custom_fields={"Client access": "acme, globex"})
+    assert marking(plain, AccessSource(type="custom_field")).named == frozenset({"acme", "globex"})
