@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.core.fields import FieldDef
 from bridge.core.model import Attachment, Comment, Section, Snapshot, Task
 
 Removal = Literal["archive", "delete"]
@@ -95,6 +96,9 @@ class PullResult(BaseModel):
 class CheckResult(BaseModel):
     user: str
     project_name: str
+    # The project's custom field definitions, where the tool defines them (Capabilities.defined_fields):
+    # ``pm-bridge check`` names a field a link maps that the project lacks. None: not read, any name goes.
+    fields: dict[str, FieldDef] | None = None
 
 
 class NewTask(BaseModel):
