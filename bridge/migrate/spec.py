@@ -101,7 +101,8 @@ def resolve_options(
     )
     if keep_linked and fields is not None:
         raise ConfigError(f"--keep-linked {keep_linked!r} carries the custom fields that link maps; --fields cannot "
-                          "choose others", hint=f"drop --fields, or name the fields under links.{keep_linked}.mirror.fields.custom")
+                          "choose others",
+                          hint=f"drop --fields, or name the fields under links.{keep_linked}.mirror.fields.custom")
     if options.source == options.target:
         raise ConfigError("--from and --to name the same project", hint="a migration copies one project into another")
     if link and only_shared:

@@ -20,9 +20,9 @@ from bridge.core.model import Snapshot
 from bridge.core.ops import AddRequest, Plan, UpdateInternalTask, UpdateTask
 from bridge.core.plan.custom import value_inbound
 from bridge.core.plan.cycle import plan_cycle
-from bridge.core.section_access import marking
 from bridge.core.ports import Capabilities
 from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from bridge.core.section_access import marking
 from tests.core.build import client, internal, task
 
 OPEN = Capabilities(custom_fields=True, defined_fields=False)
