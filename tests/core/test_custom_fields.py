@@ -359,3 +359,17 @@ def test_the_access_field_reads_an_escaped_multi_enum_as_its_options() -> None:
     assert marking(shared, AccessSource(type="custom_field")).named == frozenset({"acme, inc", "globex"})
     plain = task(snap, "t2", "Footer", "Design", custom_fields={"Client access": "acme, globex"})
     assert marking(plain, AccessSource(type="custom_field")).named == frozenset({"acme", "globex"})
+
+
+def test_a_nested_subtasks_value_is_a_notice_naming_the_field_not_a_silent_drop() -> None:
+    link = rules()
+    link = link.model_copy(update={"mirror": link.mirror.model_copy(update={"subtasks": True})})
+    isnap, csnap, pairs = world("High", "P1", "P1", link, DEFINED)
+    task(isnap, "t2", "Check the fonts", None, parent_id="t1", custom_fields={"Priority": "Low"})
+    task(isnap, "t3", "Check the colours", None, parent_id="t1")  # no value: nothing to say
+    view = mirror(isnap, csnap.people, link, DEFINED)
+    assert view.tasks["t2"].parent == "t1" and not any(k.startswith("cf:") for k in view.tasks["t2"].fields)
+    result = plan_cycle(isnap, csnap, view, pairs, link, DEFINED, DEFINED)
+    (notice,) = [n for n in result.notices if n.key == "subtasks:Priority"]
+    assert notice.code == "custom-field-value" and "1 subtask(s)" in notice.message and "'Check the fonts'" in notice.message
+    assert not [op for op in result.ops if "cf:Priority" in getattr(op, "fields", {})]
