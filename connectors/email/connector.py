@@ -67,6 +67,7 @@ class EmailConnector:
         self.stats = RequestStats()
         self._engine = engine
         self._store: Store | None = None
+        self._preview: Connection | None = None  # a dry run's transaction, rolled back when its pull ends
         self._lock = threading.RLock()
         self._templates = render.environment(settings.templates)
         for secret in (settings.signing_key, settings.smtp and settings.smtp.password,
@@ -89,8 +90,15 @@ class EmailConnector:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self._lock, self.engine.begin() as db:
-            yield db
+        with self._lock:
+            if self._preview is not None:
+                yield self._preview
+                return
+            with self.engine.begin() as db:
+                yield db
+
+    def _bind(self) -> Engine | Connection:
+        return self._preview if self._preview is not None else self.engine
 
     def close(self) -> None:
         if self._store is not None:
@@ -143,13 +151,15 @@ class EmailConnector:
         for address in self.settings.addresses:
             snapshot.people[address] = Person(id=address, name=address, email=address)
         with self._lock:
-            rows = mailbox.items(self.engine, self.name, project_id)
+            rows = mailbox.items(self._bind(), self.name, project_id)
         for kind, item_id, data in rows:
             getattr(snapshot, f"{kind}s")[item_id] = KINDS[kind].model_validate_json(data)
         return snapshot
 
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
         self.stats.count("GET", "view")
+        if state is not None and state.dry_run:
+            return self._dry_pull(project_id)
         with self._tx() as db:
             if mailbox.meta(db, self.name, project_id, "started_at") is None:
                 mailbox.set_meta(db, self.name, project_id, "started_at", self.now().isoformat())
@@ -164,12 +174,31 @@ class EmailConnector:
         # Reading the whole view is one query: an incremental pull re-reads it, but only when it changed.
         return PullResult(snapshot=self.view(project_id), cursor=f"rev:{rev}", full=known is None or known > rev)
 
+    def _dry_pull(self, project_id: str) -> PullResult:
+        """The view as a real pull would leave it, changing nothing anywhere (``sync --dry-run``): IMAP mail is
+        peeked at (read-only, no flag set), and the inbox is taken in inside a transaction that is rolled back,
+        so the plan shows what the waiting replies would do while the store, the mailbox and the client stay as
+        they were (docs/email.md)."""
+        peeked = imap.peek(self.settings.inbound.imap) if self.settings.inbound.imap is not None else []
+        with self._lock, self.engine.connect() as db:
+            transaction = db.begin()
+            self._preview = db
+            try:
+                for raw in peeked:
+                    mailbox.keep(db, self.name, "imap", raw, self.now())
+                self.take_inbox(project_id)
+                snapshot = self.view(project_id)
+            finally:
+                self._preview = None
+                transaction.rollback()
+        return PullResult(snapshot=snapshot, cursor=None, full=True)
+
     # -- inbound ------------------------------------------------------------
 
     def take_inbox(self, project_id: str) -> None:
         """Every message waiting in the inbox enters the view, or is refused and logged (never posted)."""
         today = (self.now().date() - EPOCH).days
-        for row, source, raw in mailbox.pending(self.engine, self.name):
+        for row, source, raw in mailbox.pending(self._bind(), self.name):
             verdict = inbound.read(raw, self.settings, self.name, project_id, today)
             with self._tx() as db:
                 refusal: str | None
@@ -183,7 +212,8 @@ class EmailConnector:
                 if refusal is not None:
                     # The reason and the sender, never the body (docs/email.md, security).
                     sender = getattr(verdict, "sender", "") or "unknown"
-                    log.warning("email refused: %s (from %s, via %s)", refusal, sender, source,
+                    log.warning("email %s: %s (from %s, via %s)", "would be refused (dry run)" if self._preview
+                                is not None else "refused", refusal, sender, source,
                                 extra={"connection": self.name, "source": source, "reason": refusal, "sender": sender})
                     mailbox.settle(db, row, mailbox.REFUSED, refusal)
                 else:
@@ -361,7 +391,7 @@ class EmailConnector:
     def send_approvals(self, project_id: str) -> int:
         with self._tx() as db:
             upto = int(mailbox.meta(db, self.name, project_id, "approvals_upto") or 0)
-        pending = [c for c in mailbox.changes(self.engine, self.name, project_id, upto) if c[1] == "awaiting"]
+        pending = [c for c in mailbox.changes(self._bind(), self.name, project_id, upto) if c[1] == "awaiting"]
         if not pending:
             return 0
         if not self.settings.approve_now:  # the digest lists them; switching approve_now on later sends no backlog
@@ -390,7 +420,7 @@ class EmailConnector:
         """The digest of what changed since the last one, and the last change it covers."""
         with self._tx() as db:
             upto = int(mailbox.meta(db, self.name, project_id, "digest_upto") or 0)
-        rows = mailbox.changes(self.engine, self.name, project_id, upto)
+        rows = mailbox.changes(self._bind(), self.name, project_id, upto)
         changes = [digests.Change(id=r[0], kind=r[1], task_id=r[2], data=r[3]) for r in rows]
         view = self.view(project_id)
         built = digests.build_digest(changes, view, self.settings.approval_sections,
