@@ -27,11 +27,11 @@ from bridge import secrets
 from bridge.config.email import EmailSettings
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
-from bridge.errors import ConfigError, NotFound
+from bridge.errors import ConfigError, NotFound, Transient
 from bridge.http.client import RequestStats
 from bridge.store import Store, mailbox
 from connectors.email import digest as digests
-from connectors.email import imap, inbound, outbound, render, tokens
+from connectors.email import imap, inbound, outbound, render, retry, tokens
 
 TASK_FIELDS = frozenset({"title", "notes", "done", "section_id", "due", "start"})
 CAPABILITIES = Capabilities(
@@ -375,9 +375,21 @@ class EmailConnector:
                                     expires, self.settings.reply_domain)
 
     def cycle_finished(self, project_id: str) -> None:
-        """After the cycle's writes: approval requests at once (``approve_now``), then the digest when due."""
+        """After the cycle's writes: approval requests at once (``approve_now``), then the digest when due.
+
+        A message the relay refuses is held and tried again with a growing pause (``retry``); the other
+        messages still go. While any message is held the cycle fails with that error, after all its work is
+        done, so the failure stays visible (``pm-bridge status``, the failing-cycles alert) without
+        blocking anything else (docs/email.md, "When sending fails")."""
         self.send_approvals(project_id)
         self.send_digest_if_due(project_id)
+        with self._tx() as db:
+            held = list((mailbox.meta(db, self.name, project_id, "approvals_held") or {}).values())
+            digest_hold = mailbox.meta(db, self.name, project_id, "digest_held")
+        holds = held + ([digest_hold] if digest_hold else [])
+        if holds:
+            raise Transient(secrets.redact(retry.summary(holds)),
+                            hint="check the client's addresses (email.addresses) and the relay's log")
 
     def _send(self, message: EmailMessage) -> None:
         self.stats.count("SMTP", "send")
@@ -391,29 +403,48 @@ class EmailConnector:
     def send_approvals(self, project_id: str) -> int:
         with self._tx() as db:
             upto = int(mailbox.meta(db, self.name, project_id, "approvals_upto") or 0)
+            held: dict[str, dict[str, Any]] = dict(mailbox.meta(db, self.name, project_id, "approvals_held") or {})
         pending = [c for c in mailbox.changes(self._bind(), self.name, project_id, upto) if c[1] == "awaiting"]
-        if not pending:
+        if not pending and not held:
             return 0
         if not self.settings.approve_now:  # the digest lists them; switching approve_now on later sends no backlog
             with self._tx() as db:
-                mailbox.set_meta(db, self.name, project_id, "approvals_upto", pending[-1][0])
+                if pending:
+                    mailbox.set_meta(db, self.name, project_id, "approvals_upto", pending[-1][0])
+                mailbox.set_meta(db, self.name, project_id, "approvals_held", None)
             return 0
         view = self.view(project_id)
         waiting = {t.id for t in digests.awaiting_tasks(view, self.settings.approval_sections)}
+        now = self.now()
+        # Held ones (refused before) first, when their pause is over; then the new ones, in order.
+        todo = [(int(key), str(hold["task_id"])) for key, hold in held.items()] + [(c[0], c[2]) for c in pending]
         sent = 0
-        for change_id, _, task_id, _ in pending:
+        for change_id, task_id in todo:
+            hold = held.get(str(change_id))
+            if not retry.due(hold, now):
+                continue
             if task_id in waiting:  # still shared and still waiting: otherwise nothing goes out
                 task = view.tasks[task_id]
                 section = view.sections.get(task.section_id or "")
                 item = digests.DigestItem(task_id=task.id, title=task.title, section=section.name if section else "",
                                           reply_to=self.reply_address(project_id, task.id), due=task.due, notes=task.notes)
                 message = render.approval_message(self.settings, self._templates, view.project_name, item,
-                                                  self._message_id(f"approval-{task.id}", change_id), self.now())
+                                                  self._message_id(f"approval-{task.id}", change_id), now)
                 message["References"] = self._message_id(f"item-{task.id}")  # one thread per item in her mail program
-                self._send(message)
-                sent += 1
-            with self._tx() as db:  # one by one: a failed send is retried next cycle, a sent one never twice
-                mailbox.set_meta(db, self.name, project_id, "approvals_upto", change_id)
+                try:
+                    self._send(message)
+                    held.pop(str(change_id), None)
+                    sent += 1
+                except Transient as exc:  # this message waits; the others still go (docs/email.md)
+                    held[str(change_id)] = retry.after_failure(hold, now, str(exc), task_id=task_id)
+                    log.warning("email not delivered: %s", exc, extra={"connection": self.name, "item": task_id})
+            else:
+                held.pop(str(change_id), None)
+            with self._tx() as db:  # one by one: a sent message is never sent twice
+                if change_id > upto:
+                    upto = change_id
+                    mailbox.set_meta(db, self.name, project_id, "approvals_upto", change_id)
+                mailbox.set_meta(db, self.name, project_id, "approvals_held", held or None)
         return sent
 
     def digest(self, project_id: str) -> tuple[digests.Digest, int]:
@@ -432,16 +463,25 @@ class EmailConnector:
         with self._tx() as db:
             since_text = mailbox.meta(db, self.name, project_id, "digest_at") or mailbox.meta(
                 db, self.name, project_id, "started_at")
+            hold = mailbox.meta(db, self.name, project_id, "digest_held")
         since = dt.datetime.fromisoformat(since_text) if since_text else now
-        if not digests.digest_due(now, since, self.settings.schedule):
+        if not digests.digest_due(now, since, self.settings.schedule) or not retry.due(hold, now):
             return False
         built, upto = self.digest(project_id)
         if not built.empty:
-            self._send(render.digest_message(self.settings, self._templates, built, since, self._message_id("digest", upto),
-                                             now))
+            message = render.digest_message(self.settings, self._templates, built, since,
+                                            self._message_id("digest", upto), now)
+            try:
+                self._send(message)
+            except Transient as exc:  # held: tried again later, covering what changed meanwhile too
+                with self._tx() as db:
+                    mailbox.set_meta(db, self.name, project_id, "digest_held", retry.after_failure(hold, now, str(exc)))
+                log.warning("email not delivered: %s", exc, extra={"connection": self.name, "item": "digest"})
+                return False
         with self._tx() as db:
             mailbox.set_meta(db, self.name, project_id, "digest_at", now.isoformat())
             mailbox.set_meta(db, self.name, project_id, "digest_upto", upto)
+            mailbox.set_meta(db, self.name, project_id, "digest_held", None)
         return not built.empty
 
 
