@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import html
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ from typing import Literal
 
 from mailparser_reply import EmailReplyParser
 
+from bridge import richtext
 from bridge.config.email import EmailSettings
 from connectors.email import tokens
 
@@ -45,6 +45,25 @@ class Refused:
     sender: str = ""
 
 
+# Where the mail programs put the message being answered, in an HTML-only reply: Gmail's quote block, Outlook's
+# reply header (and the marker before it), Apple Mail's and Thunderbird's cited blockquote, Yahoo's quote block.
+_QUOTED_HTML = re.compile(
+    r"""(?is)<(?:div|blockquote|hr)\b[^>]*?(?:class=["'][^"']*\b(?:gmail_quote|yahoo_quoted|moz-cite-prefix)\b"""
+    r"""|id=["'](?:divRplyFwdMsg|appendonsend)["']|type=["']cite["'])""")
+
+
+def html_reply(content: str) -> str:
+    """An HTML-only reply as canonical Markdown (the project's HTML reader, bridge/richtext): what the mail
+    program shows but not its styles or comments, and nothing from where it starts quoting the message answered.
+    The text still goes through ``latest_reply``, for quotes and signatures no marker announced."""
+    content = re.sub(r"(?is)<(head|style|script|title)\b.*?</\1\s*>", "", content)
+    content = re.sub(r"(?s)<!--.*?-->", "", content)
+    quoted = _QUOTED_HTML.search(content)
+    if quoted is not None:
+        content = content[:quoted.start()]
+    return richtext.read("basecamp", content)  # Basecamp's reader: plain HTML, divs and paragraphs, <br> breaks
+
+
 def _text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
@@ -53,9 +72,7 @@ def _text(message: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     if part.get_content_subtype() == "html":
-        content = re.sub(r"(?is)<(script|style|head).*?</\1>", "", content)
-        content = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", content)
-        content = html.unescape(re.sub(r"<[^>]+>", "", content))
+        content = html_reply(content)
     return content.replace("\r\n", "\n")
 
 
