@@ -30,7 +30,7 @@ def test_only_a_first_word_approve_or_approved_approves(text: str, approve: bool
     assert read.text == text.strip()  # the signature and the quoted message are gone
 
 
-def test_an_html_only_reply_is_read_as_text() -> None:
+def test_an_html_only_reply_is_read_as_markdown() -> None:
     message = EmailMessage()
     message["From"] = CLIENT
     message["To"] = address()
@@ -39,7 +39,7 @@ def test_an_html_only_reply_is_read_as_text() -> None:
                         subtype="html")
     read = inbound.read(message.as_bytes(), SETTINGS, "mail", "Acme", TODAY)
     assert isinstance(read, inbound.Reply)
-    assert read.text.startswith("Looks fine & ready")
+    assert read.text == "Looks **fine** & ready"  # the quoted message is gone (tests/email/test_html_replies.py)
 
 
 def test_a_reply_to_another_project_or_connection_is_forged() -> None:
