@@ -39,7 +39,8 @@ CAPABILITIES = Capabilities(
     task_fields=TASK_FIELDS,
     subtask_fields=frozenset(),  # a message has no nesting: a shared subtask travels as an item of its own
     comments=True,
-    edit_comments=False,  # a sent message cannot change: an edited comment is sent again as a new one
+    # The view's comment can change; a sent message cannot: an edited comment goes out again as new (update_comment).
+    edit_comments=True,
     attachments="link",
     removal=frozenset({"archive", "delete"}),
     custom_fields=False,
@@ -345,7 +346,15 @@ class EmailConnector:
         return comment
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
-        raise NotImplementedError("email comments cannot be edited (Capabilities.edit_comments is false)")
+        """A message already sent cannot change: the view's comment takes the new text (keeping its id, so the
+        pair holds and the edit lands in one cycle) and is recorded again, so the next digest sends it as new."""
+        self.stats.count("POST", "comment")
+        with self._tx() as db:
+            stored: Comment = self._load(db, project_id, "comment", comment.id)
+            stored.text, stored.created_at = text, self.now()
+            self._put(db, project_id, "comment", stored)
+            self._record(db, project_id, "comment", stored.task_id, id=stored.id)
+        return stored
 
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         self.stats.count("POST", "comment")
