@@ -21,6 +21,7 @@ from mailparser_reply import EmailReplyParser
 
 from bridge import richtext
 from bridge.config.email import EmailSettings
+from bridge.core.plan.files import human_size
 from connectors.email import tokens
 
 APPROVE_WORDS = frozenset({"approve", "approved"})
@@ -76,6 +77,22 @@ def _text(message: EmailMessage) -> str:
     return content.replace("\r\n", "\n")
 
 
+def attached(message: EmailMessage) -> str:
+    """A line naming the files a message carries, which the bridge does not copy (docs/email.md, "Files"):
+    the agency learns she sent them and can ask for them another way. Empty when there are none."""
+    files = []
+    for part in message.iter_attachments():
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        files.append(f"{part.get_filename() or 'unnamed file'} ({human_size(size)})")
+    return f"_(attached, not copied by the bridge: {', '.join(files)})_" if files else ""
+
+
+def _with_files(text: str, message: EmailMessage) -> str:
+    note = attached(message)
+    return f"{text}\n\n{note}" if note and text else note or text
+
+
 def latest_reply(text: str) -> str:
     """The new words of a reply: quoted text, "On ... wrote:" headers and signatures stripped."""
     replies = _PARSER.read(text=text).replies
@@ -117,14 +134,15 @@ def read(raw: bytes, settings: EmailSettings, connection: str, project: str, tod
             return Refused(verdict, sender)
         text = latest_reply(_text(message))
         approve = first_word(text) in APPROVE_WORDS
-        if not text:
+        if not text and not attached(message):
             return Refused("an empty reply", sender)
-        return Reply("comment", sender, name or sender, text, task_id=verdict.item, approve=approve, message_id=message_id)
+        return Reply("comment", sender, name or sender, _with_files(text, message), task_id=verdict.item, approve=approve,
+                     message_id=message_id)
     if settings.link_address.casefold() in {a.casefold() for a in recipients}:
         subject = re.sub(r"^\s*((re|fwd?|aw|wg)\s*:\s*)+", "", str(message.get("Subject", "")), flags=re.I).strip()
         text = latest_reply(_text(message))
         if not subject and not text:
             return Refused("an empty request", sender)
         title = subject or text.splitlines()[0][:120]
-        return Reply("request", sender, name or sender, text, title=title, message_id=message_id)
+        return Reply("request", sender, name or sender, _with_files(text, message), title=title, message_id=message_id)
     return Refused("addressed to neither a reply address nor the link's address", sender)
