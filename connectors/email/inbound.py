@@ -59,6 +59,8 @@ def html_reply(content: str) -> str:
     The text still goes through ``latest_reply``, for quotes and signatures no marker announced."""
     content = re.sub(r"(?is)<(head|style|script|title)\b.*?</\1\s*>", "", content)
     content = re.sub(r"(?s)<!--.*?-->", "", content)
+    # Pictures carried inside the message (cid:) have no address the internal tool could show.
+    content = re.sub(r"""(?is)<img\b[^>]*\bsrc=["']?cid:[^>]*>""", "", content)
     quoted = _QUOTED_HTML.search(content)
     if quoted is not None:
         content = content[:quoted.start()]
