@@ -27,7 +27,8 @@ OUTLOOK = (
     '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><meta http-equiv="Content-Type" '
     'content="text/html; charset=utf-8"><style><!-- p.MsoNormal {margin:0cm; font-family:"Calibri"} --></style>'
     '</head><body lang="EN-US"><div class="WordSection1"><p class="MsoNormal">Approved &#8211; go ahead.<o:p></o:p>'
-    '</p><ul><li class="MsoListParagraph">keep the <i>dark</i> variant <img src="cid:image001.png@01DA" alt="x"></li></ul><p class="MsoNormal"><o:p>&nbsp;'
+    '</p><ul><li class="MsoListParagraph">keep the <i>dark</i> variant <img src="cid:image001.png@01DA" alt="x">'
+    '</li></ul><p class="MsoNormal"><o:p>&nbsp;'
     '</o:p></p><p class="MsoNormal">Best regards,<br>Carla<o:p></o:p></p><div id="appendonsend"></div>'
     '<hr style="display:inline-block;width:98%" tabindex="-1"><div id="divRplyFwdMsg" dir="ltr"><font face="Calibri">'
     "<b>From:</b> Agency &lt;updates@agency.example&gt;<br><b>Sent:</b> Monday, December 7, 2026 9:00 AM<br>"
