@@ -425,6 +425,12 @@ class EmailConnector:
         view = self.view(project_id)
         waiting = {t.id for t in digests.awaiting_tasks(view, self.settings.approval_sections)}
         now = self.now()
+        # A held request for an item no longer shared or waiting has nothing left to say: it is dropped.
+        still = {key: hold for key, hold in held.items() if hold.get("task_id") in waiting}
+        if still != held:
+            held = still
+            with self._tx() as db:
+                mailbox.set_meta(db, self.name, project_id, "approvals_held", held or None)
         # Held ones (refused before) first, when their pause is over; then the new ones, in order.
         todo = [(int(key), str(hold["task_id"])) for key, hold in held.items()] + [(c[0], c[2]) for c in pending]
         sent = 0

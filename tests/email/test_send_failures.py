@@ -92,3 +92,17 @@ def test_a_refused_digest_is_held_and_sent_later_covering_what_changed_meanwhile
     assert len(sink.received) == 1
     digest = sink.received[0].data.decode()
     assert "Sitemap" in digest and "Careers page" in digest
+
+
+def test_a_held_request_for_an_item_no_longer_waiting_is_dropped(world: EmailWorld, servers: tuple[SmtpSink, int]) -> None:
+    sink, _ = servers
+    sink.refuse(refused_logo)
+    logo = world.task("Final logo", "For approval")
+    assert world.engine.run(world.link).status == "failed"
+    snap = world.internal()
+    world.anna.update_task(world.project, snap.tasks[logo], {"section_id": world.sections["Design"]})
+    report = world.at(dt.datetime(2026, 12, 7, 8, 0, 30, tzinfo=PARIS)).engine.run(world.link)
+    assert report.status == "ok", report.errors  # nothing is held any more: the cycle is no longer failing
+    sink.refuse(None)
+    world.at(dt.datetime(2026, 12, 7, 8, 5, tzinfo=PARIS)).cycle()
+    assert "Approval needed: Final logo" not in subjects(sink)
