@@ -84,6 +84,8 @@ class PullState(BaseModel):
     snapshot: Snapshot | None = None
     # None: every task's comments and attachments. Connectors may ignore it and read them all.
     detail: DetailFilter | None = Field(default=None, exclude=True)
+    # A dry run: the pull must change nothing anywhere (an email client's inbox is read, never consumed).
+    dry_run: bool = Field(default=False, exclude=True)
 
 
 class PullResult(BaseModel):
