@@ -112,6 +112,22 @@ class Vault:
                 return Held(fresh, seen + 1)
         raise refused
 
+    def rekey(self) -> list[str]:
+        """Seal every stored row again with the first key, all or none; the connections, in order.
+
+        One transaction holding every row: a renewal waits, and a row no key opens (named in the error)
+        leaves every row as it was, so the old key is still needed and nothing is half done.
+        The version stays: the token set is the same, only its sealing changed.
+        """
+        with self.store.engine.begin() as db:
+            rows = db.execute(sa.select(credentials.c.connection, credentials.c.sealed)
+                              .order_by(credentials.c.connection).with_for_update()).all()
+            for row in rows:
+                resealed = self.sealer.reseal(row.sealed, row.connection)
+                db.execute(sa.update(credentials).where(credentials.c.connection == row.connection)
+                           .values(sealed=resealed, updated_at=stamp_now()))
+        return [row.connection for row in rows]
+
     # -- sealing ----------------------------------------------------------
 
     def _seal(self, credential: Credential) -> str:
