@@ -39,6 +39,7 @@ class RenewingToken:
             f"connection {self.connection!r}: the tool refuses even a freshly renewed token (401), so the account "
             "pm-bridge acts as has likely lost access (removed from the project or workspace, or deactivated)",
             status=401,
+            connection=self.connection,
             hint=f"give that account access again, or run `pm-bridge connect {self.connection}` as an account that "
                  "has it; `pm-bridge check` shows which project is refused",
         )

@@ -39,7 +39,7 @@ def reconnect_hint(connection: str) -> str:
 def revoked_error(connection: str, reason: str, status: int | None) -> CredentialsRevoked:
     # "token can no longer be refreshed" is what alerting keys on: keep the words.
     return CredentialsRevoked(f"connection {connection!r}: the token can no longer be refreshed ({reason})",
-                              status=status, hint=reconnect_hint(connection))
+                              status=status, hint=reconnect_hint(connection), connection=connection)
 
 
 def revoked(store: Store, connections: Iterable[str]) -> dict[str, str]:
