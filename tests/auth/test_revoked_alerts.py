@@ -76,6 +76,8 @@ def test_the_daemon_alerts_once_on_a_revoked_refresh_token_and_once_when_connect
         assert daemon.alerter.flush()
         assert [str(m["Subject"]) for m in mailbox.messages[1:]] == ["pm-bridge: resolved: link acme signs in again"]
         assert daemon.health.report()["status"] == "ok"
+        history = [(e.kind, e.detail["state"], e.detail["channels"]) for e in world.store.audit_entries(event="alert")]
+        assert history[::-1] == [("credentials", "firing", {"email": "sent"}), ("credentials", "resolved", {"email": "sent"})]
         second = world.vault().load("acme").credential
         tokens = [t for c in (first, second) for t in (c.access_token, c.refresh_token or "")]
         tokens += [*world.issuer.access, *world.issuer.refresh]
