@@ -70,8 +70,18 @@ def test_the_daemon_alerts_once_on_a_revoked_refresh_token_and_once_when_connect
         assert "(connection acme)" in body and "token can no longer be refreshed" in body
         assert "run `pm-bridge connect acme` to authorize again" in body
 
+        daemon.stop()  # a restart while the token is refused: the link is built, and fails with the same error
+        runtime = build_runtime(config, transports=transports, clock=world.clock, store=world.store)
+        daemon = Daemon(config, runtime=runtime, clock=clock)
+        assert "acme" not in runtime.broken
+        clock.advance(3600)  # past the backoff the store remembers
+        assert daemon.runner.tick("acme") == "failed"
+        assert daemon.alerter.flush()
+        assert len(mailbox.messages) == 1  # the alert state is in the store: the restart does not alert again
+        assert daemon.health.report()["links"]["acme"]["state"] == "credentials_revoked"
+
         connected(world)  # `pm-bridge connect acme` again, through the emulator's authorize page
-        clock.advance(3600)  # past the daemon's backoff
+        clock.advance(3600)  # past the daemon's backoff; no reload: the next cycle reads the new token
         assert daemon.runner.tick("acme") == "ok"
         assert daemon.alerter.flush()
         assert [str(m["Subject"]) for m in mailbox.messages[1:]] == ["pm-bridge: resolved: link acme signs in again"]
