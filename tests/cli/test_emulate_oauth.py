@@ -35,7 +35,7 @@ from bridge.demo.emulate import Rehearsal, prepare, print_instructions
 from bridge.demo.emulated_auth import DEFAULT_TTL
 from connectors.emulation.serve import asgi_app
 
-PM_BRIDGE = str(Path(sys.executable).with_name("pm-bridge"))
+PM_BRIDGE = [sys.executable, "-c", "from bridge.cli import main; main()"]  # the installed `pm-bridge`, wherever it is
 
 
 def free_port() -> int:
@@ -190,7 +190,7 @@ def _read_until(stream: io.TextIOBase, pattern: str, seen: list[str], deadline: 
 @pytest.mark.parametrize("kind", ["asana", "trello"])
 def test_a_person_rehearses_connect_paste_and_sync_with_real_processes(tmp_path: Path, key: str, kind: str) -> None:
     port, env = free_port(), {**os.environ, KEY_VARIABLE: key, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
-    emulate = subprocess.Popen([PM_BRIDGE, "emulate", kind, "--seed", "--oauth", "--port", str(port)], env=env,
+    emulate = subprocess.Popen([*PM_BRIDGE, "emulate", kind, "--seed", "--oauth", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
         assert emulate.stdout is not None
@@ -206,7 +206,7 @@ def test_a_person_rehearses_connect_paste_and_sync_with_real_processes(tmp_path:
         config = tmp_path / "pm-bridge.yaml"
         config.write_text(yaml.safe_dump({"state": "sqlite:///state.db", **block}))
 
-        connect = subprocess.Popen([PM_BRIDGE, "connect", f"{kind}-local", "--paste", "-c", str(config)], env=env,
+        connect = subprocess.Popen([*PM_BRIDGE, "connect", f"{kind}-local", "--paste", "-c", str(config)], env=env,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    cwd=tmp_path)
         assert connect.stdout is not None and connect.stdin is not None
@@ -218,7 +218,7 @@ def test_a_person_rehearses_connect_paste_and_sync_with_real_processes(tmp_path:
         assert connect.returncode == 0, "".join(asked) + out
         assert f"{kind}-local ({kind}) is connected" in out
 
-        synced = subprocess.run([PM_BRIDGE, "sync", "-c", str(config)], env=env, capture_output=True, text=True,
+        synced = subprocess.run([*PM_BRIDGE, "sync", "-c", str(config)], env=env, capture_output=True, text=True,
                                 cwd=tmp_path, timeout=120)
         assert synced.returncode == 0, synced.stdout + synced.stderr
         assert "rehearsal" in synced.stdout
