@@ -131,6 +131,8 @@ def test_connect_then_sync_and_the_token_is_renewed_when_due(
     assert code == 0, output
     assert f"{kind}-local ({kind}) is connected" in output
     assert len(world.events) == 1 and "new access token" in world.events[0]
+    code, output = run(world.config, "check")
+    assert code == 0 and "!" not in output, output  # the printed block is complete, token from connect included
     code, output = run(world.config, "sync")
     assert code == 0, output
     assert len(world.events) == 1  # the token from connect is used as it is
