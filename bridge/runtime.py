@@ -79,6 +79,7 @@ def build_connector(
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
     vault: Vault | None = None,
+    state: str | None = None,
 ) -> Connector:
     """One connection's connector; every failure is a :class:`BridgeError` naming the connection.
 
@@ -90,7 +91,7 @@ def build_connector(
             raise ConfigError(f"connection {name!r} uses auth: {connection.auth}, which keeps its tokens in the state store")
         connection, transport = renewing(name, connection, vault, transport=transport, clock=clock)
     try:
-        connector = registry.build(name, connection, transport=transport, clock=clock)
+        connector = registry.build(name, connection, transport=transport, clock=clock, state=state)
     except BridgeError:
         raise
     except (ValueError, TypeError) as exc:
@@ -156,7 +157,9 @@ def build_connectors(
         try:
             if config.connections[name].auth != "token" and vault is None:
                 vault = Vault(store or open_store(config.state), Sealer.from_environment())
-            built[name] = build_connector(name, config.connections[name], transport=transport, clock=clock, vault=vault)
+            built[name] = build_connector(
+                name, config.connections[name], transport=transport, clock=clock, vault=vault, state=config.state
+            )
         except BridgeError as exc:
             failed[name] = secrets.redact(str(exc))
     return built, failed
@@ -189,6 +192,11 @@ def rule_problems(name: str, link: LinkConfig, internal: Capabilities, client: C
     if approval is not None and approval.internal_label and "labels" not in internal.task_fields:
         problems.append(f"links.{name}.inbound.approval.internal_label needs labels, which the internal tool lacks "
                         "(set internal_label: null and use internal_section)")
+    custom = ", ".join(link.mirror.fields.custom)
+    for side, caps in (("internal", internal), ("client", client)):
+        if custom and not caps.custom_fields:
+            problems.append(f"links.{name}.mirror.fields.custom names {custom}, but the {side} tool ({caps.tool}) "
+                            "holds no custom fields")
     if link.mirror.fields.labels != "none" and "labels" not in client.task_fields:
         problems.append(f"links.{name}.mirror.fields.labels is {link.mirror.fields.labels}, but the client tool has no labels")
     return problems

@@ -22,6 +22,7 @@ MODULES = {
     "github": "connectors.github",
     "basecamp": "connectors.basecamp",
     "memory": "connectors.memory",
+    "email": "connectors.email",
 }
 
 
@@ -59,8 +60,12 @@ def build(
     *,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
+    state: str | None = None,
 ) -> Connector:
-    """One connection's connector; the connection's ``mapping`` overrides the tool's preset in ``mappings/``."""
+    """One connection's connector; the connection's ``mapping`` overrides the tool's preset in ``mappings/``.
+
+    ``state`` (the config's state database URL) goes to the tools that keep their project there (email).
+    """
     module = tool_module(config.kind)
     extra: dict[str, Any] = {}
     if config.mapping:
@@ -70,6 +75,8 @@ def build(
                 hint=f"remove connections.{name}.mapping (only github and basecamp take one)",
             )
         extra["mapping"] = dict(config.mapping)
+    if state is not None and "state" in inspect.signature(module.build).parameters:
+        extra["state"] = state
     connector: Connector = module.build(name, config, transport=transport, clock=clock, **extra)
     return connector
 

@@ -58,6 +58,16 @@ class Tool(StrEnum):
     basecamp = "basecamp"
 
 
+class ClientTool(StrEnum):
+    """What ``demo --client`` takes: any tool, or a client who reads and answers by email (docs/email.md)."""
+
+    asana = "asana"
+    trello = "trello"
+    github = "github"
+    basecamp = "basecamp"
+    email = "email"
+
+
 @dataclass
 class Settings:
     debug: bool = False
@@ -363,12 +373,18 @@ def emulate(
 @friendly
 def demo(
     internal: Annotated[Tool, typer.Option("--internal", help="the agency's tool")] = Tool.asana,
-    client: Annotated[Tool, typer.Option("--client", help="the client's tool")] = Tool.trello,
+    client: Annotated[ClientTool, typer.Option("--client", help="the client's tool, or email")] = ClientTool.trello,
     clients: Annotated[
         int, typer.Option("--clients", min=1, max=2, help="2: one internal project, two clients in different tools")
     ] = 1,
 ) -> None:
     """A fully offline walk-through on emulated tools: mirror, client input, idempotence."""
+    if client is ClientTool.email:
+        if clients == 2:
+            raise BridgeError("--client email plays the one-client story", hint="drop --clients 2")
+        from bridge.demo.email_client import run_email_demo
+
+        raise typer.Exit(run_email_demo(Console(highlight=False), internal.value))
     if clients == 2:
         from bridge.demo.clients import run_clients_demo
 

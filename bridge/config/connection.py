@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-ToolKind = Literal["asana", "trello", "github", "basecamp", "memory"]
+from bridge.config.email import EmailSettings
+
+ToolKind = Literal["asana", "trello", "github", "basecamp", "memory", "email"]
 # token: a personal token in the config (the default, as before); oauth: authorized once with
 # `pm-bridge connect`, kept and refreshed in the state store; github_app: installation tokens minted
 # from a GitHub App's private key. See docs/connect.md.
@@ -57,6 +59,9 @@ class ConnectionConfig(BaseModel):
     rate_limit: RateLimit | None = None
     timeout: float = Field(default=30.0, gt=0)
     max_wait: float = Field(default=120.0, ge=0)  # longest total wait on 429 / Retry-After
+    # Largest file, in MB, uploaded to this connection's tool; larger ones go as links with a note
+    # (docs/files.md). Unset: the tool's documented limit (Trello: 10, its free plan).
+    max_file_mb: int | None = Field(default=None, ge=1)
     # Overrides of the tool's preset in mappings/<tool>.yaml (GitHub, Basecamp):
     # e.g. {sections: milestone} to map sections to milestones instead of labels.
     mapping: dict[str, Any] | None = None
@@ -65,6 +70,8 @@ class ConnectionConfig(BaseModel):
     app_id: str | None = None  # github_app: the app's ID (or client ID), the JWT's issuer
     installation_id: str | None = None  # github_app: the installation on the organisation
     private_key_path: str | None = None  # github_app: the app's .pem private key
+    # kind: email only: the client's addresses, mailboxes, schedule and templates (docs/email.md).
+    email: EmailSettings | None = None
 
     @model_validator(mode="after")
     def _auth_complete(self) -> ConnectionConfig:
@@ -80,6 +87,12 @@ class ConnectionConfig(BaseModel):
             if missing:
                 raise ValueError(f"auth: github_app needs {', '.join(missing)}")
         return self
+
+    def delivery_secret(self) -> str | None:
+        """The key a webhook delivery is checked with: the email block's provider key, else ``webhook_secret``."""
+        if self.email is not None:
+            return self.email.delivery_secret()
+        return self.webhook_secret.get_secret_value() if self.webhook_secret is not None else None
 
     @field_validator("base_url")
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bridge.core.fields import internal_kind, lookup, people_across, value_out
 from bridge.core.markers import (
     NEAR_MISS,
     comment_notice,
@@ -145,8 +146,9 @@ def project_fields(
     allowed: frozenset[str],
     audience: Audience,
     agreed: str | None = None,
+    custom: bool = False,
 ) -> dict[str, Any]:
-    """The client-side value of every field that goes out for this task."""
+    """The client-side value of every field that goes out for this task (``custom``: with its custom fields)."""
     fields = rules.mirror.fields
     out: dict[str, Any] = {}
     unmatched: list[str] = []
@@ -171,6 +173,15 @@ def project_fields(
             out[name] = value.isoformat() if hasattr(value, "isoformat") else value
     if "labels" in allowed and fields.labels != "none":
         out["labels"] = labels_out(task, rules)
+    if custom:
+        # Only the custom fields the link names (privacy by default), as the client's field
+        # holds them: cf:<client name> -> the value through the link's value map.
+        for rule in fields.custom.values():
+            kind = internal_kind(internal.fields, rule)
+            value = lookup(task.custom_fields, rule.name)
+            if kind == "people":  # people are e-mail addresses: the link's people.map applies (docs/custom-fields.md)
+                value = people_across(value, rules.mirror.people.map)
+            out[rule.key] = value_out(rule, value, kind)
     return out
 
 
@@ -245,7 +256,10 @@ def mirror(
         allowed = nest_fields if nested else task_fields
         view.tasks[task.id] = MirrorTask(
             key=task.id,
-            fields=project_fields(task, internal, client_people, rules, allowed, audience, agreed_notes.get(task.id)),
+            fields=project_fields(
+                task, internal, client_people, rules, allowed, audience, agreed_notes.get(task.id),
+                custom=client_caps.custom_fields and not nested,
+            ),
             section=None if nested else client_section(task),
             parent=parent.id if nested and parent else None,
             position=task.position,

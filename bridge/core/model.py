@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.core.fields import FieldDef
+
 Kind = Literal["project", "section", "task", "comment", "attachment", "person"]
 Access = Literal["none", "client", "automatic"]
 
@@ -56,8 +58,8 @@ class Task(BaseModel):
     labels: list[str] = Field(default_factory=list)  # label / tag names
     parent_id: str | None = None
     position: float = 0.0
-    # Raw per-tool values the mirror filter may read (e.g. an Asana enum field),
-    # keyed by the field's display name.
+    # Custom field values by the field's display name, each in its canonical string form
+    # (bridge/core/fields.py): what the access source reads and what a link's mapped fields carry.
     custom_fields: dict[str, str] = Field(default_factory=dict)
     created_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
@@ -81,6 +83,10 @@ class Attachment(BaseModel):
     url: str
     created_at: dt.datetime | None = None
     version: str | None = None
+    # The tool holds the file's bytes (an upload, not a link to elsewhere), so a connector that
+    # implements FileTransfer (bridge/core/ports.py) can hand them over; docs/files.md.
+    hosted: bool = False
+    size: int | None = None  # bytes, where the tool tells
 
 
 class Snapshot(BaseModel):
@@ -102,6 +108,9 @@ class Snapshot(BaseModel):
     # work, so kept apart from ``tasks``; the planner restores a mirrored one instead of creating
     # a duplicate. Filled only by connectors whose Capabilities.restore is true.
     archived: dict[str, Task] = Field(default_factory=dict)
+    # The custom fields the project defines, by name, with their kinds and options; filled by
+    # connectors whose Capabilities.defined_fields is true (docs/custom-fields.md).
+    fields: dict[str, FieldDef] = Field(default_factory=dict)
     complete: bool = True
 
     def ref(self, kind: Kind, id: str) -> Ref:

@@ -274,15 +274,38 @@ class CopyClientComment(Op):
 
 
 class CreateAttachment(Op):
+    """A shared file on the client task: uploaded (``file``: its bytes copied from the internal
+    attachment ``key``, ``size`` of them) or linked by ``url`` (docs/files.md)."""
+
     action: ClassVar[Action] = "create"
     kind: ItemKind = "attachment"
     task_key: str
     name: str
     url: str
+    file: bool = False
+    size: int | None = None
 
     @property
     def written(self) -> dict[str, Any]:
-        return {"name": self.name, "url": self.url}
+        return {"name": self.name, "url": self.url, **({"size": self.size} if self.file else {})}
+
+
+class CopyClientAttachment(Op):
+    """A file the client added, copied into the internal task: uploaded (``file``) or linked."""
+
+    action: ClassVar[Action] = "create"
+    side: Side = "internal"
+    kind: ItemKind = "attachment"
+    client_id: str
+    client_task_id: str
+    name: str
+    url: str
+    file: bool = False
+    size: int | None = None
+
+    @property
+    def written(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url, **({"size": self.size} if self.file else {})}
 
 
 class RemoveAttachment(Op):

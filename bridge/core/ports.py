@@ -8,7 +8,9 @@ remote now holds it (so the engine can record the new base without a re-read).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,8 +39,16 @@ class Capabilities(BaseModel):
     comments: bool = True
     edit_comments: bool = True
     attachments: Literal["file", "link", "none"] = "link"
+    # With attachments "file": the largest file, in bytes, the tool takes as an upload (its documented
+    # limit, or the connection's ``max_file_mb``); a larger one crosses as a link with a note
+    # (docs/files.md). None: no documented limit.
+    file_limit: int | None = None
     removal: frozenset[str] = frozenset({"archive", "delete"})
+    # The tool holds custom field values (bridge/core/fields.py). ``defined_fields``: only the fields
+    # its project defines (``Snapshot.fields``, with kinds and options); false: any field name, each
+    # value as text (GitHub's ``name: value`` labels, Basecamp's notes footer).
     custom_fields: bool = False
+    defined_fields: bool = True
     # The most characters the tool takes per kind of text: "title", "notes", "comment" (Markdown
     # as the bridge writes it). A kind not named has no limit. The planner fits longer text
     # (bridge/core/plan/limits.py) instead of sending a write the tool refuses every cycle.
@@ -46,6 +56,13 @@ class Capabilities(BaseModel):
     # The tool can say that a task exists but is archived (``Snapshot.archived``) and undo it
     # through ``update_task(..., {"archived": False})``: a copy the client archived is restored.
     restore: bool = False
+
+
+def with_file_limit(capabilities: Capabilities, max_file_mb: int | None) -> Capabilities:
+    """A connection's own file limit (``max_file_mb``: a Trello workspace on a paid plan takes 250 MB)."""
+    if max_file_mb is None or capabilities.attachments != "file":
+        return capabilities
+    return capabilities.model_copy(update={"file_limit": max_file_mb * 1024 * 1024})
 
 
 # Given a snapshot holding sections and tasks (no comments or files yet): the
@@ -113,6 +130,8 @@ class Connector(Protocol):
 
     # ``changes`` maps canonical Task field names to new values; ``current`` is
     # the task as last pulled (tools like Basecamp need every field on a PUT).
+    # ``custom_fields`` is a patch (bridge/core/fields.py ``patched``): the fields it
+    # names change, None clears one, every other field stays as it is.
     # A tool whose task_fields hold "position" also takes ``"after"``: put the
     # task right after that task id of its (new) list, or at the top for None;
     # the returned task's position then orders it right among the positions the
@@ -146,6 +165,33 @@ class PartedPull(Protocol):
     """
 
     def pull_parts(self, project_id: str) -> Iterator[Snapshot]: ...
+
+
+# -- files ---------------------------------------------------------------------------
+#
+# A connector whose tool stores files (Capabilities.attachments == "file") hands them over and
+# takes them in as streams of chunks, so no file is ever held whole in memory (docs/files.md).
+
+
+@dataclass
+class Download:
+    """A file being read from its tool: ``chunks`` is consumed once, inside the download's context."""
+
+    size: int | None
+    content_type: str
+    chunks: Iterator[bytes]
+
+
+@runtime_checkable
+class FileTransfer(Protocol):
+    """Connectors that can download a hosted attachment's bytes and upload new files."""
+
+    def open_download(self, project_id: str, attachment: Attachment) -> AbstractContextManager[Download]: ...
+
+    # ``size`` is the exact number of bytes ``chunks`` yields (tools want the length up front).
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment: ...
 
 
 # -- webhooks -------------------------------------------------------------------
@@ -186,6 +232,8 @@ class WebhookVerdict(BaseModel):
     trigger: bool = False  # a genuine delivery that may change the project: run the link soon
     secret: str | None = None  # a secret the tool handed over (Asana's X-Hook-Secret handshake) to keep
     reason: str = ""  # why it was refused or ignored, for the log (never the body)
+    # An inbound email a provider posted (docs/email.md): the daemon keeps it for the connection's next pull.
+    message: bytes | None = Field(default=None, repr=False)
 
 
 @runtime_checkable
@@ -197,3 +245,11 @@ class WebhookRegistry(Protocol):
     def list_webhooks(self, project_id: str) -> list[Webhook]: ...
 
     def remove_webhook(self, project_id: str, webhook_id: str) -> None: ...
+
+
+@runtime_checkable
+class CycleEnd(Protocol):
+    """Connectors with work to do once a cycle's writes are in: an email client's approval requests and
+    digest go out then, so they show this cycle's changes (docs/email.md)."""
+
+    def cycle_finished(self, project_id: str) -> None: ...

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from bridge.core.fields import PREFIX, FieldMap
+
 Direction = Literal["to_client", "to_internal", "both", "none"]
 SectionAccess = Literal["locked", "unlocked"]
 ConflictPolicy = Literal["internal_wins", "client_wins", "newest_wins", "flag"]
@@ -65,6 +67,42 @@ class FieldRules(_Strict):
     notes_cut: str | None = "---internal---"
     # When labels go out, only these do (None: all but the access labels).
     labels_allowed: list[str] | None = None
+    # Custom fields the link carries, by internal field name (docs/custom-fields.md). A field not
+    # named here never crosses, in either direction: privacy by default.
+    custom: dict[str, FieldMap] = Field(default_factory=dict)
+
+    @field_validator("custom", mode="before")
+    @classmethod
+    def _custom_names(cls, value: object) -> object:
+        # ``Priority: Priority`` (a name) or ``Priority: {to: ..., direction: ..., values: ...}``, or a
+        # list of ``{name: ..., to: ...}``; the key is the internal name, ``to`` defaults to it.
+        if isinstance(value, list):
+            value = {item.get("name") if isinstance(item, dict) else item: item for item in value}
+        if not isinstance(value, dict):
+            return value
+        out: dict[object, object] = {}
+        for name, spec in value.items():
+            if isinstance(spec, str) or spec is None:
+                spec = {"to": spec or name}
+            if isinstance(spec, dict):  # ``name`` (the internal field's name) defaults to the key, ``to`` to the name
+                internal = spec.get("name") or name
+                spec = {"to": internal, **spec, "name": internal}
+            out[name] = spec
+        return out
+
+    @field_validator("custom")
+    @classmethod
+    def _one_client_field_each(cls, value: dict[str, FieldMap]) -> dict[str, FieldMap]:
+        seen: dict[str, str] = {}
+        for name, rule in value.items():
+            other = seen.setdefault(rule.to.casefold(), name)
+            if other != name:
+                raise ValueError(f"custom fields {other!r} and {name!r} both map to the client field {rule.to!r}")
+        return value
+
+    def custom_rule(self, key: str) -> FieldMap | None:
+        """The custom field whose planner name (``cf:<client name>``) is ``key``."""
+        return next((rule for rule in self.custom.values() if rule.key == key), None)
 
     @field_validator("notes_cut")
     @classmethod
@@ -74,6 +112,9 @@ class FieldRules(_Strict):
         return value
 
     def direction(self, name: str) -> Direction:
+        if name.startswith(PREFIX):
+            rule = self.custom_rule(name)
+            return rule.direction if rule else "none"
         return "to_client" if name == "section_id" else getattr(self, name)
 
 
@@ -163,6 +204,9 @@ class ApprovalRule(_Strict):
 class InboundRules(_Strict):
     comments: bool = True
     comment_prefix: str = "Client"  # internal copies read "Client Carla: ..."
+    # Files the client adds to a mirrored card come back to the internal task: as files where the
+    # internal tool takes uploads, else as links (docs/files.md).
+    files: bool = True
     approval: ApprovalRule | None = ApprovalRule()
     # New client tasks land here, shared back to the client; None ignores them.
     requests_section: str | None = "Client requests"

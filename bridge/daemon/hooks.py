@@ -12,6 +12,7 @@ through the ``daemon.wake`` stamp that daemon's heartbeat reads.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import os
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from bridge.core.ports import WebhookRequest, WebhookVerdict
 from bridge.daemon.logs import Throttle, clipped, log
 from bridge.daemon.metrics import Metrics
 from bridge.runtime import SIDES, webhook_module
-from bridge.store import Store
+from bridge.store import Store, mailbox
 from bridge.store.leases import LeaseClock, WallClock
 from bridge.store.tables import link_meta
 from bridge.webhook_tokens import receive_secret, webhook_token
@@ -139,7 +140,7 @@ class Deliveries:
         assert module is not None
         expected = webhook_token(self.master, link, side)
         stored = self.store.link_meta(link).get(secret_key(side))
-        app_secret = connection.webhook_secret.get_secret_value() if connection.webhook_secret is not None else None
+        app_secret = connection.delivery_secret()
         secret = receive_secret(module.SECRET_SOURCE, token=expected, stored=stored if isinstance(stored, str) else None,
                                 app_secret=app_secret)
         try:
@@ -149,6 +150,9 @@ class Deliveries:
         if verdict.secret:
             secrets.register(verdict.secret)
             self.store.set_link_meta(link, **{secret_key(side): verdict.secret})
+        if verdict.message is not None:  # an inbound email, read by the connection's next pull (docs/email.md)
+            mailbox.keep(self.store.engine, getattr(self.config.links[link], side).connection, "webhook", verdict.message,
+                         dt.datetime.now(dt.UTC))
         if verdict.trigger:
             self.wake(link)
         return verdict

@@ -21,7 +21,7 @@ import email.utils
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,6 +242,74 @@ class HttpClient:
             with attempt:
                 return self._paced(method, path, params, json, data, files, headers, etag, ok)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- files: streamed bodies, both ways (docs/files.md) -------------------
+
+    @contextlib.contextmanager
+    def stream(
+        self, url: str, *, headers: Mapping[str, str] | None = None, credentials: bool | None = None
+    ) -> Iterator[httpx.Response]:
+        """GET a body too large to hold: inside the context, read it with ``iter_bytes()``.
+
+        ``url`` is a path under the API or an absolute URL. By default a URL on another host than the
+        API's (a file host's signed link) is sent without the credentials, which are for the tool's
+        API only; ``credentials=True`` is for a tool whose own file host wants them (Basecamp).
+        Sent once: a failed download fails its op, and the next cycle tries again.
+        """
+        if self.budget is not None:
+            self.budget.acquire()
+        absolute = httpx.URL(url)
+        foreign = absolute.is_absolute_url and absolute.host != self._http.base_url.host
+        if credentials is not None:
+            foreign = not credentials
+        if foreign:
+            sent = {k: v for k, v in self._http.headers.items() if k.lower() in ("user-agent", "accept")}
+            request = httpx.Request("GET", absolute, headers={**sent, **(headers or {})})
+        else:
+            request = self._http.build_request("GET", url, headers=headers)
+        self.stats.count("GET", request.url.path)
+        try:
+            raw = self._http.send(request, stream=True, auth=None if foreign else httpx.USE_CLIENT_DEFAULT)
+        except httpx.TimeoutException:
+            raise Transient(f"{self.tool}: download timed out ({request.url.path})") from None
+        except httpx.TransportError as exc:
+            raise Transient(f"{self.tool}: cannot reach {request.url.host} ({type(exc).__name__})") from None
+        try:
+            if raw.status_code >= 300:
+                raw.read()
+                raise self._error(raw, "GET")
+            yield raw
+        finally:
+            raw.close()
+
+    def send_stream(
+        self, method: str, path: str, *, content: Iterable[bytes], headers: Mapping[str, str],
+        params: Mapping[str, Any] | None = None,
+    ) -> Response:
+        """One request whose body is streamed from ``content`` (an upload, its Content-Length in ``headers``).
+
+        Sent once, never retried: a stream cannot be replayed. The journal guards the write, so a
+        lost answer is found again by the next cycle instead of being sent twice.
+        """
+        if self.budget is not None:
+            self.budget.acquire()
+        request = self._http.build_request(method.upper(), path, params=_clean(params), content=content, headers=headers)
+        self.stats.count(method.upper(), request.url.path)
+        slot = self.pacing.slot(method.upper()) if self.pacing is not None else contextlib.nullcontext()
+        with slot:
+            try:
+                raw = self._http.send(request)
+            except httpx.TimeoutException:
+                raise Transient(f"{self.tool}: upload timed out ({method} {request.url.path})") from None
+            except httpx.TransportError as exc:
+                raise Transient(f"{self.tool}: cannot reach {self._http.base_url.host} ({type(exc).__name__})") from None
+            raw.read()
+            self._observe_limits(raw)
+            if self.pacing is not None:
+                self.pacing.answered()
+        if raw.status_code >= 300:
+            raise self._error(raw, method.upper())
+        return Response(raw.status_code, raw.headers, raw.content, str(raw.request.url))
 
     # -- one attempt ------------------------------------------------------
 

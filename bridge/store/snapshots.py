@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
+from bridge.core.fields import FieldDef
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.store.tables import snapshot_items, snapshots
 from bridge.store.upsert import insert_for, lock_key
 
-Item = Section | Task | Comment | Attachment | Person
+Item = Section | Task | Comment | Attachment | Person  # what upsert takes; field definitions come whole with a save
 
 # kind stored in the row -> Snapshot attribute holding that kind
 FIELDS: dict[str, str] = {
@@ -31,6 +32,7 @@ FIELDS: dict[str, str] = {
     "attachment": "attachments",
     "person": "people",
     "archived": "archived",  # archived tasks (Snapshot.archived), cached so a failed restore is retried
+    "field": "fields",  # the project's custom field definitions (bridge/core/fields.py), by name
 }
 KIND_OF: dict[type[BaseModel], str] = {
     Section: "section",
@@ -38,6 +40,7 @@ KIND_OF: dict[type[BaseModel], str] = {
     Comment: "comment",
     Attachment: "attachment",
     Person: "person",
+    FieldDef: "field",
 }
 
 RowKey = tuple[str, str]  # (kind, item id)

@@ -152,3 +152,55 @@ alert_state = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),
     sa.Column("updated_at", Stamp, nullable=False),
 )
+
+# -- kind: email connections (docs/email.md) -------------------------------------
+# The client's view as the emails have shown it: the "remote project" of an email client.
+email_items = sa.Table(
+    "email_items",
+    metadata,
+    sa.Column("connection", sa.String(200), primary_key=True),
+    sa.Column("project", sa.String(300), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("item_id", sa.String(300), primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+# What changed in that view since the last digest: the digest is rendered from these rows.
+email_changes = sa.Table(
+    "email_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connection", sa.String(200), nullable=False),
+    sa.Column("project", sa.String(300), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("task_id", sa.String(300), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Index(None, "connection", "project"),
+)
+
+# Inbound mail (IMAP or a provider's webhook) waiting for the connection's next pull; the raw
+# message is dropped once it is read, only the outcome and the reason of a refusal stay.
+email_inbox = sa.Table(
+    "email_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connection", sa.String(200), nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("received_at", Stamp, nullable=False),
+    sa.Column("raw", sa.LargeBinary),
+    sa.Column("message_id", sa.String(300)),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Index(None, "connection", "state"),
+)
+
+# Per connection and project: the next item number, the last digest sent, IMAP's last UID.
+email_meta = sa.Table(
+    "email_meta",
+    metadata,
+    sa.Column("connection", sa.String(200), primary_key=True),
+    sa.Column("project", sa.String(300), primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.JSON),
+)

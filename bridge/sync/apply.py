@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.core.fields import fold
 from bridge.core.link import Pair
 from bridge.core.mirror import MirrorView
 from bridge.core.model import Attachment, Comment, Section, Snapshot, Task
@@ -25,6 +26,7 @@ from bridge.core.ops import (
     AddRequest,
     AddTwinLink,
     Adopt,
+    CopyClientAttachment,
     CopyClientComment,
     CreateAttachment,
     CreateComment,
@@ -45,8 +47,10 @@ from bridge.core.ops import (
     UpdateInternalTask,
     UpdateTask,
 )
-from bridge.core.ports import Connector, NewTask
+from bridge.core.plan.files import over_limit_name
+from bridge.core.ports import Connector, FileTransfer, NewTask
 from bridge.errors import NotFound
+from bridge.sync.files import FileTooLarge, copy_file
 
 
 class Unresolved(Exception):
@@ -128,7 +132,8 @@ def apply_op(ctx: ApplyContext, op: Op) -> None:
         case AddTwinLink():
             side = ctx.internal
             ctx.cache(side, side.connector.create_attachment(side.project_id, op.task_id, op.name, op.url))
-        case CreateSection() | CreateTask() | CreateComment() | CreateAttachment() | AddRequest() | CopyClientComment():
+        case (CreateSection() | CreateTask() | CreateComment() | CreateAttachment() | AddRequest() | CopyClientComment()
+              | CopyClientAttachment()):
             _create(ctx, op)
         case RenameSection():
             side = ctx.side(op)
@@ -150,12 +155,16 @@ def apply_op(ctx: ApplyContext, op: Op) -> None:
 # -- creates ----------------------------------------------------------------
 
 
-Create = CreateSection | CreateTask | CreateComment | CreateAttachment | AddRequest | CopyClientComment
+Create = CreateSection | CreateTask | CreateComment | CreateAttachment | AddRequest | CopyClientComment | CopyClientAttachment
 
 
 def _create(ctx: ApplyContext, op: Create) -> None:
     side = ctx.side(op)
-    intent = ctx.store.begin_intent(ctx.link, side.name, op.kind, op.key, {"reason": op.reason})
+    detail: dict[str, Any] = {"reason": op.reason}
+    if isinstance(op, CreateAttachment | CopyClientAttachment) and op.file:
+        # What a resumed cycle needs to recognise an upload nobody recorded (docs/files.md).
+        detail.update(source=getattr(op, "client_id", op.key), name=op.name, size=op.size)
+    intent = ctx.store.begin_intent(ctx.link, side.name, op.kind, op.key, detail)
     try:
         item, pair = _create_remote(ctx, side, op)
     except Exception as exc:
@@ -185,8 +194,22 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[An
             comment = conn.create_comment(project, _client_task_id(ctx, op.task_key), op.text)
             return comment, Pair(kind="comment", key=op.key, internal_id=op.key, client_id=comment.id, base=base)
         case CreateAttachment():
-            attachment = conn.create_attachment(project, _client_task_id(ctx, op.task_key), op.name, op.url)
+            task_id = _client_task_id(ctx, op.task_key)
+            if op.file:
+                attachment, base = _copy(ctx, ctx.internal, op.key, side, task_id, op.name, base, op.url)
+            else:
+                attachment = conn.create_attachment(project, task_id, op.name, op.url)
             return attachment, Pair(kind="attachment", key=op.key, internal_id=op.key, client_id=attachment.id, base=base)
+        case CopyClientAttachment():
+            host_pair = ctx.pair_for_client("task", op.client_task_id)
+            if host_pair is None or not host_pair.internal_id:
+                raise Unresolved(f"client task {op.client_task_id} is not linked yet")
+            if op.file:
+                attachment, base = _copy(ctx, ctx.client, op.client_id, side, host_pair.internal_id, op.name, base, op.url)
+            else:
+                attachment = conn.create_attachment(project, host_pair.internal_id, op.name, op.url)
+            return attachment, Pair(kind="attachment", key=attachment.id, internal_id=attachment.id,
+                                    client_id=op.client_id, origin="client", base=base)
         case AddRequest():
             fields = dict(op.fields)
             if op.section_name is not None:
@@ -203,8 +226,31 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[An
             )
 
 
+def _copy(ctx: ApplyContext, source: SideRuntime, source_id: str, target: SideRuntime, task_id: str, name: str,
+          base: dict[str, Any], url: str) -> tuple[Attachment, dict[str, Any]]:
+    """Stream a file from one side to the other; the pair's base records its size and content hash.
+
+    A file found over the target's limit only while copying (its tool did not list the size) goes
+    as a link with the note the planner gives one it knew about (docs/files.md)."""
+    attachment = source.snapshot.attachments.get(source_id)
+    if attachment is None:
+        raise Unresolved(f"file {source_id} is gone from the {source.name} side")
+    if not isinstance(source.connector, FileTransfer) or not isinstance(target.connector, FileTransfer):
+        raise TypeError(f"{type(source.connector).__name__} or {type(target.connector).__name__} cannot copy files")
+    caps = target.connector.capabilities
+    try:
+        copied = copy_file(source.connector, source.project_id, attachment, target.connector, target.project_id,
+                           task_id, name, caps.file_limit)
+    except FileTooLarge as big:
+        noted = over_limit_name(name, big.size, caps.file_limit or 0, caps.tool or "the target tool")
+        return target.connector.create_attachment(target.project_id, task_id, noted, url), {**base, "name": noted}
+    return copied.attachment, {**base, "size": copied.size, "sha256": copied.sha256}
+
+
 def _client_new_task(ctx: ApplyContext, op: CreateTask) -> NewTask:
-    values = dict(op.fields)
+    values = fold(op.fields)  # the link's custom fields, cf:<name>, as one custom_fields value
+    if "custom_fields" in values:  # a new task holds only the fields that have a value
+        values["custom_fields"] = {k: v for k, v in values["custom_fields"].items() if v not in (None, "")}
     for name in ("due", "start"):
         if values.get(name):
             values[name] = dt.date.fromisoformat(values[name])
@@ -282,7 +328,7 @@ def _updated(ctx: ApplyContext, op: Op, item: Section | Task | Comment) -> None:
 
 def _client_changes(ctx: ApplyContext, fields: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    for name, value in fields.items():
+    for name, value in fold(fields).items():
         if name == "section":
             changes["section_id"] = _client_section_id(ctx, value) if value else None
         elif name == "parent":

@@ -22,7 +22,7 @@ from bridge.core.mirror import MirrorView, mirror
 from bridge.core.model import Snapshot
 from bridge.core.ops import CreateTask, Move, Notice, Op, Plan, UpdateTask
 from bridge.core.plan.cycle import plan_cycle
-from bridge.core.ports import Connector, DetailFilter, PullState
+from bridge.core.ports import Connector, CycleEnd, DetailFilter, PullState
 from bridge.core.rules import LinkRules
 from bridge.core.section_access import resolve_access
 from bridge.errors import AuthError, BridgeError, GuardTripped, NotFound, RemoteError
@@ -92,6 +92,10 @@ class Engine:
         report = CycleReport(link.name, "ok")
         try:
             self._cycle(link, report, dry_run, confirm_removals, run_id)
+            if not dry_run:
+                for side in (link.internal, link.client):
+                    if isinstance(side.connector, CycleEnd):  # an email client's messages (docs/email.md)
+                        side.connector.cycle_finished(side.project_id)
         except GuardTripped as exc:
             report.status = "guarded"
             report.errors.append(str(exc))

@@ -19,6 +19,7 @@ from rich.markup import escape
 from bridge import secrets
 from bridge.core.model import Snapshot, Task
 from bridge.core.ops import (
+    CopyClientAttachment,
     CopyClientComment,
     CreateAttachment,
     CreateComment,
@@ -130,7 +131,7 @@ def describe_op(op: Op, report: CycleReport | None = None) -> str:
         name = written.get("name") or (own.attachments[target].name if own and target in own.attachments else op.key)
     text = f"{op.kind} {short(str(name))}"
     host_key = op.task_key if isinstance(op, CreateComment | CreateAttachment) else None
-    host_key = op.client_task_id if isinstance(op, CopyClientComment) else host_key
+    host_key = op.client_task_id if isinstance(op, CopyClientComment | CopyClientAttachment) else host_key
     host = other.tasks.get(host_key or "") if other is not None else None
     if host is not None:
         text += f" on {short(host.title, 40)}"

@@ -19,7 +19,7 @@ from bridge import secrets
 from bridge.clock import Clock
 from bridge.config.connection import ConnectionConfig
 from bridge.core.model import Snapshot
-from bridge.core.ports import TASK_FIELDS, Capabilities, CheckResult, DetailFilter, PullResult, PullState
+from bridge.core.ports import TASK_FIELDS, Capabilities, CheckResult, DetailFilter, PullResult, PullState, with_file_limit
 from bridge.errors import ConfigError
 from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
 from connectors.asana.incremental import Incremental
@@ -37,6 +37,8 @@ PACING = PacingPolicy(concurrency=15)
 # Asana allows 50 concurrent GETs per token; four keeps a pull polite next to other work.
 WORKERS = 4
 CURSOR_VERSION = 1
+# "Asana supports attachments up to 100MB per file" (docs/files.md).
+FILE_LIMIT = 100 * 1024 * 1024
 
 CAPABILITIES = Capabilities(
     tool="asana",
@@ -46,7 +48,8 @@ CAPABILITIES = Capabilities(
     nested_depth=1,
     comments=True,
     edit_comments=True,
-    attachments="link",
+    attachments="file",
+    file_limit=FILE_LIMIT,
     removal=frozenset({"archive", "delete"}),
     custom_fields=True,
 )
@@ -118,6 +121,9 @@ class AsanaConnector(AsanaWrites, AsanaWebhookAdmin):
             if snapshot is None:
                 return self._full(project_id, batch.sync, wants)
             undetailed &= set(snapshot.tasks)
+            if any(name not in snapshot.fields for task in snapshot.tasks.values() for name in task.custom_fields):
+                # A task holds a field added to the project since the last full pull: learn its definition.
+                snapshot.fields = self.reader.fields(project_id)
         assert snapshot is not None
         if undetailed:
             # Tasks the caller now wants (newly shared, or the rules changed) get their comments read.
@@ -172,4 +178,6 @@ def build(
         timeout=config.timeout,
         max_wait=config.max_wait,
     )
-    return AsanaConnector(name, client)
+    connector = AsanaConnector(name, client)
+    connector.capabilities = with_file_limit(CAPABILITIES, config.max_file_mb)
+    return connector

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bridge.core.fields import FieldDef
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.core.ports import DetailFilter
 from bridge.errors import Malformed, NotFound
@@ -24,6 +25,7 @@ from bridge.http import HttpClient, iter_offset
 from connectors.asana.translate import (
     ATTACHMENT_FIELDS,
     EVENT_FIELDS,
+    FIELD_SETTING_FIELDS,
     STORY_FIELDS,
     TASK_FIELDS,
     Change,
@@ -31,6 +33,7 @@ from connectors.asana.translate import (
     change_from_event,
     comment_from_story,
     data_of,
+    field_defs,
     gid_of,
     num_subtasks,
     person_from_user,
@@ -94,6 +97,10 @@ class AsanaReader:
     def people(self, workspace: str) -> dict[str, Person]:
         users = self._list("users", {"workspace": workspace, "opt_fields": "name,email"})
         return {p.id: p for p in map(person_from_user, users)}
+
+    def fields(self, project_id: str) -> dict[str, FieldDef]:
+        """The project's custom fields (bridge/core/fields.py), for the planner's checks."""
+        return field_defs(self._list(f"projects/{project_id}/custom_field_settings", {"opt_fields": FIELD_SETTING_FIELDS}))
 
     def sections(self, project_id: str) -> list[Section]:
         raw = self._list(f"projects/{project_id}/sections", {"opt_fields": "name"})
@@ -191,6 +198,7 @@ class AsanaReader:
         snapshot.sections = {s.id: s for s in self.sections(project_id)}
         raw_tasks = self.tasks(project_id)
         snapshot.people = self.people(workspace)
+        snapshot.fields = self.fields(project_id)
         listed = {gid_of(r, "task") for r in raw_tasks}
         counters: dict[str | None, int] = {}
         parents: list[str] = []
@@ -230,6 +238,7 @@ class AsanaReader:
         first = Snapshot(connection=connection, project_id=project_id, project_name=project_name, complete=False)
         first.sections = {s.id: s for s in self.sections(project_id)}
         people = first.people = self.people(workspace)
+        first.fields = self.fields(project_id)
         yield first
         listed: set[str] = set()
         with_subtasks: set[str] = set()

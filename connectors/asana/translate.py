@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge import richtext
+from bridge.core.fields import FieldDef, FieldKind, canonical
 from bridge.core.model import Attachment, Comment, Person, Section, Task
 from bridge.core.ports import NewTask
 from bridge.errors import Malformed
@@ -25,12 +26,17 @@ TASK_FIELDS = ",".join(
         "name", "html_notes", "completed", "due_on", "start_on", "assignee", "assignee.email", "tags", "tags.name",
         "memberships.project", "memberships.section", "parent", "num_subtasks", "custom_fields.name",
         "custom_fields.resource_subtype", "custom_fields.enum_value", "custom_fields.enum_value.name",
-        "custom_fields.multi_enum_values", "custom_fields.multi_enum_values.name",
-        "modified_at", "created_at", "permalink_url",
+        "custom_fields.multi_enum_values", "custom_fields.multi_enum_values.name", "custom_fields.text_value",
+        "custom_fields.number_value", "custom_fields.date_value", "custom_fields.people_value",
+        "custom_fields.people_value.email", "modified_at", "created_at", "permalink_url",
     ]
 )  # fmt: skip
+# What the bridge reads of a project's custom field settings (its fields, their subtypes and options).
+FIELD_SETTING_FIELDS = (
+    "custom_field.name,custom_field.resource_subtype,custom_field.enum_options.name,custom_field.enum_options.enabled"
+)
 STORY_FIELDS = "resource_subtype,text,html_text,created_at,created_by,created_by.name"
-ATTACHMENT_FIELDS = "name,resource_subtype,created_at,view_url,permanent_url,download_url,host"
+ATTACHMENT_FIELDS = "name,resource_subtype,created_at,view_url,permanent_url,download_url,host,size"
 EVENT_FIELDS = "action,created_at,type,user,resource,resource.resource_type,resource.resource_subtype,parent,parent.resource_type"
 COMMENT = "comment_added"
 
@@ -96,23 +102,80 @@ def in_project(raw: dict[str, Any], project_id: str) -> bool:
     return any(ref_gid(m, "project", "task.memberships") == project_id for m in memberships)
 
 
-def custom_values(raw: dict[str, Any]) -> dict[str, str]:
-    """Enum custom fields that hold a value, as {field name: option name}.
+# The custom field subtypes the bridge reads and writes (bridge/core/fields.py kinds).
+KINDS: dict[str, FieldKind] = {
+    "text": "text", "number": "number", "enum": "enum", "multi_enum": "multi_enum", "date": "date", "people": "people",
+}  # fmt: skip
 
-    A multi-enum field holds a set of options: their names, sorted and joined
-    with ", " (the form the access rules read as several values).
+
+def custom_values(raw: dict[str, Any], people: Mapping[str, Person] | None = None) -> dict[str, str]:
+    """Custom fields that hold a value, as {field name: canonical value} (bridge/core/fields.py).
+
+    An enum holds its option's name; a multi-enum its options' names, sorted and joined with ", "
+    (the form the access rules read as several values); people their e-mail addresses.
     """
     values: dict[str, str] = {}
     for custom in _field(raw, "custom_fields", list, "task") or []:
         name = _field(custom, "name", str, "task.custom_fields")
-        option = _field(custom, "enum_value", dict, "task.custom_fields")
-        chosen = _field(custom, "multi_enum_values", list, "task.custom_fields")
-        if name and option is not None:
-            values[name] = str(_field(option, "name", str, "task.custom_fields.enum_value", optional=False))
-        elif name and chosen:
-            names = {str(_field(o, "name", str, "task.custom_fields.multi_enum_values", optional=False)) for o in chosen}
-            values[name] = ", ".join(sorted(names))
+        if not name:
+            continue
+        value = _custom_value(custom, people or {})
+        if value is not None:
+            values[name] = value
     return values
+
+
+def _custom_value(custom: dict[str, Any], people: Mapping[str, Person]) -> str | None:
+    where = "task.custom_fields"
+    option = _field(custom, "enum_value", dict, where)
+    if option is not None:
+        return str(_field(option, "name", str, f"{where}.enum_value", optional=False))
+    chosen = _field(custom, "multi_enum_values", list, where)
+    if chosen:
+        names = [str(_field(o, "name", str, f"{where}.multi_enum_values", optional=False)) for o in chosen]
+        return canonical("multi_enum", names)
+    kind = _field(custom, "resource_subtype", str, where) or _field(custom, "type", str, where)
+    if kind == "text":
+        return canonical("text", _field(custom, "text_value", str, where))
+    if kind == "number":
+        number = custom.get("number_value")
+        return canonical("number", number) if isinstance(number, (int, float)) else None
+    if kind == "date":
+        day = _field(custom, "date_value", dict, where)
+        return canonical("date", day.get("date")) if day else None
+    if kind == "people":
+        users = _field(custom, "people_value", list, where) or []
+        return canonical("people", [_person_key(u, people) for u in users if isinstance(u, dict)])
+    return None
+
+
+def _person_key(user: dict[str, Any], people: Mapping[str, Person]) -> str:
+    """A person in a people field: their e-mail address, as every tool's people are matched (docs/custom-fields.md)."""
+    gid = str(user.get("gid", ""))
+    known = people.get(gid)
+    email = user.get("email") or (known.email if known else None)
+    return str(email or f"asana:{gid}")
+
+
+def field_defs(settings: Any) -> dict[str, FieldDef]:
+    """The custom fields of a project's custom_field_settings the bridge can carry, by name."""
+    found: dict[str, FieldDef] = {}
+    for setting in settings if isinstance(settings, list) else []:
+        custom = _field(setting, "custom_field", dict, "custom_field_setting")
+        if custom is None:
+            continue
+        subtype = _field(custom, "resource_subtype", str, "custom_field") or _field(custom, "type", str, "custom_field")
+        kind = KINDS.get(str(subtype))
+        name = _field(custom, "name", str, "custom_field")
+        if kind is None or not name:
+            continue
+        options = tuple(
+            str(_field(o, "name", str, "enum_option", optional=False))
+            for o in _field(custom, "enum_options", list, "custom_field") or []
+            if o.get("enabled", True) is not False
+        )
+        found[name] = FieldDef(name=name, kind=kind, options=options)
+    return found
 
 
 def people_of(people: Mapping[str, Person] | None) -> richtext.People:
@@ -144,7 +207,7 @@ def task_from_payload(raw: Any, project_id: str, *, position: float = 0.0, peopl
         labels=[str(_field(t, "name", str, "task.tags", optional=False)) for t in _field(raw, "tags", list, "task") or []],
         parent_id=ref_gid(raw, "parent", "task"),
         position=position,
-        custom_fields=custom_values(raw),
+        custom_fields=custom_values(raw, people),
         created_at=parse_time(raw.get("created_at"), "task.created_at"),
         modified_at=parse_time(modified, "task.modified_at"),
         url=_field(raw, "permalink_url", str, "task") or None,
@@ -196,6 +259,7 @@ def comment_from_story(raw: Any, task_id: str, people: dict[str, Person]) -> Com
 def attachment_from_payload(raw: Any, task_id: str) -> Attachment:
     url = next((raw[k] for k in ("view_url", "permanent_url", "download_url") if isinstance(raw.get(k), str)), "")
     created = _field(raw, "created_at", str, "attachment")
+    size = raw.get("size")
     return Attachment(
         id=gid_of(raw, "attachment"),
         task_id=task_id,
@@ -203,18 +267,24 @@ def attachment_from_payload(raw: Any, task_id: str) -> Attachment:
         url=url,
         created_at=parse_time(created, "attachment.created_at"),
         version=created,
+        # Uploaded to Asana (subtype "asana"): its bytes can be downloaded (docs/files.md).
+        hosted=raw.get("resource_subtype") == "asana",
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
     )
 
 
 @dataclass(frozen=True)
 class EnumField:
+    """A project's custom field as writes need it (named for the enum fields it began with)."""
+
     gid: str
     name: str
     options: dict[str, str]  # option name -> option gid
+    kind: str = "enum"  # Asana's resource_subtype
 
 
 def enum_fields(settings: Any) -> dict[str, EnumField]:
-    """Enum custom fields of a project's custom_field_settings, by field name."""
+    """The custom fields of a project's custom_field_settings, by field name, with their option gids."""
     found: dict[str, EnumField] = {}
     for setting in settings if isinstance(settings, list) else []:
         custom = _field(setting, "custom_field", dict, "custom_field_setting")
@@ -225,7 +295,8 @@ def enum_fields(settings: Any) -> dict[str, EnumField]:
             for o in _field(custom, "enum_options", list, "custom_field") or []
         }
         name = str(_field(custom, "name", str, "custom_field", optional=False))
-        found[name] = EnumField(gid_of(custom, "custom_field"), name, options)
+        kind = _field(custom, "resource_subtype", str, "custom_field") or _field(custom, "type", str, "custom_field") or "enum"
+        found[name] = EnumField(gid_of(custom, "custom_field"), name, options, kind)
     return found
 
 

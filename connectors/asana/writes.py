@@ -12,15 +12,19 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from bridge.core.fields import date, number, split
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
-from bridge.core.ports import NewTask, Removal
+from bridge.core.ports import Download, NewTask, Removal
 from bridge.errors import Invalid, Malformed, NotFound
 from bridge.http import HttpClient, iter_offset
+from bridge.http.multipart import multipart_body
 from connectors.asana.reader import AsanaReader
 from connectors.asana.translate import (
     ATTACHMENT_FIELDS,
+    FIELD_SETTING_FIELDS,
     STORY_FIELDS,
     TASK_FIELDS,
     EnumField,
@@ -120,36 +124,63 @@ class AsanaWrites:
         fields = self._fields.get(project_id)
         # An option added since (a new client's name) is as new as a new field.
         stale = fields is not None and any(
-            value not in fields[name].options for name, value in (options or {}).items() if name in fields and value
+            any(v not in fields[name].options for v in (split(value) if fields[name].kind == "multi_enum" else [value]))
+            for name, value in (options or {}).items()
+            if name in fields and value and fields[name].kind in ("enum", "multi_enum")
         )
         if fields is None or stale or any(n not in fields for n in names):
             # Not loaded yet, or a field was added since: list the project's settings again.
             settings = iter_offset(
                 self.client,
                 f"projects/{project_id}/custom_field_settings",
-                {"opt_fields": "custom_field.name,custom_field.enum_options.name", "limit": 100},
+                {"opt_fields": FIELD_SETTING_FIELDS, "limit": 100},
             )
             fields = self._fields[project_id] = enum_fields(list(settings))
         return fields
 
-    def _custom_write(self, project_id: str, values: dict[str, str | None]) -> dict[str, str | None]:
-        """{field name: option name} -> Asana's {field gid: option gid}."""
-        fields = self._enum_fields(project_id, list(values), {k: v for k, v in values.items() if v})
-        out: dict[str, str | None] = {}
-        for name, option in values.items():
-            field = fields.get(name)
+    def _custom_write(self, project_id: str, values: dict[str, str | None]) -> dict[str, Any]:
+        """{field name: canonical value} (bridge/core/fields.py) -> Asana's {field gid: value}.
+
+        Each subtype takes its own form: an enum its option's gid, a multi-enum a list of them,
+        a number a number, a date ``{"date": "YYYY-MM-DD"}``, people a list of user gids.
+        """
+        options = {k: v for k, v in values.items() if v}
+        fields = self._enum_fields(project_id, list(values), options)
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            field = fields.get(name) or next((f for n, f in fields.items() if n.casefold() == name.casefold()), None)
             if field is None:
                 raise Invalid(
-                    f"asana: project {project_id} has no enum custom field named {name!r}", hint="add the field to the project"
+                    f"asana: project {project_id} has no custom field named {name!r}", hint="add the field to the project"
                 )
-            if option in (None, ""):
-                out[field.gid] = None
-            elif option in field.options:
-                out[field.gid] = field.options[option]
-            else:
-                choices = ", ".join(field.options)
-                raise Invalid(f"asana: {option!r} is not an option of the custom field {name!r} (options: {choices})")
+            out[field.gid] = None if value in (None, "") else self._custom_value(project_id, field, str(value))
         return out
+
+    def _custom_value(self, project_id: str, field: EnumField, value: str) -> Any:
+        if field.kind in ("enum", "multi_enum"):
+            wanted = split(value) if field.kind == "multi_enum" else [value]
+            missing = [v for v in wanted if v not in field.options]
+            if missing:
+                choices = ", ".join(field.options)
+                raise Invalid(f"asana: {missing[0]!r} is not an option of the custom field {field.name!r} (options: {choices})")
+            gids = [field.options[v] for v in wanted]
+            return gids if field.kind == "multi_enum" else gids[0]
+        if field.kind == "number":
+            parsed = number(value)
+            if parsed is None:
+                raise Invalid(f"asana: the custom field {field.name!r} takes a number, not {value!r}")
+            return float(parsed) if "." in parsed else int(parsed)
+        if field.kind == "date":
+            day = date(value)
+            if day is None:
+                raise Invalid(f"asana: the custom field {field.name!r} takes a date (YYYY-MM-DD), not {value!r}")
+            return {"date": day}
+        if field.kind == "people":
+            people = self._people.get(project_id) or {}
+            by_email = {(p.email or "").casefold(): gid for gid, p in people.items() if p.email}
+            found = [by_email.get(e.casefold()) or (e[len("asana:"):] if e.startswith("asana:") else None) for e in split(value)]
+            return [gid for gid in found if gid]
+        return value
 
     # -- sections -----------------------------------------------------------------------------
 
@@ -201,11 +232,9 @@ class AsanaWrites:
         labels = self._retag(project_id, current, list(changes.get("labels", current.labels)))
         people = self._people.get(project_id)
         data = task_write(changes, changes.get("due", current.due), people)
-        if "custom_fields" in changes:
-            wanted = dict(changes["custom_fields"] or {})
-            known = self._enum_fields(project_id, list(wanted))
-            cleared = {name: None for name in current.custom_fields if name not in wanted and name in known}
-            data["custom_fields"] = self._custom_write(project_id, {**cleared, **wanted})
+        if changes.get("custom_fields"):
+            # A patch (bridge/core/ports.py): only the fields it names are written.
+            data["custom_fields"] = self._custom_write(project_id, dict(changes["custom_fields"]))
         placed = {"parent_id": parent, "position": position}
         if data:
             # Sent last, so the response already reflects the moves and tags above.
@@ -306,3 +335,27 @@ class AsanaWrites:
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
         self._delete(f"attachments/{attachment.id}")
+
+    # -- files (bridge/core/ports.py FileTransfer; docs/files.md) -------------------------------
+
+    @contextlib.contextmanager
+    def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
+        # download_url is valid for a few minutes only (the spec says so): asked for right before use.
+        raw = self.client.get_json(f"attachments/{attachment.id}", params={"opt_fields": "download_url,size"})
+        data = data_of(raw, "attachment")
+        url = data.get("download_url")
+        if not isinstance(url, str) or not url:
+            raise Malformed(f"asana: attachment {attachment.id} has no download_url")
+        with self.client.stream(url) as response:
+            length = response.headers.get("content-length")
+            size = int(length) if length and length.isdigit() else attachment.size
+            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment:
+        headers, body = multipart_body([("parent", task_id), ("resource_subtype", "asana")], "file", name,
+                                       content_type, chunks, size)
+        response = self.client.send_stream("POST", "attachments", content=body, headers=headers,
+                                           params={"opt_fields": ATTACHMENT_FIELDS})
+        return attachment_from_payload(data_of(response.json(), "attachments"), task_id)

@@ -1,4 +1,4 @@
-"""Basecamp 4: a project's to-do set; to-do lists, to-dos, their comments and link attachments."""
+"""Basecamp 4: a project's to-do set; to-do lists, to-dos, their comments, link attachments and files."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import httpx
 
 from bridge.clock import Clock
 from bridge.config.connection import ConnectionConfig
+from bridge.core.ports import with_file_limit
 from connectors.basecamp.connector import CAPABILITIES, BasecampConnector
 from connectors.basecamp.emulator.sandbox import BasecampSandbox
 from connectors.basecamp.emulator.server import BasecampEmulator
@@ -21,7 +22,9 @@ Sandbox = BasecampSandbox
 def build(name: str, config: ConnectionConfig, *, transport: httpx.BaseTransport | None = None,
           clock: Clock | None = None, mapping: dict[str, Any] | None = None) -> BasecampConnector:
     """A connector for one configured connection; ``mapping`` overrides keys of ``mappings/basecamp.yaml``."""
-    return BasecampConnector(name, make_client(config, transport=transport, clock=clock), load_mapping(mapping))
+    connector = BasecampConnector(name, make_client(config, transport=transport, clock=clock), load_mapping(mapping))
+    connector.capabilities = with_file_limit(CAPABILITIES, config.max_file_mb)
+    return connector
 
 
 __all__ = ["CAPABILITIES", "DEFAULT_BASE_URL", "DEFAULT_USER_AGENT", "BasecampConnector", "BasecampEmulator",

@@ -21,23 +21,32 @@ the last pull) and an inline file read from this tool as its markup.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import httpx
+
 from bridge import richtext
+from bridge.core.fields import patched
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ops import ARCHIVED
-from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
+from bridge.core.ports import Capabilities, CheckResult, Download, NewTask, PullResult, PullState, Removal
 from bridge.errors import Invalid, Malformed
 from bridge.http import HttpClient, RequestStats
 from bridge.richtext.mentions import NOBODY
 from connectors.basecamp import translate
 from connectors.basecamp.archived import read_archived
+from connectors.basecamp.footer import split_footer
 from connectors.basecamp.incremental import incremental
 from connectors.basecamp.limits import TEXT_LIMITS
 from connectors.basecamp.mapping import BasecampMapping
 from connectors.basecamp.pull import ProjectPull
 from connectors.basecamp.rest import BasecampApi
 from connectors.basecamp.webhook_admin import BasecampWebhookAdmin
+
+# Basecamp's API and storage hosts (3.basecampapi.com, storage.3.basecamp.com, 3.basecamp-static.com).
+_OWN_HOSTS = ("basecamp.com", "basecampapi.com", "basecamp-static.com")
 
 CAPABILITIES = Capabilities(
     tool="basecamp",
@@ -48,11 +57,14 @@ CAPABILITIES = Capabilities(
     nested_depth=0,
     comments=True,
     edit_comments=True,
-    attachments="link",
+    attachments="file",
+    file_limit=None,  # the API documents no per-file limit, only the account's storage (docs/files.md)
     removal=frozenset({"archive", "delete"}),
-    custom_fields=False,
+    # As a footer of "Name: value" lines at the end of the notes (connectors/basecamp/footer.py).
+    custom_fields=True,
+    defined_fields=False,
 )
-_PUT_FIELDS = ("title", "notes", "due", "start", "assignees")
+_PUT_FIELDS = ("title", "notes", "due", "start", "assignees", "custom_fields")
 _STATUS = {"archive": "archived", "delete": "trashed"}
 
 
@@ -124,9 +136,10 @@ class BasecampConnector(BasecampWebhookAdmin):
     # -- tasks (to-dos) ------------------------------------------------------------
 
     def create_task(self, project_id: str, task: NewTask) -> Task:
-        _refuse_unsupported({"parent_id": task.parent_id, "labels": task.labels, "custom_fields": task.custom_fields})
+        _refuse_unsupported({"parent_id": task.parent_id, "labels": task.labels})
         section = task.section_id or self._default_list(project_id)
-        draft = Task(id="new", title=task.title, notes=task.notes, due=task.due, start=task.start, assignees=task.assignees)
+        draft = Task(id="new", title=task.title, notes=task.notes, due=task.due, start=task.start, assignees=task.assignees,
+                     custom_fields=task.custom_fields)
         people = self._mentionable(project_id)
         raw = self._object("POST", f"todolists/{section}/todos.json", translate.todo_body(draft, [], people))
         self.puller.remember(raw)
@@ -138,10 +151,13 @@ class BasecampConnector(BasecampWebhookAdmin):
         return created
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
-        _refuse_unsupported({k: v for k, v in changes.items() if k not in CAPABILITIES.task_fields | {"after", ARCHIVED}})
+        _refuse_unsupported({k: v for k, v in changes.items()
+                             if k not in CAPABILITIES.task_fields | {"after", ARCHIVED, "custom_fields"}})
         result = current
         if ARCHIVED in changes:  # first: the other writes then reach an active to-do
             self.api.write("PUT", f"recordings/{current.id}/status/{'archived' if changes[ARCHIVED] else 'active'}.json")
+        if "custom_fields" in changes:  # a patch (bridge/core/ports.py), written as the notes' footer
+            changes = {**changes, "custom_fields": patched(current.custom_fields, changes["custom_fields"] or {})}
         if any(name in changes and changes[name] != getattr(current, name) for name in _PUT_FIELDS):
             merged = current.model_copy(update={k: v for k, v in changes.items() if k in _PUT_FIELDS})
             subscribers = self.puller.subscribers.get(current.id)
@@ -177,9 +193,10 @@ class BasecampConnector(BasecampWebhookAdmin):
     def _unchanged_description(self, current: Task, merged: Task, people: richtext.People) -> str | None:
         """The description as pulled, when the notes stay what it reads as; None when they change."""
         pulled = self.puller.descriptions.get(current.id)
-        if pulled is None or merged.notes != current.notes:
+        if pulled is None or merged.notes != current.notes or merged.custom_fields != current.custom_fields:
             return None
-        return pulled if richtext.read("basecamp", pulled, people) == current.notes else None
+        as_read = split_footer(richtext.read("basecamp", pulled, people))
+        return pulled if as_read == (current.notes, current.custom_fields) else None
 
     def _rank_after(self, list_id: str, current: Task, after: str | None) -> tuple[int, float]:
         """The 1-based rank that puts the to-do right after ``after`` (first for None), and the
@@ -222,6 +239,40 @@ class BasecampConnector(BasecampWebhookAdmin):
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
         self.api.write("PUT", f"recordings/{attachment.id}/status/trashed.json")
+
+    # -- files (bridge/core/ports.py FileTransfer; docs/files.md) -------------------------------
+    #
+    # An upload is POST /attachments.json (the raw bytes, Content-Type and Content-Length, ?name=),
+    # then a comment on the to-do holding only <bc-attachment sgid>: a comment, not the to-do's
+    # description, because the description is the mirrored notes (rewritten whenever they change)
+    # while a comment is a recording of its own that appends and is trashed alone, as link
+    # attachments already are.
+
+    @contextlib.contextmanager
+    def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
+        host = httpx.URL(attachment.url).host
+        # Basecamp's storage hosts want the same Bearer token as the API; no other host gets it.
+        own = host.endswith(_OWN_HOSTS)
+        with self.http.stream(attachment.url, credentials=own) as response:
+            length = response.headers.get("content-length")
+            size = int(length) if length and length.isdigit() else attachment.size
+            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment:
+        headers = {"Content-Type": content_type or "application/octet-stream", "Content-Length": str(size)}
+        response = self.http.send_stream("POST", "attachments.json", content=chunks, headers=headers, params={"name": name})
+        raw = response.json()
+        sgid = raw.get("attachable_sgid") if isinstance(raw, dict) else None
+        if not isinstance(sgid, str) or not sgid:
+            raise Malformed("basecamp: the upload answered without an attachable_sgid")
+        comment = self._object("POST", f"recordings/{task_id}/comments.json", {"content": translate.file_content(sgid)})
+        with translate.shape("a comment"):
+            item = translate.comment(comment)
+        if not isinstance(item, Attachment) or not item.hosted:
+            raise Malformed("basecamp: the file comment came back changed; Basecamp altered its HTML")
+        return item
 
     # -- helpers ---------------------------------------------------------------------
 

@@ -26,9 +26,15 @@ from bridge.core.model import Attachment, Comment, Person, Section, Task
 from bridge.richtext import People
 from bridge.richtext.mentions import NOBODY
 from connectors import payloads
+from connectors.basecamp.footer import split_footer, with_footer
 from connectors.payloads import instant as instant  # callers read timestamps through translate
 
 ATTACHMENT_MARK = "\N{PAPERCLIP}"
+MENTION_TYPE = "application/vnd.basecamp.mention"
+_FILE_COMMENT = re.compile(
+    r'^\s*(?:<div>\s*)?<bc-attachment((?:\s+[a-z-]+="[^"]*")*)\s*>.*?</bc-attachment>\s*(?:</div>\s*)?$', re.S
+)
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 _ATTACHMENT = re.compile(r'^\s*<div>\s*' + ATTACHMENT_MARK + r' <a href="([^"]*)">(.*?)</a>\s*</div>\s*$', re.S)
 
 
@@ -80,10 +86,13 @@ def parent_id(raw: dict[str, Any]) -> str:
 def task(raw: dict[str, Any], section_id: str, people: People = NOBODY) -> Task:
     if raw.get("type", "Todo") != "Todo":
         raise ValueError(f"expected a Todo, got {raw.get('type')!r}")
+    # Custom fields live in a footer at the end of the notes (connectors/basecamp/footer.py).
+    notes, fields = split_footer(richtext.read("basecamp", str(raw.get("description") or ""), people))
     return Task(
         id=ident(raw["id"]),
         title=str(raw["content"]),
-        notes=richtext.read("basecamp", str(raw.get("description") or ""), people),
+        notes=notes,
+        custom_fields=fields,
         done=bool(raw.get("completed", False)),
         section_id=section_id,
         due=day(raw.get("due_on")),
@@ -109,10 +118,15 @@ def people_of(raw: dict[str, Any]) -> list[Person]:
 
 
 def comment(raw: dict[str, Any], people: People = NOBODY) -> Comment | Attachment:
-    """A comment on a to-do, or the link attachment this connector wrote as a comment."""
+    """A comment on a to-do, or the link attachment or file this connector wrote as a comment."""
     content = str(raw["content"])
     task_id = parent_id(raw)
     stamp = str(raw.get("updated_at") or "") or None
+    uploaded = _inline_file(content)
+    if uploaded is not None:
+        name, href, size = uploaded
+        return Attachment(id=ident(raw["id"]), task_id=task_id, name=name, url=href, hosted=True, size=size,
+                          created_at=instant(raw.get("created_at")), version=stamp)
     link = _ATTACHMENT.match(content)
     if link:
         name = html.unescape(re.sub(r"<[^>]+>", "", link.group(2)))
@@ -121,6 +135,25 @@ def comment(raw: dict[str, Any], people: People = NOBODY) -> Comment | Attachmen
     return Comment(id=ident(raw["id"]), task_id=task_id, text=richtext.read("basecamp", content, people),
                    author=person(raw["creator"]) if isinstance(raw.get("creator"), dict) else None,
                    created_at=instant(raw.get("created_at")), version=stamp)
+
+
+def _inline_file(content: str) -> tuple[str, str, int | None] | None:
+    """A comment that is one inline file (``<bc-attachment>`` of an upload, not of a person): its
+    filename, download link and, where Basecamp renders it, size."""
+    whole = _FILE_COMMENT.match(content)
+    if whole is None:
+        return None
+    attrs = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(whole.group(1))}
+    href = attrs.get("href") or attrs.get("url")
+    if not href or attrs.get("content-type") == MENTION_TYPE:
+        return None
+    size = attrs.get("filesize", "")
+    return attrs.get("filename") or attrs.get("caption") or href.rsplit("/", 1)[-1], href, int(size) if size.isdigit() else None
+
+
+def file_content(attachable_sgid: str) -> str:
+    """A comment holding only the uploaded file (bc3-api rich_text.md, "Inserting an image or file attachment")."""
+    return f'<bc-attachment sgid="{html.escape(attachable_sgid, quote=True)}"></bc-attachment>'
 
 
 def on_todo(raw: dict[str, Any]) -> bool:
@@ -149,7 +182,8 @@ def todo_body(task: Task, subscribers: list[int], people: People = NOBODY, descr
     ``description``: the HTML to send as it is, when the notes are not being changed."""
     return {
         "content": task.title,
-        "description": richtext.write("basecamp", task.notes, people) if description is None else description,
+        "description": (richtext.write("basecamp", with_footer(task.notes, task.custom_fields), people)
+                        if description is None else description),
         "assignee_ids": [int(a) for a in task.assignees],
         "completion_subscriber_ids": subscribers,
         "notify": False,

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bridge.clock import Clock
 from bridge.config.connection import ConnectionConfig, ToolKind
+from bridge.core.fields import FieldKind
 from bridge.core.ports import Connector
 from connectors.emulation.toolkit import Emulator
 
@@ -60,6 +61,11 @@ class Sandbox(ABC):
 
     def setup_access_field(self, project_id: str, name: str = "Client access") -> None:  # noqa: B027 - optional hook
         """Create the enum field the mirror filter reads; a no-op for tools without custom fields."""
+
+    def add_custom_field(  # noqa: B027 - optional hook
+        self, project_id: str, name: str, kind: FieldKind, options: tuple[str, ...] = ()
+    ) -> None:
+        """Define a custom field on the project (docs/custom-fields.md); a no-op where any name is a field."""
 
     def connection(self, who: Who = "bridge") -> ConnectionConfig:
         return ConnectionConfig(

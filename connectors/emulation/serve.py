@@ -28,12 +28,13 @@ def asgi_app(target: Emulator | Handler) -> Any:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        body = b""
+        pieces: list[bytes] = []  # joined once: adding to one bytes object is quadratic on a large upload
         while True:
             message = await receive()
-            body += message.get("body", b"")
+            pieces.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
+        body = b"".join(pieces)
         host = dict(scope["headers"]).get(b"host", b"localhost").decode()
         url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
         if scope.get("query_string"):

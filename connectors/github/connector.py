@@ -42,7 +42,7 @@ from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, Pu
 from bridge.errors import ConfigError, Invalid, Malformed, NotFound
 from bridge.http import HttpClient, PacingPolicy, RequestStats, budget_for, pacing_for
 from bridge.richtext.mentions import NOBODY
-from connectors.github import translate
+from connectors.github import field_labels, translate
 from connectors.github.limits import TEXT_LIMITS
 from connectors.github.mapping import GithubMapping, load_mapping
 from connectors.github.people import UserDirectory
@@ -70,9 +70,11 @@ CAPABILITIES = Capabilities(
     nested_depth=1,
     comments=True,
     edit_comments=True,
-    attachments="none",
+    attachments="link",  # as a comment of its own: issues take no attachments through the REST API
     removal=frozenset({"archive", "delete"}),
-    custom_fields=False,
+    # As "Name: value" labels (connectors/github/field_labels.py): any field name, each value as text.
+    custom_fields=True,
+    defined_fields=False,
     restore=True,  # closed as not planned or duplicate: reopened with PATCH state open, state_reason reopened
 )
 
@@ -225,6 +227,7 @@ class GithubConnector(GithubWebhookAdmin):
         if task.notes:
             payload["body"] = self._text(project_id, task.notes)
         payload.update(self._store(project_id).issue_fields(task.section_id, list(task.labels)))
+        payload["labels"] = [*payload["labels"], *field_labels.field_labels(task.custom_fields)]
         if payload.get("milestone") is None:
             payload.pop("milestone", None)
         issue = self.client.request("POST", f"{self._path(project_id)}/issues", json=payload).json()
@@ -266,13 +269,17 @@ class GithubConnector(GithubWebhookAdmin):
             if "section_id" in changes and "milestone" in fields:
                 payload["milestone"] = fields["milestone"]
             relabelled = self._relabel(project_id, number, before["labels"], fields["labels"])
+        if changes.get("custom_fields"):
+            old, new = field_labels.relabelled(current.custom_fields, changes["custom_fields"])
+            relabelled_fields = self._relabel(project_id, number, old, new)
+            relabelled = relabelled or relabelled_fields
         if "assignees" in changes:
             payload["assignees"] = list(changes["assignees"])
         if payload:
             return self._issue_task(project_id, self._write_issue(project_id, number, payload))
         if relabelled:
             return self._issue_task(project_id, self.client.get_json(f"{self._path(project_id)}/issues/{number}"))
-        return current  # due/start/custom fields: GitHub issues cannot hold them (see capabilities)
+        return current  # due/start: GitHub issues cannot hold them (see capabilities)
 
     def _archive_state(self, project_id: str, current: Task, archived: bool, done: bool | None) -> dict[str, Any]:
         """The state fields that archive (close as not planned) or restore (reopen, or close as completed) an issue.
@@ -345,10 +352,24 @@ class GithubConnector(GithubWebhookAdmin):
             self.client.request("DELETE", f"{self._path(project_id)}/issues/comments/{int(comment.id)}")
 
     def create_attachment(self, project_id: str, task_id: str, name: str, url: str) -> Attachment:
-        raise Invalid("github: issues hold no attachments through the REST API (capabilities.attachments is 'none')")
+        """A link, written as a comment of its own that reads back as an attachment (docs/files.md)."""
+        if translate.split_subtask_id(task_id):
+            raise Invalid("github: subtasks are task-list lines and cannot hold links; link on the issue")
+        safe = url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
+        payload = self.client.request(
+            "POST", f"{self._path(project_id)}/issues/{self._number(task_id)}/comments",
+            json={"body": translate.link_body(name, safe)},
+        ).json()
+        if not isinstance(payload, Mapping):
+            raise Malformed(f"github: the comment response for {project_id} is not an object")
+        link = translate.link_attachment(payload)
+        if link is None:
+            raise Malformed("github: the link comment came back changed")
+        return link
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
-        raise Invalid("github: issues hold no attachments through the REST API (capabilities.attachments is 'none')")
+        with contextlib.suppress(NotFound):
+            self.client.request("DELETE", f"{self._path(project_id)}/issues/comments/{int(attachment.id)}")
 
     def close(self) -> None:
         self.client.close()

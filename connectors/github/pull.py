@@ -55,7 +55,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bridge.core.model import Person, Snapshot
+from bridge.core.model import Attachment, Person, Snapshot
 from bridge.core.ports import PullResult, PullState
 from bridge.errors import Invalid, Malformed
 from bridge.http import HttpClient, iter_link
@@ -184,6 +184,7 @@ class RepoPull:
             self._put_comment(snapshot, comment)
         for number, issue in changed.items():
             held = sum(1 for c in snapshot.comments.values() if c.task_id == str(number))
+            held += sum(1 for a in snapshot.attachments.values() if a.task_id == str(number))  # link comments
             if issue.get("comments") != held:
                 self._reread_comments(snapshot, number)
 
@@ -209,8 +210,7 @@ class RepoPull:
         return items, first.headers.get("etag")
 
     def _reread_comments(self, snapshot: Snapshot, number: int) -> None:
-        for cid in [cid for cid, c in snapshot.comments.items() if c.task_id == str(number)]:
-            del snapshot.comments[cid]
+        _drop_comments(snapshot, str(number))
         comments = list(iter_link(self.client, f"{self.path}/issues/{number}/comments", {"per_page": 100}))
         self._meet(snapshot, [], comments)
         for comment in comments:
@@ -268,8 +268,7 @@ class RepoPull:
             # duplicated. Its comments are not held; the restore moves its updated_at, and the
             # comment-count check of the next pull reads them back.
             snapshot.archived[number] = translate.archived_task(issue, self.store.view, self.people)
-            for cid in [cid for cid, c in snapshot.comments.items() if c.task_id == number]:
-                del snapshot.comments[cid]
+            _drop_comments(snapshot, number)
             return False
         for task in translate.issue_tasks(issue, self.store.view, self.people):
             snapshot.tasks[task.id] = task
@@ -280,12 +279,23 @@ class RepoPull:
     def _put_comment(self, snapshot: Snapshot, payload: Any) -> None:
         if not isinstance(payload, Mapping):
             raise Malformed(f"github: an item of /{self.path}/issues/comments is not an object")
-        comment = translate.comment(payload, self.people, self.met)
+        item = translate.link_attachment(payload) or translate.comment(payload, self.people, self.met)
+        snapshot.comments.pop(item.id, None)
+        snapshot.attachments.pop(item.id, None)
         # Comments of pull requests and archived issues have no task here.
-        if comment.task_id in snapshot.tasks:
-            snapshot.comments[comment.id] = comment
-        else:
-            snapshot.comments.pop(comment.id, None)
+        if item.task_id in snapshot.tasks:
+            if isinstance(item, Attachment):
+                snapshot.attachments[item.id] = item
+            else:
+                snapshot.comments[item.id] = item
+
+
+def _drop_comments(snapshot: Snapshot, number: str) -> None:
+    """Forget an issue's comments and link comments (they are about to be read again, or the issue is archived)."""
+    for cid in [cid for cid, c in snapshot.comments.items() if c.task_id == number]:
+        del snapshot.comments[cid]
+    for aid in [aid for aid, a in snapshot.attachments.items() if a.task_id == number]:
+        del snapshot.attachments[aid]
 
 
 def _later(current: str | None, item: Any) -> str | None:

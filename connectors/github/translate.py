@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from bridge import richtext
-from bridge.core.model import Comment, Person, Section, Task
+from bridge.core.model import Attachment, Comment, Person, Section, Task
 from bridge.errors import Malformed
 from bridge.richtext.mentions import NOBODY
+from connectors.github.field_labels import split_labels
 from connectors.github.mapping import GithubMapping
 from connectors.github.tasklist import Subtask, split_body
 
@@ -217,6 +219,7 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView, people: richtext.Pe
         raise Malformed(f"github: issue {number} has an undocumented title or state")
     body = split_body(issue.get("body"), view.mapping.subtask_heading)
     modified_at = parse_time(_field(issue, "updated_at", "issue"))
+    labels, custom = split_labels(view.other_labels(issue))
     task = Task(
         id=str(number),
         title=title,
@@ -224,7 +227,8 @@ def issue_tasks(issue: Mapping[str, Any], view: SectionView, people: richtext.Pe
         done=state == "closed",
         section_id=view.section_of(issue),
         assignees=assignee_logins(issue),
-        labels=view.other_labels(issue),
+        labels=labels,
+        custom_fields=custom,  # "Name: value" labels (connectors/github/field_labels.py)
         position=float(number),
         created_at=parse_time(_field(issue, "created_at", "issue")),
         modified_at=modified_at,
@@ -254,6 +258,36 @@ def comment_issue_number(comment: Mapping[str, Any]) -> int:
 def comment_login(payload: Mapping[str, Any]) -> str | None:
     user = payload.get("user")
     return str(_field(user, "login", "comment user")) if isinstance(user, Mapping) else None
+
+
+# A link attachment is a comment of its own (issues take no attachments through the REST API):
+# a paperclip link, then an HTML comment GitHub does not render, which tells it apart from a
+# person's comment that merely looks the same (docs/files.md).
+LINK_MARK = "\N{PAPERCLIP}"
+LINK_TAG = "<!-- pm-bridge:link -->"
+_LINK = re.compile(r"^" + LINK_MARK + r" \[(.*)\]\(<([^<>\s]+)>\)\n\n" + re.escape(LINK_TAG) + r"$", re.S)
+
+
+def link_body(name: str, url: str) -> str:
+    label = re.sub(r"([\\\[\]])", r"\\\1", name.replace("\n", " "))
+    return f"{LINK_MARK} [{label}](<{url}>)\n\n{LINK_TAG}"
+
+
+def link_attachment(payload: Mapping[str, Any]) -> Attachment | None:
+    """The link attachment a comment holds, when it is one this connector wrote (else None)."""
+    body = payload.get("body")
+    found = _LINK.match(body) if isinstance(body, str) else None
+    if found is None:
+        return None
+    name = re.sub(r"\\([\\\[\]])", r"\1", found.group(1))
+    return Attachment(
+        id=str(_field(payload, "id", "comment")),
+        task_id=str(comment_issue_number(payload)),
+        name=name,
+        url=found.group(2),
+        created_at=parse_time(_field(payload, "created_at", "comment")),
+        version=str(_field(payload, "updated_at", "comment")),
+    )
 
 
 def comment(payload: Mapping[str, Any], people: richtext.People = NOBODY, authors: Mapping[str, Person] | None = None) -> Comment:

@@ -7,11 +7,13 @@ writes returning what the next pull shows) while staying cheap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from bridge.core.model import Attachment, Comment, Section, Task
-from bridge.core.ports import TASK_FIELDS, Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
+from bridge.core.ports import TASK_FIELDS, Capabilities, CheckResult, Download, NewTask, PullResult, PullState, Removal
+from bridge.errors import Invalid
 from bridge.http.client import RequestStats
 from connectors.memory.world import MemoryWorld
 
@@ -24,9 +26,11 @@ CAPABILITIES = Capabilities(
     nested_depth=1,
     comments=True,
     edit_comments=True,
-    attachments="link",
+    attachments="file",
+    file_limit=100 * 1024 * 1024,
     removal=frozenset({"archive", "delete"}),
     custom_fields=True,
+    defined_fields=False,  # any field name, as the memory tool stores what it is given
 )
 
 _CURSOR_PREFIX = "log:"
@@ -158,6 +162,28 @@ class MemoryConnector:
             project_id,
             {"attachment_id": attachment.id},
             lambda u: self.world.op_remove_attachment(u, project_id, attachment.id),
+        )
+
+    # -- files (bridge/core/ports.py FileTransfer) ------------------------------
+
+    @contextlib.contextmanager
+    def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
+        content, content_type = self._call(
+            "download_attachment", {"project_id": project_id, "attachment_id": attachment.id},
+            lambda u, lagging: self.world.op_file(project_id, attachment.id), write=False,
+        )
+        yield Download(len(content), content_type, (content[i : i + 65536] for i in range(0, len(content), 65536)))
+
+    def upload_attachment(self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int,
+                          content_type: str) -> Attachment:
+        content = b"".join(chunks)  # an in-memory tool: its files live in memory
+        if len(content) != size:
+            raise Invalid(f"memory: the upload announced {size} bytes but sent {len(content)}", status=400)
+        return self._write(
+            "upload_attachment",
+            project_id,
+            {"task_id": task_id, "name": name, "size": size},
+            lambda u: self.world.op_upload_attachment(u, project_id, task_id, name, content, content_type),
         )
 
     # -- one call -------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bridge.core.fields import patched
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ports import TASK_FIELDS, NewTask
 from bridge.errors import Invalid, NotFound
@@ -146,6 +147,8 @@ class Operations(ABC):
         self._check_task_fields(project_id, task_id, changes)
         update = dict(changes)
         current = rec.value
+        if "custom_fields" in changes:  # a patch: the fields it names (bridge/core/fields.py)
+            update["custom_fields"] = patched(current.custom_fields, changes["custom_fields"] or {})
         moved = "section_id" in changes and changes["section_id"] != current.section_id
         if (moved or "parent_id" in changes) and "position" not in changes:
             update["position"] = self._next_position(
@@ -239,6 +242,25 @@ class Operations(ABC):
         attachment = Attachment(id=aid, task_id=task_id, name=name, url=url, created_at=self.now(), version=str(seq))
         self.store.attachments[aid] = Record(attachment, project_id, user, seq)
         return attachment.model_copy()
+
+    def op_upload_attachment(self, user: str, project_id: str, task_id: str, name: str, content: bytes,
+                             content_type: str) -> Attachment:
+        _require_text(name, "attachment name")
+        self._task(project_id, task_id)
+        aid = self.new_id()
+        seq = self.store.record(project_id, "attachment", aid, user, "create")
+        attachment = Attachment(id=aid, task_id=task_id, name=name, url=f"https://memory.invalid/files/{aid}",
+                                created_at=self.now(), version=str(seq), hosted=True, size=len(content))
+        self.store.attachments[aid] = Record(attachment, project_id, user, seq)
+        self.store.files[aid] = (content, content_type)
+        return attachment.model_copy()
+
+    def op_file(self, project_id: str, attachment_id: str) -> tuple[bytes, str]:
+        self._attachment(project_id, attachment_id)
+        found = self.store.files.get(attachment_id)
+        if found is None:
+            raise NotFound(f"memory: attachment {attachment_id} is a link, not a file", status=404)
+        return found
 
     def op_remove_attachment(self, user: str, project_id: str, attachment_id: str) -> None:
         rec = self._attachment(project_id, attachment_id)

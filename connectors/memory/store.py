@@ -64,6 +64,7 @@ class Store:
         self.tasks: dict[str, Record[Task]] = {}
         self.comments: dict[str, Record[Comment]] = {}
         self.attachments: dict[str, Record[Attachment]] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # uploaded attachments' bytes and content type
         self.log: list[Change] = []  # log[i].seq == i + 1
 
     @property

@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import contextlib
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bridge import richtext
+from bridge.core.fields import patched
 from bridge.core.model import Attachment, Comment, Section, Task
 from bridge.core.ops import ARCHIVED
-from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
-from bridge.errors import Invalid, NotFound
+from bridge.core.ports import Capabilities, CheckResult, Download, NewTask, PullResult, PullState, Removal
+from bridge.errors import Invalid, Malformed, NotFound
 from bridge.http import HttpClient, RequestStats
+from bridge.http.multipart import multipart_body
 from bridge.richtext.mentions import NOBODY
 from connectors.trello import translate
+from connectors.trello.fields import item_body
 from connectors.trello.incremental import incremental
-from connectors.trello.limits import TEXT_LIMITS
+from connectors.trello.limits import FREE_FILE_LIMIT, TEXT_LIMITS
 from connectors.trello.pull import CARD_FIELDS, SUBTASK_CHECKLIST, BoardPull
 from connectors.trello.rest import TrelloApi
 from connectors.trello.webhook_admin import TrelloWebhookAdmin
@@ -39,9 +43,10 @@ CAPABILITIES = Capabilities(
     nested_depth=1,
     comments=True,
     edit_comments=True,
-    attachments="link",
+    attachments="file",
+    file_limit=FREE_FILE_LIMIT,
     removal=frozenset({"archive", "delete"}),
-    custom_fields=False,
+    custom_fields=True,  # the board's Custom Fields (connectors/trello/fields.py)
 )
 LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black")
 # Trello spaces positions by 2^16 ("bottom" adds this much to the last card).
@@ -53,10 +58,11 @@ _CARD_PARAMS = {"title": "name", "notes": "desc", "done": "dueComplete", "sectio
 class TrelloConnector(TrelloWebhookAdmin):
     capabilities = CAPABILITIES
 
-    def __init__(self, name: str, http: HttpClient, token: str = "") -> None:
+    def __init__(self, name: str, http: HttpClient, token: str = "", *, key: str = "") -> None:
         self.name = name
         self.http = http
         self.token = token  # webhooks are listed per token
+        self.key = key  # with the token: the OAuth header file downloads need
         self.api = TrelloApi(http)
         self.puller = BoardPull(self.api, name)
         self._labels: dict[str, dict[str, str]] = {}  # board -> label name -> id
@@ -123,7 +129,8 @@ class TrelloConnector(TrelloWebhookAdmin):
             params["due"] = translate.write_day(task.due)
         if task.start:
             params["start"] = translate.write_day(task.start)
-        return self._send_card(project_id, "POST", "cards", params, task.labels)
+        card = self._send_card(project_id, "POST", "cards", params, task.labels)
+        return card.model_copy(update=self._write_fields(project_id, card.id, {}, dict(task.custom_fields)))
 
     def update_task(self, project_id: str, current: Task, changes: dict[str, Any]) -> Task:
         if current.parent_id:
@@ -146,17 +153,37 @@ class TrelloConnector(TrelloWebhookAdmin):
                 params["pos"] = value if value > 0 else "top"  # Trello positions are positive
             elif name == "after":
                 params["pos"] = self._pos_after(str(changes.get("section_id") or current.section_id), current.id, value)
-            elif (name == "parent_id" and value == current.parent_id) or (name == "custom_fields" and not value):
-                continue
+            elif (name == "parent_id" and value == current.parent_id) or name == "custom_fields":
+                continue  # custom fields: one item write each, below
             else:
                 raise Invalid(f"trello: a card cannot change {name!r}", hint="the planner asked for a field Trello does not hold")
         relabelled = "labels" in changes and self._relabel(project_id, current, list(changes["labels"]))
+        custom = self._write_fields(project_id, current.id, current.custom_fields, changes.get("custom_fields") or {})
         if params:
-            return self._send_card(project_id, "PUT", f"cards/{current.id}", params, None)
+            return self._send_card(project_id, "PUT", f"cards/{current.id}", params, None).model_copy(update=custom)
         if relabelled:
             raw = self.api.obj(f"cards/{current.id}", {"fields": CARD_FIELDS})
-            return translate.task(raw, people=self._mentionable(project_id))
-        return current
+            return translate.task(raw, people=self._mentionable(project_id)).model_copy(update=custom)
+        return current.model_copy(update=custom)
+
+    def _write_fields(self, project_id: str, card_id: str, held: dict[str, str], patch: dict[str, Any]) -> dict[str, Any]:
+        """One ``PUT .../customField/{id}/item`` per field the patch names; the card's fields as they now are."""
+        if not patch:
+            # A card's answer carries no customFieldItems: the fields stay as last read.
+            return {"custom_fields": dict(held)}
+        fields = self.puller.board_fields(project_id)
+        if any(fields.named(name) is None for name in patch):
+            fields = self.puller.board_fields(project_id, fresh=True)  # a field added since the pull
+        bodies = []
+        for name, value in patch.items():
+            found = fields.named(name)
+            if found is None:
+                raise Invalid(f"trello: board {project_id} has no custom field named {name!r}",
+                              hint="add the field to the board (Power-Ups: Custom Fields) or fix the link's field name")
+            bodies.append((found, value or None, item_body(found, value or None)))  # refused before any write
+        for found, _, body in bodies:
+            self.http.request("PUT", f"cards/{card_id}/customField/{found.id}/item", json=body)
+        return {"custom_fields": patched(held, {found.name: value for found, value, _ in bodies})}
 
     def _relabel(self, project_id: str, current: Task, names: list[str]) -> bool:
         """Add and remove only the labels that changed since the pull; True if any request went.
@@ -286,6 +313,29 @@ class TrelloConnector(TrelloWebhookAdmin):
 
     def remove_attachment(self, project_id: str, attachment: Attachment) -> None:
         self.api.write("DELETE", f"cards/{attachment.task_id}/attachments/{attachment.id}")
+
+    # -- files (bridge/core/ports.py FileTransfer; docs/files.md) -------------------------------
+
+    @contextlib.contextmanager
+    def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
+        # An upload's url is its download route on the API; Trello serves it only with the OAuth header.
+        header = f'OAuth oauth_consumer_key="{self.key}", oauth_token="{self.token}"'
+        with self.http.stream(attachment.url, headers={"Authorization": header}) as response:
+            length = response.headers.get("content-length")
+            size = int(length) if length and length.isdigit() else attachment.size
+            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+
+    def upload_attachment(
+        self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str
+    ) -> Attachment:
+        headers, body = multipart_body([("name", name), ("mimeType", content_type)], "file", name, content_type, chunks, size)
+        response = self.http.send_stream("POST", f"cards/{task_id}/attachments", content=body, headers=headers)
+        raw = response.json()
+        if isinstance(raw, list) and raw:  # the spec says a list; the API answers with the one attachment
+            raw = raw[0]
+        if not isinstance(raw, dict):
+            raise Malformed("trello: the upload did not return an attachment")
+        return translate.attachment(task_id, raw)
 
     # -- lists and labels by name --------------------------------------------
 

@@ -45,14 +45,16 @@ CARD_ACTIONS = frozenset({
     "createCard", "updateCard", "copyCard", "moveCardToBoard", "addMemberToCard", "removeMemberFromCard",
     "addLabelToCard", "removeLabelFromCard", "addChecklistToCard", "removeChecklistFromCard", "updateChecklist",
     "createCheckItem", "updateCheckItem", "updateCheckItemStateOnCard", "addAttachmentToCard",
-    "convertToCardFromCheckItem",
+    "convertToCardFromCheckItem", "updateCustomFieldItem",
 })
 CREATES = frozenset({"createCard", "copyCard", "convertToCardFromCheckItem"})
 LIST_ACTIONS = frozenset({"createList", "updateList", "moveListToBoard", "moveListFromBoard"})
 MEMBER_ACTIONS = frozenset({"addMemberToBoard", "removeMemberFromBoard", "makeNormalMemberOfBoard", "makeAdminOfBoard",
                             "makeObserverOfBoard", "updateMember"})
 # A label rename or removal changes the label names of every card carrying it.
-FULL_PULL_ACTIONS = frozenset({"updateLabel", "deleteLabel"})
+# So do a custom field's rename, its options and its removal (connectors/trello/fields.py).
+FULL_PULL_ACTIONS = frozenset({"updateLabel", "deleteLabel", "createCustomField", "updateCustomField",
+                               "deleteCustomField"})
 
 
 @dataclass

@@ -9,3 +9,7 @@ from __future__ import annotations
 TEXT_LIMITS = {"title": 16384, "notes": 16384, "comment": 16384}
 # The request fields those kinds travel in.
 FIELDS = {"name": "title", "desc": "notes", "text": "comment"}
+
+# Trello's attachment limit: "10MB per file" on the free plan, 250MB on paid plans (docs/files.md).
+# The default is the free plan's; a connection on a paid workspace sets ``max_file_mb: 250``.
+FREE_FILE_LIMIT = 10 * 1024 * 1024

@@ -17,11 +17,12 @@ from bridge.core.ports import PullResult
 from bridge.errors import Malformed
 from bridge.richtext import People
 from connectors.trello import translate
+from connectors.trello.fields import BoardFields, board_fields, values
 from connectors.trello.rest import TrelloApi
 
 CARD_FIELDS = "name,desc,idBoard,idList,pos,due,start,dueComplete,idMembers,idLabels,labels,closed,dateLastActivity,shortUrl"
-CARD_NESTED = {"attachments": "true", "attachment_fields": "name,url,date", "checklists": "all",
-               "checklist_fields": "name,pos"}
+CARD_NESTED = {"attachments": "true", "attachment_fields": "name,url,date,bytes,isUpload", "checklists": "all",
+               "checklist_fields": "name,pos", "customFieldItems": "true"}
 PAGE = 1000  # the most actions Trello returns per request
 SUBTASK_CHECKLIST = "Subtasks"
 
@@ -73,6 +74,13 @@ class BoardPull:
         self._me: str | None = None
         # card id -> id of its "Subtasks" checklist, learnt while pulling (saves a read per subtask create)
         self.subtask_checklists: dict[str, str] = {}
+        self.fields: dict[str, BoardFields] = {}  # board -> its custom fields (connectors/trello/fields.py)
+
+    def board_fields(self, board: str, *, fresh: bool = False) -> BoardFields:
+        """The board's custom field definitions, read at each full pull (or when first needed)."""
+        if fresh or board not in self.fields:
+            self.fields[board] = board_fields(self.api.many(f"boards/{board}/customFields"))
+        return self.fields[board]
 
     def me(self) -> str:
         if self._me is None:
@@ -84,14 +92,17 @@ class BoardPull:
         me = self.me()
         newest = self.api.many(f"boards/{board}/actions", {"filter": "all", "limit": 1})
         with translate.shape("the board"):
-            head = self.api.obj(f"boards/{board}", {"fields": "name,closed"})
+            # The board's Custom Fields come nested in the same request (connectors/trello/fields.py).
+            head = self.api.obj(f"boards/{board}", {"fields": "name,closed", "customFields": "true"})
             name = str(head["name"])
+        self.fields[board] = board_fields(list(head.get("customFields") or []))
         lists = self.api.many(f"boards/{board}/lists", {"filter": "open", "fields": "name,pos,closed"})
         # Archived cards too, in the same request: a mirrored card the client archived is restored, not duplicated.
         cards = self.api.many(f"boards/{board}/cards", {"filter": "all", "fields": CARD_FIELDS, **CARD_NESTED})
         members = self.api.many(f"boards/{board}/members", {"fields": "fullName,username"})
         comments = actions_pages(self.api, board, {"filter": "commentCard"})
         snapshot = Snapshot(connection=self.connection, project_id=board, project_name=name)
+        snapshot.fields = self.fields[board].defs()
         for raw in members:
             person = translate.person(raw)
             snapshot.people[person.id] = person
@@ -112,6 +123,8 @@ class BoardPull:
     def put_card(self, snapshot: Snapshot, raw: dict[str, Any], people: People) -> bool:
         """Add or replace a card with its check items and links; False if it is not visible (closed, archived list)."""
         card, children, links = translate.card_parts(raw, people)
+        if "customFieldItems" in raw:
+            card.custom_fields = values(raw.get("customFieldItems"), self.board_fields(snapshot.project_id))
         self.learn_checklists(card.id, raw)
         elsewhere = raw.get("idBoard", snapshot.project_id) != snapshot.project_id
         if raw.get("closed") and card.section_id in snapshot.sections and not elsewhere:

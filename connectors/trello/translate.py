@@ -153,8 +153,12 @@ def comment(action: dict[str, Any], people: People = NOBODY) -> Comment:
 
 def attachment(card_id: str, raw: dict[str, Any]) -> Attachment:
     with shape("an attachment"):
+        size = raw.get("bytes")
         return Attachment(id=str(raw["id"]), task_id=card_id, name=str(raw.get("name") or raw["url"]), url=str(raw["url"]),
-                          created_at=instant(raw.get("date")), version=raw.get("date"))
+                          created_at=instant(raw.get("date")), version=raw.get("date"),
+                          # An upload (not a link): its url is the download route (docs/files.md).
+                          hosted=raw.get("isUpload") is True,
+                          size=size if isinstance(size, int) and not isinstance(size, bool) else None)
 
 
 def card_parts(raw: dict[str, Any], people: People = NOBODY) -> tuple[Task, list[Task], list[Attachment]]:

@@ -102,7 +102,9 @@ def check_tag(body: Any) -> None:
 def check_custom_field(body: Any) -> None:
     raw = translate.data_of(body, "custom_field")
     fields = translate.enum_fields([{"custom_field": raw}])
-    assert fields == {"Status": translate.EnumField("12345", "Status", {"Low": "12345"})}
+    # The reference's example mixes subtypes: resource_subtype "text" beside enum options; the subtype decides.
+    assert fields == {"Status": translate.EnumField("12345", "Status", {"Low": "12345"}, "text")}
+    assert translate.field_defs([{"custom_field": raw}])["Status"].kind == "text"
 
 
 def check_field_settings(body: Any) -> None:

@@ -127,7 +127,8 @@ def test_custom_field_is_set_and_cleared(bridge: AsanaConnector, emulator: Emula
     option = next(o.gid for o in field.options if o.name == "client")
     assert body(last_write(emulator))["data"] == {"custom_fields": {field.gid: option}}  # type: ignore[index]
     assert shared.custom_fields == {"Client access": "client"}
-    cleared = bridge.update_task(project, shared, {"custom_fields": {}})
+    assert bridge.update_task(project, shared, {"custom_fields": {}}).custom_fields == shared.custom_fields  # a patch
+    cleared = bridge.update_task(project, shared, {"custom_fields": {"Client access": None}})
     assert body(last_write(emulator))["data"] == {"custom_fields": {field.gid: None}}  # type: ignore[index]
     assert cleared.custom_fields == {}
     same_content(cleared, pulled(bridge, project, task.id))

@@ -157,8 +157,8 @@ def test_comment_edit_and_removal(bot: BasecampConnector, project: str, emulator
     assert stored.status == "trashed"
 
 
-@pytest.mark.parametrize("changes", [{"labels": ["urgent"]}, {"parent_id": "123"}, {"custom_fields": {"Access": "client"}},
-                                     {"colour": "red"}])
+# Custom fields are held, as the notes' footer (tests/basecamp/test_basecamp_custom_fields.py).
+@pytest.mark.parametrize("changes", [{"labels": ["urgent"]}, {"parent_id": "123"}, {"colour": "red"}])
 def test_fields_basecamp_cannot_hold_are_refused_before_any_request(
     bot: BasecampConnector, project: str, emulator: BasecampEmulator, changes: dict[str, Any]
 ) -> None:

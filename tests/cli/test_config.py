@@ -107,14 +107,29 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("links.acme.interval", "often", "links.acme.interval", "expected a whole number, got 'often'"),
     ("links.acme.client", "board", "links.acme.client", "expected a mapping"),
     ("links.acme.internal.project", None, "links.acme.internal.project", "expected text"),
-    ("connections.agency.kind", "jira", "connections.agency.kind", "'asana', 'trello', 'github', 'basecamp' or 'memory'"),
+    ("connections.agency.kind", "jira", "connections.agency.kind",
+     "'asana', 'trello', 'github', 'basecamp', 'memory' or 'email'"),
     ("connections.agency.timeout", -1, "connections.agency.timeout", "expected a number greater than 0"),
     ("links.acme.inbound", {"approval": {"internal_label": None}}, "links.acme.inbound.approval",
      "needs internal_label or internal_section"),
     ("links.acme.client.connection", "nope", "links.acme.client.connection", "not under connections (agency, client)"),
     ("links.acme.mirror.comment_attribution", "{who}: ", "links.acme.mirror.comment_attribution",
      "may use {name} and {date} only"),
+    ("links.acme.mirror.fields", {"custom": {"Priority": {"to": "P", "direction": "sideways"}}},
+     "links.acme.mirror.fields.custom.Priority.direction", "'to_client', 'to_internal' or 'both'"),
+    ("links.acme.mirror.fields", {"custom": {"Priority": {"to": "P", "value": {"High": "P1"}}}},
+     "links.acme.mirror.fields.custom.Priority.value", "unknown key (did you mean 'values'?)"),
 ]
+
+
+def test_custom_fields_are_a_known_key(tmp_path: Path) -> None:
+    data = yaml.safe_load(VALID.replace("${ASANA_TOKEN}", SECRET))
+    data["links"]["acme"]["mirror"]["fields"] = {
+        "custom": {"Priority": {"to": "Priority", "direction": "both", "values": {"High": "P1"}}, "Size": "Effort"}}
+    file = tmp_path / "pm-bridge.yaml"
+    file.write_text(yaml.safe_dump(data))
+    custom = load_config(file).links["acme"].mirror.fields.custom
+    assert (custom["Priority"].values, custom["Size"].to) == ({"High": "P1"}, "Effort")
 
 
 @pytest.mark.parametrize(("key", "value", "path", "expectation"), BAD_VALUES, ids=[case[2] for case in BAD_VALUES])

@@ -82,3 +82,12 @@ def test_rules_a_tool_cannot_hold_are_named_by_key_path() -> None:
     ]
     by_field = LinkConfig(**sides, mirror=MirrorRules(access=AccessSource(type="custom_field")))
     assert "no custom fields" in rule_problems("acme", by_field, no_labels, full)[0]
+
+
+def test_custom_fields_need_both_tools_to_hold_them() -> None:
+    sides = {"internal": LinkSideConfig(connection="a", project="1"), "client": LinkSideConfig(connection="b", project="2")}
+    mapped = LinkConfig(**sides, mirror=MirrorRules(fields=FieldRules(custom={"Priority": "Priority"})))
+    holds = Capabilities(tool="asana", custom_fields=True)
+    assert rule_problems("acme", mapped, holds, holds) == []
+    (problem,) = rule_problems("acme", mapped, holds, Capabilities(tool="plain"))
+    assert problem == ("links.acme.mirror.fields.custom names Priority, but the client tool (plain) holds no custom fields")

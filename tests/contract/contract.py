@@ -19,6 +19,8 @@ its declared capabilities, and everything it declares must round-trip.
 
 from __future__ import annotations
 
+from .contract_fields import FieldContract
+from .contract_files import FileContract
 from .contract_pull import PullContract
 from .contract_writes import WriteContract
 from .support import SEEDED_SECTIONS, ContractEnv
@@ -26,5 +28,5 @@ from .support import SEEDED_SECTIONS, ContractEnv
 __all__ = ["SEEDED_SECTIONS", "ConnectorContract", "ContractEnv"]
 
 
-class ConnectorContract(PullContract, WriteContract):
+class ConnectorContract(PullContract, WriteContract, FileContract, FieldContract):
     """Subclass as ``Test<Tool>Contract`` and provide a fixture ``env`` returning a :class:`ContractEnv`."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.core.fields import FieldKind
 from bridge.core.model import Snapshot, Task
 from bridge.core.ports import Connector, PullResult, PullState
 
@@ -47,6 +48,9 @@ class ContractEnv:
     task_page: str = r"\S+"
     # Whether the tool gives subtasks a page of their own (else their ``url`` stays None).
     subtask_pages: bool = False
+    # Defines a custom field on the project (the sandbox's ``add_custom_field``), for tools whose
+    # Capabilities.defined_fields is true; tools that take any field name need none.
+    define_field: Callable[[str, FieldKind, tuple[str, ...]], None] | None = None
 
 
 def full_pull(env: ContractEnv) -> PullResult:

@@ -40,6 +40,7 @@ class TestAsanaContract(ConnectorContract):
             tokens=tuple(user.token for user in USERS.values()),
             task_page=r"https://app\.asana\.com/\S+/{id}",
             subtask_pages=True,
+            define_field=lambda name, kind, options: sandbox.add_custom_field(project, name, kind, options),
         )
         for connector in (bridge, human, bad):
             connector.close()

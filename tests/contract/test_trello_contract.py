@@ -36,4 +36,5 @@ class TestTrelloContract(ConnectorContract):
             bad_token=BAD_TOKEN,
             tokens=(SANDBOX_KEY, *(user.token for user in USERS.values())),
             task_page=r"https://trello\.com/c/[0-9A-Za-z]+",  # the shortUrl names the card's shortLink, not its id
+            define_field=lambda name, kind, options: sandbox.add_custom_field(project, name, kind, options),
         )

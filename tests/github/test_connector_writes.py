@@ -160,8 +160,9 @@ def test_milestones_as_sections(world: World) -> None:
         "gh-m", world.sandbox.connection("bridge"), transport=world.emulator.transport(), clock=world.clock, mapping=mapping
     )
     phase = conn.create_section(world.project, "Phase 1")
-    task = conn.create_task(world.project, NewTask(title="Kickoff", section_id=phase.id, labels=["status: Doing"]))
-    assert task.section_id == phase.id and task.labels == ["status: Doing"]  # labels are plain labels in this mode
+    task = conn.create_task(world.project, NewTask(title="Kickoff", section_id=phase.id, labels=["status: Doing", "Doing"]))
+    # No section labels in this mode: "status: Doing" reads as any "Name: value" label, a custom field value.
+    assert task.section_id == phase.id and task.labels == ["Doing"] and task.custom_fields == {"status": "Doing"}
     renamed = conn.update_section(world.project, phase, "Phase one")
     snapshot = conn.pull(world.project).snapshot
     assert snapshot.sections[phase.id].name == "Phase one" == renamed.name
@@ -178,7 +179,7 @@ def test_what_github_cannot_hold_is_refused_clearly(world: World) -> None:
         world.bridge.update_task(world.project, other, {"parent_id": parent.id})
     with pytest.raises(Invalid, match="comment on the issue"):
         world.bridge.create_comment(world.project, child.id, "hi")
-    with pytest.raises(Invalid, match="attachments"):
-        world.bridge.create_attachment(world.project, parent.id, "spec", "https://files.example/spec.pdf")
-    assert world.bridge.capabilities.attachments == "none"
+    with pytest.raises(Invalid, match="link on the issue"):
+        world.bridge.create_attachment(world.project, child.id, "spec", "https://files.example/spec.pdf")
+    assert world.bridge.capabilities.attachments == "link"  # a comment of its own (docs/files.md)
     assert "due" not in world.bridge.capabilities.task_fields

@@ -47,7 +47,7 @@ SPECS = {
     "basecamp": ("basecamp/spec/basecamp-sdk.openapi.reduced.json", "basecamp-sdk.openapi.reduced.json"),
 }
 # Trello's description is the whole API; keep the resource families the bridge touches.
-TRELLO_FAMILIES = {"actions", "boards", "cards", "checklists", "labels", "lists", "members", "tokens", "webhooks"}
+TRELLO_FAMILIES = {"actions", "boards", "cards", "checklists", "customFields", "labels", "lists", "members", "tokens", "webhooks"}
 # Upstream already cut these to the operations the bridge uses; every schema they kept stays.
 KEEP_ALL_SCHEMAS = {"asana", "github", "basecamp"}
 # Schemas tests name directly, beyond what quirks.py refers to.

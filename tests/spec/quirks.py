@@ -47,6 +47,8 @@ class ToolQuirks:
     body_extra: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # "METHOD template" -> {status: schema} where the real API answers with another shape than the spec says.
     answers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # "METHOD template" -> the JSON request body schema where the spec's cannot be met as the tool is used.
+    bodies: Mapping[str, Any] = field(default_factory=dict)
     # Basecamp: the verbatim examples carry keys the SDK's schemas leave out (a to-do's ``completion``, a
     # project's ``color``); an answer may carry the top-level keys of the examples of its operation.
     examples_extend_answers: bool = False
@@ -55,6 +57,12 @@ class ToolQuirks:
     answer_like: Mapping[str, str] = field(default_factory=dict)
     # "METHOD template" -> (query parameter, {its value: the "METHOD template" whose objects the listing returns}).
     typed_listings: Mapping[str, tuple[str, Mapping[str, str]]] = field(default_factory=dict)
+    # Path prefixes where the tool's file host answers, not its API: not described by the spec, so not checked
+    # (Asana's download_url: "this URL may only be valid for two minutes", a signed link to its file storage).
+    file_host_paths: tuple[str, ...] = ()
+    # Operations whose parameters the spec declares "in: query" but documents as sent "as multipart/form-data"
+    # (Trello's attachment ``file``): a multipart body is theirs to take.
+    multipart: frozenset[str] = frozenset()
 
 
 # README §3 "Spec caveats": Card has no dueComplete/start, idLabels and labels are swapped, Checklist
@@ -105,7 +113,16 @@ _TRELLO_PARAMS: dict[str, dict[str, Any]] = {
     "GET /boards/{id}/cards": {"filter": {"type": "string",
                                           "enum": ["all", "closed", "complete", "incomplete", "none", "open", "visible"]}},
 }
+# Not in the spec: an upload's download route, the attachment's ``url`` ("Changes to attachment downloads": served
+# only with the OAuth Authorization header), answering with the file's bytes.
+_TRELLO_DOWNLOAD = {"get": {"operationId": "download-attachment", "responses": {"200": {"description": "the file"}}}}
 # The spec's Create Attachment answer is an array; the API answers with the one attachment it created.
+# The Custom Fields guide sets an item with {"value": {<type>: ...}} or {"idValue": option} and clears it with an
+# empty value; the spec's two oneOf alternatives both match any object and type the value as an object only.
+_TRELLO_ITEM = {"type": "object", "additionalProperties": False, "properties": {
+    "value": {"oneOf": [{"type": "string", "enum": [""]}, {"type": "object", "additionalProperties": False, "properties": {
+        "text": {"type": "string"}, "checked": {"type": "boolean"}, "date": {"type": "string"}, "number": {"type": "number"}}}]},
+    "idValue": {"type": "string"}}}
 _TRELLO_ANSWERS = {"POST /cards/{id}/attachments": {"200": {"$ref": "#/components/schemas/Attachment"}}}
 # Asana's task create takes memberships as gids ("At task creation time, this array can be used to add the task to
 # specific sections"); the spec reuses the answer's shape, with compact objects.
@@ -141,6 +158,7 @@ TOOLS: dict[str, ToolQuirks] = {
               overrides={"TaskCreateRequest": _ASANA_MEMBERSHIPS}),
         opt_field_paths=True,
         extra_paths={"/-/oauth_token": _ASANA_TOKEN},
+        file_host_paths=("/_files/",),  # connectors/asana/emulator/http.py APP_FILES
     ),
     "github": ToolQuirks(
         "api.github.com.2020-07-30.reduced.json",
@@ -164,11 +182,16 @@ TOOLS: dict[str, ToolQuirks] = {
         params=_TRELLO_PARAMS,
         nested={"GET /boards/{id}/cards": ("GET /cards/{id}",), "GET /boards/{id}/members": ("GET /members/{id}",)},
         answers=_TRELLO_ANSWERS,
+        extra_paths={"/cards/{id}/attachments/{idAttachment}/download/{fileName}": _TRELLO_DOWNLOAD},
+        multipart=frozenset({"POST /cards/{id}/attachments"}),
+        bodies={"PUT /cards/{idCard}/customField/{idCustomField}/item": _TRELLO_ITEM},
     ),
     "basecamp": ToolQuirks(
         "basecamp-sdk.openapi.reduced.json",
         Rules(undeclared="top", null_if_optional=True, null_if_untyped=True),
         template_prefix="/{accountId}",
+        # An inline file's href: Basecamp's storage host, not its API (connectors/basecamp/emulator/account.py).
+        file_host_paths=("/blobs/",),
         param_suffix=r"(?:\.json)?",
         legacy_prefix=r"/buckets/\d+",
         extra_paths={"/{accountId}/my/profile.json": _BC_PROFILE},

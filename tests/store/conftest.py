@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bridge.clock import VirtualClock
+from bridge.core.fields import FieldDef
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.store import Store
 
@@ -86,11 +87,13 @@ def full_snapshot(connection: str = "asana-main") -> Snapshot:
         comments={"c1": Comment(id="c1", task_id="t1", text="Looks good 👍", author=anna, created_at=stamp, version="v-c1")},
         attachments={
             "a1": Attachment(
-                id="a1", task_id="t1", name="hero.png", url="https://files.test/hero.png", created_at=stamp, version="v-a1"
+                id="a1", task_id="t1", name="hero.png", url="https://files.test/hero.png", created_at=stamp, version="v-a1",
+                hosted=True, size=48213,
             )
         },
         people={"p1": anna},
         archived={"t9": Task(id="t9", title="Archived copy", section_id="s1", version="etag-9")},
+        fields={"Priority": FieldDef(name="Priority", kind="enum", options=("High", "Low"))},
         complete=False,
     )
 

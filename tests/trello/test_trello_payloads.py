@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.trello import translate
+from bridge.core.fields import FieldDef
+from connectors.trello import fields, translate
 from tests.spec.reference import ROOT, reference
 
 EXAMPLES = ROOT / "trello" / "examples"
@@ -70,9 +71,10 @@ def test_the_spec_card_schema_is_wrong_where_the_readme_says(raw: httpx.Client, 
 
 def test_every_example_file_is_covered() -> None:
     covered = {"card.json", "list.json", "board.json", "label.json", "checklist.json", "checkitem.json", "action.json",
-               "attachment.json", "member.json", "error_429_token.json", "error_429_key.json"}
-    # Out of the canonical model: webhooks (daemon side) and custom fields (capabilities.custom_fields is False).
-    unmapped = {"webhook.json", "custom_field.json", "custom_field_items.json"}
+               "attachment.json", "member.json", "error_429_token.json", "error_429_key.json", "custom_field.json",
+               "custom_field_items.json"}
+    # Out of the canonical model: webhooks (daemon side).
+    unmapped = {"webhook.json"}
     present = {p.name for p in EXAMPLES.glob("*.json")} - {"_index.json"}
     assert present == covered | unmapped
 
@@ -132,3 +134,14 @@ def test_attachment_example_becomes_a_link() -> None:
     link = translate.attachment("card-1", raw)
     assert (link.id, link.name, link.url, link.task_id) == (raw["id"], raw["name"], raw["url"], "card-1")
     assert link.created_at == dt.datetime(2018, 10, 17, 19, 10, 14, 808000, tzinfo=dt.UTC)
+
+
+def test_custom_field_examples_read_into_canonical_values() -> None:
+    field = example("custom_field.json")
+    board = fields.board_fields([field])
+    assert board.defs()["Priority 🏔"] == FieldDef(name="Priority 🏔", kind="enum", options=("High",))
+    option = field["display"]["options"][0]["id"]
+    assert fields.values([{"idCustomField": field["id"], "idValue": option}], board) == {"Priority 🏔": "High"}
+    item = example("custom_field_items.json")
+    checkbox = fields.board_fields([{"id": item["idCustomField"], "name": "Signed", "type": "checkbox"}])
+    assert fields.values([item], checkbox) == {"Signed": "true"}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from bridge.core.fields import PREFIX, lookup
 from bridge.core.link import Pair, PairIndex
 from bridge.core.mirror import MirrorView
 from bridge.core.model import Snapshot, Task
@@ -85,6 +86,8 @@ class PlanContext:
 
 
 def client_value(task: Task, name: str) -> Any:
+    if name.startswith(PREFIX):
+        return lookup(task.custom_fields, name[len(PREFIX):])
     value = getattr(task, name)
     if name in ("assignees", "labels"):
         return sorted(set(value))
@@ -97,6 +100,9 @@ def client_fields(task: Task, names: list[str]) -> dict[str, Any]:
     """``client_value`` of each name, inlined: the task merge reads it for every linked task of every cycle."""
     out: dict[str, Any] = {}
     for name in names:
+        if name.startswith(PREFIX):  # a custom field the link maps (bridge/core/fields.py)
+            out[name] = lookup(task.custom_fields, name[len(PREFIX):])
+            continue
         value = getattr(task, name)
         if name in ("assignees", "labels"):
             value = sorted(set(value))

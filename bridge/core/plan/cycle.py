@@ -30,6 +30,7 @@ from bridge.core.ops import (
 )
 from bridge.core.plan.archive import restore_archived
 from bridge.core.plan.context import PlanContext
+from bridge.core.plan.custom import fit_fields
 from bridge.core.plan.decide import Decision, decide
 from bridge.core.plan.items import plan_attachments, plan_comments
 from bridge.core.plan.limits import fit_view
@@ -52,7 +53,9 @@ def plan_cycle(
     link_started: dt.datetime | None = None,
 ) -> Plan:
     """All ops of one cycle. Pure: no I/O, no clock, no randomness."""
-    fitted = fit_view(view, client_caps)  # what the client's tool can hold is what we compare with
+    # What the client's tool can hold is what we compare with: texts within its limits, custom
+    # fields it has, values its fields take.
+    fitted = fit_fields(fit_view(view, client_caps), internal, client, rules, internal_caps, client_caps)
     ctx = PlanContext(internal, client, fitted, PairIndex(pairs), rules, client_caps, internal_caps, link_started,
                       full_view=view)
     ctx.plan.mirrored = sum(1 for p in pairs if p.kind == "task" and p.client_id)

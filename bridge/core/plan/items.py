@@ -12,9 +12,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.model import Comment
+from bridge.core.model import Attachment, Comment
 from bridge.core.ops import (
     Adopt,
+    CopyClientAttachment,
     CopyClientComment,
     CreateAttachment,
     CreateComment,
@@ -26,6 +27,7 @@ from bridge.core.ops import (
 )
 from bridge.core.plan.context import PlanContext
 from bridge.core.plan.decide import Decision, decide
+from bridge.core.plan.files import crossing
 from bridge.core.plan.limits import fit_inbound, part_number
 from bridge.richtext.audience import comparable, localize, same_text
 
@@ -150,12 +152,19 @@ def defuse_marker(text: str, marker: str) -> str:
 
 
 def plan_attachments(ctx: PlanContext) -> None:
+    """Shared files go out as files or links (bridge/core/plan/files.py); the client's files come back."""
     if ctx.client_caps.attachments == "none":
         return
-    unlinked: dict[tuple[str, str], list[str]] = {}
+    # Unlinked client attachments: a link is found again by its URL, an uploaded copy (whose URL
+    # is the client tool's own) by its name and size on the same card: that is how a crash between
+    # the upload and its record, or a lost state store, never uploads a file twice (docs/files.md).
+    by_url: dict[tuple[str, str], list[str]] = {}
+    files: dict[tuple[str, str], list[Attachment]] = {}  # uploaded copies by (task, name)
     for att in ctx.client.attachments.values():
         if ("attachment", att.id) not in ctx.claimed:
-            unlinked.setdefault((att.task_id, att.url), []).append(att.id)
+            by_url.setdefault((att.task_id, att.url), []).append(att.id)
+            if att.hosted:
+                files.setdefault((att.task_id, att.name), []).append(att)
     for key, wanted in ctx.view.attachments.items():
         pair = ctx.pairs.get("attachment", key)
         if pair is not None and pair.origin == "client":
@@ -165,14 +174,72 @@ def plan_attachments(ctx: PlanContext) -> None:
                                     host_archived=ctx.archived_host(wanted.task)))
         if decision is not Decision.CREATE:
             continue  # files are replaced, never edited
+        source = ctx.internal.attachments.get(key)
+        way = crossing(source, wanted.name, ctx.internal_caps, ctx.client_caps)
+        size = source.size if way.file and source is not None else None
         host = ctx.client_id_of("task", wanted.task)
-        twins = unlinked.get((host, wanted.url), []) if host else []
+        twins = [i for i in by_url.get((host, wanted.url), []) if ("attachment", i) not in ctx.claimed] if host else []
+        if not twins and way.file and host:
+            twins = [a.id for a in files.get((host, way.name), []) if ("attachment", a.id) not in ctx.claimed
+                     and same_size(a.size, size)]
         if twins:
-            _adopt(ctx, "attachment", key, twins.pop(0), {"name": wanted.name})
+            _adopt(ctx, "attachment", key, twins[0], {"name": way.name})
         elif wanted.task in ctx.view.tasks:
-            ctx.emit(CreateAttachment(key=key, task_key=wanted.task, name=wanted.name, url=wanted.url,
-                                      base={"name": wanted.name}))
+            ctx.emit(CreateAttachment(key=key, task_key=wanted.task, name=way.name, url=wanted.url, file=way.file,
+                                      size=size, base={"name": way.name}))
     _remove_unshared(ctx, "attachment", set(ctx.view.attachments), ctx.client.attachments)
+    if ctx.rules.inbound.files:
+        _inbound_attachments(ctx)
+
+
+def same_size(a: int | None, b: int | None) -> bool:
+    """Sizes agree, or one tool does not list it (then the name on the same card decides)."""
+    return a is None or b is None or a == b
+
+
+def _inbound_attachments(ctx: PlanContext) -> None:
+    """The client's uploaded files reach the internal task once, as files where the internal tool takes them
+    (else as links to her copy).
+
+    The copy's name never carries a working file marker (``defuse_marker``), and its pair has the
+    client as origin, so it never goes out again, to this client or another (docs/mirror-rules.md).
+    """
+    marker = ctx.rules.mirror.file_marker
+    linked = {p.internal_id for p in ctx.pairs.of_kind("attachment") if p.internal_id}
+    # Internal attachments no pair holds: a copy the bridge made whose pair was lost is found again.
+    by_url: dict[tuple[str, str, str], list[str]] = {}
+    files: dict[tuple[str, str], list[Attachment]] = {}
+    for att in ctx.internal.attachments.values():
+        if att.id not in linked and att.id not in ctx.view.attachments:
+            by_url.setdefault((att.task_id, att.name, att.url), []).append(att.id)
+            if att.hosted:
+                files.setdefault((att.task_id, att.name), []).append(att)
+    adopted: set[str] = set()
+    for att in sorted(ctx.client.attachments.values(), key=lambda a: (a.created_at is None, a.created_at, a.id)):
+        if not att.hosted or ctx.pairs.for_client("attachment", att.id) is not None or ("attachment", att.id) in ctx.claimed:
+            continue  # links the client adds stay hers; only uploaded files come back
+        task_pair = ctx.pairs.for_client("task", att.task_id)
+        internal_task = task_pair.internal_id if task_pair else ctx.adopted_back.get(("task", att.task_id))
+        if internal_task is None and att.task_id not in ctx.requested:
+            continue  # a card the mirror does not hold
+        way = crossing(att, defuse_marker(att.name, marker), ctx.client_caps, ctx.internal_caps)
+        size = att.size if way.file else None
+        if internal_task is not None:
+            if way.file:
+                twins = [a.id for a in files.get((internal_task, way.name), []) if same_size(a.size, size)]
+            else:
+                twins = by_url.get((internal_task, way.name, att.url), [])
+            twins = [t for t in twins if t not in adopted]
+            if twins:  # copied before, but the pair was lost: adopt the copy
+                twin = twins[0]
+                adopted.add(twin)
+                ctx.claimed.add(("attachment", att.id))
+                ctx.emit(Adopt(side="internal", kind="attachment", key=twin, internal_id=twin, client_id=att.id,
+                               base={"name": att.name}, origin="client"))
+                continue
+        ctx.emit(CopyClientAttachment(key=f"client:{att.id}", client_id=att.id, client_task_id=att.task_id,
+                                      name=way.name, url=att.url, file=way.file, size=size,
+                                      base={"name": att.name}, reason="client file"))
 
 
 def _adopt(ctx: PlanContext, kind: ItemKind, key: str, client_id: str, base: dict[str, Any]) -> None:

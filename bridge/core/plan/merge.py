@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bridge.core.fields import PREFIX
 from bridge.core.link import Pair
 from bridge.core.markers import split_notes
 from bridge.core.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
@@ -18,6 +19,7 @@ from bridge.core.model import Task
 from bridge.core.ops import Conflict, Rebase, UpdateInternalTask, UpdateTask
 from bridge.core.people import internal_email
 from bridge.core.plan.context import MISSING, PlanContext, client_fields
+from bridge.core.plan.custom import internal_name, unheld_notice, value_inbound
 from bridge.core.plan.decide import FieldMove, merge_field
 from bridge.core.plan.limits import fit_inbound, keep_unseen_rest
 from bridge.core.plan.requests import access_marking
@@ -82,6 +84,8 @@ def merge_task(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) 
                     )
                 )
             move = {"internal": FieldMove.SEND, "client": FieldMove.TAKE}.get(winner, FieldMove.KEEP)
+        if move is FieldMove.TAKE and name.startswith(PREFIX) and not _takes(ctx, pair.key, name, theirs):
+            continue  # the internal field cannot hold it: it stays, the base too, and a notice says why
         if move is FieldMove.SEND:
             to_client[name] = mine
             new_base[name] = mine
@@ -92,11 +96,24 @@ def merge_task(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) 
         ctx.emit(UpdateTask(key=pair.key, target_id=current.id, changes=to_client, base=new_base,
                             depth=depth_of(ctx.view, pair.key)))
     if (to_internal or approved or into_section) and pair.internal_id:
-        fields = {**_inbound_fields(ctx, pair, keep_unseen_rest(ctx, pair.key, to_internal)), **approved}
+        inbound = _inbound_fields(ctx, pair, keep_unseen_rest(ctx, pair.key, to_internal))
+        fields = {**inbound, **approved}
+        if "custom_fields" in inbound and "custom_fields" in approved:  # two patches of one task's fields
+            fields["custom_fields"] = {**inbound["custom_fields"], **approved["custom_fields"]}
         ctx.emit(UpdateInternalTask(key=pair.key, target_id=pair.internal_id, changes=fields, section_name=into_section,
                                     base=new_base, reason="client input"))
     if not to_client and not to_internal and not approved and not into_section and new_base != base:
         ctx.emit(Rebase(kind="task", key=pair.key, base=new_base))
+
+
+def _takes(ctx: PlanContext, key: str, name: str, value: Any) -> bool:
+    rule = ctx.rules.mirror.fields.custom_rule(name)
+    if rule is None:
+        return False
+    ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps, ctx.rules.mirror.people.map)
+    if not ok:
+        ctx.plan.notices.append(unheld_notice(key, rule, mapped, ctx.internal))
+    return ok
 
 
 def same(name: str, a: Any, b: Any) -> bool:
@@ -155,7 +172,7 @@ def _approve(ctx: PlanContext, pair: Pair) -> tuple[dict[str, Any], str | None]:
             marking = access_marking(ctx, task.title)
             labels.update(marking.pop("labels", []))
             if "custom_fields" in marking:
-                out["custom_fields"] = {**task.custom_fields, **marking["custom_fields"]}
+                out["custom_fields"] = dict(marking["custom_fields"])  # a patch: only the access field
             out.update(marking)
     if labels != set(task.labels):
         out["labels"] = sorted(labels)
@@ -181,6 +198,12 @@ def _inbound_fields(ctx: PlanContext, pair: Pair, changes: dict[str, Any]) -> di
             out["assignees"] = _people_inbound(ctx, value)
         elif name in ("due", "start"):
             out[name] = dt.date.fromisoformat(value) if value else None
+        elif name.startswith(PREFIX):
+            # A mapped custom field, in internal terms: one patch naming only the fields that changed.
+            rule = ctx.rules.mirror.fields.custom_rule(name)
+            if rule is not None:
+                _ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps, ctx.rules.mirror.people.map)
+                out.setdefault("custom_fields", {})[internal_name(rule, ctx.internal)] = mapped
         elif name == "labels" and task is not None:
             # Labels that never go out (access, approval, not allowed) stay as they are.
             outgoing = {label.casefold() for label in labels_out(task, ctx.rules)}

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.fields import lookup
 from bridge.core.mirror import project_fields
 from bridge.core.model import Task
 from bridge.core.ops import AddRequest, RemoveTask
 from bridge.core.people import client_audience
 from bridge.core.plan.context import PlanContext, client_fields
+from bridge.core.plan.custom import internal_name, value_inbound
 from bridge.richtext.audience import localize
 
 # The card as the client made it, in the planner's terms: recorded as the
@@ -35,6 +37,21 @@ def access_marking(ctx: PlanContext, title: str) -> dict[str, Any]:
     if source.type == "label":
         return {"labels": [marker]}
     return {"title": f"{title} {marker}".strip()}
+
+
+def _request_fields(ctx: PlanContext, task: Task) -> dict[str, str]:
+    """The custom fields a client request brings in: those the link lets in (both, to_internal), mapped back."""
+    if not ctx.client_caps.custom_fields:
+        return {}
+    out: dict[str, str] = {}
+    for rule in ctx.rules.mirror.fields.custom.values():
+        value = lookup(task.custom_fields, rule.to)
+        if rule.direction == "to_client" or not isinstance(value, str):
+            continue
+        ok, mapped = value_inbound(rule, value, ctx.internal, ctx.internal_caps, ctx.rules.mirror.people.map)
+        if ok and mapped:
+            out[internal_name(rule, ctx.internal)] = mapped
+    return out
 
 
 def hidden_copies(ctx: PlanContext, titles: set[str]) -> set[tuple[str, str | None]]:
@@ -122,7 +139,11 @@ def plan_requests(ctx: PlanContext) -> None:
             fields["parent_id"] = parent_id
         elif task.section_id not in mirror_lists:
             continue  # a list the mirror does not own holds the client's own work
-        fields.update(access_marking(ctx, task.title))
+        marking = access_marking(ctx, task.title)
+        custom = {} if task.parent_id else _request_fields(ctx, task)
+        if custom:
+            marking["custom_fields"] = {**custom, **marking.get("custom_fields", {})}
+        fields.update(marking)
         base = client_fields(task, _BASE_FIELDS)
         base["section"] = None if task.parent_id else ctx.client_section_key(task.section_id)
         base["parent"] = ctx.client_task_key(task.parent_id)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 
 import httpx
 
 from connectors.asana.emulator.feed import SYNC_INVALID
-from connectors.asana.emulator.http import AsanaApi
-from connectors.asana.emulator.model import Story
+from connectors.asana.emulator.http import APP_FILES as FILES
+from connectors.asana.emulator.http import FILE_LIMIT, AsanaApi
+from connectors.asana.emulator.model import Attachment, Story
 from connectors.asana.emulator.records import (
+    APP,
     attachment_compact,
     attachment_full,
     event_compact,
@@ -20,6 +23,7 @@ from connectors.asana.emulator.records import (
 )
 from connectors.asana.emulator.richtext import STORY_TAGS, plain_text, rich_of
 from connectors.emulation import EmuRequest, HttpError
+from connectors.emulation.files import multipart_parts
 from connectors.emulation.toolkit import json_response
 
 Handler = Callable[[EmuRequest], httpx.Response]
@@ -38,6 +42,8 @@ class ActivityRoutes(AsanaApi):
             ("GET", "/attachments/{gid}", self.get_attachment),
             ("DELETE", "/attachments/{gid}", self.delete_attachment),
             ("GET", "/events", self.events),
+            # Not the API: the file host that an upload's temporary download_url points at.
+            ("GET", FILES + "/{key}/{name}", self.download_file),
         ]
 
     # -- stories -------------------------------------------------------------------------
@@ -84,24 +90,51 @@ class ActivityRoutes(AsanaApi):
     def list_attachments(self, req: EmuRequest) -> httpx.Response:
         parent = self.store.task(str(self.query(req, "parent", required=True)))
         found = [a for a in self.store.attachments.values() if a.task == parent.gid]
-        return self.page(req, found, lambda a: attachment_full(self.store, a), attachment_compact)
+        return self.page(req, found, lambda a: self.attachment_record(req, a), attachment_compact)
 
     def create_attachment(self, req: EmuRequest) -> httpx.Response:
-        fields = self.form(req)
+        ctype = req.headers.get("content-type", "")
+        if not ctype.startswith("multipart/form-data"):
+            raise HttpError(400, "file: Attachments must be sent as multipart/form-data")
+        parts = {part.name: part for part in multipart_parts(ctype, req.body)}
+        fields = {name: part.text() for name, part in parts.items() if part.filename is None}
         if "parent" not in fields:
             raise HttpError(400, "parent: Missing input")
         task = self.store.task(fields["parent"])
+        if fields.get("resource_subtype", "asana") == "asana":
+            upload = parts.get("file")
+            if upload is None or upload.filename is None:
+                raise HttpError(400, "file: Missing input")
+            if len(upload.data) > FILE_LIMIT:
+                raise HttpError(400, f"file: File is too large; the limit is {FILE_LIMIT // (1024 * 1024)}MB")
+            stored = self.vault.put(upload.data, upload.content_type)
+            attachment = self.store.add_attachment(self.me(req), task, fields.get("name") or upload.filename, "")
+            attachment.subtype, attachment.file, attachment.size = "asana", stored.key, stored.size
+            attachment.url = f"{APP}/app/asana/-/get_asset?asset_id={attachment.gid}"
+            return self.one(req, self.attachment_record(req, attachment))
         if fields.get("resource_subtype") != "external":
-            # Only URL attachments are emulated; file uploads would need storage.
-            raise HttpError(400, "file: Missing input")
+            raise HttpError(400, "resource_subtype: Invalid value")
         for key in ("url", "name"):
             if not fields.get(key):
                 raise HttpError(400, f"{key}: Missing input")
         attachment = self.store.add_attachment(self.me(req), task, fields["name"], fields["url"])
-        return self.one(req, attachment_full(self.store, attachment))
+        return self.one(req, self.attachment_record(req, attachment))
 
     def get_attachment(self, req: EmuRequest) -> httpx.Response:
-        return self.one(req, attachment_full(self.store, self.store.attachment(req.path_params["gid"])))
+        return self.one(req, self.attachment_record(req, self.store.attachment(req.path_params["gid"])))
+
+    def attachment_record(self, req: EmuRequest, attachment: Attachment) -> dict[str, object]:
+        url = None
+        if attachment.file is not None:
+            name = urllib.parse.quote(attachment.name)
+            url = f"{req.base_url}{FILES}/{attachment.file}/{name}?X-Amz-Signature={self.file_signature(attachment.file)}"
+        return attachment_full(self.store, attachment, url)
+
+    def download_file(self, req: EmuRequest) -> httpx.Response:
+        key = req.path_params["key"]
+        if key not in self.vault.files:
+            raise HttpError(404, "NoSuchKey")
+        return self.vault.response(key, urllib.parse.unquote(req.path_params["name"]))
 
     def delete_attachment(self, req: EmuRequest) -> httpx.Response:
         self.store.delete_attachment(self.me(req), self.store.attachment(req.path_params["gid"]))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import hashlib
+import hmac
 import itertools
+import secrets
 import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -33,11 +36,16 @@ from connectors.asana.emulator.store import AsanaStore
 from connectors.asana.emulator.tasks import TaskWrites
 from connectors.asana.limits import EMULATED
 from connectors.emulation import Emulator, EmuRequest, HttpError
+from connectors.emulation.files import FileVault
 from connectors.emulation.limits import enforce
 from connectors.emulation.toolkit import json_response
 
 T = TypeVar("T")
 PREFIX = "/api/1.0"
+# Uploads are served outside the API, as Asana's download_url points at a file host: a signed link
+# that needs no token (docs/files.md). Asana takes files up to 100 MB.
+APP_FILES = "/_files"
+FILE_LIMIT = 100 * 1024 * 1024
 RATE_LIMITED = "You've made too many requests and hit a rate limit. Please retry after the given amount of time."
 # Unpaginated Asana queries are truncated at about 1,000 objects.
 UNPAGINATED_CAP = 1000
@@ -65,13 +73,23 @@ class AsanaApi(Emulator):
         self.feed = EventFeed(self.clock)
         self.store = AsanaStore(self.clock, self.feed)
         self.task_writes = TaskWrites(self.store)
+        self.vault = FileVault()
+        self._file_secret = secrets.token_bytes(16)
 
     # -- toolkit hooks ---------------------------------------------------------------
 
     def strip_prefix(self, path: str) -> str:
         return path[len(PREFIX) :] or "/" if path.startswith(PREFIX) else path
 
+    def file_signature(self, key: str) -> str:
+        return hmac.new(self._file_secret, key.encode(), hashlib.sha256).hexdigest()[:32]
+
     def authenticate(self, request: EmuRequest) -> str | None:
+        if request.path.startswith(APP_FILES + "/"):
+            # A signed file link: the signature is the credential, whoever holds the link.
+            key = request.path.split("/")[2]
+            signature = request.query.get("X-Amz-Signature", [""])[-1]
+            return "file-host" if hmac.compare_digest(signature, self.file_signature(key)) else None
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None

@@ -52,6 +52,8 @@ class CustomField:
     workspace: str
     created_by: str
     options: list[EnumOption] = field(default_factory=list)
+    # Asana's resource_subtype: text, number, enum, multi_enum, date, people.
+    subtype: str = "enum"
 
     def option(self, gid: str) -> EnumOption | None:
         return next((o for o in self.options if o.gid == gid), None)
@@ -102,7 +104,9 @@ class Task:
     subtasks: list[str] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    custom: dict[str, str | None] = field(default_factory=dict)  # field gid -> enum option gid
+    # field gid -> value as written: an enum option gid, option gids (multi_enum), text, a number,
+    # {"date": ...} (date), user gids (people); None for none.
+    custom: dict[str, Any] = field(default_factory=dict)
 
     def ref(self) -> dict[str, Any]:
         return {"gid": self.gid, "resource_type": "task", "name": self.name, "resource_subtype": "default_task"}
@@ -133,3 +137,5 @@ class Attachment:
     created_by: str
     created_at: str
     subtype: str = "external"
+    file: str | None = None  # an upload's key in the emulator's FileVault (connectors/emulation/files.py)
+    size: int | None = None

@@ -35,18 +35,43 @@ def enum_option(option: EnumOption) -> dict[str, Any]:
     }
 
 
-def custom_field_full(store: AsanaStore, custom: CustomField, value: str | None = None) -> dict[str, Any]:
-    chosen = custom.option(value) if value else None
+def custom_field_full(store: AsanaStore, custom: CustomField, value: Any = None) -> dict[str, Any]:
+    """A custom field as Asana shows it; on a task, with the task's value in its subtype's ``*_value`` key."""
+    kind = custom.subtype
+    shown: dict[str, Any] = {}
+    display: str | None = None
+    if kind == "enum":
+        chosen = custom.option(value) if value else None
+        shown["enum_value"] = enum_option(chosen) if chosen else None
+        display = chosen.name if chosen else None
+    elif kind == "multi_enum":
+        picked = [o for o in (custom.option(gid) for gid in value or []) if o is not None]
+        shown["multi_enum_values"] = [enum_option(o) for o in picked]
+        display = ", ".join(o.name for o in picked) or None
+    elif kind == "text":
+        shown["text_value"] = value
+        display = value
+    elif kind == "number":
+        shown["number_value"] = value
+        shown["precision"] = 2
+        display = None if value is None else f"{value:.2f}"
+    elif kind == "date":
+        shown["date_value"] = {"date": value["date"], "date_time": None} if value else None
+        display = value["date"] if value else None
+    elif kind == "people":
+        users = [store.users[gid] for gid in value or [] if gid in store.users]
+        shown["people_value"] = [u.ref() for u in users]
+        display = ", ".join(u.name for u in users) or None
     return {
         "gid": custom.gid,
         "resource_type": "custom_field",
         "name": custom.name,
-        "type": "enum",
-        "resource_subtype": "enum",
+        "type": kind,
+        "resource_subtype": kind,
         "enabled": True,
-        "enum_options": [enum_option(o) for o in custom.options],
-        "enum_value": enum_option(chosen) if chosen else None,
-        "display_value": chosen.name if chosen else None,
+        "enum_options": [enum_option(o) for o in custom.options] if kind in ("enum", "multi_enum") else [],
+        **shown,
+        "display_value": display,
         "description": "",
         "is_global_to_workspace": False,
         "has_notifications_enabled": True,
@@ -167,15 +192,18 @@ def attachment_compact(attachment: Attachment) -> dict[str, Any]:
     return {"gid": attachment.gid, "resource_type": "attachment", "name": attachment.name, "resource_subtype": attachment.subtype}
 
 
-def attachment_full(store: AsanaStore, attachment: Attachment) -> dict[str, Any]:
+def attachment_full(store: AsanaStore, attachment: Attachment, download_url: str | None = None) -> dict[str, Any]:
+    """``download_url``: an upload's temporary link (Asana hands out a signed file-host URL); external
+    attachments have no Asana-hosted copy, so nothing to download."""
+    hosted = attachment.file is not None
     return {
         **attachment_compact(attachment),
         "created_at": attachment.created_at,
-        # External attachments have no Asana-hosted copy: nothing to download.
-        "download_url": None,
+        "download_url": download_url if hosted else None,
         "permanent_url": f"{APP}/app/asana/-/get_asset?asset_id={attachment.gid}",
-        "host": "external",
+        "host": "asana" if hosted else "external",
         "parent": store.tasks[attachment.task].ref(),
+        **({"size": attachment.size} if hosted else {}),
         "view_url": attachment.url,
         "connected_to_app": False,
     }

@@ -6,6 +6,7 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.config.connection import ToolKind
+from bridge.core.fields import FieldKind
 from connectors.asana.emulator.server import AsanaEmulator
 from connectors.emulation.sandbox import Sandbox, SandboxUser, Who
 
@@ -31,6 +32,11 @@ class AsanaSandbox(Sandbox):
         with self.emulator.lock:
             store = self.emulator.store
             store.create_enum_field(store.project(project_id), name, ACCESS_OPTIONS, self.user_ids["human"])
+
+    def add_custom_field(self, project_id: str, name: str, kind: FieldKind, options: tuple[str, ...] = ()) -> None:
+        with self.emulator.lock:
+            store = self.emulator.store
+            store.create_enum_field(store.project(project_id), name, list(options), self.user_ids["human"], subtype=kind)
 
     def section_ids(self, project_id: str) -> dict[str, str]:
         """Section name -> gid, in project order."""

@@ -167,9 +167,12 @@ class AsanaStore:
             project.sections.append(section.gid)
         return project
 
-    def create_enum_field(self, project: Project, name: str, options: list[str], actor: str) -> CustomField:
-        custom = CustomField(self.new_gid(), name, project.workspace, actor)
-        custom.options = [EnumOption(self.new_gid(), option, color) for option, color in zip(options, _COLORS, strict=False)]
+    def create_enum_field(
+        self, project: Project, name: str, options: list[str], actor: str, subtype: str = "enum"
+    ) -> CustomField:
+        """A custom field on the project: ``subtype`` is text, number, enum, multi_enum, date or people."""
+        custom = CustomField(self.new_gid(), name, project.workspace, actor, subtype=subtype)
+        custom.options = [EnumOption(self.new_gid(), option, _COLORS[i % len(_COLORS)]) for i, option in enumerate(options)]
         self.fields[custom.gid] = custom
         project.field_settings[custom.gid] = self.new_gid()
         return custom

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from connectors.asana.emulator.model import Project, Section, Task
+from connectors.asana.emulator.model import CustomField, Project, Section, Task
 from connectors.asana.emulator.richtext import NOTES_TAGS, plain_text, rich_of
 from connectors.asana.emulator.store import AsanaStore
 from connectors.emulation import HttpError
@@ -166,17 +166,52 @@ class TaskWrites:
         store = self.store
         allowed = {gid for p in store.root_projects(task) for gid in store.projects[p].field_settings}
         changed = False
-        for field_gid, option_gid in values.items():
+        for field_gid, raw in values.items():
             if field_gid not in allowed:
                 raise HttpError(400, f"custom_fields: Custom field {field_gid} is not on this task's projects")
-            custom = store.custom_field(field_gid)
-            if option_gid is not None and custom.option(str(option_gid)) is None:
-                raise HttpError(400, f"custom_fields: {option_gid} is not an enum option of {custom.name}")
-            value = None if option_gid is None else str(option_gid)
+            value = self._custom_value(store.custom_field(field_gid), raw)
             if task.custom.get(field_gid) != value:
                 task.custom[field_gid] = value
                 changed = True
         return changed
+
+    def _custom_value(self, custom: CustomField, raw: Any) -> Any:
+        """A written value as its field's subtype takes it (Asana answers 400 to anything else)."""
+        if raw is None:
+            return None
+        kind, name = custom.subtype, custom.name
+        if kind == "enum":
+            if custom.option(str(raw)) is None:
+                raise HttpError(400, f"custom_fields: {raw} is not an enum option of {name}")
+            return str(raw)
+        if kind == "multi_enum":
+            gids = raw if isinstance(raw, list) else [raw]
+            for gid in gids:
+                if custom.option(str(gid)) is None:
+                    raise HttpError(400, f"custom_fields: {gid} is not an enum option of {name}")
+            return [str(g) for g in gids] or None
+        if kind == "number":
+            if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+                raise HttpError(400, f"custom_fields: {name} takes a number")
+            try:
+                return float(raw)
+            except ValueError:
+                raise HttpError(400, f"custom_fields: {name} takes a number") from None
+        if kind == "date":
+            day = raw.get("date") if isinstance(raw, dict) else raw
+            try:
+                return {"date": dt.date.fromisoformat(str(day)).isoformat()}
+            except ValueError:
+                raise HttpError(400, f"custom_fields: {name} takes a date as YYYY-MM-DD") from None
+        if kind == "people":
+            gids = raw if isinstance(raw, list) else [raw]
+            for gid in gids:
+                if str(gid) not in self.store.users:
+                    raise HttpError(400, f"custom_fields: {gid} is not a user")
+            return [str(g) for g in gids] or None
+        if not isinstance(raw, str):
+            raise HttpError(400, f"custom_fields: {name} takes text")
+        return raw or None
 
     # -- membership -----------------------------------------------------------------
 

@@ -26,6 +26,8 @@ class AccountRoutes(EmulatorBase):
             ("GET", "/people/{id}.json", self.get_person),
             ("GET", "/my/profile.json", self.my_profile),
             ("POST", "/attachments.json", self.create_attachment),
+            # Not the API: the storage host an inline file's href points at (needs the same Bearer token).
+            ("GET", "/blobs/{key}/download/{filename}", self.download_blob),
             ("GET", "/vaults/{id}.json", self.get_vault),
             ("GET", "/vaults/{id}/uploads.json", self.list_uploads),
             ("POST", "/vaults/{id}/uploads.json", self.create_upload),
@@ -80,9 +82,12 @@ class AccountRoutes(EmulatorBase):
         name = (req.query.get("name") or [""])[-1]
         if not name or not req.body:
             raise HttpError(422, "name and a file body are required")
+        if req.headers.get("content-length") != str(len(req.body)):
+            raise HttpError(411, "Content-Length is required and must match the body")
         ctype = req.headers.get("content-type", "application/octet-stream")
+        stored = self.store.vault.put(req.body, ctype)
         blob = Blob(id=self.store.new_id(), filename=name, content_type=ctype, byte_size=len(req.body),
-                    key=hashlib.sha1(req.body).hexdigest())
+                    key=hashlib.sha1(req.body).hexdigest(), file=stored.key)
         self.store.blobs[blob.sgid] = blob
         static = f"https://3.basecamp-static.com/{self.render(req).api.rsplit('/', 1)[-1]}/blobs/{blob.key}"
         body = {
@@ -95,6 +100,12 @@ class AccountRoutes(EmulatorBase):
             "thumbnail_url": f"{static}/previews/card",
         }
         return respond(req, body, status=201)
+
+    def download_blob(self, req: EmuRequest) -> httpx.Response:
+        blob = next((b for b in self.store.blobs.values() if b.key == req.path_params["key"] and b.file), None)
+        if blob is None or blob.file is None:
+            raise HttpError(404, "Not Found")
+        return self.store.vault.response(blob.file, blob.filename)
 
     def get_vault(self, req: EmuRequest) -> httpx.Response:
         vault = self.find(req, Vault)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.clock import Clock
+from connectors.emulation.files import FileVault
 
 ACCOUNT_ID = "999999999"
 # Emulator time starts here and moves with the clock it is given.
@@ -165,6 +166,7 @@ class Blob:
     content_type: str
     byte_size: int
     key: str
+    file: str | None = None  # the bytes' key in the emulator's FileVault (connectors/emulation/files.py)
 
     @property
     def sgid(self) -> str:
@@ -207,6 +209,7 @@ class Store:
         self.projects: dict[int, Project] = {}
         self.recordings: dict[int, Recording] = {}
         self.blobs: dict[str, Blob] = {}
+        self.vault = FileVault()
         self.webhooks: dict[int, Webhook] = {}
         self.events: list[Event] = []
 

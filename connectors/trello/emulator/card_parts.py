@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import httpx
 
+from connectors.emulation.files import multipart_parts
 from connectors.emulation.toolkit import EmuRequest, HttpError
 from connectors.trello.emulator.request import (
     NO_PERMISSION,
@@ -163,6 +165,8 @@ def delete_comment(world: World, req: EmuRequest) -> httpx.Response:
 
 def create_attachment(world: World, req: EmuRequest) -> httpx.Response:
     board, card = card_for(world, req, req.path_params["id"])
+    if req.headers.get("content-type", "").startswith("multipart/form-data"):
+        return _upload(world, req, board, card)
     url = text(req, "url")
     if not url or not url.startswith(("http://", "https://")):
         raise HttpError(400, "invalid value for url")
@@ -176,6 +180,40 @@ def create_attachment(world: World, req: EmuRequest) -> httpx.Response:
     world.record(board, "addAttachmentToCard", req.user or "", card=card.ref(), attachment=attachment.ref(),
                  list=_where(world, card))
     return ok(attachment.render())
+
+
+def _upload(world: World, req: EmuRequest, board: Board, card: Card) -> httpx.Response:
+    """A file upload: multipart with ``file`` (and optional ``name``, ``mimeType``)."""
+    parts = {part.name: part for part in multipart_parts(req.headers["content-type"], req.body)}
+    upload = parts.get("file")
+    if upload is None or upload.filename is None:
+        raise HttpError(400, "invalid value for file")
+    if len(upload.data) > world.file_limit:
+        raise HttpError(413, "request entity too large")
+    name = parts["name"].text() if "name" in parts else upload.filename
+    mime = parts["mimeType"].text() if "mimeType" in parts else upload.content_type
+    stored = world.vault.put(upload.data, mime)
+    attachment_id = world.object_id()
+    url = f"{req.base_url}/1/cards/{card.id}/attachments/{attachment_id}/download/{urllib.parse.quote(upload.filename)}"
+    attachment = Attachment(attachment_id, card.id, name, url, req.user or "", iso(world.wall()),
+                            world.bottom([a.pos for a in card.attachments]), stored, upload.filename)
+    card.attachments.append(attachment)
+    world.touch(card)
+    world.record(board, "addAttachmentToCard", req.user or "", card=card.ref(), attachment=attachment.ref(),
+                 list=_where(world, card))
+    return ok(attachment.render())
+
+
+def download_attachment(world: World, req: EmuRequest) -> httpx.Response:
+    """An upload's bytes; Trello serves them only with the OAuth Authorization header, not key and token
+    in the query ("Changes to attachment downloads", docs/files.md)."""
+    if not req.headers.get("authorization", "").lower().startswith("oauth "):
+        raise HttpError(401, "unauthorized permission requested")
+    _, card = card_for(world, req, req.path_params["id"])
+    attachment = next((a for a in card.attachments if a.id == req.path_params["idAttachment"]), None)
+    if attachment is None or attachment.file is None:
+        raise HttpError(404, NOT_FOUND)
+    return world.vault.response(attachment.file.key, attachment.file_name or attachment.name)
 
 
 def delete_attachment(world: World, req: EmuRequest) -> httpx.Response:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from connectors.emulation.toolkit import EmuRequest, HttpError
+from connectors.trello.emulator import custom_fields
 from connectors.trello.emulator.request import NOT_FOUND, board_for, card_for, check_id, fields, member_of, ok
 from connectors.trello.emulator.store import OBJECT_ID, Action, Card, World
 
@@ -35,7 +36,10 @@ def get_board(world: World, req: EmuRequest) -> httpx.Response:
     board = board_for(world, req, req.path_params["id"])
     if "fields" not in req.query:
         req.query["fields"] = [BOARD_DEFAULT_FIELDS]
-    return ok(fields(req, board.render()))
+    rendered = fields(req, board.render())
+    if _arg(req, "customFields", "false") == "true":  # the board's Custom Fields, nested (emulator/custom_fields.py)
+        rendered["customFields"] = custom_fields.board_custom_fields_of(world, board.id)
+    return ok(rendered)
 
 
 def board_lists(world: World, req: EmuRequest) -> httpx.Response:
@@ -63,6 +67,8 @@ def _card_with_nested(world: World, req: EmuRequest, card: Card) -> dict[str, An
         rendered["attachments"] = [a.render() for a in card.attachments]
     if _arg(req, "checklists", "none") == "all":
         rendered["checklists"] = [c.render() for c in sorted(card.checklists, key=lambda c: c.pos)]
+    if _arg(req, "customFieldItems", "false") == "true":
+        rendered["customFieldItems"] = custom_fields.card_items(world, card.id)
     if _arg(req, "members", "false") == "true":
         rendered["members"] = [world.members[m].brief() for m in card.id_members if m in world.members]
     return rendered

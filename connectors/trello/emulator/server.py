@@ -22,7 +22,7 @@ import httpx
 from bridge.clock import Clock, RealClock
 from connectors.emulation.toolkit import Emulator, EmuRequest, json_response
 from connectors.trello.emulator import card_parts as parts
-from connectors.trello.emulator import reads, writes
+from connectors.trello.emulator import custom_fields, reads, writes
 from connectors.trello.emulator.request import NOT_FOUND
 from connectors.trello.emulator.store import Board, Card, Member, TrelloList, World, iso
 from connectors.trello.emulator.webhooks import TrelloWebhooks
@@ -232,11 +232,13 @@ class TrelloEmulator(Emulator):
             ("POST", "/cards/{id}/attachments", parts.create_attachment),
             ("GET", "/cards/{id}/attachments/{idAttachment}", reads.card_attachment),
             ("DELETE", "/cards/{id}/attachments/{idAttachment}", parts.delete_attachment),
+            ("GET", "/cards/{id}/attachments/{idAttachment}/download/{fileName}", parts.download_attachment),
             ("POST", "/labels", writes.create_label),
             ("GET", "/labels/{id}", reads.get_label),
             ("PUT", "/labels/{id}", writes.update_label),
             ("DELETE", "/labels/{id}", writes.delete_label),
         ]
+        table += custom_fields.TABLE
         table += self.webhooks.table()
         for method, pattern, route in table:
             self.add_route(method, pattern, self._bind(route))

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.clock import Clock
+from connectors.emulation.files import FileVault, Stored
+from connectors.trello.limits import FREE_FILE_LIMIT
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 SHORT_LINK = re.compile(r"^[0-9A-Za-z]{8}$")
@@ -164,11 +166,15 @@ class Attachment:
     id_member: str
     date: str
     pos: float
+    file: Stored | None = None  # an upload, kept in the World's FileVault (connectors/emulation/files.py)
+    file_name: str | None = None
 
     def render(self) -> dict[str, Any]:
-        return {"id": self.id, "bytes": None, "date": self.date, "edgeColor": None, "idMember": self.id_member,
-                "isUpload": False, "mimeType": "", "name": self.name, "previews": [], "url": self.url, "pos": self.pos,
-                "fileName": None}
+        upload = self.file is not None
+        return {"id": self.id, "bytes": self.file.size if self.file else None, "date": self.date, "edgeColor": None,
+                "idMember": self.id_member, "isUpload": upload, "mimeType": self.file.content_type if self.file else "",
+                "name": self.name, "previews": [], "url": self.url, "pos": self.pos,
+                "fileName": self.file_name if upload else None}
 
     def ref(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "url": self.url}
@@ -277,8 +283,14 @@ class World:
         self.cards: dict[str, Card] = {}
         self.labels: dict[str, Label] = {}
         self.checklists: dict[str, Checklist] = {}
+        # Custom Fields (emulator/custom_fields.py): definitions by id, and (card id, field id) -> item value
+        self.custom_fields: dict[str, Any] = {}
+        self.custom_field_items: dict[tuple[str, str], dict[str, Any]] = {}
         self.actions: list[Action] = []  # creation order == id order
         self.listeners: list[Callable[[Action], None]] = []  # told of every new action (webhooks)
+        self.vault = FileVault()
+        # "10MB per file" on the free plan, 250MB on paid ones (docs/files.md); set per emulator.
+        self.file_limit = FREE_FILE_LIMIT
 
     # -- time and ids -------------------------------------------------------
 

@@ -1,0 +1,130 @@
+"""A link's custom fields in the planner: what both tools can hold, and the client's values coming in.
+
+The mirror filter puts every field the link names into the view as ``cf:<client field name>``
+(bridge/core/fields.py). Before the merge compares anything, :func:`fit_fields` takes out what
+cannot be written, each with a notice naming the link's field, so a wrong name or a value the
+client's field has no option for never becomes a write the tool refuses every cycle
+(docs/custom-fields.md "When a value cannot cross"):
+
+- a field the internal project does not define, or the client's project does not define;
+- on one task, a value the client's field cannot hold (an option it lacks, text in a number field).
+
+:func:`value_inbound` is the way back: a client value in internal terms, or None when the
+internal field cannot hold it (then the field keeps its internal value and a notice says why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, joined, people_across, split, value_in
+from bridge.core.mirror import MirrorTask, MirrorView
+from bridge.core.model import Snapshot
+from bridge.core.ops import Notice
+from bridge.core.ports import Capabilities
+from bridge.core.rules import LinkRules
+
+UNKNOWN = "custom-field-unknown"
+UNHELD = "custom-field-value"
+
+
+def _missing(rule: FieldMap, snapshot: Snapshot, caps: Capabilities, side: str) -> Notice | None:
+    name = rule.name if side == "internal" else rule.to
+    if not caps.custom_fields:
+        return Notice(code=UNKNOWN, key=f"{side}:{name}",
+                      message=f"mirror.fields.custom names {name!r}, but the {side} tool ({caps.tool or 'unknown'}) holds "
+                      "no custom fields; the field is not synced")
+    if caps.defined_fields and snapshot.complete and field_def(snapshot.fields, name) is None:
+        known = ", ".join(sorted(snapshot.fields)) or "none"
+        return Notice(code=UNKNOWN, key=f"{side}:{name}",
+                      message=f"mirror.fields.custom names the {side} field {name!r}, which the {side} project does not "
+                      f"have (its fields: {known}); add it there or fix the name; the field is not synced")
+    return None
+
+
+def fit_fields(
+    view: MirrorView, internal: Snapshot, client: Snapshot, rules: LinkRules, internal_caps: Capabilities,
+    client_caps: Capabilities,
+) -> MirrorView:
+    """The view without the custom field values the client's tool cannot hold, with a notice for each."""
+    custom = rules.mirror.fields.custom
+    if not custom or not client_caps.custom_fields:
+        return view
+    notices: list[Notice] = []
+    drop: set[str] = set()
+    for rule in custom.values():
+        for notice in (_missing(rule, internal, internal_caps, "internal"), _missing(rule, client, client_caps, "client")):
+            if notice is not None:
+                notices.append(notice)
+                drop.add(rule.key)
+    tasks: dict[str, MirrorTask] = {}
+    for key, task in view.tasks.items():
+        fields = {name: value for name, value in task.fields.items() if name not in drop}
+        for rule in custom.values():
+            target = field_def(client.fields, rule.to) if client_caps.defined_fields else None
+            value = fields.get(rule.key)
+            if target is not None and target.kind == "people" and isinstance(value, str):
+                value = fields[rule.key] = _known_people(value, client, key, rule, notices)
+            if isinstance(value, str) and rule.key in fields and (target is None or target.holds(value)):
+                # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
+                # otherwise the write would repeat every cycle.
+                fields[rule.key] = canonical(target.kind if target else "text", value)
+                value = fields[rule.key]
+            # A field that only comes in never needs the client's field to hold the internal value.
+            if rule.key not in fields or target is None or rule.direction == "to_internal" or target.holds(value):
+                continue
+            del fields[rule.key]
+            choices = f" (its options: {', '.join(target.options)})" if target.options else ""
+            notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
+                                  message=f"task {_title(task)}: the client field {rule.to!r} ({target.kind}) cannot "
+                                  f"hold {value!r}{choices}; map it under mirror.fields.custom.{rule.name}.values"))
+        tasks[key] = task if fields == task.fields else task.model_copy(update={"fields": fields})
+    if not notices and tasks == view.tasks:
+        return view
+    return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
+
+
+def _known_people(value: str, client: Snapshot, key: str, rule: FieldMap, notices: list[Notice]) -> str | None:
+    """A people value without the addresses the client's tool has no account for (it would drop them on write)."""
+    known = {p.email.casefold() for p in client.people.values() if p.email}
+    parts = split(value)
+    missing = [part for part in parts if part.casefold() not in known]
+    if missing:
+        notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}:people",
+                              message=f"the client field {rule.to!r} leaves out {', '.join(missing)}: no account with that "
+                              "e-mail address in the client's tool (map it under people.map)"))
+    return joined(p for p in parts if p.casefold() in known)
+
+
+def value_inbound(
+    rule: FieldMap, value: Any, internal: Snapshot, internal_caps: Capabilities, people: Mapping[str, str] | None = None
+) -> tuple[bool, str | None]:
+    """(can it cross?, the internal value) for a client value of a mapped field; ``people``: the link's people.map."""
+    kind = internal_kind(internal.fields, rule)
+    mapped = value_in(rule, value if isinstance(value, str) else None, kind)
+    if kind == "people":
+        mapped = people_across(mapped, people or {}, back=True)
+    target = field_def(internal.fields, rule.name)
+    if internal_caps.defined_fields and target is not None and not target.holds(mapped):
+        return False, mapped
+    return True, mapped
+
+
+def internal_name(rule: FieldMap, internal: Snapshot) -> str:
+    """The internal field's name as its project spells it (the link may have typed it in another case)."""
+    found = field_def(internal.fields, rule.name)
+    return found.name if found else rule.name
+
+
+def unheld_notice(key: str, rule: FieldMap, value: str | None, internal: Snapshot) -> Notice:
+    target = field_def(internal.fields, rule.name)
+    choices = f" (its options: {', '.join(target.options)})" if target and target.options else ""
+    return Notice(code=UNHELD, key=f"{key}:{rule.name}:in",
+                  message=f"the client set {rule.to!r} to a value the internal field {rule.name!r} cannot hold: "
+                  f"{value!r}{choices}; it stays as it is internally; map it under mirror.fields.custom.{rule.name}.values")
+
+
+def _title(task: MirrorTask) -> str:
+    text = " ".join(str(task.fields.get("title") or task.key).split())
+    return repr(text if len(text) <= 60 else text[:57] + "...")
