@@ -84,3 +84,26 @@ def test_rekey_without_a_key_says_so(world: AsanaWorld, tmp_path: Path, monkeypa
     monkeypatch.delenv(KEY_VARIABLE)
     result = CliRunner().invoke(app, ["credentials", "rekey", "-c", str(config_file(world, tmp_path))])
     assert result.exit_code == 2 and "PM_BRIDGE_SECRET_KEY is not set" in result.output
+
+
+def test_rekey_on_each_store(store_url: str, monkeypatch: pytest.MonkeyPatch, secret_key: str) -> None:
+    """The vault's rekey itself, on SQLite and PostgreSQL: all rows or none, versions kept."""
+    from bridge.runtime import open_store
+
+    store = open_store(store_url)
+    try:
+        old = Vault(store, Sealer(secret_key))
+        saved = {name: old.save(name, "oauth", Credential(access_token=f"{name}-access-0001", refresh_token=f"{name}-r"))
+                 for name in ("acme", "globex")}
+        new = Fernet.generate_key().decode()
+        both = Vault(store, Sealer(f"{new},{secret_key}"))
+        assert both.rekey() == ["acme", "globex"]
+        after = Vault(store, Sealer(new))
+        for name, held in saved.items():
+            assert after.load(name) == held  # same token set, same version: a daemon mid-renewal is not disturbed
+        stranger = Vault(store, Sealer(Fernet.generate_key().decode()))
+        with pytest.raises(ConfigError, match="connection 'acme'"):
+            stranger.rekey()
+        assert after.load("globex") == saved["globex"]  # nothing changed by the refused rekey
+    finally:
+        store.close()
