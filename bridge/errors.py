@@ -37,6 +37,10 @@ class RemoteError(BridgeError):
 class AuthError(RemoteError):
     """401/403: the credential is missing, wrong, revoked or lacks access."""
 
+    def __init__(self, message: str, *, status: int | None = None, hint: str = "", connection: str | None = None) -> None:
+        super().__init__(message, status=status, hint=hint)
+        self.connection = connection  # the configured connection refused, when known: alerts name it
+
 
 class CredentialsRevoked(AuthError):
     """The token can no longer be refreshed (refresh token revoked, app uninstalled, Trello token expired).

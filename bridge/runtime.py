@@ -30,7 +30,7 @@ from bridge.clock import Clock
 from bridge.config.connection import ConnectionConfig
 from bridge.config.schema import Config, LinkConfig
 from bridge.core.ports import Capabilities, Connector
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import BridgeError, ConfigError, CredentialsRevoked
 from bridge.http.client import user_agent
 from bridge.http.credentials import CredentialTransport
 from bridge.store import Store
@@ -127,9 +127,15 @@ def renewing(
     http = token_client(connection, transport)
     provider = RenewingToken(name, vault, lambda current: auth.renew(connection, current, http, epoch()), epoch, auth.skew)
     # The stored token, even if due: renewing is the first request's job, so a token endpoint that is down
-    # for a moment fails a cycle (retried), not the connection (built once per daemon). A missing row,
-    # a revoked token or a wrong key are for a person to fix, and fail here with their message.
-    current = vault.load(name).credential.access_token
+    # for a moment fails a cycle (retried), not the connection (built once per daemon). A missing row
+    # or a wrong key are for a person to fix, and fail here with their message.
+    try:
+        current = vault.load(name).credential.access_token
+    except CredentialsRevoked:
+        # Built all the same: each cycle then fails with this error (so the credentials alert fires and
+        # /healthz says what to do), and after `pm-bridge connect` the next cycle uses the new token,
+        # without a reload. The placeholder is never sent: every request asks the provider first.
+        current = "revoked"
     wrapped = CredentialTransport(transport or httpx.HTTPTransport(), provider, auth.placement)
     return connection.model_copy(update={"token": SecretStr(current)}), wrapped
 

@@ -24,6 +24,7 @@ from bridge.alerts.evaluate import evaluate, trial
 from bridge.alerts.model import Alert, AlertState, Condition
 from bridge.config.schema import AlertsConfig
 from bridge.store import Store
+from bridge.store.records import ALERT
 
 ATTEMPTS = 20  # compare-and-set rounds before giving up on one evaluation (each loses only to another daemon's write)
 
@@ -136,7 +137,19 @@ class Alerter:
         outcome = deliver(self.channels, alert)
         for listener in self.on_delivery:
             listener(alert, outcome)
+        self._audit(alert, outcome)
         return outcome
+
+    def _audit(self, alert: Alert, outcome: dict[str, str | None]) -> None:
+        """One audit entry per link the alert names, so `pm-bridge log` shows who was told what, and whether it got there."""
+        channels = {name: "sent" if error is None else f"not sent: {error}" for name, error in outcome.items()}
+        detail = {"state": alert.state, "subject": alert.subject, "channels": channels}
+        for link in alert.links:
+            try:
+                self.store.audit(link, ALERT, kind=alert.kind, detail=detail)
+            except Exception as exc:  # the history is worth less than the alert: never raise from here
+                log().warning("alert not written to the audit log",
+                              extra={"links": link, "error": secrets.redact(f"{type(exc).__name__}: {exc}")})
 
     def send_trial(self, where: str) -> dict[str, str | None]:
         """`pm-bridge alerts test`: one test message to each channel, bypassing the rate limits."""

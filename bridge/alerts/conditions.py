@@ -91,11 +91,15 @@ def cycle_conditions(
 
 def _credentials(link: str, credential: Credential, error: str | None, cause: BaseException | None, used: str) -> Condition:
     hint = cause.hint if isinstance(cause, BridgeError) else ""
+    refused = cause.connection if isinstance(cause, AuthError) else None
     where = f" (connections {used})" if used else ""
+    if refused:  # the error knows which one (an OAuth connection's): name it, not every connection of the link
+        where = f" (connection {refused})"
     if credential == "revoked":
         detail = f"a tool refused its refresh token, so it cannot sign in any more{where}: {error or 'no detail'}"
         action = (hint or "run `pm-bridge connect <connection>` again for the connection named above") + (
-            "; then reload or restart the daemon (`pm-bridge daemon reload`)."
+            "; a running daemon uses the new token at its next cycle "
+            "(one started while the token was refused needs `pm-bridge daemon reload`)."
         )
     else:
         detail = f"a tool refused its credential{where}: {error or 'no detail'}"

@@ -41,8 +41,19 @@ class Sealer:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
-            raise ConfigError(
-                f"the stored credentials of connection {connection!r} cannot be decrypted with {KEY_VARIABLE}",
-                hint=f"set the key they were saved with (several, comma-separated, while rotating), "
-                     f"or run `pm-bridge connect {connection}` again",
-            ) from None
+            raise unopened(connection) from None
+
+    def reseal(self, sealed: str, connection: str) -> str:
+        """``sealed`` opened with any of the keys and sealed again with the first (``pm-bridge credentials rekey``)."""
+        try:
+            return self._fernet.rotate(sealed.encode()).decode()
+        except InvalidToken:
+            raise unopened(connection) from None
+
+
+def unopened(connection: str) -> ConfigError:
+    return ConfigError(
+        f"the stored credentials of connection {connection!r} cannot be decrypted with {KEY_VARIABLE}",
+        hint=f"set the key they were saved with (several, comma-separated, while rotating), "
+             f"or run `pm-bridge connect {connection}` again",
+    )

@@ -39,7 +39,7 @@ def reconnect_hint(connection: str) -> str:
 def revoked_error(connection: str, reason: str, status: int | None) -> CredentialsRevoked:
     # "token can no longer be refreshed" is what alerting keys on: keep the words.
     return CredentialsRevoked(f"connection {connection!r}: the token can no longer be refreshed ({reason})",
-                              status=status, hint=reconnect_hint(connection))
+                              status=status, hint=reconnect_hint(connection), connection=connection)
 
 
 def revoked(store: Store, connections: Iterable[str]) -> dict[str, str]:
@@ -111,6 +111,22 @@ class Vault:
                 )
                 return Held(fresh, seen + 1)
         raise refused
+
+    def rekey(self) -> list[str]:
+        """Seal every stored row again with the first key, all or none; the connections, in order.
+
+        One transaction holding every row: a renewal waits, and a row no key opens (named in the error)
+        leaves every row as it was, so the old key is still needed and nothing is half done.
+        The version stays: the token set is the same, only its sealing changed.
+        """
+        with self.store.engine.begin() as db:
+            rows = db.execute(sa.select(credentials.c.connection, credentials.c.sealed)
+                              .order_by(credentials.c.connection).with_for_update()).all()
+            for row in rows:
+                resealed = self.sealer.reseal(row.sealed, row.connection)
+                db.execute(sa.update(credentials).where(credentials.c.connection == row.connection)
+                           .values(sealed=resealed, updated_at=stamp_now()))
+        return [row.connection for row in rows]
 
     # -- sealing ----------------------------------------------------------
 

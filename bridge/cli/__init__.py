@@ -4,7 +4,7 @@ Importing the package registers every command: the command modules import ``app`
 :mod:`bridge.cli.app` and add to it; nothing imports back, so there is no cycle.
 """
 
-from bridge.cli import alerts, conflicts, connect, daemon, history, migrate, status, webhooks  # noqa: F401  (each adds its commands to the app)
+from bridge.cli import alerts, conflicts, connect, credentials, daemon, history, migrate, status, webhooks  # noqa: F401  (each adds its commands to the app)
 from bridge.cli.app import app as typer_app  # not bound as ``app``: that name is the submodule
 
 

@@ -24,6 +24,7 @@ from rich.markup import escape
 
 from bridge import secrets
 from bridge.alerts.alerter import Alerter
+from bridge.auth.credential import SKEW_SECONDS
 from bridge.cli.check import check_state, connection_warnings, field_problems
 from bridge.clock import Clock, RealClock
 from bridge.config.load import find_config, load_config
@@ -354,6 +355,10 @@ def emulate(
     port: Annotated[int | None, typer.Option(help="port (default: asana 8701, trello 8702, github 8703, basecamp 8704)")] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     seed: Annotated[bool, typer.Option("--seed", help="create the demo agency project and an empty client project")] = False,
+    oauth: Annotated[bool, typer.Option("--oauth", help="serve the tool's authorization, to rehearse connect")] = False,
+    token_ttl: Annotated[
+        float, typer.Option(min=SKEW_SECONDS + 1, help="with --oauth: seconds an access token lasts")
+    ] = SKEW_SECONDS + 60,
 ) -> None:
     """Serve a local emulator of a tool's API, to rehearse a config without touching the real service."""
     from bridge.demo.emulate import DEFAULT_PORTS, prepare, print_instructions, serve
@@ -361,9 +366,10 @@ def emulate(
     chosen = port or DEFAULT_PORTS[tool.value]
     if not _port_free(host, chosen):
         raise BridgeError(f"port {chosen} on {host} is already in use", hint="pick another with --port N")
-    rehearsal = prepare(tool.value, host, chosen, seed=seed)
-    print_instructions(Console(highlight=False), rehearsal)
-    serve(rehearsal, host, chosen)
+    rehearsal = prepare(tool.value, host, chosen, seed=seed, oauth_ttl=token_ttl if oauth else None)
+    console = Console(highlight=False)
+    print_instructions(console, rehearsal)
+    serve(rehearsal, host, chosen, console)
 
 
 @app.command()

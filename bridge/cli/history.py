@@ -25,7 +25,7 @@ from bridge.cli.status import state_exists
 from bridge.config.load import load_config
 from bridge.errors import BridgeError
 from bridge.runtime import open_store, select_links
-from bridge.store.records import AuditEntry
+from bridge.store.records import ALERT, AuditEntry
 
 _AGO = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -68,6 +68,9 @@ def describe(record: dict[str, Any]) -> str:
                      + (f" ({detail['outcome']})" if detail.get("outcome") else ""))
     if record["event"] == "notice":
         parts.append(str(detail.get("message", "")))
+    if record["event"] == ALERT:  # who was told what (bridge/alerts), and whether it got there
+        parts.append(f"{record['kind']} {detail.get('state')}: {detail.get('subject')}")
+        parts += [f"{channel} {outcome}" for channel, outcome in (detail.get("channels") or {}).items()]
     if detail.get("id"):
         parts.append(f"id {detail['id']}")
     if detail.get("url"):

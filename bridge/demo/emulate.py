@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
+import httpx
 import yaml
+from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from bridge.auth.credential import SKEW_SECONDS
+from bridge.auth.sealing import KEY_VARIABLE
 from bridge.clock import Clock
+from bridge.demo import emulated_auth
+from bridge.demo.emulated_auth import EmulatedAuth
 from bridge.demo.seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project
 from bridge.demo.view import TOOL_NAMES
 from bridge.errors import ConfigError
@@ -45,18 +55,33 @@ class Rehearsal:
     sandbox: Sandbox
     projects: dict[str, str] = field(default_factory=dict)  # description -> project id
     notes: list[str] = field(default_factory=list)
+    auth: EmulatedAuth | None = None  # `--oauth`: the tool's authorization is served too (bridge/demo/emulated_auth.py)
 
     @property
     def emulator(self) -> Emulator:
         return self.sandbox.emulator
 
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """What the served port answers: the tool's API, and with ``--oauth`` its authorization (Launchpad too)."""
+        if self.auth is None:
+            return self.emulator.handle(request)
+        return self.auth.handle(self.emulator, request)
 
-def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None = None) -> Rehearsal:
-    """The emulator (not yet serving) with its users and, with ``seed``, the demo projects."""
+
+def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None = None, oauth_ttl: float | None = None,
+            redirect_port: int = 8765, folder: Path | None = None) -> Rehearsal:
+    """The emulator (not yet serving) with its users and, with ``seed``, the demo projects.
+
+    With ``oauth_ttl``, the tool's authorization is switched on with tokens lasting that many seconds,
+    and the printed config connects through it (``folder`` keeps a GitHub App's private key).
+    """
     sandbox = sandbox_for(kind, clock)
     base_url = serving.served_url(sandbox.emulator, host, port)
     sandbox.emulator.base_url = base_url
     rehearsal = Rehearsal(kind, base_url, sandbox)
+    if oauth_ttl is not None:
+        rehearsal.auth = emulated_auth.enable(kind, sandbox, base_url, ttl=oauth_ttl, redirect_port=redirect_port,
+                                              folder=folder or Path(tempfile.mkdtemp(prefix="pm-bridge-emulate-")))
     if seed:
         seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind)
         rehearsal.projects[f"{AGENCY_PROJECT} (agency project, seeded by Anna)"] = seeded.project_id
@@ -65,9 +90,18 @@ def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None 
     return rehearsal
 
 
-def serve(rehearsal: Rehearsal, host: str, port: int) -> None:
+def serve(rehearsal: Rehearsal, host: str, port: int, console: Console | None = None) -> None:
     """Serve the prepared emulator over HTTP until Ctrl+C."""
-    serving.serve(rehearsal.emulator, host, port)
+    if rehearsal.auth is None:
+        serving.serve(rehearsal.emulator, host, port)
+        return
+    rehearsal.auth.say = (console or Console(highlight=False)).print
+    try:
+        serving.serve(rehearsal.emulator, host, port, handler=rehearsal.handle)
+    finally:
+        key = rehearsal.auth.connection.get("private_key_path")
+        if isinstance(key, str):  # the GitHub App's key was made for this run only
+            shutil.rmtree(Path(key).parent, ignore_errors=True)
 
 
 def _secret(sandbox: Sandbox, who: Who, name: str) -> str | None:
@@ -97,6 +131,8 @@ def print_instructions(console: Console, rehearsal: Rehearsal) -> None:
     if rehearsal.projects:
         lines += ["", "Projects:"] + [f"  {escape(name)}: {pid}" for name, pid in rehearsal.projects.items()]
     lines += [f"  [dim]{escape(note)}[/dim]" for note in rehearsal.notes]
+    if rehearsal.auth is not None:
+        lines += ["", *[escape(line) for line in connect_steps(rehearsal)]]
     console.print(Panel("\n".join(lines), title="pm-bridge emulate", expand=False))
     # Printed plainly, not in the panel, so it can be copied as it is.
     console.print("Put this in your config (the bridge signs in as its own user):")
@@ -108,6 +144,29 @@ def print_instructions(console: Console, rehearsal: Rehearsal) -> None:
 # that contact to warn before blocking it; `pm-bridge check` warns about a placeholder one.
 SHOWN_USER_AGENT = "Acme Agency sync (ops@acme-agency.example)"
 _AGENT_NOTE = "  # your app's name and YOUR contact: Basecamp writes to it before blocking an integration"
+
+
+def connect_steps(rehearsal: Rehearsal) -> list[str]:
+    """How to rehearse ``pm-bridge connect`` against this emulator (``--oauth``)."""
+    assert rehearsal.auth is not None
+    name = f"{rehearsal.kind}-local"
+    issuer = rehearsal.auth.issuer
+    steps = [f"Authorization is on: access tokens last {issuer.access_ttl:.0f} s here "
+             f"(pm-bridge renews {SKEW_SECONDS:.0f} s ahead); this window logs each one issued or renewed."]
+    if not os.environ.get(KEY_VARIABLE):
+        steps.append(f"1. export {KEY_VARIABLE}={Fernet.generate_key().decode()}   # a key for this rehearsal")
+    else:
+        steps.append(f"1. {KEY_VARIABLE} is set: stored tokens are sealed with it")
+    if rehearsal.kind == "github":
+        steps.append(f"2. pm-bridge connect {name}   (no browser: it mints the first installation token)")
+    else:
+        steps.append(f"2. pm-bridge connect {name}   (or --paste: open the address, paste back where it went)")
+    if rehearsal.kind == "trello":  # no renewal: it is used until it runs out
+        later = f"{issuer.access_ttl:.0f} s or more later: it has run out, connect again"
+    else:
+        later = f"{issuer.access_ttl - SKEW_SECONDS:.0f} s or more later: it is renewed first"
+    steps.append(f"3. pm-bridge sync   (and again {later})")
+    return steps + [f"Note: {note}" for note in rehearsal.auth.notes]
 
 
 def config_block(rehearsal: Rehearsal) -> str:
@@ -122,8 +181,15 @@ def config_block(rehearsal: Rehearsal) -> str:
         connection[key] = value.get_secret_value() if hasattr(value, "get_secret_value") else value
     if "user_agent" in connection:
         connection["user_agent"] = SHOWN_USER_AGENT
+    if rehearsal.auth is not None:  # `pm-bridge connect` gets the token: none in the config
+        del connection["token"]
+        connection |= rehearsal.auth.connection
     lines = ["connections:", f"  {name}:"]
     for key, value in connection.items():
+        if isinstance(value, dict):
+            lines.append(f"    {key}:")
+            lines += [f"      {inner}: {item if isinstance(item, int) else _scalar(str(item))}" for inner, item in value.items()]
+            continue
         lines.append(f"    {key}: {_scalar(str(value))}" + (_AGENT_NOTE if key == "user_agent" else ""))
     projects = list(rehearsal.projects.values())
     if len(projects) == 2:

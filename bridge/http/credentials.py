@@ -4,8 +4,9 @@ Connectors build their :class:`~bridge.http.client.HttpClient` once, with the to
 When a connection's token expires and is renewed (``bridge.auth``), this transport sits under the
 client and puts the current token on every request, in the place the tool reads it (the
 ``Authorization`` header, or Trello's ``token`` query parameter). On a 401 it asks its provider,
-once, for a fresh token and sends the request once more; a second 401 goes back to the client,
-which reports it as an :class:`~bridge.errors.AuthError` as before (docs/connect.md).
+once, for a fresh token and sends the request once more; a second 401 means the fresh token is refused
+too (access lost, not the token): the provider's :class:`~bridge.errors.AuthError` is raised, and that
+token is not refreshed again on a 401 (docs/connect.md, "Renewal").
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class TokenProvider(Protocol):
 
     def refreshed(self, stale: str) -> str:
         """A token newer than ``stale`` (the one the server just refused); raises when none can be had."""
+
+    def refused(self, fresh: str) -> Exception:
+        """``fresh``, just renewed, was refused too: the error to raise; ``refreshed(fresh)`` raises it from now on."""
 
 
 Placement = Literal["bearer", "query"]
@@ -44,7 +48,14 @@ class CredentialTransport(httpx.BaseTransport):
         response.close()
         self.refreshes_on_401 += 1
         fresh = self.provider.refreshed(token)
-        return self.inner.handle_request(self._with(request, fresh))
+        retried = self.inner.handle_request(self._with(request, fresh))
+        if retried.status_code == 401:
+            # A token that renews fine but is refused anyway: access was lost, not the token. Renewing
+            # again would not help, so say so (once per token, not a refresh per request).
+            retried.read()
+            retried.close()
+            raise self.provider.refused(fresh)
+        return retried
 
     def close(self) -> None:
         self.inner.close()

@@ -20,6 +20,8 @@ CONFLICT_SETTLED = "conflict_settled"
 CONFLICT_RESOLVED = "conflict_resolved"
 # A notice (bridge/ops.Notice) open while the cycle that finds it keeps finding it; key = "<code>:<key>".
 NOTICE = "notice"
+# An alert message about a link (bridge/alerts), once per delivery: its state, subject, and each channel's outcome.
+ALERT = "alert"
 
 
 class Intent(BaseModel):

@@ -61,12 +61,13 @@ def served_url(emulator: Emulator, host: str, port: int) -> str:
     return f"http://{host}:{port}{prefix}"
 
 
-def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8080) -> None:
+def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8080, handler: Handler | None = None) -> None:
+    """Serve ``emulator`` (or ``handler``, which routes to it and to others beside it, e.g. Launchpad)."""
     import uvicorn
 
     emulator.base_url = served_url(emulator, host, port)
     emulator.outbox.start()  # webhook deliveries go out over real HTTP as changes happen
     try:
-        uvicorn.run(asgi_app(emulator), host=host, port=port, log_level="warning")
+        uvicorn.run(asgi_app(handler or emulator), host=host, port=port, log_level="warning")
     finally:
         emulator.outbox.stop()

@@ -122,3 +122,36 @@ def test_no_channel_means_no_work(store: Store) -> None:
     assert not alerter.enabled
     assert alerter.after_cycle("acme", "guarded") == [] and store.alert_state() == (0, None)
     assert cycle_conditions(AlertsConfig(), "acme", "guarded")  # the conditions exist; only sending is off
+
+
+def test_every_delivery_is_in_the_audit_log_with_each_channel_outcome(
+    mailbox: Mailbox, store: Store, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from bridge.cli.app import app
+
+    dead = {"url": f"http://127.0.0.1:{free_port()}/hooks/XXXXsecretXXXX"}  # nothing listens there
+    rules = rules_for(mailbox, failing_cycles=1)
+    rules = rules.model_copy(update={"webhook": AlertsConfig.model_validate({"webhook": dead}).webhook})
+    alerter = Alerter(rules, store)
+    alerter.after_cycle("acme", "failed", error="asana: server error 503", failures=1)
+    alerter.after_cycle("acme", "ok", failures=0)
+    alerter.send_trial("here")  # a test message names no link: not in the history
+    entries = store.audit_entries(event="alert")[::-1]
+    assert [(e.link, e.kind, e.detail["state"]) for e in entries] == [
+        ("acme", "failing", "firing"), ("acme", "failing", "resolved")
+    ]
+    assert entries[0].detail["subject"] == "pm-bridge: link acme is failing"
+    assert entries[0].detail["channels"]["email"] == "sent"
+    assert entries[0].detail["channels"]["webhook"].startswith("not sent: ")
+    assert "XXXXsecretXXXX" not in str(entries)
+
+    config = tmp_path / "pm-bridge.yaml"
+    config.write_text(f"state: {store.engine.url.render_as_string(hide_password=False)}\nlinks: {{}}\n")
+    shown = CliRunner().invoke(app, ["log", "-c", str(config)])
+    assert shown.exit_code == 0, shown.output
+    lines = [line for line in shown.output.splitlines() if " acme alert" in line]
+    assert len(lines) == 2, shown.output
+    assert "failing firing: pm-bridge: link acme is failing; email sent; webhook not sent: " in lines[0]
+    assert "failing resolved: pm-bridge: resolved: link acme is syncing again; email sent" in lines[1]

@@ -144,6 +144,11 @@ def test_the_cycle_conditions_say_what_the_cycle_shows() -> None:
     assert "connections agency, client" in refused[0].detail and "check the asana token" in refused[0].action
     (revoked,) = cycle_conditions(config, "acme", "failed", cause=CredentialsRevoked("refresh refused"), failures=1)
     assert "refresh token" in revoked.detail and "pm-bridge connect" in revoked.action
+    named = CredentialsRevoked("connection 'acme-oauth': the token can no longer be refreshed", connection="acme-oauth",
+                               hint="run `pm-bridge connect acme-oauth` to authorize again")
+    (revoked,) = cycle_conditions(config, "acme", "failed", cause=named, failures=1, connections=["agency", "acme-oauth"])
+    assert "(connection acme-oauth)" in revoked.detail and "connections agency" not in revoked.detail
+    assert "pm-bridge connect acme-oauth" in revoked.action
     guarded = cycle_conditions(config, "acme", "guarded", error="would remove 5 of 6", failures=0)
     assert {(c.kind, c.active) for c in guarded} == {("credentials", False), ("failing", False), ("guard", True)}
     assert "--confirm-removals" in next(c for c in guarded if c.kind == "guard").action

@@ -152,3 +152,51 @@ def test_healthz_is_degraded_and_says_to_connect_again(world: AsanaWorld) -> Non
         assert not any(token in str(report) for token in held_tokens)
     finally:
         runtime.close()
+
+
+class RefusingApi(httpx.BaseTransport):
+    """The account lost access: every API request is refused with 401, the token endpoint still renews."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/api/"):
+            return httpx.Response(401, json={"errors": [{"message": "Not Authorized"}]})
+        return self.inner.handle_request(request)
+
+
+def test_a_401_on_every_request_refreshes_once_then_names_the_connection(
+    world: AsanaWorld, all_logs: pytest.LogCaptureFixture
+) -> None:
+    from bridge.errors import AuthError
+
+    connected(world)
+    runtime = link(world)
+    runtime.close()
+    internal, client = runtime.config.links["acme"].internal.project, runtime.config.links["acme"].client.project
+    refusing = {"agency": world.emulator.transport(), "acme": RefusingApi(world.emulator.transport())}
+    runtime = build_runtime(world.config(internal, client), transports=refusing, clock=world.clock, store=world.store)
+    try:
+        for _cycle in range(3):
+            report = runtime.engine.run(runtime.links["acme"])
+            assert not report.ok
+            text = " ".join(report.errors)
+            assert "connection 'acme': the tool refuses even a freshly renewed token (401)" in text, text
+            assert "lost access" in text and "token can no longer be refreshed" not in text
+        assert world.issuer.calls["refresh_token"] == 1  # one refresh for the refused token, none per request
+        held = world.vault().load("acme")  # not marked revoked: the token itself renews fine
+        assert held.credential.access_token in world.issuer.access
+        assert held.credential.access_token not in all_logs.text
+        side = runtime.links["acme"].client
+        with pytest.raises(AuthError, match="connection 'acme'") as caught:
+            side.connector.pull(side.project_id)
+        assert not isinstance(caught.value, CredentialsRevoked)
+        assert world.issuer.calls["refresh_token"] == 1
+        world.clock.advance(ACCESS_TTL + 60)  # at expiry the token is renewed as always, and tried afresh:
+        assert not runtime.engine.run(runtime.links["acme"]).ok
+        assert world.issuer.calls["refresh_token"] == 3  # renewed at expiry, refused, one refresh on the 401
+        assert not runtime.engine.run(runtime.links["acme"]).ok
+        assert world.issuer.calls["refresh_token"] == 3  # and no more until the next expiry
+    finally:
+        runtime.close()

@@ -28,6 +28,7 @@ class GitHubApps:
     keys: dict[str, str] = field(default_factory=dict)  # app id -> public key (PEM)
     installations: dict[str, tuple[str, str]] = field(default_factory=dict)  # installation id -> (app id, bot login)
     minted: int = 0
+    token_ttl: float = TOKEN_TTL
 
     def uninstall(self, installation_id: str) -> None:
         self.installations.pop(installation_id, None)
@@ -46,17 +47,18 @@ class GitHubApps:
         if str(claims["iss"]) != app_id or float(claims["exp"]) - float(claims["iat"]) > JWT_LONGEST + 60:
             return _error(401, "'Expiration time' claim ('exp') is too far in the future")
         self.minted += 1
-        minted = self.issuer.issue(login, TOKEN_TTL)
-        expires = dt.datetime.fromtimestamp(self.issuer.epoch() + TOKEN_TTL, dt.UTC)
+        minted = self.issuer.issue(login, self.token_ttl)
+        expires = dt.datetime.fromtimestamp(self.issuer.epoch() + self.token_ttl, dt.UTC)
         body: dict[str, Any] = {"token": minted, "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                 "permissions": {"issues": "write", "metadata": "read"}, "repository_selection": "all"}
         return json_response(201, body)
 
 
-def enable_app(emulator: Any, app_id: str, public_key_pem: str, installation_id: str, login: str) -> GitHubApps:
+def enable_app(emulator: Any, app_id: str, public_key_pem: str, installation_id: str, login: str, *,
+               token_ttl: float = TOKEN_TTL) -> GitHubApps:
     """Register an app and its installation on ``emulator`` (a GitHubEmulator); its bot acts as ``login``."""
-    issuer = TokenIssuer(emulator.clock, access_ttl=TOKEN_TTL, prefix="ghs")
-    apps = GitHubApps(issuer, {app_id: public_key_pem}, {installation_id: (app_id, login)})
+    issuer = TokenIssuer(emulator.clock, access_ttl=token_ttl, prefix="ghs")
+    apps = GitHubApps(issuer, {app_id: public_key_pem}, {installation_id: (app_id, login)}, token_ttl=token_ttl)
     emulator.oauth = issuer
     emulator.add_public_route("POST", "/app/installations/{installation_id}/access_tokens", apps.mint)
     return apps

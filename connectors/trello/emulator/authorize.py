@@ -9,6 +9,7 @@ token that expired or was revoked answers 401 "invalid token" until the user aut
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -19,19 +20,23 @@ from connectors.emulation.toolkit import EmuRequest
 LIFETIMES = {"1hour": 3600.0, "1day": 86400.0, "30days": 30 * 86400.0, "never": 100 * 365 * 86400.0}
 
 
-def enable_authorize(emulator: Any, member: str) -> TokenIssuer:
-    """Turn on ``/1/authorize`` for ``emulator`` (a TrelloEmulator); ``member`` (a member id) approves."""
-    issuer = TokenIssuer(emulator.clock, access_ttl=LIFETIMES["30days"], prefix="trello", user=member)
+def enable_authorize(emulator: Any, member: str, *, lifetimes: Mapping[str, float] | None = None) -> TokenIssuer:
+    """Turn on ``/1/authorize`` for ``emulator`` (a TrelloEmulator); ``member`` (a member id) approves.
+
+    ``lifetimes`` shortens some expirations (``pm-bridge emulate --oauth``: ``1hour`` lasting minutes).
+    """
+    lasting = {**LIFETIMES, **(lifetimes or {})}
+    issuer = TokenIssuer(emulator.clock, access_ttl=lasting["30days"], prefix="trello", user=member)
 
     def authorize(req: EmuRequest) -> httpx.Response:
         key, expiration = req.arg("key"), req.arg("expiration", "30days") or "30days"
         if not key or key not in emulator.world.keys:
             return httpx.Response(400, text="invalid key")
-        if expiration not in LIFETIMES or req.arg("response_type", "token") != "token":
+        if expiration not in lasting or req.arg("response_type", "token") != "token":
             return httpx.Response(400, text="invalid expiration or response_type")
         if not set((req.arg("scope") or "read").split(",")) <= {"read", "write", "account"}:
             return httpx.Response(400, text="invalid scope")
-        token = issuer.issue(member, LIFETIMES[expiration])
+        token = issuer.issue(member, lasting[expiration])
         back = req.arg("return_url")
         if back:
             return httpx.Response(302, headers={"location": f"{back}#token={token}"})
