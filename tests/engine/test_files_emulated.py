@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bridge.clock import VirtualClock
 from bridge.core.model import Attachment
 from bridge.core.ports import FileTransfer, NewTask
 from tests.engine.world import World
@@ -31,7 +33,8 @@ def _read(conn: Any, project: str, attachment: Attachment) -> bytes:
 
 @contextlib.contextmanager
 def _world(tmp_path: Path, internal: str, client: str) -> Iterator[World]:
-    w = World(internal, client, f"sqlite:///{tmp_path}/state.db")
+    # The tools' clock reads like ours: a copy is adopted only if created after its journaled upload.
+    w = World(internal, client, f"sqlite:///{tmp_path}/state.db", clock=VirtualClock(time.time()))
     try:
         yield w
     finally:
