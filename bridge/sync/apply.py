@@ -166,8 +166,8 @@ def _create(ctx: ApplyContext, op: Create) -> None:
             return
         # What a resumed cycle needs to recognise an upload nobody recorded (docs/files.md): the files
         # of that name already on the target task are never the copy, whatever their bytes.
-        present = [a.id for a in side.snapshot.attachments.values()
-                   if a.task_id == _file_task(ctx, op) and a.name == op.name]
+        task_id = _file_task(ctx, op)
+        present = [a.id for a in side.snapshot.attachments.values() if a.task_id == task_id and a.name == op.name]
         detail.update(source=getattr(op, "client_id", op.key), name=op.name, size=op.size, present=present)
     intent = ctx.store.begin_intent(ctx.link, side.name, op.kind, op.key, detail)
     try:
@@ -249,8 +249,8 @@ def _recovered(ctx: ApplyContext, side: SideRuntime, op: CreateAttachment | Copy
     """
     if not op.candidates:
         return False
-    attempts = [Attempt(i.created_at, frozenset(i.detail.get("present") or ()))
-                for i in ctx.store.unrecorded_intents(ctx.link, side.name, op.kind, op.key) if "name" in i.detail]
+    unrecorded = [i for i in ctx.store.unrecorded_intents(ctx.link, side.name, op.kind, op.key) if "name" in i.detail]
+    attempts = [Attempt(i.created_at, frozenset(i.detail.get("present") or ())) for i in unrecorded]
     if not attempts:
         return False
     task_id = _file_task(ctx, op)
@@ -264,17 +264,28 @@ def _recovered(ctx: ApplyContext, side: SideRuntime, op: CreateAttachment | Copy
         return False
     wanted = digest(source.connector, source.project_id, original)
     for candidate in found:
-        if digest(side.connector, side.project_id, candidate) != wanted:
-            continue
+        if _paired(ctx, side, candidate.id) or digest(side.connector, side.project_id, candidate) != wanted:
+            continue  # (already another file's copy: two shared files of one name and the same bytes)
         base = {**(op.base or {}), "sha256": wanted[0], "size": wanted[1]}
         if isinstance(op, CreateAttachment):
             pair = Pair(kind="attachment", key=op.key, internal_id=op.key, client_id=candidate.id, base=base)
         else:
             pair = Pair(kind="attachment", key=candidate.id, internal_id=candidate.id, client_id=op.client_id,
                         origin="client", base=base)
-        ctx.save(pair)
+        with ctx.lock:
+            ctx.pairs[(pair.kind, pair.key)] = pair
+        # The attempt that left it is done now, recorded with its pair (the others, if any, with it).
+        ctx.store.complete_intent(unrecorded[-1].id, pair, [candidate], side.name)
+        for earlier in unrecorded[:-1]:
+            ctx.store.complete_intent(earlier.id, None)
         return True
     return False
+
+
+def _paired(ctx: ApplyContext, side: SideRuntime, item_id: str) -> bool:
+    with ctx.lock:
+        return any(p.kind == "attachment" and (p.client_id if side is ctx.client else p.internal_id) == item_id
+                   for p in ctx.pairs.values())
 
 
 def _copy(ctx: ApplyContext, source: SideRuntime, source_id: str, target: SideRuntime, task_id: str, name: str,

@@ -222,3 +222,29 @@ def test_one_clients_file_never_reaches_another_client(world: World) -> None:
     assert any(a.task_id == task for a in files(world.anna, world.internal_project).attachments.values())
     assert files(other.connector("client"), other_project).attachments == {}
     assert not [c for c in other.world.calls if "upload" in c.op or "attachment" in c.op]
+
+
+def test_two_shared_files_of_one_name_each_find_their_own_copy(world: World) -> None:
+    """Both uploads landed, neither was recorded: each file adopts the copy with its own bytes."""
+    task = shared_task(world)
+    upload(world.anna, world.internal_project, task, "[client] Logo.png", CONTENT)
+    upload(world.anna, world.internal_project, task, "[client] Logo.png", CONTENT[::-1])
+    real = world.store.complete_intent
+
+    def lost(intent: Any, pair: Any, *rest: Any) -> None:
+        if pair is None or pair.kind != "attachment":
+            real(intent, pair, *rest)  # the attachments' records never land
+
+    world.store.complete_intent = lost  # type: ignore[method-assign]
+    world.sync()
+    world.store.complete_intent = real  # type: ignore[method-assign]
+    world.reopen_store()
+    assert len(bridge_uploads(world)) == 2
+    world.sync()
+    world.sync()
+    assert len(bridge_uploads(world)) == 2
+    internal = files(world.anna, world.internal_project).attachments
+    for pair in [p for p in world.store.pairs("acme") if p.kind == "attachment"]:
+        copy = files(world.carla, world.client_project).attachments[pair.client_id or ""]
+        assert read(world.carla, world.client_project, copy) == read(world.anna, world.internal_project, internal[pair.key])
+    assert len({p.client_id for p in world.store.pairs("acme") if p.kind == "attachment"}) == 2

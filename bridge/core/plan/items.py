@@ -164,9 +164,11 @@ def plan_attachments(ctx: PlanContext) -> None:
     files: dict[tuple[str, str], list[Attachment]] = {}  # uploaded files by (task, name)
     for att in ctx.client.attachments.values():
         if ("attachment", att.id) not in ctx.claimed:
-            by_url.setdefault((att.task_id, att.url), []).append(att.id)
-            if att.hosted:
+            if att.hosted:  # an upload is never a link's copy, whatever its URL
                 files.setdefault((att.task_id, att.name), []).append(att)
+            else:
+                by_url.setdefault((att.task_id, att.url), []).append(att.id)
+    nominated: set[tuple[str, str]] = set()
     for key, wanted in ctx.view.attachments.items():
         pair = ctx.pairs.get("attachment", key)
         if pair is not None and pair.origin == "client":
@@ -186,13 +188,15 @@ def plan_attachments(ctx: PlanContext) -> None:
         elif wanted.task in ctx.view.tasks:
             candidates: tuple[str, ...] = ()
             if way.file and host:
+                # Two shared files of one name may both name a candidate: its bytes tell whose copy it is.
                 candidates = tuple(a.id for a in _by_age(files.get((host, way.name), []))
                                    if ("attachment", a.id) not in ctx.claimed and same_size(a.size, size))
-                # Held back from the client's input for this cycle; one the engine turns down is
-                # taken in as her file on the next (its key then has a pair and nominates nothing).
-                ctx.claimed.update(("attachment", c) for c in candidates)
+                nominated.update(("attachment", c) for c in candidates)
             ctx.emit(CreateAttachment(key=key, task_key=wanted.task, name=way.name, url=wanted.url, file=way.file,
                                       size=size, base={"name": way.name}, candidates=candidates))
+    # Candidates are held back from the client's input for this cycle; one the engine turns down is
+    # taken in as her file on the next (its key then has a pair and nominates nothing).
+    ctx.claimed.update(nominated)
     _remove_unshared(ctx, "attachment", set(ctx.view.attachments), ctx.client.attachments)
     if ctx.rules.inbound.files:
         _inbound_attachments(ctx)
@@ -217,9 +221,10 @@ def _inbound_attachments(ctx: PlanContext) -> None:
     files: dict[tuple[str, str], list[Attachment]] = {}
     for att in ctx.internal.attachments.values():
         if att.id not in linked and att.id not in ctx.view.attachments:
-            by_url.setdefault((att.task_id, att.name, att.url), []).append(att.id)
             if att.hosted:
                 files.setdefault((att.task_id, att.name), []).append(att)
+            else:
+                by_url.setdefault((att.task_id, att.name, att.url), []).append(att.id)
     adopted: set[str] = set()
     for att in _by_age(list(ctx.client.attachments.values())):
         if not att.hosted or ctx.pairs.for_client("attachment", att.id) is not None or ("attachment", att.id) in ctx.claimed:
@@ -235,7 +240,6 @@ def _inbound_attachments(ctx: PlanContext) -> None:
             if way.file:
                 candidates = tuple(a.id for a in _by_age(files.get((internal_task, way.name), []))
                                    if same_size(a.size, size) and a.id not in adopted)
-                adopted.update(candidates)
             else:
                 twins = [t for t in by_url.get((internal_task, way.name, att.url), []) if t not in adopted]
                 if twins:  # linked before, but the pair was lost: adopt the link
