@@ -24,7 +24,7 @@ from rich.markup import escape
 
 from bridge import secrets
 from bridge.alerts.alerter import Alerter
-from bridge.cli.check import check_state, connection_warnings
+from bridge.cli.check import check_state, connection_warnings, field_problems
 from bridge.clock import Clock, RealClock
 from bridge.config.load import find_config, load_config
 from bridge.errors import BridgeError, NotFound, Transient
@@ -323,6 +323,9 @@ def check(config: ConfigOption = None, link: LinkOption = None) -> None:
                     continue
                 found = f"signed in as {escape(result.user)}, project {escape(repr(result.project_name))}"
                 console.print(f"[green]✓[/green] {escape(label)}: {found}")
+                for error, problem in field_problems(name, link_cfg, side, result.fields):
+                    console.print(f"[red]✗ {escape(problem)}[/red]" if error else f"[yellow]! {escape(problem)}[/yellow]")
+                    worst = max(worst, EXIT_USER if error else EXIT_OK)
     finally:
         for connector in connectors.values():
             connector.close()

@@ -11,7 +11,8 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from bridge import secrets
-from bridge.config.schema import Config
+from bridge.config.schema import Config, LinkConfig
+from bridge.core.fields import FieldDef, field_def
 from bridge.errors import BridgeError
 from bridge.runtime import open_store
 
@@ -68,3 +69,27 @@ def _shown(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL is shown by its scheme only
         return urllib.parse.urlsplit(url).scheme + "://..."
+
+
+def field_problems(name: str, link: LinkConfig, side: str, fields: dict[str, FieldDef] | None) -> list[tuple[bool, str]]:
+    """The fields the link names on ``side`` that the project does not define: (is it an error?, one line with its fix).
+
+    ``fields`` is what the tool read (CheckResult.fields); None means the tool takes any field name
+    (GitHub labels, Basecamp's footer), so there is nothing to check (docs/custom-fields.md). A mapped
+    field is an error: it would never sync. A missing access field is a warning: every task then reads
+    as "automatic", which sections alone may be meant to decide.
+    """
+    if fields is None:
+        return []
+    wanted: list[tuple[bool, str, str]] = []  # (error?, field name, the config key that names it)
+    for key, rule in link.mirror.fields.custom.items():
+        if side == "internal":
+            wanted.append((True, rule.name, f"links.{name}.mirror.fields.custom.{key}" + (".name" if rule.name != key else "")))
+        else:
+            wanted.append((True, rule.to, f"links.{name}.mirror.fields.custom.{key}.to"))
+    access = link.mirror.access
+    if side == "internal" and access.type == "custom_field":
+        wanted.append((False, access.field, f"links.{name}.mirror.access.field"))
+    known = ", ".join(sorted(fields)) or "none"
+    return [(error, f"link {name}, {side} side: the field {field!r} does not exist in the project (its fields: {known}); "
+             f"add it there or fix {where}") for error, field, where in wanted if field_def(fields, field) is None]

@@ -120,11 +120,13 @@ def migrate(
                                                                           "this configured link")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print what would be created, write nothing")] = False,
     workers: Annotated[int, typer.Option(min=1, max=32, help="writes in flight at once (the rate limits pace them)")] = 4,
+    fields: Annotated[str | None, typer.Option("--fields", help="custom fields to carry: all, none or NAME,NAME (default: "
+                                                                "all; with --link/--only-shared the link's)")] = None,
 ) -> None:
     """Copy a whole project into another project (any tool to any tool); resumable: rerun to continue."""
     cfg = load_config(config)
     options = resolve_options(cfg, source, target, link=link, only_shared=only_shared, keep_linked=keep_linked,
-                              dry_run=dry_run)
+                              dry_run=dry_run, fields=fields)
     console = Console(highlight=False, soft_wrap=True)
     progress = MigrationProgress(console)
     try:

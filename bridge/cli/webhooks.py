@@ -1,4 +1,5 @@
-"""``pm-bridge webhooks register|list|remove``: the webhooks that wake the daemon, managed through each tool's API.
+"""``pm-bridge webhooks register|list|remove|inbound``: the webhooks that wake the daemon, managed through each
+tool's API; ``inbound`` prints the URL an email side's mail provider posts replies to (docs/email.md).
 
 Every link side gets one webhook whose URL is
 ``{public_url}/hooks/{link}/{side}/{token}``; the token derives from the master
@@ -123,6 +124,10 @@ def sides_of(cfg: Config, links: list[str] | None, console: Console, failures: l
                     failures.append(label)
                     continue
                 connector = connectors[where.connection]
+                if kind == "email":  # the mail provider is set up by hand: ``webhooks inbound`` prints its URL
+                    console.print(f"– {escape(label)}: set up by hand in the mail provider; "
+                                  f"`pm-bridge webhooks inbound --link {escape(name)}` prints the URL to paste")
+                    continue
                 if not isinstance(connector, WebhookRegistry):
                     console.print(f"– {escape(label)}: no webhooks for this tool; the daemon polls it every interval")
                     continue
@@ -258,3 +263,48 @@ def remove(config: ConfigOption = None, link: LinkOption = None, public_url: Pub
         return f"removed {len(ours)}" if ours else "nothing to remove"
 
     _finish(each_side(cfg, link, Console(highlight=False, soft_wrap=True), act))
+
+
+# Where each provider's inbound-webhook setting lives, and the one thing to paste (docs/email.md, step 4).
+PROVIDER_SETUP = {
+    "postmark": "Postmark: Servers → your server → Inbound stream → Settings → Webhook URL (include the raw email)",
+    "mailgun": 'Mailgun: Receiving → Create route → forward("<url>") (use store(notify=...) for body-mime)',
+    "sendgrid": 'SendGrid: Settings → Inbound Parse → Add Host & URL ("POST the raw, full MIME message")',
+}
+
+
+def inbound_url(base: str, master: str, link: str, provider: str) -> str:
+    """The URL to paste into the provider: the side's token is part of it by design (it is how the daemon routes
+    and first filters a delivery); Postmark's basic-auth password is shown as a placeholder, never printed."""
+    url = callback_url(base, link, "client", webhook_token(master, link, "client"))
+    if provider == "postmark":
+        scheme, _, rest = url.partition("://")
+        url = f"{scheme}://postmark:<email.inbound.webhook.signing_key>@{rest}"
+    return url
+
+
+@webhooks_app.command("inbound")
+@friendly
+def inbound(config: ConfigOption = None, link: LinkOption = None, public_url: PublicUrlOption = None) -> None:
+    """Print, for each email client side with an inbound webhook, the URL to paste into the mail provider."""
+    cfg = load_config(config)
+    master, base = master_secret(cfg), public_base(cfg, public_url)
+    console = Console(highlight=False, soft_wrap=True)
+    shown = 0
+    for name in select_links(cfg, link or []):
+        where = cfg.links[name].client
+        connection = cfg.connections[where.connection]
+        if connection.kind != "email":
+            continue
+        hook = connection.email.inbound.webhook if connection.email is not None else None
+        if hook is None:
+            console.print(f"– {escape(name)}/client (email): no inbound.webhook (replies come by IMAP, if configured)")
+            continue
+        # Printed on purpose (the user must paste it), so not through the redactor.
+        console.print(f"{escape(name)}/client (email, {hook.provider}):")
+        console.print(f"  {escape(PROVIDER_SETUP[hook.provider])}")
+        console.print(f"  {escape(inbound_url(base, master, name, hook.provider))}")
+        shown += 1
+    if not shown:
+        console.print("no email client side with an inbound webhook in the selected links")
+    raise typer.Exit(EXIT_OK)

@@ -193,8 +193,25 @@ class Config(BaseModel):
                 if conn not in self.connections:
                     known = ", ".join(sorted(self.connections)) or "none defined"
                     raise ValueError(f"links.{name}.{side}.connection names {conn!r}, which is not under connections ({known})")
+        self._one_link_per_email_connection()
         self._name_clients()
         return self
+
+    def _one_link_per_email_connection(self) -> None:
+        """An email connection holds one client's view, inbox and reply addresses: one link only (docs/email.md)."""
+        users: dict[str, str] = {}
+        for name, link in self.links.items():
+            for side in ("internal", "client"):
+                conn = getattr(link, side).connection
+                if self.connections[conn].kind != "email":
+                    continue
+                if conn in users:
+                    raise ValueError(
+                        f"links.{users[conn]} and links.{name} both use the email connection {conn!r}; its inbox, reply "
+                        f"addresses and digest belong to one link: give links.{name} a connection of its own (copy "
+                        f"connections.{conn} under a new name, with its own reply_domain or request_address and mailbox)"
+                    )
+                users[conn] = name
 
     def _name_clients(self) -> None:
         """Give each link its client's name, and each link the names of every client of its internal project."""

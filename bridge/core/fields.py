@@ -5,7 +5,8 @@ string per field, whatever the tool's own form (docs/custom-fields.md "Canonical
 
 - ``text``: the text, on one line, each run of spaces one space;
 - ``number``: a decimal without a needless fraction (``3``, ``2.5``);
-- ``enum``: the chosen option's name; ``multi_enum``: the option names, sorted, joined by ``", "``;
+- ``enum``: the chosen option's name; ``multi_enum``: the option names, sorted, joined by ``", "``,
+  a comma or backslash inside a name escaped with a backslash (``Print\\, large, Web``);
 - ``date``: ``YYYY-MM-DD``; ``people``: e-mail addresses, sorted, joined by ``", "``;
 - ``checkbox``: ``true`` (an unticked box holds no value).
 
@@ -33,6 +34,7 @@ KINDS: tuple[FieldKind, ...] = ("text", "number", "enum", "multi_enum", "date", 
 # The kinds whose values are one or several of a fixed list of options.
 CHOICE_KINDS = frozenset({"enum", "multi_enum"})
 SEPARATOR = ", "  # between the options of a multi_enum value and the addresses of a people value
+ESCAPE = "\\"  # before a comma or a backslash that belongs to an option's name (docs/custom-fields.md)
 PREFIX = "cf:"  # a planner field name that is a custom field: cf:<client field name>
 
 
@@ -65,14 +67,40 @@ class FieldDef(BaseModel):
 
 
 def split(value: str) -> list[str]:
-    """The parts of a multi_enum or people value (tolerant of spaces and doubled separators)."""
-    return [part.strip() for part in value.split(",") if part.strip()]
+    """The parts of a multi_enum or people value (tolerant of spaces and doubled separators).
+
+    A part's own comma is escaped as ``\\,`` and its backslash as ``\\\\`` (see :func:`joined`), so an
+    option named "Print, large" stays one option; a value without either reads as it always did.
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    pending = False  # the previous character was an unescaped backslash
+    for char in value:
+        if pending:
+            current.append(char)
+            pending = False
+        elif char == ESCAPE:
+            pending = True
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if pending:  # a lone backslash at the end is itself (tolerant reading of a hand-typed value)
+        current.append(ESCAPE)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def escaped(part: str) -> str:
+    """One part of a multi-part value, its commas and backslashes escaped (docs/custom-fields.md)."""
+    return part.replace(ESCAPE, ESCAPE * 2).replace(",", ESCAPE + ",")
 
 
 def joined(parts: Iterable[str]) -> str | None:
-    """A multi_enum or people value from its parts: sorted, each once; None for none."""
+    """A multi_enum or people value from its parts: sorted, each once, escaped; None for none."""
     unique = sorted({p.strip() for p in parts if p and p.strip()})
-    return SEPARATOR.join(unique) if unique else None
+    return SEPARATOR.join(escaped(p) for p in unique) if unique else None
 
 
 def number(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.core.fields import FieldDef
 from bridge.core.model import Attachment, Comment, Section, Snapshot, Task
 
 Removal = Literal["archive", "delete"]
@@ -49,6 +50,9 @@ class Capabilities(BaseModel):
     # value as text (GitHub's ``name: value`` labels, Basecamp's notes footer).
     custom_fields: bool = False
     defined_fields: bool = True
+    # The most characters a field may take written as ``Name: value`` (GitHub: a label, at most 50).
+    # A longer value is a ``custom-field-value`` notice, not a write refused every cycle. None: no limit.
+    field_limit: int | None = None
     # The most characters the tool takes per kind of text: "title", "notes", "comment" (Markdown
     # as the bridge writes it). A kind not named has no limit. The planner fits longer text
     # (bridge/core/plan/limits.py) instead of sending a write the tool refuses every cycle.
@@ -80,6 +84,8 @@ class PullState(BaseModel):
     snapshot: Snapshot | None = None
     # None: every task's comments and attachments. Connectors may ignore it and read them all.
     detail: DetailFilter | None = Field(default=None, exclude=True)
+    # A dry run: the pull must change nothing anywhere (an email client's inbox is read, never consumed).
+    dry_run: bool = Field(default=False, exclude=True)
 
 
 class PullResult(BaseModel):
@@ -92,6 +98,9 @@ class PullResult(BaseModel):
 class CheckResult(BaseModel):
     user: str
     project_name: str
+    # The project's custom field definitions, where the tool defines them (Capabilities.defined_fields):
+    # ``pm-bridge check`` names a field a link maps that the project lacks. None: not read, any name goes.
+    fields: dict[str, FieldDef] | None = None
 
 
 class NewTask(BaseModel):

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bridge.core.fields import split
 from bridge.core.model import Access, Snapshot, Task
 from bridge.core.rules import AccessSource, MirrorRules
 
@@ -77,8 +78,9 @@ def marking(task: Task, source: AccessSource) -> Marking:
     none, plain = _fold(source.none), _fold(source.client)
     if source.type == "custom_field":
         raw = task.custom_fields.get(source.field)
-        # A multi-enum field arrives as "acme, globex": each value is one choice.
-        values = {_fold(part) for part in (raw if isinstance(raw, str) else "").split(",")} - {""}
+        # A multi-enum field arrives as "acme, globex": each value is one choice (an option's own comma
+        # is escaped, docs/custom-fields.md "Canonical values").
+        values = {_fold(part) for part in split(raw if isinstance(raw, str) else "")} - {""}
         if none in values or "none" in values:  # the enum's own "none" option always hides
             return _NONE
         names = frozenset(values - {plain, "automatic"})

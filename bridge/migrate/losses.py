@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from bridge.core.model import Snapshot, Task
 from bridge.core.ports import Capabilities
+from bridge.core.rules import LinkRules
+from bridge.migrate.fields import field_losses
 from bridge.migrate.view import FILE_COMMENT, MigrationView
 
 _FIELD_NOUNS = {
@@ -38,7 +40,8 @@ def _has(task: Task, name: str) -> bool:
     return bool(value) if name != "done" else value is True
 
 
-def find_losses(source: Snapshot, target: Snapshot, planned: MigrationView, caps: Capabilities, tool: str) -> list[Loss]:
+def find_losses(source: Snapshot, target: Snapshot, planned: MigrationView, caps: Capabilities, tool: str,
+                rules: LinkRules | None = None) -> list[Loss]:
     view = planned.view
     lost: Counter[tuple[str, str, str]] = Counter()
     emails = {p.email.casefold() for p in target.people.values() if p.email}
@@ -61,8 +64,6 @@ def find_losses(source: Snapshot, target: Snapshot, planned: MigrationView, caps
                 person = source.people.get(person_id)
                 if not (person and person.email and person.email.casefold() in emails):
                     lost[("changed", "assignees", f"no {tool} account with their email: named in the notes instead")] += 1
-        if task.custom_fields:
-            lost[("lost", "custom field values", "custom fields are not migrated")] += 1
         if task.parent_id and not nested:
             why = "subtasks of subtasks" if source.tasks.get(task.parent_id, task).parent_id else "subtasks"
             reason = (f"{tool} has no subtasks: copied as tasks of their own" if not caps.subtask_fields
@@ -75,6 +76,8 @@ def find_losses(source: Snapshot, target: Snapshot, planned: MigrationView, caps
     if planned.files_as_comments:
         lost[("changed", "attachments", f"{tool} holds no attachments: each became a comment with its link")] += (
             planned.files_as_comments)
+    # Custom field values, by field: not chosen, or the target cannot hold them (bridge/migrate/fields.py).
+    field_losses(source, target, view, rules or LinkRules(), caps, tool, lost)
     _left_out(source, planned, caps, tool, lost)
     return [Loss(kind=kind, what=what, reason=reason, count=n) for (kind, what, reason), n in sorted(lost.items())]
 

@@ -29,6 +29,7 @@ from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Connector
 from bridge.core.rules import LinkRules
 from bridge.errors import NotFound
+from bridge.migrate.fields import with_fields
 from bridge.migrate.filters import FilterMode
 from bridge.migrate.losses import find_losses
 from bridge.migrate.report import MigrationListener, MigrationReport, PassPlanned, SidePulled, WriteDone, WriteFailed
@@ -136,18 +137,25 @@ class Migration:
         report.held_back = len(outcome.held_back)
         return outcome
 
+    def _rules(self, source: Snapshot) -> LinkRules:
+        """The rules with the custom fields this migration carries (bridge/migrate/fields.py): known once the
+        source is read, since the default is every field it has."""
+        return with_fields(self.rules, source, self.options.fields, everything=self.mode == FilterMode.everything)
+
     def _view(self, source: Snapshot, target: Snapshot) -> MigrationView:
-        return build_view(source, target, self.rules, self.ends.target.capabilities, as_link=bool(self.options.keep_linked))
+        return build_view(source, target, self._rules(source), self.ends.target.capabilities,
+                          as_link=bool(self.options.keep_linked))
 
     def _wanted(self, source: Snapshot, target: Snapshot, planned: MigrationView, report: MigrationReport) -> None:
         view = planned.view
         report.wanted = {"section": len(view.sections), "task": len(view.tasks), "comment": len(view.comments),
                          "attachment": len(view.attachments)}
-        report.losses = find_losses(source, target, planned, self.ends.target.capabilities, self.options.target.kind)
+        report.losses = find_losses(source, target, planned, self.ends.target.capabilities, self.options.target.kind,
+                                    self._rules(source))
 
     def _plan(self, source: Snapshot, target: Snapshot, planned: MigrationView, pairs: list[Pair]) -> list[Op]:
         caps_target, caps_source = self.ends.target.capabilities, self.ends.source.capabilities
-        plan = plan_cycle(source, target, planned.view, pairs, self.rules, caps_target, caps_source, None)
+        plan = plan_cycle(source, target, planned.view, pairs, self._rules(source), caps_target, caps_source, None)
         # Only the target is written, and nothing is removed from it.
         return [op for op in plan.ordered() if op.side == "client" and op.action != "remove"]
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from bridge.config.connection import ToolKind
 from bridge.config.schema import Config
 from bridge.errors import ConfigError
+from bridge.migrate.fields import parse_fields
 
 
 class Endpoint(BaseModel):
@@ -40,6 +41,9 @@ class MigrationOptions(BaseModel):
     only_shared: bool = False  # apply the default mirror filter
     keep_linked: str | None = None  # save the id pairs under this link for ongoing sync
     dry_run: bool = False
+    # --fields: the custom fields to carry (bridge/migrate/fields.py): None for the filter's default
+    # (every field when copying everything, the link's own otherwise), () for none, ("all",), or names.
+    fields: tuple[str, ...] | None = None
 
     @property
     def migration_id(self) -> str:
@@ -83,6 +87,7 @@ def resolve_options(
     only_shared: bool = False,
     keep_linked: str | None = None,
     dry_run: bool = False,
+    fields: str | None = None,
 ) -> MigrationOptions:
     """Validate the command line against the config; every problem is one ConfigError naming the option."""
     options = MigrationOptions(
@@ -92,7 +97,12 @@ def resolve_options(
         only_shared=only_shared,
         keep_linked=keep_linked,
         dry_run=dry_run,
+        fields=parse_fields(fields),
     )
+    if keep_linked and fields is not None:
+        raise ConfigError(f"--keep-linked {keep_linked!r} carries the custom fields that link maps; --fields cannot "
+                          "choose others",
+                          hint=f"drop --fields, or name the fields under links.{keep_linked}.mirror.fields.custom")
     if options.source == options.target:
         raise ConfigError("--from and --to name the same project", hint="a migration copies one project into another")
     if link and only_shared:

@@ -92,7 +92,8 @@ class SourceStream:
             whole.comments.update(part.comments)
             whole.attachments.update(part.attachments)
             whole.complete = part.complete
-            yield part.model_copy(update={"sections": whole.sections, "people": whole.people, "complete": False})
+            yield part.model_copy(update={"sections": whole.sections, "people": whole.people, "fields": whole.fields,
+                                          "complete": False})
 
     def read_all(self) -> Snapshot:
         for _ in self.rest():

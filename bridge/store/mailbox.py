@@ -2,13 +2,15 @@
 
 An email client has no tool holding its project, so the bridge keeps the client's view itself,
 in the state database every ``sync`` run and every daemon already share. Each function is one
-transaction on the given engine.
+transaction on the given engine; given a connection instead, it works inside that connection's transaction
+(a dry run reads the inbox into a transaction it then rolls back: docs/email.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,11 +19,30 @@ from sqlalchemy.engine import Connection, Engine
 from bridge.store.tables import email_changes, email_inbox, email_items, email_meta
 
 PENDING, DONE, REFUSED = "pending", "done", "refused"
+Bind = Engine | Connection
 
 
-def items(engine: Engine, connection: str, project: str) -> list[tuple[str, str, str]]:
+@contextmanager
+def _reading(bind: Bind) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.connect() as db:
+            yield db
+
+
+@contextmanager
+def _writing(bind: Bind) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.begin() as db:
+            yield db
+
+
+def items(engine: Bind, connection: str, project: str) -> list[tuple[str, str, str]]:
     """(kind, item id, JSON text) of every item of the view."""
-    with engine.connect() as db:
+    with _reading(engine) as db:
         rows = db.execute(sa.select(email_items.c.kind, email_items.c.item_id, email_items.c.data).where(
             email_items.c.connection == connection, email_items.c.project == project))
         return [(r.kind, r.item_id, r.data) for r in rows]
@@ -58,8 +79,8 @@ def record(db: Connection, connection: str, project: str, kind: str, task_id: st
                                                data=data, at=at))
 
 
-def changes(engine: Engine, connection: str, project: str, after: int) -> list[tuple[int, str, str, dict[str, Any]]]:
-    with engine.connect() as db:
+def changes(engine: Bind, connection: str, project: str, after: int) -> list[tuple[int, str, str, dict[str, Any]]]:
+    with _reading(engine) as db:
         rows = db.execute(sa.select(email_changes).where(
             email_changes.c.connection == connection, email_changes.c.project == project, email_changes.c.id > after,
         ).order_by(email_changes.c.id))
@@ -78,15 +99,15 @@ def set_meta(db: Connection, connection: str, project: str, name: str, value: An
         db.execute(sa.insert(email_meta).values(connection=connection, project=project, name=name, value=value))
 
 
-def keep(engine: Engine, connection: str, source: str, raw: bytes, at: dt.datetime) -> None:
+def keep(engine: Bind, connection: str, source: str, raw: bytes, at: dt.datetime) -> None:
     """An inbound message (from IMAP or a provider's webhook), kept until the connection's next pull reads it."""
-    with engine.begin() as db:
+    with _writing(engine) as db:
         db.execute(sa.insert(email_inbox).values(connection=connection, source=source, received_at=at, raw=raw,
                                                  state=PENDING))
 
 
-def pending(engine: Engine, connection: str) -> list[tuple[int, str, bytes]]:
-    with engine.connect() as db:
+def pending(engine: Bind, connection: str) -> list[tuple[int, str, bytes]]:
+    with _reading(engine) as db:
         rows = db.execute(sa.select(email_inbox.c.id, email_inbox.c.source, email_inbox.c.raw).where(
             email_inbox.c.connection == connection, email_inbox.c.state == PENDING).order_by(email_inbox.c.id))
         return [(r.id, r.source, bytes(r.raw or b"")) for r in rows]
@@ -105,8 +126,8 @@ def seen(db: Connection, connection: str, message_id: str) -> bool:
         email_inbox.c.message_id == message_id[:300]).limit(1)).first() is not None
 
 
-def refusals(engine: Engine, connection: str) -> list[str]:
-    with engine.connect() as db:
+def refusals(engine: Bind, connection: str) -> list[str]:
+    with _reading(engine) as db:
         rows = db.execute(sa.select(email_inbox.c.reason).where(
             email_inbox.c.connection == connection, email_inbox.c.state == REFUSED).order_by(email_inbox.c.id))
         return [str(r.reason) for r in rows]

@@ -113,10 +113,10 @@ class Engine:
         self.emit(CycleFinished(link.name, report.status, counts, error))
         return report
 
-    def _pull(self, link: LinkRuntime, side_name: str, side: LinkSide) -> tuple[Snapshot, str | None]:
+    def _pull(self, link: LinkRuntime, side_name: str, side: LinkSide, dry_run: bool = False) -> tuple[Snapshot, str | None]:
         cursor, cached = self.store.load_snapshot(link.name, side_name)
         detail = _shared_tasks(link.rules) if side_name == "internal" else None
-        state = PullState(cursor=cursor if cached is not None else None, snapshot=cached, detail=detail)
+        state = PullState(cursor=cursor if cached is not None else None, snapshot=cached, detail=detail, dry_run=dry_run)
         stats = getattr(side.connector, "stats", None)
         before = stats.total if stats is not None and hasattr(stats, "total") else 0
         try:
@@ -132,8 +132,8 @@ class Engine:
 
     def _cycle(self, link: LinkRuntime, report: CycleReport, dry_run: bool, confirm: bool, run_id: int) -> None:
         store = self.store
-        internal, internal_cursor = self._pull(link, "internal", link.internal)
-        client, client_cursor = self._pull(link, "client", link.client)
+        internal, internal_cursor = self._pull(link, "internal", link.internal, dry_run)
+        client, client_cursor = self._pull(link, "client", link.client, dry_run)
         report.internal, report.client = internal, client
         if not dry_run:
             # Snapshot and cursor move together, and only after both pulls succeeded.

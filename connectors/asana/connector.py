@@ -102,7 +102,8 @@ class AsanaConnector(AsanaWrites, AsanaWebhookAdmin):
     def check(self, project_id: str) -> CheckResult:
         me = self.whoami()
         name, _ = self.reader.project(project_id)
-        return CheckResult(user=me.name or me.email or me.id, project_name=name)
+        # The field definitions too: check names a mapped field the project lacks (docs/custom-fields.md).
+        return CheckResult(user=me.name or me.email or me.id, project_name=name, fields=self.reader.fields(project_id))
 
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
         cursor = Cursor.load(state.cursor if state else None)

@@ -58,7 +58,9 @@ def split_footer(notes: str) -> tuple[str, dict[str, str]]:
 
 def with_footer(notes: str, fields: Mapping[str, str]) -> str:
     """The notes followed by one paragraph per field that holds a value."""
-    lines = [f"{name}: {' '.join(value.split())}" for name, value in fields.items() if value]
+    # A backslash is doubled: the notes are Markdown, where "\," would read as a plain comma and so
+    # lose a multi-select option's escaped comma (docs/custom-fields.md "Canonical values").
+    lines = [f"{name}: {' '.join(value.split())}".replace("\\", "\\\\") for name, value in fields.items() if value]
     if not lines:
         return notes
     footer = "\n\n".join([RULE, *lines])

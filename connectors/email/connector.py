@@ -27,11 +27,11 @@ from bridge import secrets
 from bridge.config.email import EmailSettings
 from bridge.core.model import Attachment, Comment, Person, Section, Snapshot, Task
 from bridge.core.ports import Capabilities, CheckResult, NewTask, PullResult, PullState, Removal
-from bridge.errors import ConfigError, NotFound
+from bridge.errors import ConfigError, NotFound, Transient
 from bridge.http.client import RequestStats
 from bridge.store import Store, mailbox
 from connectors.email import digest as digests
-from connectors.email import imap, inbound, outbound, render, tokens
+from connectors.email import imap, inbound, outbound, render, retry, tokens
 
 TASK_FIELDS = frozenset({"title", "notes", "done", "section_id", "due", "start"})
 CAPABILITIES = Capabilities(
@@ -39,7 +39,8 @@ CAPABILITIES = Capabilities(
     task_fields=TASK_FIELDS,
     subtask_fields=frozenset(),  # a message has no nesting: a shared subtask travels as an item of its own
     comments=True,
-    edit_comments=False,  # a sent message cannot change: an edited comment is sent again as a new one
+    # The view's comment can change; a sent message cannot: an edited comment goes out again as new (update_comment).
+    edit_comments=True,
     attachments="link",
     removal=frozenset({"archive", "delete"}),
     custom_fields=False,
@@ -67,6 +68,7 @@ class EmailConnector:
         self.stats = RequestStats()
         self._engine = engine
         self._store: Store | None = None
+        self._preview: Connection | None = None  # a dry run's transaction, rolled back when its pull ends
         self._lock = threading.RLock()
         self._templates = render.environment(settings.templates)
         for secret in (settings.signing_key, settings.smtp and settings.smtp.password,
@@ -89,8 +91,15 @@ class EmailConnector:
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self._lock, self.engine.begin() as db:
-            yield db
+        with self._lock:
+            if self._preview is not None:
+                yield self._preview
+                return
+            with self.engine.begin() as db:
+                yield db
+
+    def _bind(self) -> Engine | Connection:
+        return self._preview if self._preview is not None else self.engine
 
     def close(self) -> None:
         if self._store is not None:
@@ -143,13 +152,15 @@ class EmailConnector:
         for address in self.settings.addresses:
             snapshot.people[address] = Person(id=address, name=address, email=address)
         with self._lock:
-            rows = mailbox.items(self.engine, self.name, project_id)
+            rows = mailbox.items(self._bind(), self.name, project_id)
         for kind, item_id, data in rows:
             getattr(snapshot, f"{kind}s")[item_id] = KINDS[kind].model_validate_json(data)
         return snapshot
 
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
         self.stats.count("GET", "view")
+        if state is not None and state.dry_run:
+            return self._dry_pull(project_id)
         with self._tx() as db:
             if mailbox.meta(db, self.name, project_id, "started_at") is None:
                 mailbox.set_meta(db, self.name, project_id, "started_at", self.now().isoformat())
@@ -164,12 +175,31 @@ class EmailConnector:
         # Reading the whole view is one query: an incremental pull re-reads it, but only when it changed.
         return PullResult(snapshot=self.view(project_id), cursor=f"rev:{rev}", full=known is None or known > rev)
 
+    def _dry_pull(self, project_id: str) -> PullResult:
+        """The view as a real pull would leave it, changing nothing anywhere (``sync --dry-run``): IMAP mail is
+        peeked at (read-only, no flag set), and the inbox is taken in inside a transaction that is rolled back,
+        so the plan shows what the waiting replies would do while the store, the mailbox and the client stay as
+        they were (docs/email.md)."""
+        peeked = imap.peek(self.settings.inbound.imap) if self.settings.inbound.imap is not None else []
+        with self._lock, self.engine.connect() as db:
+            transaction = db.begin()
+            self._preview = db
+            try:
+                for raw in peeked:
+                    mailbox.keep(db, self.name, "imap", raw, self.now())
+                self.take_inbox(project_id)
+                snapshot = self.view(project_id)
+            finally:
+                self._preview = None
+                transaction.rollback()
+        return PullResult(snapshot=snapshot, cursor=None, full=True)
+
     # -- inbound ------------------------------------------------------------
 
     def take_inbox(self, project_id: str) -> None:
         """Every message waiting in the inbox enters the view, or is refused and logged (never posted)."""
         today = (self.now().date() - EPOCH).days
-        for row, source, raw in mailbox.pending(self.engine, self.name):
+        for row, source, raw in mailbox.pending(self._bind(), self.name):
             verdict = inbound.read(raw, self.settings, self.name, project_id, today)
             with self._tx() as db:
                 refusal: str | None
@@ -183,7 +213,8 @@ class EmailConnector:
                 if refusal is not None:
                     # The reason and the sender, never the body (docs/email.md, security).
                     sender = getattr(verdict, "sender", "") or "unknown"
-                    log.warning("email refused: %s (from %s, via %s)", refusal, sender, source,
+                    log.warning("email %s: %s (from %s, via %s)", "would be refused (dry run)" if self._preview
+                                is not None else "refused", refusal, sender, source,
                                 extra={"connection": self.name, "source": source, "reason": refusal, "sender": sender})
                     mailbox.settle(db, row, mailbox.REFUSED, refusal)
                 else:
@@ -315,7 +346,15 @@ class EmailConnector:
         return comment
 
     def update_comment(self, project_id: str, comment: Comment, text: str) -> Comment:
-        raise NotImplementedError("email comments cannot be edited (Capabilities.edit_comments is false)")
+        """A message already sent cannot change: the view's comment takes the new text (keeping its id, so the
+        pair holds and the edit lands in one cycle) and is recorded again, so the next digest sends it as new."""
+        self.stats.count("POST", "comment")
+        with self._tx() as db:
+            stored: Comment = self._load(db, project_id, "comment", comment.id)
+            stored.text, stored.created_at = text, self.now()
+            self._put(db, project_id, "comment", stored)
+            self._record(db, project_id, "comment", stored.task_id, id=stored.id)
+        return stored
 
     def remove_comment(self, project_id: str, comment: Comment) -> None:
         self.stats.count("POST", "comment")
@@ -345,9 +384,21 @@ class EmailConnector:
                                     expires, self.settings.reply_domain)
 
     def cycle_finished(self, project_id: str) -> None:
-        """After the cycle's writes: approval requests at once (``approve_now``), then the digest when due."""
+        """After the cycle's writes: approval requests at once (``approve_now``), then the digest when due.
+
+        A message the relay refuses is held and tried again with a growing pause (``retry``); the other
+        messages still go. While any message is held the cycle fails with that error, after all its work is
+        done, so the failure stays visible (``pm-bridge status``, the failing-cycles alert) without
+        blocking anything else (docs/email.md, "When sending fails")."""
         self.send_approvals(project_id)
         self.send_digest_if_due(project_id)
+        with self._tx() as db:
+            held = list((mailbox.meta(db, self.name, project_id, "approvals_held") or {}).values())
+            digest_hold = mailbox.meta(db, self.name, project_id, "digest_held")
+        holds = held + ([digest_hold] if digest_hold else [])
+        if holds:
+            raise Transient(secrets.redact(retry.summary(holds)),
+                            hint="check the client's addresses (email.addresses) and the relay's log")
 
     def _send(self, message: EmailMessage) -> None:
         self.stats.count("SMTP", "send")
@@ -361,36 +412,61 @@ class EmailConnector:
     def send_approvals(self, project_id: str) -> int:
         with self._tx() as db:
             upto = int(mailbox.meta(db, self.name, project_id, "approvals_upto") or 0)
-        pending = [c for c in mailbox.changes(self.engine, self.name, project_id, upto) if c[1] == "awaiting"]
-        if not pending:
+            held: dict[str, dict[str, Any]] = dict(mailbox.meta(db, self.name, project_id, "approvals_held") or {})
+        pending = [c for c in mailbox.changes(self._bind(), self.name, project_id, upto) if c[1] == "awaiting"]
+        if not pending and not held:
             return 0
         if not self.settings.approve_now:  # the digest lists them; switching approve_now on later sends no backlog
             with self._tx() as db:
-                mailbox.set_meta(db, self.name, project_id, "approvals_upto", pending[-1][0])
+                if pending:
+                    mailbox.set_meta(db, self.name, project_id, "approvals_upto", pending[-1][0])
+                mailbox.set_meta(db, self.name, project_id, "approvals_held", None)
             return 0
         view = self.view(project_id)
         waiting = {t.id for t in digests.awaiting_tasks(view, self.settings.approval_sections)}
+        now = self.now()
+        # A held request for an item no longer shared or waiting has nothing left to say: it is dropped.
+        still = {key: hold for key, hold in held.items() if hold.get("task_id") in waiting}
+        if still != held:
+            held = still
+            with self._tx() as db:
+                mailbox.set_meta(db, self.name, project_id, "approvals_held", held or None)
+        # Held ones (refused before) first, when their pause is over; then the new ones, in order.
+        todo = [(int(key), str(hold["task_id"])) for key, hold in held.items()] + [(c[0], c[2]) for c in pending]
         sent = 0
-        for change_id, _, task_id, _ in pending:
+        for change_id, task_id in todo:
+            hold = held.get(str(change_id))
+            if not retry.due(hold, now):
+                continue
             if task_id in waiting:  # still shared and still waiting: otherwise nothing goes out
                 task = view.tasks[task_id]
                 section = view.sections.get(task.section_id or "")
                 item = digests.DigestItem(task_id=task.id, title=task.title, section=section.name if section else "",
                                           reply_to=self.reply_address(project_id, task.id), due=task.due, notes=task.notes)
                 message = render.approval_message(self.settings, self._templates, view.project_name, item,
-                                                  self._message_id(f"approval-{task.id}", change_id), self.now())
+                                                  self._message_id(f"approval-{task.id}", change_id), now)
                 message["References"] = self._message_id(f"item-{task.id}")  # one thread per item in her mail program
-                self._send(message)
-                sent += 1
-            with self._tx() as db:  # one by one: a failed send is retried next cycle, a sent one never twice
-                mailbox.set_meta(db, self.name, project_id, "approvals_upto", change_id)
+                try:
+                    self._send(message)
+                    held.pop(str(change_id), None)
+                    sent += 1
+                except Transient as exc:  # this message waits; the others still go (docs/email.md)
+                    held[str(change_id)] = retry.after_failure(hold, now, str(exc), task_id=task_id)
+                    log.warning("email not delivered: %s", exc, extra={"connection": self.name, "item": task_id})
+            else:
+                held.pop(str(change_id), None)
+            with self._tx() as db:  # one by one: a sent message is never sent twice
+                if change_id > upto:
+                    upto = change_id
+                    mailbox.set_meta(db, self.name, project_id, "approvals_upto", change_id)
+                mailbox.set_meta(db, self.name, project_id, "approvals_held", held or None)
         return sent
 
     def digest(self, project_id: str) -> tuple[digests.Digest, int]:
         """The digest of what changed since the last one, and the last change it covers."""
         with self._tx() as db:
             upto = int(mailbox.meta(db, self.name, project_id, "digest_upto") or 0)
-        rows = mailbox.changes(self.engine, self.name, project_id, upto)
+        rows = mailbox.changes(self._bind(), self.name, project_id, upto)
         changes = [digests.Change(id=r[0], kind=r[1], task_id=r[2], data=r[3]) for r in rows]
         view = self.view(project_id)
         built = digests.build_digest(changes, view, self.settings.approval_sections,
@@ -402,16 +478,25 @@ class EmailConnector:
         with self._tx() as db:
             since_text = mailbox.meta(db, self.name, project_id, "digest_at") or mailbox.meta(
                 db, self.name, project_id, "started_at")
+            hold = mailbox.meta(db, self.name, project_id, "digest_held")
         since = dt.datetime.fromisoformat(since_text) if since_text else now
-        if not digests.digest_due(now, since, self.settings.schedule):
+        if not digests.digest_due(now, since, self.settings.schedule) or not retry.due(hold, now):
             return False
         built, upto = self.digest(project_id)
         if not built.empty:
-            self._send(render.digest_message(self.settings, self._templates, built, since, self._message_id("digest", upto),
-                                             now))
+            message = render.digest_message(self.settings, self._templates, built, since,
+                                            self._message_id("digest", upto), now)
+            try:
+                self._send(message)
+            except Transient as exc:  # held: tried again later, covering what changed meanwhile too
+                with self._tx() as db:
+                    mailbox.set_meta(db, self.name, project_id, "digest_held", retry.after_failure(hold, now, str(exc)))
+                log.warning("email not delivered: %s", exc, extra={"connection": self.name, "item": "digest"})
+                return False
         with self._tx() as db:
             mailbox.set_meta(db, self.name, project_id, "digest_at", now.isoformat())
             mailbox.set_meta(db, self.name, project_id, "digest_upto", upto)
+            mailbox.set_meta(db, self.name, project_id, "digest_held", None)
         return not built.empty
 
 

@@ -32,8 +32,18 @@ def login(settings: ImapSettings) -> None:
     poll(settings, lambda raw: None, read=False)
 
 
-def poll(settings: ImapSettings, keep: Callable[[bytes], None], *, read: bool = True) -> int:
-    """Hand every unseen message of the folder to ``keep``, then mark it seen; how many there were."""
+def peek(settings: ImapSettings) -> list[bytes]:
+    """Every unseen message of the folder, leaving the mailbox exactly as it was (a dry run: docs/email.md).
+
+    The folder is opened read-only (EXAMINE) and read with ``BODY.PEEK[]``, so no flag changes."""
+    found: list[bytes] = []
+    poll(settings, found.append, mark=False)
+    return found
+
+
+def poll(settings: ImapSettings, keep: Callable[[bytes], None], *, read: bool = True, mark: bool = True) -> int:
+    """Hand every unseen message of the folder to ``keep``, then mark it seen (unless ``mark`` is false);
+    how many there were."""
     password = settings.password.get_secret_value()
     secrets.register(password)
     try:
@@ -46,7 +56,7 @@ def poll(settings: ImapSettings, keep: Callable[[bytes], None], *, read: bool = 
         except imaplib.IMAP4.error:
             raise AuthError(f"the IMAP server {settings.host} refused the login of {settings.user!r}",
                             hint="check email.inbound.imap.user and password") from None
-        status, _ = client.select(settings.folder)
+        status, _ = client.select(settings.folder, readonly=not mark)
         if status != "OK":
             raise Transient(f"the IMAP folder {settings.folder!r} cannot be opened on {settings.host}")
         if not read:
@@ -58,7 +68,8 @@ def poll(settings: ImapSettings, keep: Callable[[bytes], None], *, read: bool = 
             raw = next((p[1] for p in parts if isinstance(p, tuple) and len(p) > 1), None)
             if status == "OK" and isinstance(raw, bytes):
                 keep(raw)  # kept first: a crash before the flag reads it again, never loses it
-                client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+                if mark:
+                    client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
                 count += 1
         return count
     except (OSError, imaplib.IMAP4.error) as exc:

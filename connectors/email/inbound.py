@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import html
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -20,7 +19,9 @@ from typing import Literal
 
 from mailparser_reply import EmailReplyParser
 
+from bridge import richtext
 from bridge.config.email import EmailSettings
+from bridge.core.plan.files import human_size
 from connectors.email import tokens
 
 APPROVE_WORDS = frozenset({"approve", "approved"})
@@ -45,6 +46,27 @@ class Refused:
     sender: str = ""
 
 
+# Where the mail programs put the message being answered, in an HTML-only reply: Gmail's quote block, Outlook's
+# reply header (and the marker before it), Apple Mail's and Thunderbird's cited blockquote, Yahoo's quote block.
+_QUOTED_HTML = re.compile(
+    r"""(?is)<(?:div|blockquote|hr)\b[^>]*?(?:class=["'][^"']*\b(?:gmail_quote|yahoo_quoted|moz-cite-prefix)\b"""
+    r"""|id=["'](?:divRplyFwdMsg|appendonsend)["']|type=["']cite["'])""")
+
+
+def html_reply(content: str) -> str:
+    """An HTML-only reply as canonical Markdown (the project's HTML reader, bridge/richtext): what the mail
+    program shows but not its styles or comments, and nothing from where it starts quoting the message answered.
+    The text still goes through ``latest_reply``, for quotes and signatures no marker announced."""
+    content = re.sub(r"(?is)<(head|style|script|title)\b.*?</\1\s*>", "", content)
+    content = re.sub(r"(?s)<!--.*?-->", "", content)
+    # Pictures carried inside the message (cid:) have no address the internal tool could show.
+    content = re.sub(r"""(?is)<img\b[^>]*\bsrc=["']?cid:[^>]*>""", "", content)
+    quoted = _QUOTED_HTML.search(content)
+    if quoted is not None:
+        content = content[:quoted.start()]
+    return richtext.read("basecamp", content)  # Basecamp's reader: plain HTML, divs and paragraphs, <br> breaks
+
+
 def _text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
@@ -53,10 +75,24 @@ def _text(message: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     if part.get_content_subtype() == "html":
-        content = re.sub(r"(?is)<(script|style|head).*?</\1>", "", content)
-        content = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", content)
-        content = html.unescape(re.sub(r"<[^>]+>", "", content))
+        content = html_reply(content)
     return content.replace("\r\n", "\n")
+
+
+def attached(message: EmailMessage) -> str:
+    """A line naming the files a message carries, which the bridge does not copy (docs/email.md, "Files"):
+    the agency learns she sent them and can ask for them another way. Empty when there are none."""
+    files = []
+    for part in message.iter_attachments():
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        files.append(f"{part.get_filename() or 'unnamed file'} ({human_size(size)})")
+    return f"_(attached, not copied by the bridge: {', '.join(files)})_" if files else ""
+
+
+def _with_files(text: str, message: EmailMessage) -> str:
+    note = attached(message)
+    return f"{text}\n\n{note}" if note and text else note or text
 
 
 def latest_reply(text: str) -> str:
@@ -100,14 +136,15 @@ def read(raw: bytes, settings: EmailSettings, connection: str, project: str, tod
             return Refused(verdict, sender)
         text = latest_reply(_text(message))
         approve = first_word(text) in APPROVE_WORDS
-        if not text:
+        if not text and not attached(message):
             return Refused("an empty reply", sender)
-        return Reply("comment", sender, name or sender, text, task_id=verdict.item, approve=approve, message_id=message_id)
+        return Reply("comment", sender, name or sender, _with_files(text, message), task_id=verdict.item, approve=approve,
+                     message_id=message_id)
     if settings.link_address.casefold() in {a.casefold() for a in recipients}:
         subject = re.sub(r"^\s*((re|fwd?|aw|wg)\s*:\s*)+", "", str(message.get("Subject", "")), flags=re.I).strip()
         text = latest_reply(_text(message))
         if not subject and not text:
             return Refused("an empty request", sender)
         title = subject or text.splitlines()[0][:120]
-        return Reply("request", sender, name or sender, text, title=title, message_id=message_id)
+        return Reply("request", sender, name or sender, _with_files(text, message), title=title, message_id=message_id)
     return Refused("addressed to neither a reply address nor the link's address", sender)

@@ -55,5 +55,13 @@ def _session(settings: SmtpSettings, work: Callable[[smtplib.SMTP], object]) -> 
     except smtplib.SMTPAuthenticationError:
         raise AuthError(f"the SMTP server {settings.host} refused the login of {settings.user!r}",
                         hint="check email.smtp.user and email.smtp.password") from None
+    except smtplib.SMTPResponseException as exc:  # the relay answered: 5xx is permanent, 4xx temporary (RFC 5321)
+        said = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        raise Transient(f"{settings.host}:{settings.port} refused the message: {exc.smtp_code} {secrets.redact(said)}",
+                        status=exc.smtp_code) from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        raise Transient(f"{settings.host}:{settings.port} refused the recipients: {', '.join(map(str, codes))}",
+                        status=codes[-1] if codes else None) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise Transient(f"cannot send mail through {settings.host}:{settings.port}: {secrets.redact(str(exc))}") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -27,9 +28,17 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    # A relay that refuses some messages for good (a test's 5xx): a message it matches is answered 550, not kept.
+    refuse: Callable[[bytes], bool] | None = None
+    attempts: int = 0
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        data = bytes(envelope.original_content)
         with self.lock:
-            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content)))
+            self.attempts += 1
+            if self.refuse is not None and self.refuse(data):
+                return "550 5.1.1 mailbox unavailable"
+            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), data))
         return "250 OK"
 
 
@@ -52,6 +61,17 @@ class SmtpSink:
     def received(self) -> list[Received]:
         with self._handler.lock:
             return list(self._handler.received)
+
+    @property
+    def attempts(self) -> int:
+        """Messages offered to the server, taken or refused."""
+        with self._handler.lock:
+            return self._handler.attempts
+
+    def refuse(self, matches: Callable[[bytes], bool] | None) -> None:
+        """Answer ``550`` to every message ``matches`` (None: take everything again)."""
+        with self._handler.lock:
+            self._handler.refuse = matches
 
     def __enter__(self) -> SmtpSink:
         self._controller.start()

@@ -75,6 +75,7 @@ CAPABILITIES = Capabilities(
     # As "Name: value" labels (connectors/github/field_labels.py): any field name, each value as text.
     custom_fields=True,
     defined_fields=False,
+    field_limit=field_labels.MAX_LABEL,  # a field is a "Name: value" label
     restore=True,  # closed as not planned or duplicate: reopened with PATCH state open, state_reason reopened
 )
 

@@ -36,7 +36,9 @@ def split_labels(names: Iterable[str]) -> tuple[list[str], dict[str, str]]:
         field = found["name"].strip()
         key = next((k for k in values if k.casefold() == field.casefold()), field)
         values.setdefault(key, []).append(" ".join(found["value"].split()))
-    out = {name: value for name, parts in values.items() if (value := joined(parts)) is not None}
+    # One label is its value as it stands (text may hold a comma); several are one multi-value.
+    out = {name: parts[0] if len(parts) == 1 else value for name, parts in values.items()
+           if (value := joined(parts)) is not None}
     return labels, out
 
 

@@ -27,7 +27,7 @@ from bridge.http import HttpClient, RequestStats
 from bridge.http.multipart import multipart_body
 from bridge.richtext.mentions import NOBODY
 from connectors.trello import translate
-from connectors.trello.fields import item_body
+from connectors.trello.fields import board_fields, item_body
 from connectors.trello.incremental import incremental
 from connectors.trello.limits import FREE_FILE_LIMIT, TEXT_LIMITS
 from connectors.trello.pull import CARD_FIELDS, SUBTASK_CHECKLIST, BoardPull
@@ -80,9 +80,11 @@ class TrelloConnector(TrelloWebhookAdmin):
 
     def check(self, project_id: str) -> CheckResult:
         me = self.api.obj("members/me", {"fields": "fullName,username"})
-        board = self.api.obj(f"boards/{project_id}", {"fields": "name"})
+        # The board's Custom Fields come nested in the same read: check names a mapped field it lacks.
+        board = self.api.obj(f"boards/{project_id}", {"fields": "name", "customFields": "true"})
         with translate.shape("the member or board"):
-            return CheckResult(user=str(me.get("fullName") or me["username"]), project_name=str(board["name"]))
+            return CheckResult(user=str(me.get("fullName") or me["username"]), project_name=str(board["name"]),
+                               fields=board_fields(list(board.get("customFields") or [])).defs())
 
     def pull(self, project_id: str, state: PullState | None = None) -> PullResult:
         result = incremental(self.puller, project_id, state) if state is not None else self.puller.full(project_id)

@@ -184,6 +184,37 @@ def test_an_unknown_project_is_named_and_other_links_still_run(
     assert client_titles(trello, board) == {"Homepage wireframes"}
 
 
+def test_check_names_a_mapped_field_a_project_lacks_with_its_fix(
+    tools: tuple[Served, Served], tmp_path: Path, runner: CliRunner
+) -> None:
+    asana, trello = tools
+    internal, board = seed(asana, trello)
+    asana.sandbox.add_custom_field(internal, "Priority", "enum", ("High", "Low"))
+    asana.sandbox.add_custom_field(internal, "Budget", "number")
+    trello.sandbox.add_custom_field(board, "Priority", "enum", ("P1", "P3"))
+    config = config_file(tmp_path, asana, trello, {"acme": (internal, board)})
+    text = config.read_text().replace(
+        "access: {type: custom_field}}",
+        "access: {type: custom_field}, fields: {custom: {priority: Priority, Budget: Cost, Margin: Margin}}}",
+    )
+    config.write_text(text)
+    checked = runner.invoke(app, ["check", "-c", str(config)])
+    assert checked.exit_code == 2, checked.output  # a user error, like every other check problem
+    out = lines(checked.output)
+    client_cost = [line for line in out if "'Cost'" in line]
+    assert client_cost == [
+        "✗ link acme, client side: the field 'Cost' does not exist in the project (its fields: Priority); "
+        "add it there or fix links.acme.mirror.fields.custom.Budget.to"
+    ]
+    assert [line for line in out if "internal side" in line and "'Margin'" in line][0].endswith(
+        "fix links.acme.mirror.fields.custom.Margin"
+    )
+    # Names match in any case ("priority" is Asana's "Priority"); fields both projects hold are not named.
+    assert not [line for line in out if "'priority'" in line or "'Budget'" in line]
+    # The access field the project lacks is a warning, not an error.
+    assert any(line.startswith("! link acme, internal side: the field 'Client access'") for line in out)
+
+
 def test_migrate_copies_a_file_as_a_file_over_http(tools: tuple[Served, Served], tmp_path: Path, runner: CliRunner) -> None:
     """``pm-bridge migrate`` carries an uploaded file as a file with identical bytes (docs/files.md), and a
     rerun uploads nothing; the bytes stream through both served emulators (connectors/emulation/serve.py)."""

@@ -61,3 +61,13 @@ class FieldContract:
             return
         assert {name: defs[name].kind for name, _, _ in KINDS} == {name: kind for name, kind, _ in KINDS}
         assert defs[CHOICE].options == ("Alpha", "Beta")
+
+    def test_check_reads_the_same_field_definitions_as_a_pull(self, env: ContractEnv) -> None:
+        # ``pm-bridge check`` names a mapped field the project lacks from these (bridge/cli/check.py).
+        _fields(env)
+        checked = env.connector.check(env.project_id).fields
+        if not env.connector.capabilities.defined_fields:
+            assert checked is None  # any name is a field: nothing to check
+            return
+        assert checked == full_pull(env).snapshot.fields
+        assert checked is not None and checked[CHOICE].options == ("Alpha", "Beta")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bridge.core.fields import FieldDef, FieldMap, canonical, fold, patched, value_in, value_out
+from bridge.core.fields import FieldDef, FieldMap, canonical, fold, joined, patched, split, value_in, value_out
 from bridge.core.link import Pair
 from bridge.core.mirror import APPROVAL, mirror
 from bridge.core.model import Snapshot
@@ -21,7 +21,8 @@ from bridge.core.ops import AddRequest, Plan, UpdateInternalTask, UpdateTask
 from bridge.core.plan.custom import value_inbound
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
-from bridge.core.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from bridge.core.section_access import marking
 from tests.core.build import client, internal, task
 
 OPEN = Capabilities(custom_fields=True, defined_fields=False)
@@ -296,3 +297,79 @@ def test_people_the_client_tool_has_no_account_for_are_left_out_with_a_notice() 
     (create,) = [op for op in result.ops if op.kind == "task"]
     assert create.fields["cf:Reviewer"] == "anna@agency.example"  # type: ignore[attr-defined]
     assert any("zed@agency.example" in n.message for n in result.notices)
+
+
+LABELS = Capabilities(tool="github", custom_fields=True, defined_fields=False, field_limit=50)
+
+
+def test_a_value_too_long_for_a_github_label_is_a_notice_not_a_write_every_cycle() -> None:
+    link = rules(Priority={"to": "Priority"})
+    long_value = "Highest, before anything else on the board"  # "Priority: " + this is 52 characters
+    isnap, csnap, pairs = world(None, "P3", "P3", link, LABELS)
+    isnap.fields = {}
+    isnap.tasks["t1"].custom_fields = {"Priority": long_value}
+    result = plan_cycle(isnap, csnap, mirror(isnap, csnap.people, link, LABELS), pairs, link, LABELS, OPEN)
+    assert not [op for op in result.ops if isinstance(op, UpdateTask)]
+    (notice,) = result.notices
+    assert notice.code == "custom-field-value" and "50 characters" in notice.message and "github" in notice.message
+    # A value that fits is written as before.
+    isnap.tasks["t1"].custom_fields = {"Priority": "Highest"}
+    fits = plan_cycle(isnap, csnap, mirror(isnap, csnap.people, link, LABELS), pairs, link, LABELS, OPEN)
+    assert [op.changes for op in fits.ops if isinstance(op, UpdateTask)] == [{"cf:Priority": "Highest"}]
+
+
+def test_a_client_value_too_long_for_an_internal_github_label_stays_out_with_a_notice() -> None:
+    link = rules(Priority={"to": "Priority", "direction": "both"})
+    isnap, csnap, pairs = world("P3", "x" * 45, "P3", link, OPEN)
+    isnap.fields, csnap.fields = {}, {}
+    result = plan_cycle(isnap, csnap, mirror(isnap, csnap.people, link, OPEN), pairs, link, OPEN, LABELS)
+    assert result.ops == [] and [n.code for n in result.notices] == ["custom-field-value"]
+    assert value_inbound(FieldMap(name="Priority", to="Priority"), "x" * 40, isnap, LABELS) == (True, "x" * 40)
+
+
+# -- multi-enum options whose names hold ", " ------------------------------------------------------
+
+# Option names as people type them: letters, spaces, commas and the odd backslash.
+NAMES = st.text(st.sampled_from(["a", "B", " ", ",", "\\", "é", "1"]), min_size=1, max_size=10).filter(str.strip)
+
+
+@given(st.lists(NAMES, min_size=1, max_size=5))
+def test_a_multi_enum_value_round_trips_whatever_its_option_names_hold(names: list[str]) -> None:
+    value = canonical("multi_enum", names)
+    assert value is not None
+    assert split(value) == sorted({n.strip() for n in names})
+    assert canonical("multi_enum", value) == value  # canonical is a fixed point, read from its string form too
+    field = FieldDef(name="Formats", kind="multi_enum", options=tuple(n.strip() for n in names))
+    assert field.holds(value)
+
+
+def test_an_option_named_with_a_comma_stays_one_option() -> None:
+    value = canonical("multi_enum", ["Print, large", "Web"])
+    assert value == "Print\\, large, Web" and split(value) == ["Print, large", "Web"]
+    field = FieldDef(name="Formats", kind="multi_enum", options=("Print, large", "Web"))
+    assert field.holds(value) and not field.holds("Print, Web")
+    # Values without a comma or a backslash in a name read exactly as before.
+    assert joined(["Web", "Print"]) == "Print, Web" and split("b ,a,") == ["b", "a"]
+
+
+def test_the_access_field_reads_an_escaped_multi_enum_as_its_options() -> None:
+    snap = internal("Design")
+    both = canonical("multi_enum", ["Acme, Inc", "Globex"]) or ""
+    shared = task(snap, "t1", "Homepage", "Design", custom_fields={"Client access": both})
+    assert marking(shared, AccessSource(type="custom_field")).named == frozenset({"acme, inc", "globex"})
+    plain = task(snap, "t2", "Footer", "Design", custom_fields={"Client access": "acme, globex"})
+    assert marking(plain, AccessSource(type="custom_field")).named == frozenset({"acme", "globex"})
+
+
+def test_a_nested_subtasks_value_is_a_notice_naming_the_field_not_a_silent_drop() -> None:
+    link = rules()
+    link = link.model_copy(update={"mirror": link.mirror.model_copy(update={"subtasks": True})})
+    isnap, csnap, pairs = world("High", "P1", "P1", link, DEFINED)
+    task(isnap, "t2", "Check the fonts", None, parent_id="t1", custom_fields={"Priority": "Low"})
+    task(isnap, "t3", "Check the colours", None, parent_id="t1")  # no value: nothing to say
+    view = mirror(isnap, csnap.people, link, DEFINED)
+    assert view.tasks["t2"].parent == "t1" and not any(k.startswith("cf:") for k in view.tasks["t2"].fields)
+    result = plan_cycle(isnap, csnap, view, pairs, link, DEFINED, DEFINED)
+    (notice,) = [n for n in result.notices if n.key == "subtasks:Priority"]
+    assert notice.code == "custom-field-value" and "1 subtask(s)" in notice.message and "'Check the fonts'" in notice.message
+    assert not [op for op in result.ops if "cf:Priority" in getattr(op, "fields", {})]

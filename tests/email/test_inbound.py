@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from email.message import EmailMessage
 
 import pytest
@@ -30,7 +32,7 @@ def test_only_a_first_word_approve_or_approved_approves(text: str, approve: bool
     assert read.text == text.strip()  # the signature and the quoted message are gone
 
 
-def test_an_html_only_reply_is_read_as_text() -> None:
+def test_an_html_only_reply_is_read_as_markdown() -> None:
     message = EmailMessage()
     message["From"] = CLIENT
     message["To"] = address()
@@ -39,7 +41,7 @@ def test_an_html_only_reply_is_read_as_text() -> None:
                         subtype="html")
     read = inbound.read(message.as_bytes(), SETTINGS, "mail", "Acme", TODAY)
     assert isinstance(read, inbound.Reply)
-    assert read.text.startswith("Looks fine & ready")
+    assert read.text == "Looks **fine** & ready"  # the quoted message is gone (tests/email/test_html_replies.py)
 
 
 def test_a_reply_to_another_project_or_connection_is_forged() -> None:
@@ -71,3 +73,18 @@ def test_no_message_leaves_for_an_address_that_is_not_the_clients() -> None:
         check_recipients(message, [CLIENT])
     with pytest.raises(ConfigError):
         check_recipients(EmailMessage(), [CLIENT])  # no recipient at all
+
+
+def test_attached_files_are_named_in_the_comment_not_copied() -> None:
+    """Files cannot cross from an email (docs/email.md, "Files"): the agency learns she sent them."""
+    raw = email.message_from_bytes(reply(address(), "Here is our logo"), policy=email.policy.default)
+    assert isinstance(raw, EmailMessage)
+    raw.add_attachment(b"\x89PNG" + b"0" * 3000, maintype="image", subtype="png", filename="logo.png")
+    read = inbound.read(raw.as_bytes(), SETTINGS, "mail", "Acme", TODAY)
+    assert isinstance(read, inbound.Reply)
+    assert read.text == "Here is our logo\n\n_(attached, not copied by the bridge: logo.png (3 KB))_"
+    only_file = EmailMessage()
+    only_file["From"], only_file["To"], only_file["Subject"] = CLIENT, address(), "Re: x"
+    only_file.add_attachment(b"%PDF" + b"1" * 100, maintype="application", subtype="pdf", filename="brief.pdf")
+    read = inbound.read(only_file.as_bytes(), SETTINGS, "mail", "Acme", TODAY)
+    assert isinstance(read, inbound.Reply) and "brief.pdf" in read.text

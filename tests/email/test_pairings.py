@@ -161,3 +161,100 @@ def test_an_unlinked_client_creates_nothing_in_the_view_by_itself(world: EmailWo
     assert view(world).tasks == {}
     synced(world.later(hours=2))
     assert world.sink.received == []  # nothing shared, nothing changed: no digest
+
+
+# -- the rest of tests/engine/test_pairings.py, where an email client's capabilities let it apply ------------------
+#
+# Not applicable, by the email connector's capabilities (connectors/email/connector.py: CAPABILITIES):
+# - the client-side half of "an edit on each side" and the client's own comment edit: she can only reply,
+#   approve or ask; there is nothing in an email to mark done, rename or edit once sent;
+# - "the client list follows the agency's order": ``position`` is not among its task fields (as on GitHub);
+# - "twin links": an item of an email has no URL to point the internal task at;
+# - "a create lost on the client side": there is no remote API whose answer can be lost; each write of the
+#   view is one transaction of the state database (a failed send is held and retried: test_send_failures.py).
+
+
+def digest_texts(w: EmailWorld) -> str:
+    return "\n".join(everything(m) for m in w.sink.received if b"your update" in m.data)
+
+
+def assert_quiet(w: EmailWorld) -> None:
+    """The next cycle finds nothing to do: no write to the view or the internal tool, no message."""
+    writes = w.client_writes(), w.internal_writes(), len(w.sink.received)
+    report = w.sync()
+    assert report.status == "ok" and report.applied == 0, report.errors
+    assert (w.client_writes(), w.internal_writes(), len(w.sink.received)) == writes
+
+
+def test_an_agency_edit_reaches_the_view_and_the_digest(world: EmailWorld) -> None:
+    ids = seed(world)
+    synced(world)
+    synced(world.later(hours=1, minutes=5))  # 09:05: the first digest, of the new work
+    first = len(world.sink.received)
+    internal = world.anna.pull(world.internal_project).snapshot
+    notes = "Hero, bigger\n---internal---\nmargin 45% SECRET-6"
+    world.anna.update_task(world.internal_project, internal.tasks[ids["home"]], {"title": "Homepage v2", "notes": notes})
+    moved = {"done": True} | ({"due": LAUNCH + dt.timedelta(days=7)} if holds(world, "due") else {})
+    world.anna.update_task(world.internal_project, internal.tasks[ids["launch"]], moved)
+    synced(world.later(minutes=10))
+    snap = view(world)
+    assert snap.tasks[by_title(snap, "Homepage v2")].notes == "Hero, bigger"
+    launch = snap.tasks[by_title(snap, "Launch")]
+    assert (launch.done, launch.due) == (True, moved.get("due"))
+    synced(world.later(days=1))  # the next day's digest says what changed
+    assert len(world.sink.received) == first + 1
+    text = everything(world.sink.received[-1]).replace("\r\n", "\n")
+    assert "COMPLETED\n * Launch" in text
+    if holds(world, "due"):
+        assert "DUE DATES MOVED\n * Launch" in text
+    assert_quiet(world.later(minutes=10))
+    assert_no_leaks(world)
+
+
+def test_a_comment_each_way_arrives_once(world: EmailWorld) -> None:
+    ids = seed(world)
+    synced(world)
+    world.anna.create_comment(world.internal_project, ids["launch"], "#client going live Monday")
+    world.anna.create_comment(world.internal_project, ids["launch"], "ops on call SECRET-7")
+    home = by_title(view(world), "Homepage layout")
+    world.carla.send(reply(world.mail.reply_address(PROJECT, home), "Love it"))  # type: ignore[attr-defined]
+    synced(world.later(minutes=10))
+    synced(world.later(minutes=10))
+    internal = [c.text for c in world.anna.pull(world.internal_project).snapshot.comments.values()
+                if c.task_id == ids["home"]]
+    assert internal.count("Client Carla Client: Love it") == 1
+    assert sorted(c.text for c in view(world).comments.values()) == sorted(
+        ["Anna Agency: first draft is up", "Anna Agency: going live Monday", "Love it"])
+    synced(world.later(hours=1))  # the digest shows the agency's new shared comment, not the internal one
+    assert "going live Monday" in digest_texts(world)
+    assert_quiet(world.later(minutes=10))
+    assert_no_leaks(world)
+
+
+def test_subtasks_and_comment_edits_follow(world: EmailWorld) -> None:
+    ids = seed(world)
+    nests = world.bridge_internal.capabilities.nested_depth > 0
+    if nests:  # Basecamp to-dos do not nest: there is no subtask to share from it
+        world.anna.create_task(world.internal_project, NewTask(title="Pick hero image", parent_id=ids["home"]))
+        world.anna.create_task(world.internal_project, NewTask(title="Rotate keys SECRET-9", parent_id=ids["secret"]))
+    synced(world)
+    internal = world.anna.pull(world.internal_project).snapshot
+    shared = next(c for c in internal.comments.values() if c.text.startswith("#client first"))
+    world.anna.update_comment(world.internal_project, shared, "#client first draft is up (v2)")
+    if nests:
+        sub = next(t for t in internal.tasks.values() if t.title == "Pick hero image")
+        world.anna.update_task(world.internal_project, sub, {"title": "Pick hero image (final)", "done": True})
+    synced(world.later(minutes=10))
+    snap = view(world)
+    # Not editable by email: the edited comment is removed from the view and goes out again as new, in one cycle.
+    assert [c.text for c in snap.comments.values()] == ["Anna Agency: first draft is up (v2)"]
+    if nests:  # no nesting in an email: the subtask is an item of its own, in its parent's list
+        sub_copy = snap.tasks[by_title(snap, "Pick hero image (final)")]
+        assert (sub_copy.done, sub_copy.parent_id, titles(snap)["Pick hero image (final)"]) == (True, None, "Design")
+    synced(world.later(hours=1))
+    text = digest_texts(world)
+    assert "first draft is up (v2)" in text
+    if nests:
+        assert "Pick hero image (final)" in text
+    assert_quiet(world.later(minutes=10))
+    assert_no_leaks(world)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.core.fields import lookup
+from bridge.core.fields import canonical, lookup
 from bridge.core.model import Snapshot, Task
 from bridge.core.ports import NewTask
 from bridge.core.rules import FieldRules, LinkRules
@@ -113,3 +113,28 @@ def test_a_to_client_field_is_put_back_and_a_missing_field_is_a_notice(
         assert_quiet(w)
     finally:
         w.store.close()
+
+
+@pytest.mark.parametrize("client_kind", ["asana", "trello", "github", "basecamp"])
+def test_a_multi_select_option_holding_a_comma_crosses_as_one_option(client_kind: str, tmp_path: Path) -> None:
+    rules = default_rules("asana")
+    spec = {"Formats": {"to": "Formats", "direction": "both"}}
+    fields = rules.mirror.fields.model_copy(update={"custom": FieldRules(custom=spec).custom})
+    rules = rules.model_copy(update={"mirror": rules.mirror.model_copy(update={"fields": fields})})
+    w = World("asana", client_kind, f"sqlite:///{tmp_path}/state.db", rules=rules)
+    options = ("Print, large", "Web")
+    w.isb.add_custom_field(w.internal_project, "Formats", "multi_enum", options)
+    # Trello has no multi-select: the options go into a text field, escapes and all.
+    w.csb.add_custom_field(w.client_project, "Formats", "text" if client_kind == "trello" else "multi_enum", options)
+    both, one = canonical("multi_enum", list(options)), canonical("multi_enum", ["Print, large"])
+    w.anna.pull(w.internal_project)
+    home = w.anna.create_task(w.internal_project, NewTask(title="Flyer", section_id=w.section("Design"),
+                                                          custom_fields={"Formats": both}))
+    assert w.sync().ok
+    card = find(w.carla.pull(w.client_project).snapshot, "Flyer")
+    assert lookup(card.custom_fields, "Formats") == both
+    w.carla.update_task(w.client_project, card, {"custom_fields": {"Formats": one}})
+    assert w.sync().ok
+    assert lookup(w.anna.pull(w.internal_project).snapshot.tasks[home.id].custom_fields, "Formats") == one
+    assert_quiet(w)
+    w.store.close()

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bridge.cli.app import app
+from bridge.core.ports import NewTask
 from connectors.memory import world_named
 from connectors.memory.sandbox import MemorySandbox
 from tests.cli.conftest import MemoryTool, _worlds, agency_project, lines, link_yaml, write_config
@@ -93,3 +94,22 @@ def test_user_errors_are_one_readable_line(runner: CliRunner, setup: Setup, args
     assert out[0].startswith(message), out
     assert len([line for line in out if line.startswith("error:")]) == 1
     assert "Traceback" not in result.output and "tok-" not in result.output
+
+
+def test_fields_chooses_the_custom_fields_and_the_report_names_the_rest(runner: CliRunner, setup: Setup) -> None:
+    config, agency, project, client, board = setup
+    anna = agency.person()
+    design = next(s.id for s in anna.pull(project).snapshot.sections.values() if s.name == "Design")
+    anna.create_task(project, NewTask(title="Priced task", section_id=design,
+                                      custom_fields={"Priority": "High", "Budget": "3"}))
+    args = ["migrate", "-c", str(config), "--from", f"agency:{project}", "--to", f"client:{board}", "--fields", "priority"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "custom field 'Budget' (1): not chosen (carry it with --fields)" in result.output
+    copied = next(t for t in client.person("client").pull(board).snapshot.tasks.values() if t.title == "Priced task")
+    assert copied.custom_fields == {"Priority": "High"}
+    # Without --fields, everything: the rerun adds Budget to the task it copied before.
+    again = runner.invoke(app, args[:-2])
+    assert again.exit_code == 0 and "custom field" not in again.output, again.output
+    copied = next(t for t in client.person("client").pull(board).snapshot.tasks.values() if t.title == "Priced task")
+    assert copied.custom_fields == {"Priority": "High", "Budget": "3"}

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, joined, people_across, split, value_in
+from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, joined, lookup, people_across, split, value_in
 from bridge.core.mirror import MirrorTask, MirrorView
 from bridge.core.model import Snapshot
 from bridge.core.ops import Notice
@@ -58,6 +58,7 @@ def fit_fields(
             if notice is not None:
                 notices.append(notice)
                 drop.add(rule.key)
+    notices += _nested_values(view, internal, rules, client_caps)
     tasks: dict[str, MirrorTask] = {}
     for key, task in view.tasks.items():
         fields = {name: value for name, value in task.fields.items() if name not in drop}
@@ -72,7 +73,17 @@ def fit_fields(
                 fields[rule.key] = canonical(target.kind if target else "text", value)
                 value = fields[rule.key]
             # A field that only comes in never needs the client's field to hold the internal value.
-            if rule.key not in fields or target is None or rule.direction == "to_internal" or target.holds(value):
+            if rule.key not in fields or rule.direction == "to_internal":
+                continue
+            if too_long(rule.to, value, client_caps):
+                del fields[rule.key]
+                notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
+                                      message=f"task {_title(task)}: the client field {rule.to!r} cannot hold {value!r}: "
+                                      f"'{rule.to}: <value>' is longer than the {client_caps.field_limit} characters "
+                                      f"{client_caps.tool or 'the client tool'} takes; map it to a shorter value under "
+                                      f"mirror.fields.custom.{rule.name}.values"))
+                continue
+            if target is None or target.holds(value):
                 continue
             del fields[rule.key]
             choices = f" (its options: {', '.join(target.options)})" if target.options else ""
@@ -83,6 +94,28 @@ def fit_fields(
     if not notices and tasks == view.tasks:
         return view
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
+
+
+def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, client_caps: Capabilities) -> list[Notice]:
+    """One notice per mapped field that subtasks nested on the client side hold values in: they carry none.
+
+    No tool holds custom fields on a nested subtask the bridge writes: Trello check items, GitHub
+    task-list lines and Basecamp (none) have no fields, and an Asana subtask is no member of the
+    client's project, so Asana refuses the project's fields on it (docs/custom-fields.md "Limits").
+    """
+    held: dict[str, list[str]] = {}
+    for key, shown in view.tasks.items():
+        task = internal.tasks.get(key)
+        if shown.parent is None or task is None:
+            continue
+        for rule in rules.mirror.fields.custom.values():
+            if rule.direction != "to_internal" and lookup(task.custom_fields, rule.name):
+                held.setdefault(rule.name, []).append(task.title)
+    tool = client_caps.tool or "the client tool"
+    return [Notice(code=UNHELD, key=f"subtasks:{name}",
+                   message=f"{len(titles)} subtask(s) nested in {tool} hold a value in {name!r} (e.g. {titles[0]!r}); "
+                   "nested subtasks carry no custom fields (docs/custom-fields.md \"Limits\"): make them tasks of "
+                   "their own to carry it, or leave the field empty on subtasks") for name, titles in sorted(held.items())]
 
 
 def _known_people(value: str, client: Snapshot, key: str, rule: FieldMap, notices: list[Notice]) -> str | None:
@@ -108,7 +141,14 @@ def value_inbound(
     target = field_def(internal.fields, rule.name)
     if internal_caps.defined_fields and target is not None and not target.holds(mapped):
         return False, mapped
+    if too_long(internal_name(rule, internal), mapped, internal_caps):
+        return False, mapped
     return True, mapped
+
+
+def too_long(field: str, value: str | None, caps: Capabilities) -> bool:
+    """Is ``Name: value`` longer than the tool takes (``Capabilities.field_limit``: GitHub's 50-character labels)?"""
+    return bool(value) and caps.field_limit is not None and len(f"{field}: {value}") > caps.field_limit
 
 
 def internal_name(rule: FieldMap, internal: Snapshot) -> str:
