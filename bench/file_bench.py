@@ -1,9 +1,12 @@
 """File benchmark: one 50 MB file copied from Asana to Trello through the real engine path (docs/files.md).
 
-Run:  .venv/bin/python bench/file_bench.py [--mb 50] [--from asana] [--to trello]
+Run:  .venv/bin/python bench/file_bench.py [--mb 50] [--from asana] [--to trello] [--in-process]
 
-Both emulators serve over real HTTP on 127.0.0.1, each in its own process, so the figures are the
-bridge's own: a full sync cycle of one link (pull both sides, plan, stream the file from one tool
+By default both emulators serve over real HTTP on 127.0.0.1, each in its own process, so the figures
+are the bridge's own. ``--in-process`` runs them inside the bridge's process instead (no sockets,
+one process to watch): the figure then covers the emulators too, which is honest only because they
+stream uploads to disk and answer downloads from it (connectors/emulation/bodies.py, files.py).
+Either way: a full sync cycle of one link (pull both sides, plan, stream the file from one tool
 into the other, record it) in seconds and MB/s, and the bridge process's peak resident memory
 above its baseline, sampled every 5 ms while the cycle runs (target: under 100 MB whatever the
 file's size). The Trello side is set to a paid workspace's 250 MB limit (``max_file_mb``). The
@@ -58,6 +61,21 @@ def _serve(kind: str, port: int, sections: list[str], out: Any) -> None:
     uvicorn.run(serving.asgi_app(emulator), host="127.0.0.1", port=port, log_level="warning")
 
 
+def _in_process(kind: str, sections: list[str], transports: dict[int, Any]) -> dict[str, Any]:
+    """The tool's emulator in this process, reached through its transport (no HTTP server)."""
+    from connectors.registry import tool_module
+
+    module = tool_module(kind)
+    emulator = module.Emulator(rate_limit=False)
+    sandbox = module.Sandbox(emulator)
+    if kind == "trello":
+        emulator.world.file_limit = PAID_TRELLO_MB * MB
+    side = {"project": sandbox.create_project(f"{kind} project", sections),
+            **{who: sandbox.connection(who).model_dump() for who in ("bridge", "human", "client")}}
+    transports[id(side)] = emulator.transport()
+    return side
+
+
 def _chunks(size: int, digest: Any) -> Iterator[bytes]:
     """Incompressible, reproducible bytes, made 1 MB at a time and hashed on the way."""
     block = hashlib.sha256(b"pm-bridge").digest() * (MB // 32)
@@ -102,27 +120,33 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=50)
     parser.add_argument("--from", dest="source", default="asana", choices=["asana", "trello"])
     parser.add_argument("--to", dest="target", default="trello", choices=["asana", "trello"])
+    parser.add_argument("--in-process", action="store_true", help="run the emulators inside this process")
     args = parser.parse_args()
     size = args.mb * MB
 
-    ctx = multiprocessing.get_context("spawn")
-    servers, found = [], {}
-    for kind, sections in ((args.source, ["Design"]), (args.target, [])):
-        port = _free_port()
-        mine, theirs = ctx.Pipe()
-        process = ctx.Process(target=_serve, args=(kind, port, sections, theirs), daemon=True)
-        process.start()
-        servers.append(process)
-        found[kind if kind not in found else f"{kind}-client"] = mine.recv()
-    internal, client = found[args.source], found.get(f"{args.target}-client", found[args.target])
-    time.sleep(1.0)  # uvicorn binds its port
+    servers: list[Any] = []
+    transports: dict[int, Any] = {}  # id of a side -> its emulator's in-process transport
+    if args.in_process:
+        internal, client = _in_process(args.source, ["Design"], transports), _in_process(args.target, [], transports)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        found = {}
+        for kind, sections in ((args.source, ["Design"]), (args.target, [])):
+            port = _free_port()
+            mine, theirs = ctx.Pipe()
+            process = ctx.Process(target=_serve, args=(kind, port, sections, theirs), daemon=True)
+            process.start()
+            servers.append(process)
+            found[kind if kind not in found else f"{kind}-client"] = mine.recv()
+        internal, client = found[args.source], found.get(f"{args.target}-client", found[args.target])
+        time.sleep(1.0)  # uvicorn binds its port
 
     def connector(side: dict[str, Any], who: str, name: str) -> Any:
         values = dict(side[who])
         if values["kind"] == "trello":
             values["max_file_mb"] = PAID_TRELLO_MB  # a paid workspace
         config = ConnectionConfig(**values)
-        return build(name, config)
+        return build(name, config, transport=transports.get(id(side)))
 
     anna = connector(internal, "human", "anna")
     section = next(s.id for s in anna.pull(internal["project"]).snapshot.sections.values() if s.name == "Design")
@@ -156,7 +180,8 @@ def main() -> None:
 
     same = copied_hash.hexdigest() == source_hash.hexdigest()
     above = (peak.peak - baseline) / MB
-    print(f"file copy {args.source} -> {args.target}: {args.mb} MB as {'a file' if copy.hosted else 'a link'} "
+    where = "emulators in this process" if args.in_process else "emulators in their own processes, over HTTP"
+    print(f"file copy {args.source} -> {args.target} ({where}): {args.mb} MB as {'a file' if copy.hosted else 'a link'} "
           f"({report.status}), bytes identical: {same}")
     print(f"  {seconds:.2f} s for the whole cycle, {args.mb / seconds:.1f} MB/s")
     print(f"  peak RSS {peak.peak / MB:.0f} MB, {above:.1f} MB above the {baseline / MB:.0f} MB baseline "

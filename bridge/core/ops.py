@@ -284,6 +284,9 @@ class CreateAttachment(Op):
     url: str
     file: bool = False
     size: int | None = None
+    # Unlinked files of the same name on the target task: the copy an unrecorded upload may have left.
+    # The engine adopts one only if an upload was journaled and its bytes hash alike (docs/files.md).
+    candidates: tuple[str, ...] = ()
 
     @property
     def written(self) -> dict[str, Any]:
@@ -302,6 +305,9 @@ class CopyClientAttachment(Op):
     url: str
     file: bool = False
     size: int | None = None
+    # Unlinked files of the same name on the target task: the copy an unrecorded upload may have left.
+    # The engine adopts one only if an upload was journaled and its bytes hash alike (docs/files.md).
+    candidates: tuple[str, ...] = ()
 
     @property
     def written(self) -> dict[str, Any]:

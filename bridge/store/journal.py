@@ -48,6 +48,17 @@ def pending(connection: Connection, link: str) -> list[Intent]:
     return [_intent(row) for row in rows]
 
 
+def unrecorded(connection: Connection, link: str, side: str, kind: str, key: str) -> list[Intent]:
+    """Creates of one item that never completed: pending (a crash) or failed (possibly only its answer was lost)."""
+    rows = connection.execute(
+        sa.select(intents)
+        .where(intents.c.link == link, intents.c.side == side, intents.c.kind == kind, intents.c.key == key,
+               intents.c.status != "done")
+        .order_by(intents.c.id)
+    )
+    return [_intent(row) for row in rows]
+
+
 def forget(connection: Connection, link: str) -> None:
     connection.execute(sa.delete(intents).where(intents.c.link == link))
 

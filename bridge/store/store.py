@@ -128,6 +128,11 @@ class Store:
         with self._read() as connection:
             return journal.pending(connection, link)
 
+    def unrecorded_intents(self, link: str, side: str, kind: str, key: str) -> list[Intent]:
+        """Earlier creates of this item whose outcome nobody recorded (docs/files.md, "Never uploaded twice")."""
+        with self._read() as connection:
+            return journal.unrecorded(connection, link, side, kind, key)
+
     # audit log
 
     def audit(

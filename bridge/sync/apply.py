@@ -47,10 +47,10 @@ from bridge.core.ops import (
     UpdateInternalTask,
     UpdateTask,
 )
-from bridge.core.plan.files import over_limit_name
+from bridge.core.plan.files import Attempt, may_be_copy, over_limit_name
 from bridge.core.ports import Connector, FileTransfer, NewTask
 from bridge.errors import NotFound
-from bridge.sync.files import FileTooLarge, copy_file
+from bridge.sync.files import FileTooLarge, copy_file, digest
 
 
 class Unresolved(Exception):
@@ -162,8 +162,13 @@ def _create(ctx: ApplyContext, op: Create) -> None:
     side = ctx.side(op)
     detail: dict[str, Any] = {"reason": op.reason}
     if isinstance(op, CreateAttachment | CopyClientAttachment) and op.file:
-        # What a resumed cycle needs to recognise an upload nobody recorded (docs/files.md).
-        detail.update(source=getattr(op, "client_id", op.key), name=op.name, size=op.size)
+        if _recovered(ctx, side, op):
+            return
+        # What a resumed cycle needs to recognise an upload nobody recorded (docs/files.md): the files
+        # of that name already on the target task are never the copy, whatever their bytes.
+        task_id = _file_task(ctx, op)
+        present = [a.id for a in side.snapshot.attachments.values() if a.task_id == task_id and a.name == op.name]
+        detail.update(source=getattr(op, "client_id", op.key), name=op.name, size=op.size, present=present)
     intent = ctx.store.begin_intent(ctx.link, side.name, op.kind, op.key, detail)
     try:
         item, pair = _create_remote(ctx, side, op)
@@ -224,6 +229,63 @@ def _create_remote(ctx: ApplyContext, side: SideRuntime, op: Create) -> tuple[An
             return comment, Pair(
                 kind="comment", key=comment.id, internal_id=comment.id, client_id=op.client_id, origin="client", base=base
             )
+
+
+def _file_task(ctx: ApplyContext, op: CreateAttachment | CopyClientAttachment) -> str:
+    """The task a copied file goes to, on the op's target side."""
+    if isinstance(op, CreateAttachment):
+        return _client_task_id(ctx, op.task_key)
+    host_pair = ctx.pair_for_client("task", op.client_task_id)
+    if host_pair is None or not host_pair.internal_id:
+        raise Unresolved(f"client task {op.client_task_id} is not linked yet")
+    return host_pair.internal_id
+
+
+def _recovered(ctx: ApplyContext, side: SideRuntime, op: CreateAttachment | CopyClientAttachment) -> bool:
+    """Adopt the copy an earlier, unrecorded upload of this file left on the target, if there is one.
+
+    Only where the journal holds such an upload, and only a candidate created after it whose bytes,
+    read back as a stream, hash like the source's: a file of the same name is no proof (docs/files.md).
+    """
+    if not op.candidates:
+        return False
+    unrecorded = [i for i in ctx.store.unrecorded_intents(ctx.link, side.name, op.kind, op.key) if "name" in i.detail]
+    attempts = [Attempt(i.created_at, frozenset(i.detail.get("present") or ())) for i in unrecorded]
+    if not attempts:
+        return False
+    task_id = _file_task(ctx, op)
+    found = [side.snapshot.attachments[c] for c in op.candidates if c in side.snapshot.attachments]
+    found = [c for c in found if c.task_id == task_id and may_be_copy(c, op.name, op.size, attempts)]
+    if not found:
+        return False
+    source = ctx.internal if isinstance(op, CreateAttachment) else ctx.client
+    original = source.snapshot.attachments.get(op.key if isinstance(op, CreateAttachment) else op.client_id)
+    if original is None or not isinstance(source.connector, FileTransfer) or not isinstance(side.connector, FileTransfer):
+        return False
+    wanted = digest(source.connector, source.project_id, original)
+    for candidate in found:
+        if _paired(ctx, side, candidate.id) or digest(side.connector, side.project_id, candidate) != wanted:
+            continue  # (already another file's copy: two shared files of one name and the same bytes)
+        base = {**(op.base or {}), "sha256": wanted[0], "size": wanted[1]}
+        if isinstance(op, CreateAttachment):
+            pair = Pair(kind="attachment", key=op.key, internal_id=op.key, client_id=candidate.id, base=base)
+        else:
+            pair = Pair(kind="attachment", key=candidate.id, internal_id=candidate.id, client_id=op.client_id,
+                        origin="client", base=base)
+        with ctx.lock:
+            ctx.pairs[(pair.kind, pair.key)] = pair
+        # The attempt that left it is done now, recorded with its pair (the others, if any, with it).
+        ctx.store.complete_intent(unrecorded[-1].id, pair, [candidate], side.name)
+        for earlier in unrecorded[:-1]:
+            ctx.store.complete_intent(earlier.id, None)
+        return True
+    return False
+
+
+def _paired(ctx: ApplyContext, side: SideRuntime, item_id: str) -> bool:
+    with ctx.lock:
+        return any(p.kind == "attachment" and (p.client_id if side is ctx.client else p.internal_id) == item_id
+                   for p in ctx.pairs.values())
 
 
 def _copy(ctx: ApplyContext, source: SideRuntime, source_id: str, target: SideRuntime, task_id: str, name: str,

@@ -90,3 +90,13 @@ def copy_file(
             chunks = iter(lambda: spool.read(CHUNK), b"")
             uploaded = target.upload_attachment(target_project, task_id, name, chunks, size, content_type)
             return Copied(uploaded, digest.hexdigest(), size)
+
+
+def digest(transfer: FileTransfer, project: str, attachment: Attachment) -> tuple[str, int]:
+    """The sha256 and size of a file's bytes, read as a stream (one chunk in memory at a time)."""
+    hashed, size = hashlib.sha256(), 0
+    with transfer.open_download(project, attachment) as download:
+        for chunk in download.chunks:
+            hashed.update(chunk)
+            size += len(chunk)
+    return hashed.hexdigest(), size

@@ -154,20 +154,26 @@ class ProjectPull:
         self.remember(raw)
         return task
 
-    def put_comment(self, snapshot: Snapshot, raw: dict[str, Any], people: People) -> bool:
+    def put_comment(self, snapshot: Snapshot, raw: dict[str, Any], people: People, *, replace: bool = True) -> bool:
         """Hold a comment (or link attachment) of a to-do the snapshot has; False when it is foreign."""
         with translate.shape("a comment"):
             if not translate.on_todo(raw) or translate.parent_id(raw) not in snapshot.tasks:
                 return False
-            item = translate.comment(raw, people)
+            items = translate.comment_items(raw, people)
+            recording = translate.ident(raw["id"])
             for person in translate.people_of(raw):
                 snapshot.people.setdefault(person.id, person)
-        snapshot.comments.pop(item.id, None)
-        snapshot.attachments.pop(item.id, None)
-        if isinstance(item, Attachment):
-            snapshot.attachments[item.id] = item
-        else:
-            snapshot.comments[item.id] = item
+        # What the comment held before (an edit may add or drop inline files) gives way to what it holds now.
+        # (``replace`` False: a listing read into an emptied snapshot, where nothing is held yet.)
+        if replace:
+            snapshot.comments.pop(recording, None)
+            for held in [i for i in snapshot.attachments if translate.recording_of(i) == recording]:
+                del snapshot.attachments[held]
+        for item in items:
+            if isinstance(item, Attachment):
+                snapshot.attachments[item.id] = item
+            else:
+                snapshot.comments[item.id] = item
         return True
 
     def lists(self, todoset: str) -> list[dict[str, Any]]:
@@ -237,13 +243,14 @@ class ProjectPull:
         snapshot.attachments.clear()
         max_id = 0
         for raw in listing:
-            self.put_comment(snapshot, raw, people)
+            self.put_comment(snapshot, raw, people, replace=False)
             max_id = max(max_id, int(raw["id"]) if str(raw.get("id", "")).isdigit() else 0)
-        return Probe.of(first, len(snapshot.comments) + len(snapshot.attachments), max_id)
+        return Probe.of(first, held_comments(snapshot), max_id)
 
 
 def held_comments(snapshot: Snapshot) -> int:
-    return len(snapshot.comments) + len(snapshot.attachments)
+    """The comment recordings the snapshot holds (a comment with inline files reads as several items)."""
+    return len({translate.recording_of(i) for i in [*snapshot.comments, *snapshot.attachments]})
 
 
 def drop_orphans(snapshot: Snapshot) -> None:

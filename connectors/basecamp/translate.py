@@ -35,6 +35,10 @@ _FILE_COMMENT = re.compile(
     r'^\s*(?:<div>\s*)?<bc-attachment((?:\s+[a-z-]+="[^"]*")*)\s*>.*?</bc-attachment>\s*(?:</div>\s*)?$', re.S
 )
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+_INLINE = re.compile(r'<bc-attachment((?:\s+[a-z-]+="[^"]*")*)\s*>.*?</bc-attachment>', re.S)
+# A file inside a longer comment is an Attachment of its own, its id the comment's and the file's sgid
+# (stable across edits and cycles): "<comment id>/<sgid>" (docs/files.md).
+FILE_IN_COMMENT = "/"
 _ATTACHMENT = re.compile(r'^\s*<div>\s*' + ATTACHMENT_MARK + r' <a href="([^"]*)">(.*?)</a>\s*</div>\s*$', re.S)
 
 
@@ -137,18 +141,53 @@ def comment(raw: dict[str, Any], people: People = NOBODY) -> Comment | Attachmen
                    created_at=instant(raw.get("created_at")), version=stamp)
 
 
+def comment_items(raw: dict[str, Any], people: People = NOBODY) -> list[Comment | Attachment]:
+    """What one comment on a to-do holds: :func:`comment`, or, for a comment with text and files
+    (or several files), its text as a Comment and each inline file as an Attachment of its own.
+
+    A person writes a comment with files inline (Basecamp's editor puts a ``<bc-attachment>`` per
+    file in the rich text); the files come back to the internal task as files, the text as a comment.
+    """
+    item = comment(raw, people)
+    if not isinstance(item, Comment):
+        return [item]
+    content = str(raw["content"])
+    files = [(match, found) for match in _INLINE.finditer(content) if (found := _file_of(match.group(1))) is not None]
+    if not files:
+        return [item]
+    rest = _INLINE.sub(lambda m: "" if _file_of(m.group(1)) is not None else m.group(0), content)
+    text = richtext.read("basecamp", rest, people)
+    out: list[Comment | Attachment] = [item.model_copy(update={"text": text})] if text.strip() else []
+    for index, (_, (name, href, size, sgid)) in enumerate(files):
+        out.append(Attachment(id=f"{item.id}{FILE_IN_COMMENT}{sgid or index}", task_id=item.task_id, name=name, url=href,
+                              hosted=True, size=size, created_at=item.created_at, version=item.version))
+    return out
+
+
+def recording_of(item_id: str) -> str:
+    """The comment an item read from it belongs to (a file inside a comment has an id of its own)."""
+    return item_id.split(FILE_IN_COMMENT, 1)[0]
+
+
 def _inline_file(content: str) -> tuple[str, str, int | None] | None:
     """A comment that is one inline file (``<bc-attachment>`` of an upload, not of a person): its
     filename, download link and, where Basecamp renders it, size."""
     whole = _FILE_COMMENT.match(content)
-    if whole is None:
+    if whole is None or len(_INLINE.findall(content)) != 1:  # the pattern alone also spans several files
         return None
-    attrs = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(whole.group(1))}
+    found = _file_of(whole.group(1))
+    return found[:3] if found is not None else None
+
+
+def _file_of(attributes: str) -> tuple[str, str, int | None, str] | None:
+    """An inline file's filename, download link, size (where rendered) and sgid; None for a mention."""
+    attrs = {k: html.unescape(v) for k, v in _ATTRIBUTE.findall(attributes)}
     href = attrs.get("href") or attrs.get("url")
     if not href or attrs.get("content-type") == MENTION_TYPE:
         return None
     size = attrs.get("filesize", "")
-    return attrs.get("filename") or attrs.get("caption") or href.rsplit("/", 1)[-1], href, int(size) if size.isdigit() else None
+    name = attrs.get("filename") or attrs.get("caption") or href.rsplit("/", 1)[-1]
+    return name, href, int(size) if size.isdigit() else None, attrs.get("sgid", "")
 
 
 def file_content(attachable_sgid: str) -> str:

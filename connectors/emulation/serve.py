@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 import urllib.parse
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import anyio
 import httpx
 
+from connectors.emulation.bodies import CHUNK, SPOOL_ABOVE
 from connectors.emulation.toolkit import Emulator
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -28,31 +30,51 @@ def asgi_app(target: Emulator | Handler) -> Any:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        pieces: list[bytes] = []  # joined once: adding to one bytes object is quadratic on a large upload
-        while True:
-            message = await receive()
-            pieces.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(pieces)
-        host = dict(scope["headers"]).get(b"host", b"localhost").decode()
-        url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
-        if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode()
-        request = httpx.Request(
-            scope["method"], url, headers=[(k.decode(), v.decode()) for k, v in scope["headers"]], content=body
-        )
-        try:
-            response = await anyio.to_thread.run_sync(handle, request)
-        except httpx.TransportError:
-            response = httpx.Response(502, content=b"")
+        # The body goes to a spooled file as it arrives (past 1 MB, on disk) and reaches the emulator as
+        # a stream of chunks, which spools a large upload again (connectors/emulation/bodies.py).
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_ABOVE) as spool:
+            while True:
+                message = await receive()
+                spool.write(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            spool.seek(0)
+            host = dict(scope["headers"]).get(b"host", b"localhost").decode()
+            url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
+            if scope.get("query_string"):
+                url += "?" + scope["query_string"].decode()
+            request = httpx.Request(scope["method"], url, headers=[(k.decode(), v.decode()) for k, v in scope["headers"]],
+                                    stream=_Spooled(spool))
+            try:
+                response = await anyio.to_thread.run_sync(handle, request)
+            except httpx.TransportError:
+                response = httpx.Response(502, content=b"")
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items() if k.lower() != "content-length"]
-        content = response.content
-        headers.append((b"content-length", str(len(content)).encode()))
+        try:
+            content = response.content
+        except httpx.ResponseNotRead:
+            pass  # a file streamed from disk (connectors/emulation/files.py): sent chunk by chunk below
+        else:
+            headers.append((b"content-length", str(len(content)).encode()))
+            await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+            return
+        headers.append((b"content-length", response.headers["content-length"].encode()))
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        for chunk in response.iter_raw():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
     return app
+
+
+class _Spooled(httpx.SyncByteStream):
+    def __init__(self, spool: IO[bytes]) -> None:
+        self.spool = spool
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.spool.read(CHUNK):
+            yield chunk
 
 
 def served_url(emulator: Emulator, host: str, port: int) -> str:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from bridge.clock import Clock, RealClock
+from connectors.emulation.bodies import SpooledBody, receive
 from connectors.emulation.oauth import TokenIssuer
 from connectors.emulation.webhooks import Attempt, Outbox
 
@@ -93,11 +94,20 @@ class EmuRequest:
     path: str
     query: dict[str, list[str]]
     headers: httpx.Headers
-    body: bytes
+    body: bytes  # a spooled body's first bytes only
     path_params: dict[str, str] = field(default_factory=dict)
     user: str | None = None
     lagging: bool = False
     base_url: str = ""
+    spooled: SpooledBody | None = None  # a large upload, on disk (connectors/emulation/bodies.py)
+
+    @property
+    def size(self) -> int:
+        return self.spooled.size if self.spooled is not None else len(self.body)
+
+    def chunks(self) -> Iterable[bytes]:
+        """The whole body, in chunks (an upload's bytes are read through this, never ``body``)."""
+        return self.spooled.chunks() if self.spooled is not None else [self.body]
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """A parameter from the query, or from a form or JSON body."""
@@ -129,6 +139,17 @@ class EmuRequest:
 
 
 Handler = Callable[[EmuRequest], httpx.Response]
+
+
+class InProcess(httpx.BaseTransport):
+    """An emulator as a client's transport. Unlike ``httpx.MockTransport``, it does not read the
+    request whole first: an upload reaches the emulator as the stream it is (connectors/emulation/bodies.py)."""
+
+    def __init__(self, handle: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.handle = handle
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.handle(request)
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -262,15 +283,25 @@ class Emulator(ABC):
 
     # -- the transport ---------------------------------------------------
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+    def transport(self) -> httpx.BaseTransport:
+        return InProcess(self.handle)
 
     def strip_prefix(self, path: str) -> str:
         """Remove a mount prefix (e.g. Trello's ``/1``) before routing."""
         return path
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
+        # An upload (not JSON, not a form) above 1 MB goes to disk as it arrives: never whole in memory.
+        ctype = request.headers.get("content-type", "")
+        spool = "json" not in ctype and "x-www-form-urlencoded" not in ctype
+        body, spooled = receive(request.stream if isinstance(request.stream, Iterable) else [request.read()], spool)
+        try:
+            return self._handle(request, body, spooled)
+        finally:
+            if spooled is not None:
+                spooled.close()
+
+    def _handle(self, request: httpx.Request, body: bytes, spooled: SpooledBody | None) -> httpx.Response:
         path = self.strip_prefix(request.url.path)
         query = urllib.parse.parse_qs(
             request.url.query.decode() if isinstance(request.url.query, bytes) else str(request.url.query), keep_blank_values=True
@@ -285,7 +316,7 @@ class Emulator(ABC):
         if self.latency:
             self.clock.sleep(self.latency)
         try:
-            response = self._answer(request, record, path, query, body)
+            response = self._answer(request, record, path, query, body, spooled)
         except httpx.TransportError:
             record.status = 0
             raise
@@ -295,10 +326,12 @@ class Emulator(ABC):
         return response
 
     def _answer(
-        self, request: httpx.Request, record: Recorded, path: str, query: dict[str, list[str]], body: bytes
+        self, request: httpx.Request, record: Recorded, path: str, query: dict[str, list[str]], body: bytes,
+        spooled: SpooledBody | None = None,
     ) -> httpx.Response:
         req = EmuRequest(
-            request.method, path, query, request.headers, body, base_url=f"{request.url.scheme}://{request.url.netloc.decode()}"
+            request.method, path, query, request.headers, body, base_url=f"{request.url.scheme}://{request.url.netloc.decode()}",
+            spooled=spooled,
         )
         rule = self._take_fault(request.method, path)
         fault = rule.fault if rule else None

@@ -213,3 +213,34 @@ def test_check_names_a_mapped_field_a_project_lacks_with_its_fix(
     assert not [line for line in out if "'priority'" in line or "'Budget'" in line]
     # The access field the project lacks is a warning, not an error.
     assert any(line.startswith("! link acme, internal side: the field 'Client access'") for line in out)
+
+
+def test_migrate_copies_a_file_as_a_file_over_http(tools: tuple[Served, Served], tmp_path: Path, runner: CliRunner) -> None:
+    """``pm-bridge migrate`` carries an uploaded file as a file with identical bytes (docs/files.md), and a
+    rerun uploads nothing; the bytes stream through both served emulators (connectors/emulation/serve.py)."""
+    import hashlib
+
+    from bridge.core.ports import FileTransfer
+
+    asana, trello = tools
+    internal, board = seed(asana, trello)
+    anna = asana.sandbox.connector("human")
+    assert isinstance(anna, FileTransfer)
+    task = next(t for t in anna.pull(internal).snapshot.tasks.values() if t.title == "Homepage wireframes")  # type: ignore[attr-defined]
+    content = b"%PDF-1.7 " + bytes(range(256)) * 5000  # 1.2 MB: past the emulators' 1 MB spool threshold
+    anna.upload_attachment(internal, task.id, "Wireframes.pdf", iter([content[:70000], content[70000:]]), len(content),
+                           "application/pdf")
+    config = config_file(tmp_path, asana, trello, {"acme": (internal, board)})  # the config needs a link; migrate ignores it
+    args = ["migrate", "-c", str(config), "--from", f"agency:{internal}", "--to", f"client:{board}"]
+    migrated = runner.invoke(app, args)
+    assert migrated.exit_code == 0, migrated.output
+    carla = trello.sandbox.connector("client")
+    assert isinstance(carla, FileTransfer)
+    [copy] = carla.pull(board).snapshot.attachments.values()  # type: ignore[attr-defined]
+    assert (copy.name, copy.hosted, copy.size) == ("Wireframes.pdf", True, len(content))
+    with carla.open_download(board, copy) as download:
+        assert hashlib.sha256(b"".join(download.chunks)).digest() == hashlib.sha256(content).digest()
+    writes = trello.writes()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "copied now: nothing" in again.output
+    assert trello.writes() == writes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,7 +12,7 @@ from bridge.core.mirror import mirror
 from bridge.core.model import Attachment, Snapshot
 from bridge.core.ops import Adopt, CopyClientAttachment, CreateAttachment, Plan
 from bridge.core.plan.cycle import plan_cycle
-from bridge.core.plan.files import crossing, human_size
+from bridge.core.plan.files import CLOCK_SKEW, Attempt, crossing, human_size, may_be_copy
 from bridge.core.ports import Capabilities
 from bridge.core.rules import InboundRules, LinkRules, MirrorRules, SectionRule
 from tests.core.build import client, internal, task
@@ -82,17 +84,21 @@ def test_sizes_read_as_people_read_them() -> None:
     assert [human_size(n) for n in (1, 12 * 1024, MB + MB // 2, 52 * MB)] == ["1 KB", "12 KB", "1.5 MB", "52 MB"]
 
 
-def test_the_planner_uploads_a_shared_file_once_and_adopts_an_unrecorded_upload() -> None:
+def test_the_planner_nominates_a_same_named_file_but_never_adopts_it_by_name() -> None:
     isnap, csnap, pairs = linked()
     upload(isnap, "a1", "t1", "Logo [client].png")
     upload(isnap, "a2", "t1", "Costs.xlsx")
     [op] = [o for o in plan(isnap, csnap, pairs).writes() if isinstance(o, CreateAttachment)]
-    assert (op.key, op.name, op.file, op.size) == ("a1", "Logo.png", True, 2048)
-    # The upload went through but nothing recorded it: the copy on the card is adopted, not uploaded again.
+    assert (op.key, op.name, op.file, op.size, op.candidates) == ("a1", "Logo.png", True, 2048, ())
+    # A file of that name on the card may be an unrecorded upload, or the client's own: only the
+    # engine can tell (the journal and the bytes), so the planner names it and adopts nothing.
     upload(csnap, "ca1", "c1", "Logo.png")
     p = plan(isnap, csnap, pairs)
-    assert not [o for o in p.writes() if isinstance(o, CreateAttachment | CopyClientAttachment)]
-    assert [(o.key, o.client_id) for o in p.ops if isinstance(o, Adopt)] == [("a1", "ca1")]
+    assert not [o for o in p.ops if isinstance(o, Adopt)]
+    [op] = [o for o in p.writes() if isinstance(o, CreateAttachment)]
+    assert op.candidates == ("ca1",)
+    # Held back from the client's input while it is a candidate: never copied back in the same cycle.
+    assert not [o for o in p.writes() if isinstance(o, CopyClientAttachment)]
 
 
 def test_a_same_named_file_of_another_size_is_not_adopted() -> None:
@@ -100,7 +106,37 @@ def test_a_same_named_file_of_another_size_is_not_adopted() -> None:
     upload(isnap, "a1", "t1", "Logo [client].png", size=2048)
     upload(csnap, "ca1", "c1", "Logo.png", size=999)
     p = plan(isnap, csnap, pairs, internal_caps=FILES.model_copy(update={"file_limit": None}))
-    assert [o.key for o in p.writes() if isinstance(o, CreateAttachment)] == ["a1"]
+    [op] = [o for o in p.writes() if isinstance(o, CreateAttachment)]
+    assert op.key == "a1" and op.candidates == ()
+
+
+T0 = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+def test_a_copy_is_only_a_file_created_after_an_unrecorded_upload_and_not_there_before() -> None:
+    attempt = Attempt(at(0), frozenset({"hers"}))
+    copy = Attachment(id="c", task_id="c1", name="Logo.png", url="u", hosted=True, size=10, created_at=at(0.5))
+    assert may_be_copy(copy, "Logo.png", 10, [attempt])
+    assert may_be_copy(copy.model_copy(update={"created_at": None}), "Logo.png", None, [attempt])  # no time: the bytes decide
+    assert not may_be_copy(copy, "Logo.png", 10, [])  # no upload journaled: nothing to recover
+    assert not may_be_copy(copy.model_copy(update={"id": "hers"}), "Logo.png", 10, [attempt])  # there before
+    assert not may_be_copy(copy.model_copy(update={"created_at": at(-10)}), "Logo.png", 10, [attempt])  # made before
+    assert not may_be_copy(copy, "Logo (2).png", 10, [attempt])
+    assert not may_be_copy(copy, "Logo.png", 11, [attempt])
+    assert not may_be_copy(copy.model_copy(update={"hosted": False}), "Logo.png", 10, [attempt])
+    # Any of several unrecorded attempts may have left it.
+    assert may_be_copy(copy.model_copy(update={"created_at": at(-10)}), "Logo.png", 10, [attempt, Attempt(at(-11), frozenset())])
+
+
+@given(st.floats(min_value=-600, max_value=600), st.booleans())
+def test_within_the_clock_skew_a_file_may_be_the_copy(offset_s: float, present: bool) -> None:
+    attempt = Attempt(T0, frozenset({"c"} if present else ()))
+    copy = Attachment(id="c", task_id="c1", name="f", url="u", hosted=True, created_at=T0 + dt.timedelta(seconds=offset_s))
+    assert may_be_copy(copy, "f", None, [attempt]) == (not present and offset_s >= -CLOCK_SKEW.total_seconds())
 
 
 def test_a_client_file_comes_back_defused_and_never_goes_out() -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bridge.clock import VirtualClock
 from bridge.core.model import Attachment, Snapshot
 from bridge.core.ports import FileTransfer, NewTask
 from bridge.sync.engine import LinkRuntime, LinkSide
@@ -29,7 +31,8 @@ class Crash(Exception):
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    w = World("memory", "memory", f"sqlite:///{tmp_path}/state.db")
+    # The tools' clock reads like ours: a copy is adopted only if created after its journaled upload.
+    w = World("memory", "memory", f"sqlite:///{tmp_path}/state.db", clock=VirtualClock(time.time()))
     yield w
     w.store.close()
 
@@ -115,6 +118,73 @@ def test_an_upload_nobody_recorded_is_adopted_not_repeated(world: World, how: st
     assert [p.client_id for p in world.store.pairs("acme") if p.kind == "attachment"] == [copy.id]
 
 
+def bridge_uploads(w: World) -> list[Any]:
+    bridge = getattr(w.bridge_client, "user_id", None)
+    return [c for c in w.csb.world.calls if c.op == "upload_attachment" and c.user_id == bridge]
+
+
+def copy_of(w: World) -> Attachment:
+    [pair] = [p for p in w.store.pairs("acme") if p.kind == "attachment" and p.origin == "internal"]
+    return files(w.carla, w.client_project).attachments[pair.client_id or ""]
+
+
+def test_the_clients_own_file_of_that_name_is_never_taken_for_the_copy(world: World) -> None:
+    """An upload failed (or lost its answer), and the client then adds her own Logo.png of the same
+    size: its bytes differ, so the copy is uploaded and her file stays hers (docs/files.md)."""
+    task = shared_task(world)
+    world.sync()
+    card = next(iter(files(world.carla, world.client_project).tasks))
+    upload(world.anna, world.internal_project, task, "[client] Logo.png")
+    world.csb.world.inject(Fault.FAIL_BEFORE, op="upload_attachment")
+    world.sync()  # the upload is journaled, then fails
+    hers = upload(world.carla, world.client_project, card, "Logo.png", CONTENT[::-1])  # same name, same size
+    world.sync()
+    world.sync()
+    assert read(world.carla, world.client_project, copy_of(world)) == CONTENT
+    assert copy_of(world).id != hers.id
+    assert read(world.carla, world.client_project, hers) == CONTENT[::-1]  # left alone
+    # ... and, as any file she adds, taken in as hers on the internal task.
+    [back] = [a for a in files(world.anna, world.internal_project).attachments.values() if a.name == "Logo.png"]
+    assert read(world.anna, world.internal_project, back) == CONTENT[::-1]
+    world.sync()
+    assert len(files(world.carla, world.client_project).attachments) == 2
+
+
+def test_a_same_file_a_person_added_before_the_upload_is_not_the_copy(tmp_path: Path) -> None:
+    """Someone put the very same Logo.png on the card before the bridge's upload was journaled, and
+    the upload's record was then lost: her file is not adopted (it was there first), the bridge's own
+    copy is, and nothing is uploaded twice."""
+    clock = VirtualClock(time.time() - 3600)
+    w = World("memory", "memory", f"sqlite:///{tmp_path}/state.db", clock=clock)
+    try:
+        task = shared_task(w)
+        w.sync()
+        card = next(iter(files(w.carla, w.client_project).tasks))
+        hers = upload(w.carla, w.client_project, card, "Logo.png")  # an hour before: identical bytes
+        clock.advance(3600)
+        upload(w.anna, w.internal_project, task, "[client] Logo.png")
+        real = w.store.complete_intent
+
+        def die(intent: Any, pair: Any, *rest: Any) -> None:
+            if pair.kind == "attachment":
+                raise Crash()
+            real(intent, pair, *rest)
+
+        w.store.complete_intent = die  # type: ignore[method-assign]
+        with contextlib.suppress(Crash):
+            w.sync()
+        w.store.complete_intent = real  # type: ignore[method-assign]
+        w.reopen_store()
+        assert len(bridge_uploads(w)) == 1
+        w.sync()
+        w.sync()
+        assert len(bridge_uploads(w)) == 1
+        assert copy_of(w).id != hers.id
+        assert {a.id for a in files(w.carla, w.client_project).attachments.values()} == {hers.id, copy_of(w).id}
+    finally:
+        w.store.close()
+
+
 def test_a_file_the_client_adds_comes_back_as_a_file(world: World) -> None:
     task = shared_task(world)
     world.sync()
@@ -152,3 +222,29 @@ def test_one_clients_file_never_reaches_another_client(world: World) -> None:
     assert any(a.task_id == task for a in files(world.anna, world.internal_project).attachments.values())
     assert files(other.connector("client"), other_project).attachments == {}
     assert not [c for c in other.world.calls if "upload" in c.op or "attachment" in c.op]
+
+
+def test_two_shared_files_of_one_name_each_find_their_own_copy(world: World) -> None:
+    """Both uploads landed, neither was recorded: each file adopts the copy with its own bytes."""
+    task = shared_task(world)
+    upload(world.anna, world.internal_project, task, "[client] Logo.png", CONTENT)
+    upload(world.anna, world.internal_project, task, "[client] Logo.png", CONTENT[::-1])
+    real = world.store.complete_intent
+
+    def lost(intent: Any, pair: Any, *rest: Any) -> None:
+        if pair is None or pair.kind != "attachment":
+            real(intent, pair, *rest)  # the attachments' records never land
+
+    world.store.complete_intent = lost  # type: ignore[method-assign]
+    world.sync()
+    world.store.complete_intent = real  # type: ignore[method-assign]
+    world.reopen_store()
+    assert len(bridge_uploads(world)) == 2
+    world.sync()
+    world.sync()
+    assert len(bridge_uploads(world)) == 2
+    internal = files(world.anna, world.internal_project).attachments
+    for pair in [p for p in world.store.pairs("acme") if p.kind == "attachment"]:
+        copy = files(world.carla, world.client_project).attachments[pair.client_id or ""]
+        assert read(world.carla, world.client_project, copy) == read(world.anna, world.internal_project, internal[pair.key])
+    assert len({p.client_id for p in world.store.pairs("acme") if p.kind == "attachment"}) == 2

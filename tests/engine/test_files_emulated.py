@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bridge.clock import VirtualClock
 from bridge.core.model import Attachment
 from bridge.core.ports import FileTransfer, NewTask
 from tests.engine.world import World
@@ -31,7 +33,8 @@ def _read(conn: Any, project: str, attachment: Attachment) -> bytes:
 
 @contextlib.contextmanager
 def _world(tmp_path: Path, internal: str, client: str) -> Iterator[World]:
-    w = World(internal, client, f"sqlite:///{tmp_path}/state.db")
+    # The tools' clock reads like ours: a copy is adopted only if created after its journaled upload.
+    w = World(internal, client, f"sqlite:///{tmp_path}/state.db", clock=VirtualClock(time.time()))
     try:
         yield w
     finally:
@@ -148,3 +151,44 @@ def test_a_12_mb_file_is_over_trellos_free_limit_and_within_a_paid_one(tmp_path:
         else:
             assert not copy.hosted
             assert copy.name == "Film.mp4 (link: 12 MB is over the 10 MB file limit of trello)"
+
+
+def _basecamp_comment_with_files(conn: Any, card: str, text: str, files: dict[str, bytes]) -> None:
+    """What a person does in Basecamp's editor: upload files, then one comment with text and each file inline."""
+    tags = []
+    for name, content in files.items():
+        answer = conn.http.send_stream("POST", "attachments.json", content=iter([content]), params={"name": name},
+                                       headers={"Content-Type": "application/pdf", "Content-Length": str(len(content))})
+        tags.append(f'<bc-attachment sgid="{answer.json()["attachable_sgid"]}"></bc-attachment>')
+    conn.api.write("POST", f"recordings/{card}/comments.json", {"content": f"<div>{text}</div>{''.join(tags)}"})
+
+
+def test_a_basecamp_comment_with_text_and_files_comes_back_as_its_text_and_the_files(tmp_path: Path) -> None:
+    from bridge.sync.engine import LinkRuntime, LinkSide
+
+    with _world(tmp_path, "asana", "basecamp") as w:
+        other = w._sandbox("basecamp")  # a second client of the same internal project
+        other_project = other.create_project("Globex x Agency", [])
+        globex = LinkRuntime("globex", w.link.rules, LinkSide(w.bridge_internal, w.internal_project),
+                             LinkSide(other.connector("bridge", "globex"), other_project))
+        task = _shared_task(w)
+        w.sync()
+        w.engine.run(globex)
+        card = next(iter(w.carla.pull(w.client_project).snapshot.tasks))
+        _basecamp_comment_with_files(w.carla, card, "Please use these two", {"Brief.pdf": CONTENT, "Notes.pdf": b"her notes"})
+        for _ in range(2):
+            w.sync()
+            w.engine.run(globex)
+        internal = w.anna.pull(w.internal_project).snapshot
+        [comment] = [c for c in internal.comments.values() if c.task_id == task]
+        assert "Please use these two" in comment.text and "bc-attachment" not in comment.text
+        assert "Brief.pdf" not in comment.text
+        files = {a.name: a for a in internal.attachments.values() if a.task_id == task}
+        assert set(files) == {"Brief.pdf", "Notes.pdf"} and all(a.hosted for a in files.values())
+        assert _read(w.anna, w.internal_project, files["Brief.pdf"]) == CONTENT
+        assert _read(w.anna, w.internal_project, files["Notes.pdf"]) == b"her notes"
+        writes = w.internal_writes()
+        w.sync()
+        assert w.internal_writes() == writes  # no duplicates across cycles
+        globex_side = other.connector("client").pull(other_project).snapshot
+        assert globex_side.attachments == {} and globex_side.comments == {}  # nothing of acme's reaches globex

@@ -10,12 +10,17 @@ from the download and falls back to the same link and note (bridge/sync/files.py
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bridge.core.model import Attachment
 from bridge.core.ports import Capabilities
 
 MB = 1024 * 1024
+# How far a tool's clock and ours may disagree when a file's creation time is compared with the
+# time an upload was journaled (tools stamp uploads when they land, after the journal entry).
+CLOCK_SKEW = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -50,3 +55,32 @@ def human_size(size: int) -> str:
     value = size / MB
     text = f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
     return f"{text} MB"
+
+
+def same_size(a: int | None, b: int | None) -> bool:
+    """Sizes agree, or one tool does not list it."""
+    return a is None or b is None or a == b
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An upload journaled but never recorded (a crash, a lost answer): its copy may be on the target."""
+
+    at: dt.datetime  # when the intent was written (our clock, UTC)
+    present: frozenset[str]  # files of the same name already on the target task then: never the copy
+
+
+def may_be_copy(candidate: Attachment, name: str, size: int | None, attempts: Iterable[Attempt]) -> bool:
+    """Could ``candidate`` be the copy one of ``attempts`` left? Only its bytes can say yes (docs/files.md).
+
+    A name proves nothing (the client may hold her own ``Logo.png``): this only narrows down the
+    files worth reading back and hashing. A file that was already there when the upload was
+    journaled, or that the tool says was created before it, is never the copy.
+    """
+    if not candidate.hosted or candidate.name != name or not same_size(candidate.size, size):
+        return False
+    return any(
+        candidate.id not in attempt.present
+        and (candidate.created_at is None or candidate.created_at >= attempt.at - CLOCK_SKEW)
+        for attempt in attempts
+    )

@@ -27,7 +27,7 @@ from bridge.core.ops import (
 )
 from bridge.core.plan.context import PlanContext
 from bridge.core.plan.decide import Decision, decide
-from bridge.core.plan.files import crossing
+from bridge.core.plan.files import crossing, same_size
 from bridge.core.plan.limits import fit_inbound, part_number
 from bridge.richtext.audience import comparable, localize, same_text
 
@@ -155,16 +155,20 @@ def plan_attachments(ctx: PlanContext) -> None:
     """Shared files go out as files or links (bridge/core/plan/files.py); the client's files come back."""
     if ctx.client_caps.attachments == "none":
         return
-    # Unlinked client attachments: a link is found again by its URL, an uploaded copy (whose URL
-    # is the client tool's own) by its name and size on the same card: that is how a crash between
-    # the upload and its record, or a lost state store, never uploads a file twice (docs/files.md).
+    # Unlinked client attachments: a link is found again by its URL. An uploaded copy (whose URL is
+    # the client tool's own) is only nominated by its name and size on the same card: the engine
+    # adopts it only if an upload was journaled and its bytes hash alike, so a crash between the
+    # upload and its record never uploads twice and the client's own same-name file is never
+    # taken for the copy (docs/files.md, "Never uploaded twice").
     by_url: dict[tuple[str, str], list[str]] = {}
-    files: dict[tuple[str, str], list[Attachment]] = {}  # uploaded copies by (task, name)
+    files: dict[tuple[str, str], list[Attachment]] = {}  # uploaded files by (task, name)
     for att in ctx.client.attachments.values():
         if ("attachment", att.id) not in ctx.claimed:
-            by_url.setdefault((att.task_id, att.url), []).append(att.id)
-            if att.hosted:
+            if att.hosted:  # an upload is never a link's copy, whatever its URL
                 files.setdefault((att.task_id, att.name), []).append(att)
+            else:
+                by_url.setdefault((att.task_id, att.url), []).append(att.id)
+    nominated: set[tuple[str, str]] = set()
     for key, wanted in ctx.view.attachments.items():
         pair = ctx.pairs.get("attachment", key)
         if pair is not None and pair.origin == "client":
@@ -179,22 +183,27 @@ def plan_attachments(ctx: PlanContext) -> None:
         size = source.size if way.file and source is not None else None
         host = ctx.client_id_of("task", wanted.task)
         twins = [i for i in by_url.get((host, wanted.url), []) if ("attachment", i) not in ctx.claimed] if host else []
-        if not twins and way.file and host:
-            twins = [a.id for a in files.get((host, way.name), []) if ("attachment", a.id) not in ctx.claimed
-                     and same_size(a.size, size)]
         if twins:
             _adopt(ctx, "attachment", key, twins[0], {"name": way.name})
         elif wanted.task in ctx.view.tasks:
+            candidates: tuple[str, ...] = ()
+            if way.file and host:
+                # Two shared files of one name may both name a candidate: its bytes tell whose copy it is.
+                candidates = tuple(a.id for a in _by_age(files.get((host, way.name), []))
+                                   if ("attachment", a.id) not in ctx.claimed and same_size(a.size, size))
+                nominated.update(("attachment", c) for c in candidates)
             ctx.emit(CreateAttachment(key=key, task_key=wanted.task, name=way.name, url=wanted.url, file=way.file,
-                                      size=size, base={"name": way.name}))
+                                      size=size, base={"name": way.name}, candidates=candidates))
+    # Candidates are held back from the client's input for this cycle; one the engine turns down is
+    # taken in as her file on the next (its key then has a pair and nominates nothing).
+    ctx.claimed.update(nominated)
     _remove_unshared(ctx, "attachment", set(ctx.view.attachments), ctx.client.attachments)
     if ctx.rules.inbound.files:
         _inbound_attachments(ctx)
 
 
-def same_size(a: int | None, b: int | None) -> bool:
-    """Sizes agree, or one tool does not list it (then the name on the same card decides)."""
-    return a is None or b is None or a == b
+def _by_age(attachments: list[Attachment]) -> list[Attachment]:
+    return sorted(attachments, key=lambda a: (a.created_at is None, a.created_at, a.id))
 
 
 def _inbound_attachments(ctx: PlanContext) -> None:
@@ -206,16 +215,18 @@ def _inbound_attachments(ctx: PlanContext) -> None:
     """
     marker = ctx.rules.mirror.file_marker
     linked = {p.internal_id for p in ctx.pairs.of_kind("attachment") if p.internal_id}
-    # Internal attachments no pair holds: a copy the bridge made whose pair was lost is found again.
+    # Internal attachments no pair holds: a link the bridge made whose pair was lost is found again by
+    # its URL; an uploaded copy is only nominated, and the engine's hash check decides (as outbound).
     by_url: dict[tuple[str, str, str], list[str]] = {}
     files: dict[tuple[str, str], list[Attachment]] = {}
     for att in ctx.internal.attachments.values():
         if att.id not in linked and att.id not in ctx.view.attachments:
-            by_url.setdefault((att.task_id, att.name, att.url), []).append(att.id)
             if att.hosted:
                 files.setdefault((att.task_id, att.name), []).append(att)
+            else:
+                by_url.setdefault((att.task_id, att.name, att.url), []).append(att.id)
     adopted: set[str] = set()
-    for att in sorted(ctx.client.attachments.values(), key=lambda a: (a.created_at is None, a.created_at, a.id)):
+    for att in _by_age(list(ctx.client.attachments.values())):
         if not att.hosted or ctx.pairs.for_client("attachment", att.id) is not None or ("attachment", att.id) in ctx.claimed:
             continue  # links the client adds stay hers; only uploaded files come back
         task_pair = ctx.pairs.for_client("task", att.task_id)
@@ -224,22 +235,23 @@ def _inbound_attachments(ctx: PlanContext) -> None:
             continue  # a card the mirror does not hold
         way = crossing(att, defuse_marker(att.name, marker), ctx.client_caps, ctx.internal_caps)
         size = att.size if way.file else None
+        candidates: tuple[str, ...] = ()
         if internal_task is not None:
             if way.file:
-                twins = [a.id for a in files.get((internal_task, way.name), []) if same_size(a.size, size)]
+                candidates = tuple(a.id for a in _by_age(files.get((internal_task, way.name), []))
+                                   if same_size(a.size, size) and a.id not in adopted)
             else:
-                twins = by_url.get((internal_task, way.name, att.url), [])
-            twins = [t for t in twins if t not in adopted]
-            if twins:  # copied before, but the pair was lost: adopt the copy
-                twin = twins[0]
-                adopted.add(twin)
-                ctx.claimed.add(("attachment", att.id))
-                ctx.emit(Adopt(side="internal", kind="attachment", key=twin, internal_id=twin, client_id=att.id,
-                               base={"name": att.name}, origin="client"))
-                continue
+                twins = [t for t in by_url.get((internal_task, way.name, att.url), []) if t not in adopted]
+                if twins:  # linked before, but the pair was lost: adopt the link
+                    twin = twins[0]
+                    adopted.add(twin)
+                    ctx.claimed.add(("attachment", att.id))
+                    ctx.emit(Adopt(side="internal", kind="attachment", key=twin, internal_id=twin, client_id=att.id,
+                                   base={"name": att.name}, origin="client"))
+                    continue
         ctx.emit(CopyClientAttachment(key=f"client:{att.id}", client_id=att.id, client_task_id=att.task_id,
                                       name=way.name, url=att.url, file=way.file, size=size,
-                                      base={"name": att.name}, reason="client file"))
+                                      base={"name": att.name}, reason="client file", candidates=candidates))
 
 
 def _adopt(ctx: PlanContext, kind: ItemKind, key: str, client_id: str, base: dict[str, Any]) -> None:

@@ -96,18 +96,27 @@ class ActivityRoutes(AsanaApi):
         ctype = req.headers.get("content-type", "")
         if not ctype.startswith("multipart/form-data"):
             raise HttpError(400, "file: Attachments must be sent as multipart/form-data")
-        parts = {part.name: part for part in multipart_parts(ctype, req.body)}
-        fields = {name: part.text() for name, part in parts.items() if part.filename is None}
-        if "parent" not in fields:
-            raise HttpError(400, "parent: Missing input")
-        task = self.store.task(fields["parent"])
-        if fields.get("resource_subtype", "asana") == "asana":
+        # A file part streams straight into the vault (connectors/emulation/files.py); dropped if refused.
+        parts = {part.name: part for part in multipart_parts(ctype, req.chunks(), self.vault)}
+        kept = [part.stored for part in parts.values() if part.stored is not None]
+        try:
+            fields = {name: part.text() for name, part in parts.items() if part.filename is None}
+            if "parent" not in fields:
+                raise HttpError(400, "parent: Missing input")
+            task = self.store.task(fields["parent"])
             upload = parts.get("file")
-            if upload is None or upload.filename is None:
-                raise HttpError(400, "file: Missing input")
-            if len(upload.data) > FILE_LIMIT:
-                raise HttpError(400, f"file: File is too large; the limit is {FILE_LIMIT // (1024 * 1024)}MB")
-            stored = self.vault.put(upload.data, upload.content_type)
+            if fields.get("resource_subtype", "asana") == "asana":
+                if upload is None or upload.stored is None or upload.filename is None:
+                    raise HttpError(400, "file: Missing input")
+                if upload.size > FILE_LIMIT:
+                    raise HttpError(400, f"file: File is too large; the limit is {FILE_LIMIT // (1024 * 1024)}MB")
+                kept.remove(upload.stored)
+        finally:
+            for unused in kept:
+                self.vault.drop(unused.key)
+        if fields.get("resource_subtype", "asana") == "asana":
+            assert upload is not None and upload.stored is not None and upload.filename is not None
+            stored = upload.stored
             attachment = self.store.add_attachment(self.me(req), task, fields.get("name") or upload.filename, "")
             attachment.subtype, attachment.file, attachment.size = "asana", stored.key, stored.size
             attachment.url = f"{APP}/app/asana/-/get_asset?asset_id={attachment.gid}"

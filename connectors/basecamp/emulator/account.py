@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import urllib.parse
 from collections.abc import Callable
 
@@ -80,14 +79,14 @@ class AccountRoutes(EmulatorBase):
 
     def create_attachment(self, req: EmuRequest) -> httpx.Response:
         name = (req.query.get("name") or [""])[-1]
-        if not name or not req.body:
+        if not name or not req.size:
             raise HttpError(422, "name and a file body are required")
-        if req.headers.get("content-length") != str(len(req.body)):
+        if req.headers.get("content-length") != str(req.size):
             raise HttpError(411, "Content-Length is required and must match the body")
         ctype = req.headers.get("content-type", "application/octet-stream")
-        stored = self.store.vault.put(req.body, ctype)
-        blob = Blob(id=self.store.new_id(), filename=name, content_type=ctype, byte_size=len(req.body),
-                    key=hashlib.sha1(req.body).hexdigest(), file=stored.key)
+        stored = self.store.vault.put_chunks(req.chunks(), ctype)  # a large body is read from disk in chunks
+        blob = Blob(id=self.store.new_id(), filename=name, content_type=ctype, byte_size=stored.size,
+                    key=stored.sha256[:40], file=stored.key)
         self.store.blobs[blob.sgid] = blob
         static = f"https://3.basecamp-static.com/{self.render(req).api.rsplit('/', 1)[-1]}/blobs/{blob.key}"
         body = {

@@ -17,6 +17,7 @@ from connectors.basecamp.emulator.http import error_body
 from connectors.basecamp.emulator.recordings import RecordingRoutes
 from connectors.basecamp.emulator.store import ACCOUNT_ID, Project, Todolist, Todoset, Vault
 from connectors.basecamp.emulator.todos import TodoRoutes
+from connectors.emulation.bodies import SpooledBody
 from connectors.emulation.toolkit import EmuRequest, Recorded, json_response
 
 _NO_ACCOUNT = "/__unknown_account__"
@@ -62,7 +63,7 @@ class BasecampEmulator(TodoRoutes, RecordingRoutes, AccountRoutes):
         return json_response(429, body, {"Retry-After": str(seconds)})
 
     def _answer(self, request: httpx.Request, record: Recorded, path: str, query: dict[str, list[str]],
-                body: bytes) -> httpx.Response:
+                body: bytes, spooled: SpooledBody | None = None) -> httpx.Response:
         if not request.headers.get("user-agent", "").strip():
             return self.error_response(400, "Bad Request: send a User-Agent naming your application and a contact")
         if self.inactive:
@@ -70,7 +71,7 @@ class BasecampEmulator(TodoRoutes, RecordingRoutes, AccountRoutes):
         ctype = request.headers.get("content-type", "")
         if body and request.method in ("POST", "PUT") and path != "/attachments.json" and "json" not in ctype:
             return self.error_response(415, "Unsupported Media Type: send Content-Type: application/json")
-        return super()._answer(request, record, path, query, body)
+        return super()._answer(request, record, path, query, body, spooled)
 
     # -- seeding (used by the sandbox) ---------------------------------------------
 

@@ -184,15 +184,22 @@ def create_attachment(world: World, req: EmuRequest) -> httpx.Response:
 
 def _upload(world: World, req: EmuRequest, board: Board, card: Card) -> httpx.Response:
     """A file upload: multipart with ``file`` (and optional ``name``, ``mimeType``)."""
-    parts = {part.name: part for part in multipart_parts(req.headers["content-type"], req.body)}
+    # A file part streams straight into the vault (connectors/emulation/files.py); dropped if refused.
+    parts = {part.name: part for part in multipart_parts(req.headers["content-type"], req.chunks(), world.vault)}
     upload = parts.get("file")
-    if upload is None or upload.filename is None:
-        raise HttpError(400, "invalid value for file")
-    if len(upload.data) > world.file_limit:
-        raise HttpError(413, "request entity too large")
+    kept = [part.stored for part in parts.values() if part.stored is not None]
+    try:
+        if upload is None or upload.stored is None or upload.filename is None:
+            raise HttpError(400, "invalid value for file")
+        if upload.size > world.file_limit:
+            raise HttpError(413, "request entity too large")
+        kept.remove(upload.stored)
+    finally:
+        for unused in kept:
+            world.vault.drop(unused.key)
     name = parts["name"].text() if "name" in parts else upload.filename
     mime = parts["mimeType"].text() if "mimeType" in parts else upload.content_type
-    stored = world.vault.put(upload.data, mime)
+    stored = world.vault.retype(upload.stored.key, mime)
     attachment_id = world.object_id()
     url = f"{req.base_url}/1/cards/{card.id}/attachments/{attachment_id}/download/{urllib.parse.quote(upload.filename)}"
     attachment = Attachment(attachment_id, card.id, name, url, req.user or "", iso(world.wall()),
