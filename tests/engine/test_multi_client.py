@@ -60,12 +60,18 @@ UNLOCKED = {"Design"}
 FAULTS = [Fault.FAIL_BEFORE, Fault.FAIL_AFTER, Fault.LOSE_RESPONSE, Fault.RATE_LIMIT, Fault.LAG]
 FAULT_OPS = ["create_task", "update_task", "create_comment", "upload_attachment", "pull"]
 APPROVED = "Approved"
-# Each link's custom fields: internal name -> client name, both ways. "Margin" is mapped by no link.
-FIELDS: dict[str, dict[str, str]] = {"acme": {"Priority": "Priority"}, "globex": {"Budget code": "Budget"},
-                                     "initech": {}, "hooli": {}}
-INTERNAL_FIELDS = ["Priority", "Budget code", "Margin"]
-# The field each tool client types into: initech's "Priority" is a field its link does not map.
-CLIENT_FIELD = {"acme": "Priority", "globex": "Budget", "initech": "Priority"}
+# Each link's custom fields: internal name -> (client name, direction). A field one link takes in goes out
+# on no other link (the config refuses that, docs/mirror-rules.md "Several clients"); "Phase" goes out to
+# two clients, and comes in from none; "Margin" is mapped by no link.
+FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    "acme": {"Priority": ("Priority", "both"), "Phase": ("Phase", "to_client")},
+    "globex": {"Budget code": ("Budget", "both"), "Phase": ("Phase", "to_client")},
+    "initech": {},
+    "hooli": {},
+}
+INTERNAL_FIELDS = ["Priority", "Budget code", "Phase", "Margin"]
+# The fields each tool client types into: a to_client "Phase" is put back; initech's "Priority" is not its link's.
+CLIENT_FIELDS = {"acme": ["Priority", "Phase"], "globex": ["Budget", "Phase"], "initech": ["Priority"]}
 AGENCY = "agency"
 
 
@@ -80,7 +86,7 @@ def link_rules() -> MirrorRules:
 def client_rules(name: str) -> LinkRules:
     """The shared mirror rules, with this link's own custom fields, read by client ``name``."""
     mirror = link_rules()
-    spec = {internal: {"to": client, "direction": "both"} for internal, client in FIELDS[name].items()}
+    spec = {internal: {"to": client, "direction": way} for internal, (client, way) in FIELDS[name].items()}
     fields = mirror.fields.model_copy(update={"custom": FieldRules(custom=spec).custom})
     return LinkRules(mirror=mirror.model_copy(update={"fields": fields}).for_client(name, NAMES))
 
@@ -142,7 +148,7 @@ class MultiClientMachine(RuleBasedStateMachine):
         for name in TOOL_NAMES:
             sb = self.sandboxes[name] = sandbox(CLIENTS[name], self.clock)
             self.projects[name] = sb.create_project(f"{name} x Agency", [])
-            for client_field in FIELDS[name].values():  # Trello boards define their fields; the others take any name
+            for client_field, _ in FIELDS[name].values():  # Trello boards define their fields; the others take any name
                 sb.add_custom_field(self.projects[name], client_field, "text")
             self.people[name] = sb.connector("client", "carla")
             self.links[name] = LinkRuntime(
@@ -337,9 +343,10 @@ class MultiClientMachine(RuleBasedStateMachine):
         cards = sorted((t for t in self.client_snapshot(client).tasks.values() if t.parent_id is None), key=lambda t: t.id)
         if cards:
             card = data.draw(st.sampled_from(cards))
+            name = data.draw(st.sampled_from(CLIENT_FIELDS[client]))
             value = self.token("W")
-            self.people[client].update_task(self.projects[client], card, {"custom_fields": {CLIENT_FIELD[client]: value}})
-            self.values[value] = FieldValue(self.internal_id(card), CLIENT_FIELD[client], client)
+            self.people[client].update_task(self.projects[client], card, {"custom_fields": {name: value}})
+            self.values[value] = FieldValue(self.internal_id(card), name, client)
             self.typed[value] = client
             self.settled = False
 
@@ -506,7 +513,7 @@ class MultiClientMachine(RuleBasedStateMachine):
                 task = self.internal_id(card)
                 if card.parent_id is not None or task is None or self.model[task].parent is not None:
                     continue
-                for inner, outer in mapped.items():
+                for inner, (outer, _) in mapped.items():
                     there = lookup(card.custom_fields, outer)
                     assert there == lookup(internal.tasks[task].custom_fields, inner), f"{name}'s {outer} disagrees"
         for file_name, (client, task) in self.client_files.items():
