@@ -165,7 +165,8 @@ class MultiClientMachine(RuleBasedStateMachine):
         self.mail = EmailConnector("hooli-mail", email_settings(self.sink.port), mail_state, now=lambda: self.mail_now)
         self.projects["hooli"] = "Hooli website"
         # What hooli has been shown (the same view, read without sending).
-        self.people["hooli"] = EmailConnector("hooli-mail", email_settings(None), mail_state, now=lambda: self.mail_now)
+        self.people["hooli"] = EmailConnector("hooli-mail", email_settings(None), mail_state, now=lambda: self.mail_now,
+                                              engine=self.mail.engine)
         self.links["hooli"] = LinkRuntime("hooli", client_rules("hooli"), LinkSide(bridge_internal, self.internal_project),
                                           LinkSide(self.mail, self.projects["hooli"]))
         self.mails = 0
@@ -498,8 +499,9 @@ class MultiClientMachine(RuleBasedStateMachine):
     def each_client_sees_exactly_its_share(self) -> None:
         if not self.settled:
             return
+        snaps = {name: self.client_snapshot(name) for name in NAMES}
         for name in NAMES:
-            snap = self.client_snapshot(name)
+            snap = snaps[name]
             titles = sorted(t.title for t in snap.tasks.values())
             expected = sorted(m.title for t, m in self.model.items() if self.shared_with(t, name))
             assert titles == expected, f"{name} does not see exactly its share"
@@ -509,7 +511,7 @@ class MultiClientMachine(RuleBasedStateMachine):
             assert shown <= mine, f"{name} sees {sorted(shown - mine)} as approved, which it never approved"
         internal = self.anna.pull(self.internal_project).snapshot
         for name, mapped in FIELDS.items():
-            for card in self.client_snapshot(name).tasks.values() if mapped else ():
+            for card in snaps[name].tasks.values() if mapped else ():
                 task = self.internal_id(card)
                 if card.parent_id is not None or task is None or self.model[task].parent is not None:
                     continue
