@@ -379,13 +379,20 @@ class MultiClientMachine(RuleBasedStateMachine):
             self.typed[body] = client
             self.settled = False
 
-    @rule(client=st.sampled_from(TOOL_NAMES))
-    def client_request(self, client: str) -> None:
+    @rule(data=st.data(), client=st.sampled_from(TOOL_NAMES))
+    def client_request(self, data: st.DataObject, client: str) -> None:
         snap = self.client_snapshot(client)
         lists = sorted((s for s in snap.sections.values() if s.name in ("Design", "Shared with you")), key=lambda s: s.name)
         if lists:
             title, notes = self.token("R"), self.token("D")
-            self.people[client].create_task(self.projects[client], NewTask(title=title, notes=notes, section_id=lists[0].id))
+            field_name = data.draw(st.sampled_from([None, *CLIENT_FIELDS[client]]))  # a request may come with a value
+            values = {field_name: self.token("W")} if field_name else {}
+            self.people[client].create_task(
+                self.projects[client], NewTask(title=title, notes=notes, section_id=lists[0].id, custom_fields=values)
+            )
+            for value in values.values():
+                self.values[value] = FieldValue(None, field_name or "", client)
+                self.typed[value] = client
             self.typed[title] = self.typed[notes] = client
             self.requests[title] = (client, notes)
             self.settled = False
