@@ -5,7 +5,8 @@ Trello, globex on Basecamp, initech on the memory tool, hooli by email. The
 agency shares (plainly, or with clients by name), hides, comments (marked or
 not), attaches links and uploads files (real bytes), and sets custom field
 values; every tool client comments (sometimes typing the marker), files
-requests, approves, uploads files and sets field values; faults, crashes and a
+requests, approves, uploads files and sets field values, and hooli replies to
+items and sends requests by email; faults, crashes and a
 lost state store strike. Each link maps its own custom fields: acme Priority
 (both ways), globex Budget code (as "Budget", both ways), initech and hooli
 none; "Margin" is mapped by nobody.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -40,14 +42,14 @@ from bridge.clock import VirtualClock
 from bridge.core.fields import lookup
 from bridge.core.ports import NewTask
 from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, SectionRule
-from bridge.store import Store
+from bridge.store import Store, mailbox
 from bridge.sync.engine import Engine, LinkRuntime, LinkSide
 from connectors.asana.emulator.model import EnumOption
 from connectors.email import EmailConnector
 from connectors.email.sink import SmtpSink
 from connectors.emulation.toolkit import Fault
 from connectors.registry import tool_module
-from tests.email.support import everything
+from tests.email.support import everything, reply
 from tests.email.support import settings as email_settings
 from tests.engine.world import inject, recorded
 
@@ -73,6 +75,7 @@ INTERNAL_FIELDS = ["Priority", "Budget code", "Phase", "Margin"]
 # The fields each tool client types into: a to_client "Phase" is put back; initech's "Priority" is not its link's.
 CLIENT_FIELDS = {"acme": ["Priority", "Phase"], "globex": ["Budget", "Phase"], "initech": ["Priority"]}
 AGENCY = "agency"
+REPLY_ADDRESS = re.compile(r"reply\+[A-Za-z0-9_.-]+@replies\.agency\.example")
 
 
 class Crash(Exception):
@@ -169,7 +172,8 @@ class MultiClientMachine(RuleBasedStateMachine):
                                               engine=self.mail.engine)
         self.links["hooli"] = LinkRuntime("hooli", client_rules("hooli"), LinkSide(bridge_internal, self.internal_project),
                                           LinkSide(self.mail, self.projects["hooli"]))
-        self.mails = 0
+        self.mails = len(self.sink.received)  # the sink serves every example: read only this one's messages
+        self.first_mail = self.mails
         self.store_url = f"sqlite:///{self.tmp}/state.db"
         self.store = Store.open(self.store_url)
         self.engine = Engine(self.store, workers=2)
@@ -396,6 +400,23 @@ class MultiClientMachine(RuleBasedStateMachine):
             self.typed[title] = self.typed[notes] = client
             self.requests[title] = (client, notes)
             self.settled = False
+
+    @rule(data=st.data())
+    def hooli_writes(self, data: st.DataObject) -> None:
+        """hooli answers by email: a reply to an item's own reply address, or a new request."""
+        sent = "\n".join(everything(m) for m in self.sink.received[self.first_mail : self.mails])
+        addresses = sorted(set(REPLY_ADDRESS.findall(sent)))
+        text = self.token("M")
+        if addresses and data.draw(st.booleans()):
+            raw = reply(data.draw(st.sampled_from(addresses)), text)
+        else:
+            notes = self.token("D")
+            raw = reply("request@replies.agency.example", notes, subject=text)
+            self.typed[notes] = "hooli"
+            self.requests[text] = ("hooli", notes)
+        self.typed[text] = "hooli"
+        mailbox.keep(self.mail.engine, self.mail.name, "imap", raw, self.mail_now)
+        self.settled = False
 
     @rule(data=st.data(), client=st.sampled_from(TOOL_NAMES))
     def client_approves(self, data: st.DataObject, client: str) -> None:
