@@ -6,10 +6,10 @@ agency shares (plainly, or with clients by name), hides, comments (marked or
 not), attaches links and uploads files (real bytes), and sets custom field
 values; every tool client comments (sometimes typing the marker), files
 requests, approves, uploads files and sets field values, and hooli replies to
-items and sends requests by email; faults, crashes and a
-lost state store strike. Each link maps its own custom fields: acme Priority
-(both ways), globex Budget code (as "Budget", both ways), initech and hooli
-none; "Margin" is mapped by nobody.
+items and sends requests by email; faults, crashes and a lost state store
+strike. Each link maps its own custom fields: acme Priority (both ways),
+globex Budget code (as "Budget", both ways), both of them Phase (to the client
+only), initech and hooli none; "Margin" is mapped by nobody.
 
 After every cycle, every request each client's tool received during it is read
 (path, query, body: an upload's bytes included), every file its storage gained
