@@ -407,7 +407,8 @@ class MultiClientMachine(RuleBasedStateMachine):
         sent = "\n".join(everything(m) for m in self.sink.received[self.first_mail : self.mails])
         addresses = sorted(set(REPLY_ADDRESS.findall(sent)))
         text = self.token("M")
-        if addresses and data.draw(st.booleans()):
+        answer = data.draw(st.booleans())  # drawn whatever was sent, so a replay draws the same way
+        if addresses and answer:
             raw = reply(data.draw(st.sampled_from(addresses)), text)
         else:
             notes = self.token("D")
