@@ -23,8 +23,8 @@ from rich.markup import escape
 
 from bridge.clock import VirtualClock
 from bridge.config.schema import ClientSideConfig, Config, LinkConfig, LinkSideConfig
-from bridge.core.mirror import mirror
 from bridge.core.fields import lookup
+from bridge.core.mirror import mirror
 from bridge.core.model import Attachment, Snapshot, Task
 from bridge.core.ports import Connector, FileTransfer
 from bridge.core.rules import LinkRules
@@ -170,7 +170,7 @@ class Demo:
         self.console.print(f"{len(seeded.ids)} tasks, {len(COMMENTS)} comments, {len(FILES) + 2} files; "
                            f"Carla's {self.client_tool} project {CLIENT_PROJECT!r} starts empty.")
         self.console.print(f"The link maps {PRIORITY!r} ({', '.join(f'{a} → {b}' for a, b in PRIORITY_MAP.items())}, "
-                           f"both ways); Anna's {MARGIN!r} field is not mapped, and {COST_SHEET!r} is not marked [client].")
+                           f"both ways); Anna's {MARGIN!r} field is not mapped, and {COST_SHEET!r} is not marked \\[client].")
         for note in seeded.skipped:
             self.console.print(f"[dim]not seeded: {note}[/dim]")
         runtime = self.runtime = self.build_runtime(seeded.project_id, board)
@@ -191,8 +191,7 @@ class Demo:
         report, internal_writes, _ = self.cycle(runtime)
         ck.add("second sync succeeded", report.status == "ok", "; ".join(report.errors))
         internal = self.anna.pull(seeded.project_id).snapshot
-        self.show_came_back(internal, internal_writes)
-        self.check_extras_came_back(internal, seeded)
+        self.show_came_back(internal, internal_writes, self.check_extras_came_back(internal, seeded))
 
         self.step(5, "Another cycle with nothing new")
         self.quiet_cycles(runtime)
@@ -233,9 +232,11 @@ class Demo:
         card = _task(client, CLIENT_COMMENT_ON)
         wanted = PRIORITY_MAP["High"]
         value = lookup(card.custom_fields, PRIORITY) if card else None
-        held = {"github": f"label '{PRIORITY}: {wanted}'", "basecamp": f"notes footer '{PRIORITY}: {wanted}'"}
-        ck.add(f"the mapped field arrived as {wanted}", value == wanted,
-               f"{held.get(self.client_kind, f'{self.client_tool} field {PRIORITY!r}')} = {value}")
+        # GitHub holds it as a label, Basecamp as a notes footer: that text must be what the tool received.
+        raw = {"github": "label", "basecamp": "notes footer"}.get(self.client_kind)
+        written = not raw or any(f"{PRIORITY}: {wanted}" in r.text for r in self.client.emulator.writes())
+        ck.add(f"the mapped field arrived as {wanted}", value == wanted and written,
+               f"{raw} '{PRIORITY}: {value}'" if raw else f"{self.client_tool} field {PRIORITY!r} = {value}")
         copy = next((a for a in client.attachments.values() if a.name == _plain(DELIVERABLE)), None)
         if _takes_files(self.anna) and _takes_files(self.carla):
             digest = _sha256(self.carla, self.client.emulator, self.board, copy) if copy and copy.hosted else None
@@ -255,8 +256,8 @@ class Demo:
         stored = _stored_hashes(self.client.emulator)
         if hashlib.sha256(COST_SHEET_BYTES).hexdigest() in stored:
             seen.append(f"{COST_SHEET} stored")
-        self.checks.add(f"the unmapped field and the internal file never reached {self.client_tool}", not seen,
-                        f"{len(requests)} requests, {len(stored)} stored files read" + (f"; found: {', '.join(seen)}" if seen else ""))
+        detail = f"{len(requests)} requests, {len(stored)} stored files read" + (f"; found: {', '.join(seen)}" if seen else "")
+        self.checks.add(f"the unmapped field and the internal file never reached {self.client_tool}", not seen, detail)
 
     def play_client_extras(self, board: str) -> list[str]:
         """Carla changes the mapped field, and adds a file where her tool takes files."""
@@ -269,23 +270,28 @@ class Demo:
             actions.append(f"attached {CLIENT_FILE!r} to it")
         return actions
 
-    def check_extras_came_back(self, internal: Snapshot, seeded: Seeded) -> None:
+    def check_extras_came_back(self, internal: Snapshot, seeded: Seeded) -> list[tuple[str, str]]:
+        """Carla's field change and file, as Anna's tool now holds them; rows for the came-back table."""
         ck = self.checks
         task = internal.tasks.get(seeded.ids[DELIVERABLE_ON])
         wanted = next(a for a, b in PRIORITY_MAP.items() if b == CLIENT_PRIORITY)
         value = lookup(task.custom_fields, PRIORITY) if task else None
         ck.add(f"Carla's {CLIENT_PRIORITY} came back as {wanted}", value == wanted, f"{PRIORITY} = {value}")
+        rows = [(f"set {PRIORITY!r} to {CLIENT_PRIORITY}", f"{PRIORITY!r} is {value}")]
         if not _takes_files(self.carla):
-            return
+            return rows
         back = next((a for a in internal.attachments.values() if a.name == CLIENT_FILE and task and a.task_id == task.id), None)
         if _takes_files(self.anna):
             digest = _sha256(self.anna, self.agency.emulator, seeded.project_id, back) if back and back.hosted else None
-            ck.add("Carla's file came back as a file with identical bytes", digest == hashlib.sha256(CLIENT_FILE_BYTES).hexdigest(),
-                   f"sha256 {digest[:12]}…" if digest else f"got {back}")
+            same = digest == hashlib.sha256(CLIENT_FILE_BYTES).hexdigest()
+            detail = f"sha256 {digest[:12]}…" if digest else f"got {back}"
+            ck.add("Carla's file came back as a file with identical bytes", same, detail)
         else:
             ck.add("Carla's file came back as a link", bool(back and back.url), f"{self.internal_tool} holds no files")
+        shown = ("📎 " + escape(back.name) + (" (a file)" if back.hosted else " (a link)")) if back else "[red]missing[/red]"
+        return [*rows, (f"📎 attached {CLIENT_FILE!r}", shown)]
 
-    def show_came_back(self, internal: Snapshot, writes: int) -> None:
+    def show_came_back(self, internal: Snapshot, writes: int, extra_rows: list[tuple[str, str]]) -> None:
         ck = self.checks
         # Titles may carry an access marker (Basecamp: "... [client]").
         by_title = {title: t for t in internal.tasks.values() for title in (CLIENT_COMMENT_ON, CLIENT_APPROVES, CLIENT_REQUEST)
@@ -305,6 +311,7 @@ class Demo:
              (f"label {escape(labels)} (still in {_section(internal, approved)!r})" if label
               else f"moved to {_section(internal, approved)!r}") if approved else missing),
             (f"new card {CLIENT_REQUEST!r}", f"new task {CLIENT_REQUEST!r} in section {section.name!r}" if section else missing),
+            *extra_rows,
         ]
         self.console.print(came_back_table(rows, self.client_tool, self.internal_tool))
         self.console.print(f"{writes} write requests to {self.internal_tool}.")
