@@ -251,11 +251,13 @@ class Demo:
     def check_kept_home(self) -> None:
         """Read from the client's emulator: every request it received and every file it stores."""
         requests = self.client.emulator.requests
-        secrets = (MARGIN, MARGIN_VALUE, COST_SHEET, COST_SHEET_BYTES.decode())
-        seen = sorted({s for r in requests for s in secrets if s in r.text + urllib.parse.unquote_plus(r.text)})
+        secrets = {MARGIN: "the field's name", MARGIN_VALUE: "its value",
+                   COST_SHEET: "the file's name", COST_SHEET_BYTES.decode(): "its bytes"}
+        seen = [label for secret, label in secrets.items()
+                if any(secret in r.text + urllib.parse.unquote_plus(r.text) for r in requests)]
         stored = _stored_hashes(self.client.emulator)
         if hashlib.sha256(COST_SHEET_BYTES).hexdigest() in stored:
-            seen.append(f"{COST_SHEET} stored")
+            seen.append("the file stored")
         detail = f"{len(requests)} requests, {len(stored)} stored files read" + (f"; found: {', '.join(seen)}" if seen else "")
         self.checks.add(f"the unmapped field and the internal file never reached {self.client_tool}", not seen, detail)
 
