@@ -23,7 +23,7 @@ from bridge.auth.sealing import KEY_VARIABLE
 from bridge.clock import Clock
 from bridge.demo import emulated_auth
 from bridge.demo.emulated_auth import EmulatedAuth
-from bridge.demo.seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project
+from bridge.demo.seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project, setup_client_fields
 from bridge.demo.view import TOOL_NAMES
 from bridge.errors import ConfigError
 from connectors.emulation import serve as serving
@@ -85,7 +85,9 @@ def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None 
     if seed:
         seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind)
         rehearsal.projects[f"{AGENCY_PROJECT} (agency project, seeded by Anna)"] = seeded.project_id
-        rehearsal.projects[f"{CLIENT_PROJECT} (empty client project)"] = sandbox.create_project(CLIENT_PROJECT, [])
+        client_project = sandbox.create_project(CLIENT_PROJECT, [])
+        setup_client_fields(sandbox, client_project)  # the Priority field the demo's link maps
+        rehearsal.projects[f"{CLIENT_PROJECT} (empty client project)"] = client_project
         rehearsal.notes += [f"not seeded: {skip}" for skip in seeded.skipped]
     return rehearsal
 
