@@ -83,7 +83,7 @@ def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None 
         rehearsal.auth = emulated_auth.enable(kind, sandbox, base_url, ttl=oauth_ttl, redirect_port=redirect_port,
                                               folder=folder or Path(tempfile.mkdtemp(prefix="pm-bridge-emulate-")))
     if seed:
-        seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind)
+        seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind, uploads=False)
         rehearsal.projects[f"{AGENCY_PROJECT} (agency project, seeded by Anna)"] = seeded.project_id
         client_project = sandbox.create_project(CLIENT_PROJECT, [])
         setup_client_fields(sandbox, client_project)  # the Priority field the demo's link maps

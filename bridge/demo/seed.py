@@ -181,8 +181,12 @@ class Seeded:
     skipped: list[str] = field(default_factory=list)  # what this tool cannot hold
 
 
-def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str) -> Seeded:
-    """Create the agency project and fill it as Anna would, through her own connector."""
+def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str, uploads: bool = True) -> Seeded:
+    """Create the agency project and fill it as Anna would, through her own connector.
+
+    ``uploads=False`` leaves out the two uploaded files: a served Basecamp emulator hands out file
+    links on Basecamp's storage host, which only the in-process transports reach.
+    """
     approval = demo_rules(kind).inbound.approval
     extra = [approval.internal_section] if approval and approval.internal_section else []
     project_id = sandbox.create_project(AGENCY_PROJECT, SECTIONS + extra)
@@ -222,7 +226,7 @@ def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str) -> Seeded:
     if anna.capabilities.attachments != "none":
         for key, name, url in FILES:
             anna.create_attachment(project_id, seeded.ids[key], name, url)
-        for name, content in ((DELIVERABLE, DELIVERABLE_BYTES), (COST_SHEET, COST_SHEET_BYTES)):
+        for name, content in ((DELIVERABLE, DELIVERABLE_BYTES), (COST_SHEET, COST_SHEET_BYTES)) if uploads else ():
             attach_file(anna, project_id, seeded.ids[DELIVERABLE_ON], name, content)
     return seeded
 
