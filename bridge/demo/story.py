@@ -127,6 +127,7 @@ class Demo:
         self.checks = Checks()
         self.runtime: Runtime | None = None
         self.board = ""
+        self.card: Task | None = None  # the deliverable's card in Carla's tool
 
     def build_runtime(self, internal_project: str, client_project: str) -> Runtime:
         """The same path a user's config takes: a Config, then connectors, links, store and engine."""
@@ -229,7 +230,7 @@ class Demo:
     def check_field_and_file_arrived(self, client: Snapshot) -> None:
         """Read from Carla's side: her tool's own field (or label, or notes footer) and the copied file's bytes."""
         ck = self.checks
-        card = _task(client, CLIENT_COMMENT_ON)
+        card = self.card = _task(client, CLIENT_COMMENT_ON)
         wanted = PRIORITY_MAP["High"]
         value = lookup(card.custom_fields, PRIORITY) if card else None
         # GitHub holds it as a label, Basecamp as a notes footer: that text must be what the tool received.
@@ -253,8 +254,8 @@ class Demo:
         requests = self.client.emulator.requests
         secrets = {MARGIN: "the field's name", MARGIN_VALUE: "its value",
                    COST_SHEET: "the file's name", COST_SHEET_BYTES.decode(): "its bytes"}
-        seen = [label for secret, label in secrets.items()
-                if any(secret in r.text + urllib.parse.unquote_plus(r.text) for r in requests)]
+        readable = "\n".join(r.text + "\n" + urllib.parse.unquote_plus(r.text) for r in requests)
+        seen = [label for secret, label in secrets.items() if secret in readable]
         stored = _stored_hashes(self.client.emulator)
         if hashlib.sha256(COST_SHEET_BYTES).hexdigest() in stored:
             seen.append("the file stored")
@@ -263,7 +264,7 @@ class Demo:
 
     def play_client_extras(self, board: str) -> list[str]:
         """Carla changes the mapped field, and adds a file where her tool takes files."""
-        card = _task(self.carla.pull(board).snapshot, CLIENT_COMMENT_ON)
+        card = self.card  # as the first sync left it: Carla's comment since then changed none of its fields
         assert card is not None
         self.carla.update_task(board, card, {"custom_fields": {PRIORITY: CLIENT_PRIORITY}})
         actions = [f"set {PRIORITY!r} of {CLIENT_COMMENT_ON!r} to {CLIENT_PRIORITY}"]
