@@ -172,7 +172,8 @@ def project_fields(
             notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
         out["notes"] = notes
     for name in ("done", "due", "start"):
-        if name in allowed and fields.direction(name) != "none":
+        # getattr is FieldRules.direction for these names, without its custom-field test (once per task per cycle)
+        if name in allowed and getattr(fields, name) != "none":
             value = getattr(task, name)
             out[name] = value.isoformat() if hasattr(value, "isoformat") else value
     if "labels" in allowed and fields.labels != "none":
