@@ -18,7 +18,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, joined, lookup, people_across, split, value_in
+from bridge.core.fields import (
+    FieldDef,
+    FieldMap,
+    canonical,
+    field_def,
+    internal_kind,
+    joined,
+    lookup,
+    people_across,
+    split,
+    value_in,
+)
 from bridge.core.mirror import MirrorTask, MirrorView
 from bridge.core.model import Snapshot
 from bridge.core.ops import Notice
@@ -63,6 +74,7 @@ def fit_fields(
     # steady state runs this over every shared task, docs/benchmarks.md).
     mapped = [(rule, rule.key, field_def(client.fields, rule.to) if client_caps.defined_fields else None)
               for rule in custom.values()]
+    seen: dict[tuple[str, str], tuple[bool, str | None]] = {}  # (field, value) -> _fits: an enum's few values repeat
     tasks: dict[str, MirrorTask] = {}
     for key, task in view.tasks.items():
         # Copied on the first change only: most tasks hold values their client field takes as they are.
@@ -75,10 +87,10 @@ def fit_fields(
                 if not copied:
                     fields, copied = dict(fields), True
                 value = fields[name] = _known_people(value, client, key, rule, notices)
-            if isinstance(value, str) and name in fields and (target is None or target.holds(value)):
+            if isinstance(value, str) and name in fields and _fits(seen, name, target, value)[0]:
                 # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
                 # otherwise the write would repeat every cycle.
-                value_read = canonical(target.kind if target else "text", value)
+                value_read = _fits(seen, name, target, value)[1]
                 if value_read != value:
                     if not copied:
                         fields, copied = dict(fields), True
@@ -112,6 +124,17 @@ def fit_fields(
     if not notices and tasks == view.tasks:
         return view
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
+
+
+def _fits(
+    seen: dict[tuple[str, str], tuple[bool, str | None]], name: str, target: FieldDef | None, value: str
+) -> tuple[bool, str | None]:
+    """Can the client's field hold ``value``, and the value as that field reads it back (memoized in ``seen``)."""
+    known = seen.get((name, value))
+    if known is None:
+        held = target is None or target.holds(value)
+        known = seen[(name, value)] = (held, canonical(target.kind if target else "text", value) if held else None)
+    return known
 
 
 def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, client_caps: Capabilities) -> list[Notice]:
