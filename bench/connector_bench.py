@@ -1,14 +1,19 @@
 """Connector benchmark: the requests each tool's connector spends on the pulls and writes of a sync cycle.
 
 Run:  .venv/bin/python bench/connector_bench.py [--tool asana|trello|github|basecamp] [--tasks 1000] [--changed 10]
+                                                [--fields 2]
 
 For each connector, through its emulator on a virtual clock (so rate limits and
 time between cycles cost no real waiting), on a project of ``--tasks`` tasks in
-three sections, one comment on every tenth task:
+three sections, one comment on every tenth task, and ``--fields`` custom fields
+(default 2: Priority, an enum, and Budget, a number; 0: none, the figures from
+before custom fields) with values on every fifth task, as a link that maps them
+reads them (docs/custom-fields.md):
 
   first pull         the bridge's first, full read of the project
   no-change pull     an incremental pull with nothing changed (goal: 1 request, or 304s)
-  pull after N       an incremental pull after a person edited N tasks
+  pull after N       an incremental pull after a person edited N tasks (title, and
+                     with fields the Priority of each)
   write N            the bridge, as the client side, updating N tasks (title and notes)
 
 The counts are requests the emulator answered (304s, and retries after a 429,
@@ -32,11 +37,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.clock import VirtualClock  # noqa: E402
+from bridge.core.fields import FieldKind  # noqa: E402
 from bridge.core.ports import Connector, NewTask, PullResult, PullState  # noqa: E402
 from connectors.registry import tool_module  # noqa: E402
 
 TOOLS = ("asana", "trello", "github", "basecamp")
 SECTIONS = ["To do", "Doing", "Done"]
+# The custom fields of a realistic project: name, kind, options (docs/custom-fields.md).
+FIELDS: tuple[tuple[str, FieldKind, tuple[str, ...]], ...] = (
+    ("Priority", "enum", ("High", "Medium", "Low")),
+    ("Budget", "number", ()),
+)
 BETWEEN_CYCLES = 60.0  # virtual seconds between two steps, as between two sync cycles
 
 
@@ -49,6 +60,7 @@ class Step:
     waited: float  # virtual seconds the connector slept (rate limits, Retry-After)
     tasks: int | None = None
     floor: int | None = None  # the fewest requests the step can take
+    fields_seen: int | None = None  # edited tasks whose new custom field value the pull read
 
     def against_floor(self) -> str:
         kind = ("read" if self.label.startswith("pull after") else "request") + ("" if self.requests == 1 else "s")
@@ -87,30 +99,42 @@ class Meter:
         return step, result
 
 
-def seed(anna: Connector, project: str, tasks: int) -> dict[str, str]:
+def field_values(n: int, fields: int) -> dict[str, str]:
+    """The custom field values of task ``n``: on every fifth task."""
+    if n % 5:
+        return {}
+    values = {"Priority": ("High", "Medium", "Low")[n % 3], "Budget": str(100 + n)}
+    return {name: values[name] for name, _, _ in FIELDS[:fields]}
+
+
+def seed(anna: Connector, project: str, tasks: int, fields: int) -> dict[str, str]:
     """Create the project's tasks as a person would (through the API); return task id -> section id."""
     sections = [s.id for s in sorted(anna.pull(project).snapshot.sections.values(), key=lambda s: s.position)]
     placed: dict[str, str] = {}
     for n in range(tasks):
         section = sections[n % len(sections)]
-        task = anna.create_task(project, NewTask(title=f"Task {n}", notes=f"Notes for task {n}", section_id=section))
+        new = NewTask(title=f"Task {n}", notes=f"Notes for task {n}", section_id=section,
+                      custom_fields=field_values(n, fields))
+        task = anna.create_task(project, new)
         placed[task.id] = section
         if n % 10 == 0:
             anna.create_comment(project, task.id, f"Comment on task {n}")
     return placed
 
 
-def run_tool(tool: str, tasks: int, changed: int) -> ToolRun:
+def run_tool(tool: str, tasks: int, changed: int, fields: int) -> ToolRun:
     clock = VirtualClock()
     module = tool_module(tool)
     sandbox = module.Sandbox(module.Emulator(clock=clock), clock)
     project = sandbox.create_project("Benchmark project", SECTIONS)
+    for name, kind, options in FIELDS[:fields]:  # a no-op where any name is a field (GitHub, Basecamp)
+        sandbox.add_custom_field(project, name, kind, options)
     anna, bridge = sandbox.connector("human", "anna"), sandbox.connector("bridge", "bridge")
     started = time.perf_counter()
     # Seeding stands in for months of people's work: it would trip GitHub's secondary limits (500
     # content-creating requests an hour), which the measured steps below face as documented.
     sandbox.emulator.secondary_limits = False
-    seed(anna, project, tasks)
+    seed(anna, project, tasks, fields)
     sandbox.emulator.secondary_limits = True
     seed_seconds = time.perf_counter() - started
     meter = Meter(sandbox.emulator, clock)
@@ -134,13 +158,21 @@ def run_tool(tool: str, tasks: int, changed: int) -> ToolRun:
     clock.advance(BETWEEN_CYCLES)
     current = anna.pull(project).snapshot
     edited = sorted(current.tasks.values(), key=lambda t: t.title)[:changed]
-    for task in edited:
-        anna.update_task(project, task, {"title": task.title + " (edited)"})
+    for n, task in enumerate(edited):
+        changes: dict[str, Any] = {"title": task.title + " (edited)"}
+        if fields:
+            changes["custom_fields"] = {"Priority": ("High", "Medium", "Low")[n % 3]}
+        anna.update_task(project, task, changes)
     clock.advance(BETWEEN_CYCLES)
     step, after = meter.measure(f"pull after {changed} changed", lambda: pull(quiet))
     steps.append(step)
     step.floor = 2
     step.tasks = sum(1 for t in after.snapshot.tasks.values() if t.title.endswith("(edited)"))
+    if fields:
+        step.fields_seen = sum(
+            1 for n, t in enumerate(edited)
+            if after.snapshot.tasks[t.id].custom_fields.get("Priority") == ("High", "Medium", "Low")[n % 3]
+        )
 
     clock.advance(BETWEEN_CYCLES)
     targets = [after.snapshot.tasks[t.id] for t in edited]
@@ -178,7 +210,9 @@ def print_table(runs: list[ToolRun]) -> None:
     for run in runs:
         first, quiet, after, write = run.steps
         print(f"  {run.tool}: first pull {first.tasks} tasks, no-change pull {quiet.tasks} tasks, "
-              f"pull after {after.tasks} edited tasks, wrote {write.tasks} tasks")
+              f"pull after {after.tasks} edited tasks"
+              + (f" ({after.fields_seen} with their new Priority)" if after.fields_seen is not None else "")
+              + f", wrote {write.tasks} tasks")
 
 
 def main() -> None:
@@ -186,10 +220,13 @@ def main() -> None:
     parser.add_argument("--tool", choices=TOOLS, action="append", help="benchmark only this tool (repeatable)")
     parser.add_argument("--tasks", type=int, default=1000, help="tasks in the project (default 1000)")
     parser.add_argument("--changed", type=int, default=10, help="tasks edited, and tasks written (default 10)")
+    parser.add_argument("--fields", type=int, default=len(FIELDS), choices=range(len(FIELDS) + 1),
+                        help=f"custom fields on the project (default {len(FIELDS)}; 0: none)")
     args = parser.parse_args()
     if args.tasks < args.changed or args.changed < 1:
         parser.error("--changed must be at least 1 and at most --tasks")
-    runs = [run_tool(tool, args.tasks, args.changed) for tool in (args.tool or TOOLS)]
+    runs = [run_tool(tool, args.tasks, args.changed, args.fields) for tool in (args.tool or TOOLS)]
+    print(f"{args.tasks} tasks, {args.fields} custom fields\n")
     print_table(runs)
 
 

@@ -3,7 +3,7 @@
 Each function reports only the kinds it can judge: a cycle that failed on a
 server error says nothing about the guard, and a credential refused says
 nothing new about "failing" (the credentials alert is the better message), so
-those kinds stay as they were (docs/alerts.md "When an alert is sent").
+those kinds stay as they were (docs/alerts.md "What raises an alert").
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ class CodeGrant:
 
     def client(self, connection: ConnectionConfig) -> OAuthClient:
         if connection.oauth is None or not connection.oauth.client_id or connection.oauth.client_secret is None:
-            raise ConfigError(f"a {self.tool} OAuth connection needs oauth.client_id and oauth.client_secret",
+            raise ConfigError(f"the {self.tool} OAuth connection needs oauth.client_id and oauth.client_secret",
                               hint="see docs/connect.md for registering the app")
         secrets.register(connection.oauth.client_secret.get_secret_value())
         return connection.oauth

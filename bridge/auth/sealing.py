@@ -7,11 +7,13 @@ first seals, every one of them opens (docs/connect.md, "Rotating the key").
 from __future__ import annotations
 
 import os
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from typing import TYPE_CHECKING
 
 from bridge import secrets
 from bridge.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 KEY_VARIABLE = "PM_BRIDGE_SECRET_KEY"
 _MAKE_ONE = "create one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
@@ -19,8 +21,12 @@ _MAKE_ONE = "create one with: python -c 'from cryptography.fernet import Fernet;
 
 class Sealer:
     def __init__(self, keys: str) -> None:
+        # Imported here: only links with stored credentials need it, and it costs a daemon 6 MB of RSS
+        # (docs/benchmarks.md, "The daemon").
+        from cryptography.fernet import Fernet, MultiFernet
+
         try:
-            self._fernet = MultiFernet([Fernet(part.strip().encode()) for part in keys.split(",") if part.strip()])
+            self._fernet: MultiFernet = MultiFernet([Fernet(part.strip().encode()) for part in keys.split(",") if part.strip()])
         except (ValueError, TypeError):
             raise ConfigError(f"{KEY_VARIABLE} is not a Fernet key (32 url-safe base64-encoded bytes)", hint=_MAKE_ONE) from None
 
@@ -38,6 +44,8 @@ class Sealer:
         return self._fernet.encrypt(plain.encode()).decode()
 
     def open(self, sealed: str, connection: str) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
@@ -45,6 +53,8 @@ class Sealer:
 
     def reseal(self, sealed: str, connection: str) -> str:
         """``sealed`` opened with any of the keys and sealed again with the first (``pm-bridge credentials rekey``)."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(sealed.encode()).decode()
         except InvalidToken:

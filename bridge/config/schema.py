@@ -193,6 +193,12 @@ class Config(BaseModel):
                 if conn not in self.connections:
                     known = ", ".join(sorted(self.connections)) or "none defined"
                     raise ValueError(f"links.{name}.{side}.connection names {conn!r}, which is not under connections ({known})")
+            if self.connections[link.internal.connection].kind == "email":
+                # An email connection is a client's inbox (docs/email.md): it holds no agency project to mirror from.
+                raise ValueError(
+                    f"links.{name}.internal.connection names {link.internal.connection!r}, an email connection; "
+                    f"email is a client side only: put it under links.{name}.client"
+                )
         self._one_link_per_email_connection()
         self._name_clients()
         return self

@@ -157,7 +157,7 @@ def _may_hold(markdown: str, keys: frozenset[str]) -> bool:
         return True
     decoded = html.unescape(markdown).casefold()
     # A word whose letters are not all in the text cannot be spelled in it: the common case, decided at C speed.
-    patterns = [pattern for letters, pattern in spellings if all(letter in decoded for letter in letters)]
+    patterns = [pattern for letters, pattern in spellings if all(map(decoded.__contains__, letters))]
     if not patterns:
         return False
     texts = (decoded, _TAG.sub("", decoded)) if "<" in decoded else (decoded,)

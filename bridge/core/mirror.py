@@ -11,12 +11,12 @@ writes from a MirrorView and nothing else, which is what makes invariant 1
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bridge.core.fields import internal_kind, lookup, people_across, value_out
+from bridge.core.fields import FieldKind, FieldMap, internal_kind, lookup, people_across, value_out
 from bridge.core.markers import (
     NEAR_MISS,
     comment_notice,
@@ -147,8 +147,12 @@ def project_fields(
     audience: Audience,
     agreed: str | None = None,
     custom: bool = False,
+    custom_rules: Sequence[tuple[FieldMap, str, FieldKind]] | None = None,
 ) -> dict[str, Any]:
-    """The client-side value of every field that goes out for this task (``custom``: with its custom fields)."""
+    """The client-side value of every field that goes out for this task (``custom``: with its custom fields).
+
+    ``custom_rules``: :func:`custom_rules` of the link, when the caller read them once for many tasks.
+    """
     fields = rules.mirror.fields
     out: dict[str, Any] = {}
     unmatched: list[str] = []
@@ -168,7 +172,8 @@ def project_fields(
             notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
         out["notes"] = notes
     for name in ("done", "due", "start"):
-        if name in allowed and fields.direction(name) != "none":
+        # getattr is FieldRules.direction for these names, without its custom-field test (once per task per cycle)
+        if name in allowed and getattr(fields, name) != "none":
             value = getattr(task, name)
             out[name] = value.isoformat() if hasattr(value, "isoformat") else value
     if "labels" in allowed and fields.labels != "none":
@@ -176,13 +181,17 @@ def project_fields(
     if custom:
         # Only the custom fields the link names (privacy by default), as the client's field
         # holds them: cf:<client name> -> the value through the link's value map.
-        for rule in fields.custom.values():
-            kind = internal_kind(internal.fields, rule)
+        for rule, key, kind in custom_rules if custom_rules is not None else mapped_fields(internal, rules):
             value = lookup(task.custom_fields, rule.name)
             if kind == "people":  # people are e-mail addresses: the link's people.map applies (docs/custom-fields.md)
                 value = people_across(value, rules.mirror.people.map)
-            out[rule.key] = value_out(rule, value, kind)
+            out[key] = value_out(rule, value, kind)
     return out
+
+
+def mapped_fields(internal: Snapshot, rules: LinkRules) -> list[tuple[FieldMap, str, FieldKind]]:
+    """Each custom field the link maps, with its planner name (``cf:<client name>``) and its internal kind."""
+    return [(rule, rule.key, internal_kind(internal.fields, rule)) for rule in rules.mirror.fields.custom.values()]
 
 
 def attribution(template: str, comment: Comment) -> str:
@@ -233,6 +242,7 @@ def mirror(
     unlocked = unlocked_sections(internal, mrules)
 
     approved_label = (rules.approval_label() or "").casefold() if rules.inbound.approval else ""
+    custom_rules = mapped_fields(internal, rules)  # read once for every task of the cycle
 
     def client_section(task: Task) -> str:
         # is_approved, with the approval label read once rather than per task
@@ -258,7 +268,7 @@ def mirror(
             key=task.id,
             fields=project_fields(
                 task, internal, client_people, rules, allowed, audience, agreed_notes.get(task.id),
-                custom=client_caps.custom_fields and not nested,
+                custom=client_caps.custom_fields and not nested, custom_rules=custom_rules,
             ),
             section=None if nested else client_section(task),
             parent=parent.id if nested and parent else None,

@@ -273,13 +273,11 @@ class CopyClientComment(Op):
         return {"text": self.text}
 
 
-class CreateAttachment(Op):
-    """A shared file on the client task: uploaded (``file``: its bytes copied from the internal
-    attachment ``key``, ``size`` of them) or linked by ``url`` (docs/files.md)."""
+class _FileCopy(Op):
+    """A file copied onto the other side's task: uploaded (``file``: ``size`` bytes) or linked by ``url``."""
 
     action: ClassVar[Action] = "create"
     kind: ItemKind = "attachment"
-    task_key: str
     name: str
     url: str
     file: bool = False
@@ -293,25 +291,18 @@ class CreateAttachment(Op):
         return {"name": self.name, "url": self.url, **({"size": self.size} if self.file else {})}
 
 
-class CopyClientAttachment(Op):
-    """A file the client added, copied into the internal task: uploaded (``file``) or linked."""
+class CreateAttachment(_FileCopy):
+    """A shared file on the client task, its bytes copied from the internal attachment ``key`` (docs/files.md)."""
 
-    action: ClassVar[Action] = "create"
+    task_key: str
+
+
+class CopyClientAttachment(_FileCopy):
+    """A file the client added, copied into the internal task."""
+
     side: Side = "internal"
-    kind: ItemKind = "attachment"
     client_id: str
     client_task_id: str
-    name: str
-    url: str
-    file: bool = False
-    size: int | None = None
-    # Unlinked files of the same name on the target task: the copy an unrecorded upload may have left.
-    # The engine adopts one only if an upload was journaled and its bytes hash alike (docs/files.md).
-    candidates: tuple[str, ...] = ()
-
-    @property
-    def written(self) -> dict[str, Any]:
-        return {"name": self.name, "url": self.url, **({"size": self.size} if self.file else {})}
 
 
 class RemoveAttachment(Op):

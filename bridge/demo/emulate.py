@@ -23,7 +23,7 @@ from bridge.auth.sealing import KEY_VARIABLE
 from bridge.clock import Clock
 from bridge.demo import emulated_auth
 from bridge.demo.emulated_auth import EmulatedAuth
-from bridge.demo.seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project
+from bridge.demo.seed import AGENCY_PROJECT, CLIENT_PROJECT, demo_rules, seed_agency_project, setup_client_fields
 from bridge.demo.view import TOOL_NAMES
 from bridge.errors import ConfigError
 from connectors.emulation import serve as serving
@@ -83,9 +83,11 @@ def prepare(kind: str, host: str, port: int, *, seed: bool, clock: Clock | None 
         rehearsal.auth = emulated_auth.enable(kind, sandbox, base_url, ttl=oauth_ttl, redirect_port=redirect_port,
                                               folder=folder or Path(tempfile.mkdtemp(prefix="pm-bridge-emulate-")))
     if seed:
-        seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind)
+        seeded = seed_agency_project(sandbox, sandbox.connector("human"), kind, uploads=False)
         rehearsal.projects[f"{AGENCY_PROJECT} (agency project, seeded by Anna)"] = seeded.project_id
-        rehearsal.projects[f"{CLIENT_PROJECT} (empty client project)"] = sandbox.create_project(CLIENT_PROJECT, [])
+        client_project = sandbox.create_project(CLIENT_PROJECT, [])
+        setup_client_fields(sandbox, client_project)  # the Priority field the demo's link maps
+        rehearsal.projects[f"{CLIENT_PROJECT} (empty client project)"] = client_project
         rehearsal.notes += [f"not seeded: {skip}" for skip in seeded.skipped]
     return rehearsal
 

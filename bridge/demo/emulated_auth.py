@@ -49,8 +49,13 @@ class EmulatedAuth:
         """Route a request to Launchpad or the tool's emulator, and tell the window about token events."""
         path = request.url.path
         target = next((emu for prefix, emu in self.beside.items() if path.startswith(prefix)), main)
+        watched = any(path.endswith(token_path) for token_path in self.token_paths)
+        if watched:
+            # A served request arrives as a stream the emulator consumes; a token request is a small form,
+            # read once here so that its grant type can still be told afterwards.
+            request.read()
         response = target.handle(request)
-        if any(path.endswith(watched) for watched in self.token_paths):
+        if watched:
             self.say(_event(request, response))
         return response
 

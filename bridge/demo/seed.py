@@ -8,10 +8,12 @@ person. ``pm-bridge emulate <tool> --seed`` seeds the same project.
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from dataclasses import dataclass, field
 
-from bridge.core.ports import Connector, NewTask
-from bridge.core.rules import AccessSource, ApprovalRule, InboundRules, LinkRules, MirrorRules, SectionRule
+from bridge.core.ports import Connector, FileTransfer, NewTask
+from bridge.core.rules import AccessSource, ApprovalRule, FieldRules, InboundRules, LinkRules, MirrorRules, SectionRule
 from connectors.emulation.sandbox import Sandbox
 
 AGENCY_PROJECT = "Acme website"
@@ -67,12 +69,28 @@ FILES = [
     ("wireframes", "budget.xlsx", "https://files.agency.example/acme/budget.xlsx"),
 ]
 
+# Custom fields (docs/custom-fields.md): the link maps Priority, both ways, through a value map;
+# Margin is Anna's own field, which the link does not name, so it must never leave the agency.
+PRIORITY = "Priority"
+PRIORITY_MAP = {"High": "P1", "Low": "P3"}
+MARGIN, MARGIN_VALUE = "Margin", "38 pct"
+FIELD_VALUES = {"wireframes": {PRIORITY: "High", MARGIN: MARGIN_VALUE}, "palette": {PRIORITY: "Low"}}
+
+# Files that hold bytes (docs/files.md), both on the shared wireframes task: the marked deliverable
+# goes out as a file (as a link where a tool holds no files); the unmarked cost sheet stays home.
+DELIVERABLE_ON = "wireframes"
+DELIVERABLE = "[client] homepage-concept.png"
+COST_SHEET = "cost-sheet.pdf"
+COST_SHEET_BYTES = b"%PDF-1.4\n% INTERNAL COSTS: 62h at 95 EUR, 2h over budget\n%%EOF\n"
+FILE_URL = "https://files.agency.example/acme/"
+
 # Text that belongs to hidden items: none of it may ever appear in a request to the client's tool.
 HIDDEN_PHRASES = [
     "Competitor pricing teardown", "margin model", "Freelancer rates", "Quotes from three illustrators",
     "Set up staging server", "Provision the box", "Configure DNS for staging", "Fix flaky deploy script",
     "Retries on the asset upload", "Cross-browser QA", "Safari", "Logged 2.5h", "over budget",
     "budget.xlsx", "Budgeted 10h", "Tom runs two", "Internal QA",
+    MARGIN, MARGIN_VALUE, COST_SHEET, "INTERNAL COSTS",
 ]
 
 # What Carla does on the client side.
@@ -81,6 +99,33 @@ CLIENT_COMMENT = "Looks great! Could the hero image be bigger?"
 CLIENT_APPROVES = "Brand colour palette"
 CLIENT_REQUEST = "Add a newsletter signup"
 CLIENT_REQUEST_NOTES = "Our marketing team would like a signup box in the footer."
+CLIENT_PRIORITY = "P3"  # Carla lowers the wireframes' priority: Anna gets "Low"
+CLIENT_FILE = "hero-feedback.png"
+
+
+def png(width: int, height: int, seed: int = 0) -> bytes:
+    """A small mock-up picture (a header, a hero, three columns), built here so the demo ships no binary."""
+
+    def pixel(x: int, y: int) -> bytes:
+        if y < height // 8:
+            return bytes((30, 40 + seed * 60, 90))  # header bar
+        if y < height // 2 and width // 10 < x < width * 9 // 10:
+            return bytes((200 - y % 40, 120 + seed * 40, 60 + x % 50))  # hero image
+        if y > height * 3 // 5 and (x * 3 // width) != ((x + 4) * 3 // width):
+            return b"\xff\xff\xff"  # gutters
+        return bytes((235, 235 - (x * 3 // width) * 20, 225 + seed * 10))
+
+    rows = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b"")
+
+
+DELIVERABLE_BYTES = png(240, 150)
+CLIENT_FILE_BYTES = png(120, 80, seed=1)
 
 
 def access_source(kind: str) -> AccessSource:
@@ -90,6 +135,18 @@ def access_source(kind: str) -> AccessSource:
     if kind == "basecamp":
         return AccessSource(type="title_marker", client="[client]", none="[internal]")
     return AccessSource(type="label")
+
+
+def with_custom_fields(rules: LinkRules) -> LinkRules:
+    """The story's link also maps Priority both ways, High/Low as P1/P3 (docs/custom-fields.md)."""
+    spec = {PRIORITY: {"to": PRIORITY, "direction": "both", "values": PRIORITY_MAP}}
+    fields = rules.mirror.fields.model_copy(update={"custom": FieldRules(custom=spec).custom})
+    return rules.model_copy(update={"mirror": rules.mirror.model_copy(update={"fields": fields})})
+
+
+def setup_client_fields(sandbox: Sandbox, project_id: str) -> None:
+    """Carla's project defines the mapped field where her tool defines fields (Asana, Trello)."""
+    sandbox.add_custom_field(project_id, PRIORITY, "enum", tuple(PRIORITY_MAP.values()))
 
 
 def demo_rules(internal_kind: str) -> LinkRules:
@@ -124,12 +181,18 @@ class Seeded:
     skipped: list[str] = field(default_factory=list)  # what this tool cannot hold
 
 
-def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str) -> Seeded:
-    """Create the agency project and fill it as Anna would, through her own connector."""
+def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str, uploads: bool = True) -> Seeded:
+    """Create the agency project and fill it as Anna would, through her own connector.
+
+    ``uploads=False`` leaves out the two uploaded files: a served Basecamp emulator hands out file
+    links on Basecamp's storage host, which only the in-process transports reach.
+    """
     approval = demo_rules(kind).inbound.approval
     extra = [approval.internal_section] if approval and approval.internal_section else []
     project_id = sandbox.create_project(AGENCY_PROJECT, SECTIONS + extra)
     sandbox.setup_access_field(project_id)
+    sandbox.add_custom_field(project_id, PRIORITY, "enum", tuple(PRIORITY_MAP))
+    sandbox.add_custom_field(project_id, MARGIN, "text")
     source = access_source(kind)
     seeded = Seeded(project_id)
     snapshot = anna.pull(project_id).snapshot
@@ -140,6 +203,9 @@ def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str) -> Seeded:
     today = dt.date.today()
     for item in TASKS:
         fields = _access_fields(source, item.title, item.access)
+        if item.key in FIELD_VALUES:
+            custom = fields.get("custom_fields")
+            fields["custom_fields"] = (custom if isinstance(custom, dict) else {}) | FIELD_VALUES[item.key]
         if item.parent and not caps.subtask_fields:
             seeded.skipped.append(f"{item.title!r} (a subtask: {kind} has none)")
             continue
@@ -160,7 +226,19 @@ def seed_agency_project(sandbox: Sandbox, anna: Connector, kind: str) -> Seeded:
     if anna.capabilities.attachments != "none":
         for key, name, url in FILES:
             anna.create_attachment(project_id, seeded.ids[key], name, url)
+        for name, content in ((DELIVERABLE, DELIVERABLE_BYTES), (COST_SHEET, COST_SHEET_BYTES)) if uploads else ():
+            attach_file(anna, project_id, seeded.ids[DELIVERABLE_ON], name, content)
     return seeded
+
+
+def attach_file(person: Connector, project_id: str, task_id: str, name: str, content: bytes) -> bool:
+    """Upload a file as a person would; where the tool holds no files (GitHub), attach a link. True: uploaded."""
+    if isinstance(person, FileTransfer) and person.capabilities.attachments == "file":
+        kind = "image/png" if name.endswith(".png") else "application/pdf"
+        person.upload_attachment(project_id, task_id, name, iter([content]), len(content), kind)
+        return True
+    person.create_attachment(project_id, task_id, name, FILE_URL + name.split()[-1])
+    return False
 
 
 def play_client(carla: Connector, project_id: str, approved_section: str) -> list[str]:

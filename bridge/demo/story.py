@@ -9,6 +9,7 @@ the client's emulator received) and exits non-zero if one fails.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
 import urllib.parse
@@ -22,8 +23,10 @@ from rich.markup import escape
 
 from bridge.clock import VirtualClock
 from bridge.config.schema import ClientSideConfig, Config, LinkConfig, LinkSideConfig
+from bridge.core.fields import lookup
 from bridge.core.mirror import mirror
-from bridge.core.model import Snapshot
+from bridge.core.model import Attachment, Snapshot, Task
+from bridge.core.ports import Connector, FileTransfer
 from bridge.core.rules import LinkRules
 from bridge.demo.emulate import sandbox_for
 from bridge.demo.seed import (
@@ -31,18 +34,33 @@ from bridge.demo.seed import (
     CLIENT_APPROVES,
     CLIENT_COMMENT,
     CLIENT_COMMENT_ON,
+    CLIENT_FILE,
+    CLIENT_FILE_BYTES,
+    CLIENT_PRIORITY,
     CLIENT_PROJECT,
     CLIENT_REQUEST,
     COMMENTS,
+    COST_SHEET,
+    COST_SHEET_BYTES,
+    DELIVERABLE,
+    DELIVERABLE_BYTES,
+    DELIVERABLE_ON,
     FILES,
     HIDDEN_PHRASES,
+    MARGIN,
+    MARGIN_VALUE,
+    PRIORITY,
+    PRIORITY_MAP,
     RENAMED,
     TASKS,
     UNLOCKED,
     Seeded,
+    attach_file,
     demo_rules,
     play_client,
     seed_agency_project,
+    setup_client_fields,
+    with_custom_fields,
 )
 from bridge.demo.view import TOOL_NAMES, came_back_table, checks_table, project_tree, side_by_side
 from bridge.runtime import Runtime, build_runtime
@@ -104,10 +122,12 @@ class Demo:
         self.client: Sandbox = sandbox_for(client_kind, self.clock)
         self.anna = self.agency.connector("human", "anna")
         self.carla = self.client.connector("client", "carla")
-        self.rules = demo_rules(internal_kind)
+        self.rules = with_custom_fields(demo_rules(internal_kind))
         self.state_url = f"sqlite:///{folder / 'state.db'}"
         self.checks = Checks()
         self.runtime: Runtime | None = None
+        self.board = ""
+        self.card: Task | None = None  # the deliverable's card in Carla's tool
 
     def build_runtime(self, internal_project: str, client_project: str) -> Runtime:
         """The same path a user's config takes: a Config, then connectors, links, store and engine."""
@@ -146,9 +166,12 @@ class Demo:
         ck = self.checks
         self.step(1, f"Anna (agency) sets up {AGENCY_PROJECT!r} in {self.internal_tool}")
         seeded = seed_agency_project(self.agency, self.anna, self.internal_kind)
-        board = self.client.create_project(CLIENT_PROJECT, [])
-        self.console.print(f"{len(seeded.ids)} tasks, {len(COMMENTS)} comments, {len(FILES)} files; "
+        board = self.board = self.client.create_project(CLIENT_PROJECT, [])
+        setup_client_fields(self.client, board)
+        self.console.print(f"{len(seeded.ids)} tasks, {len(COMMENTS)} comments, {len(FILES) + 2} files; "
                            f"Carla's {self.client_tool} project {CLIENT_PROJECT!r} starts empty.")
+        self.console.print(f"The link maps {PRIORITY!r} ({', '.join(f'{a} → {b}' for a, b in PRIORITY_MAP.items())}, "
+                           f"both ways); Anna's {MARGIN!r} field is not mapped, and {COST_SHEET!r} is not marked \\[client].")
         for note in seeded.skipped:
             self.console.print(f"[dim]not seeded: {note}[/dim]")
         runtime = self.runtime = self.build_runtime(seeded.project_id, board)
@@ -162,18 +185,20 @@ class Demo:
 
         self.step(3, f"Carla (client) works in {self.client_tool}")
         approval = self.rules.inbound.approval.client_section if self.rules.inbound.approval else "Approved"
-        for action in play_client(self.carla, board, approval):
+        for action in play_client(self.carla, board, approval) + self.play_client_extras(board):
             self.console.print(f"  • Carla {action}")
 
         self.step(4, "Second sync: client input comes back")
         report, internal_writes, _ = self.cycle(runtime)
         ck.add("second sync succeeded", report.status == "ok", "; ".join(report.errors))
-        self.show_came_back(self.anna.pull(seeded.project_id).snapshot, internal_writes)
+        internal = self.anna.pull(seeded.project_id).snapshot
+        self.show_came_back(internal, internal_writes, self.check_extras_came_back(internal, seeded))
 
         self.step(5, "Another cycle with nothing new")
         self.quiet_cycles(runtime)
         ck.add(f"nothing hidden reached {self.client_tool}", not (leaked := _leaks(self.client.emulator.requests)),
                f"{len(self.client.emulator.requests)} requests read" + (f"; found: {', '.join(leaked)}" if leaked else ""))
+        self.check_kept_home()
         return ck.passed
 
     def show_both(self, internal: Snapshot, client: Snapshot) -> None:
@@ -195,11 +220,81 @@ class Demo:
         ck.add("only #client comments went out, attributed to Anna", attributed, f"{len(comments)} of {len(COMMENTS)} comments")
         if self.carla.capabilities.attachments != "none" and self.anna.capabilities.attachments != "none":
             files = sorted(a.name for a in client.attachments.values())
-            ck.add("only the [client] file went out", files == ["wireframes.pdf"], ", ".join(files))
+            ck.add("only the [client] files went out", files == sorted([_plain(DELIVERABLE), "wireframes.pdf"]), ", ".join(files))
+        self.check_field_and_file_arrived(client)
         notes = next((t.notes for t in client.tasks.values() if t.title == "Stakeholder interviews"), "")
         ck.add("notes below ---internal--- stayed internal", "Budgeted" not in notes and bool(notes), _oneline(notes))
 
-    def show_came_back(self, internal: Snapshot, writes: int) -> None:
+    # -- custom fields and files (docs/custom-fields.md, docs/files.md) ---------------------------
+
+    def check_field_and_file_arrived(self, client: Snapshot) -> None:
+        """Read from Carla's side: her tool's own field (or label, or notes footer) and the copied file's bytes."""
+        ck = self.checks
+        card = self.card = _task(client, CLIENT_COMMENT_ON)
+        wanted = PRIORITY_MAP["High"]
+        value = lookup(card.custom_fields, PRIORITY) if card else None
+        # GitHub holds it as a label, Basecamp as a notes footer: that text must be what the tool received.
+        raw = {"github": "label", "basecamp": "notes footer"}.get(self.client_kind)
+        written = not raw or any(f"{PRIORITY}: {wanted}" in r.text for r in self.client.emulator.writes())
+        ck.add(f"the mapped field arrived as {wanted}", value == wanted and written,
+               f"{raw} '{PRIORITY}: {value}'" if raw else f"{self.client_tool} field {PRIORITY!r} = {value}")
+        copy = next((a for a in client.attachments.values() if a.name == _plain(DELIVERABLE)), None)
+        if _takes_files(self.anna) and _takes_files(self.carla):
+            digest = _sha256(self.carla, self.client.emulator, self.board, copy) if copy and copy.hosted else None
+            ck.add("the deliverable arrived as a file with identical bytes (sha256)",
+                   digest == hashlib.sha256(DELIVERABLE_BYTES).hexdigest(),
+                   f"{len(DELIVERABLE_BYTES)} bytes, sha256 {digest[:12]}…" if digest else f"got {copy}")
+        else:
+            holds_none = self.client_tool if not _takes_files(self.carla) else self.internal_tool
+            ck.add("the deliverable arrived as a link", bool(copy and not copy.hosted and copy.url),
+                   f"{holds_none} holds no files through its API" if copy else "missing")
+
+    def check_kept_home(self) -> None:
+        """Read from the client's emulator: every request it received and every file it stores."""
+        requests = self.client.emulator.requests
+        secrets = {MARGIN: "the field's name", MARGIN_VALUE: "its value",
+                   COST_SHEET: "the file's name", COST_SHEET_BYTES.decode(): "its bytes"}
+        readable = "\n".join(r.text + "\n" + urllib.parse.unquote_plus(r.text) for r in requests)
+        seen = [label for secret, label in secrets.items() if secret in readable]
+        stored = _stored_hashes(self.client.emulator)
+        if hashlib.sha256(COST_SHEET_BYTES).hexdigest() in stored:
+            seen.append("the file stored")
+        detail = f"{len(requests)} requests, {len(stored)} stored files read" + (f"; found: {', '.join(seen)}" if seen else "")
+        self.checks.add(f"the unmapped field and the internal file never reached {self.client_tool}", not seen, detail)
+
+    def play_client_extras(self, board: str) -> list[str]:
+        """Carla changes the mapped field, and adds a file where her tool takes files."""
+        card = self.card  # as the first sync left it: Carla's comment since then changed none of its fields
+        assert card is not None
+        self.carla.update_task(board, card, {"custom_fields": {PRIORITY: CLIENT_PRIORITY}})
+        actions = [f"set {PRIORITY!r} of {CLIENT_COMMENT_ON!r} to {CLIENT_PRIORITY}"]
+        if _takes_files(self.carla):
+            attach_file(self.carla, board, card.id, CLIENT_FILE, CLIENT_FILE_BYTES)
+            actions.append(f"attached {CLIENT_FILE!r} to it")
+        return actions
+
+    def check_extras_came_back(self, internal: Snapshot, seeded: Seeded) -> list[tuple[str, str]]:
+        """Carla's field change and file, as Anna's tool now holds them; rows for the came-back table."""
+        ck = self.checks
+        task = internal.tasks.get(seeded.ids[DELIVERABLE_ON])
+        wanted = next(a for a, b in PRIORITY_MAP.items() if b == CLIENT_PRIORITY)
+        value = lookup(task.custom_fields, PRIORITY) if task else None
+        ck.add(f"Carla's {CLIENT_PRIORITY} came back as {wanted}", value == wanted, f"{PRIORITY} = {value}")
+        rows = [(f"set {PRIORITY!r} to {CLIENT_PRIORITY}", f"{PRIORITY!r} is {value}")]
+        if not _takes_files(self.carla):
+            return rows
+        back = next((a for a in internal.attachments.values() if a.name == CLIENT_FILE and task and a.task_id == task.id), None)
+        if _takes_files(self.anna):
+            digest = _sha256(self.anna, self.agency.emulator, seeded.project_id, back) if back and back.hosted else None
+            same = digest == hashlib.sha256(CLIENT_FILE_BYTES).hexdigest()
+            detail = f"sha256 {digest[:12]}…" if digest else f"got {back}"
+            ck.add("Carla's file came back as a file with identical bytes", same, detail)
+        else:
+            ck.add("Carla's file came back as a link", bool(back and back.url), f"{self.internal_tool} holds no files")
+        shown = ("📎 " + escape(back.name) + (" (a file)" if back.hosted else " (a link)")) if back else "[red]missing[/red]"
+        return [*rows, (f"📎 attached {CLIENT_FILE!r}", shown)]
+
+    def show_came_back(self, internal: Snapshot, writes: int, extra_rows: list[tuple[str, str]]) -> None:
         ck = self.checks
         # Titles may carry an access marker (Basecamp: "... [client]").
         by_title = {title: t for t in internal.tasks.values() for title in (CLIENT_COMMENT_ON, CLIENT_APPROVES, CLIENT_REQUEST)
@@ -219,6 +314,7 @@ class Demo:
              (f"label {escape(labels)} (still in {_section(internal, approved)!r})" if label
               else f"moved to {_section(internal, approved)!r}") if approved else missing),
             (f"new card {CLIENT_REQUEST!r}", f"new task {CLIENT_REQUEST!r} in section {section.name!r}" if section else missing),
+            *extra_rows,
         ]
         self.console.print(came_back_table(rows, self.client_tool, self.internal_tool))
         self.console.print(f"{writes} write requests to {self.internal_tool}.")
@@ -254,6 +350,37 @@ class Demo:
 def _section(snapshot: Snapshot, task: object) -> str:
     section_id = getattr(task, "section_id", None) or ""
     return snapshot.sections[section_id].name if section_id in snapshot.sections else ""
+
+
+def _plain(name: str) -> str:
+    """A shared file's name as the client sees it: the access marker taken out."""
+    return " ".join(name.replace("[client]", "").split())
+
+
+def _task(snapshot: Snapshot, title: str) -> Task | None:
+    return next((t for t in snapshot.tasks.values() if t.title.startswith(title)), None)
+
+
+def _takes_files(person: Connector) -> bool:
+    return isinstance(person, FileTransfer) and person.capabilities.attachments == "file"
+
+
+def _stored_hashes(emulator: object) -> set[str]:
+    """The sha256 of every file an emulator stores (Asana keeps its vault on the emulator, Trello and Basecamp on their store)."""
+    holder = getattr(emulator, "world", None) or getattr(emulator, "store", None)
+    vault = getattr(emulator, "vault", None) or getattr(holder, "vault", None)
+    return {stored.sha256 for stored in getattr(vault, "files", {}).values()}
+
+
+def _sha256(person: Connector, emulator: object, project_id: str, attachment: Attachment | None) -> str | None:
+    """The file's sha256 as the person's tool hands it out, and only if the tool's file store holds those bytes."""
+    if attachment is None or not isinstance(person, FileTransfer):
+        return None
+    digest = hashlib.sha256()
+    with person.open_download(project_id, attachment) as download:
+        for chunk in download.chunks:
+            digest.update(chunk)
+    return digest.hexdigest() if digest.hexdigest() in _stored_hashes(emulator) else None
 
 
 def _oneline(text: str) -> str:

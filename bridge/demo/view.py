@@ -32,9 +32,23 @@ def _task_children(tree: Tree, snapshot: Snapshot, task: Task, view: MirrorView 
         tree.add(f"📎 {_short(attachment.name)}" if shared else f"[dim]📎 {_short(attachment.name)} (stays internal)[/dim]")
 
 
-def _task_label(task: Task, view: MirrorView | None, parent_shared: bool = True) -> str:
+def _fields(task: Task, rules: LinkRules | None) -> str:
+    """A task's custom fields after its title; on the agency side the ones the link does not map are dimmed."""
+    mapped = {name.casefold() for name in rules.mirror.fields.custom} if rules else None
+    access = rules.mirror.access.field.casefold() if rules and rules.mirror.access.type == "custom_field" else None
+    parts = []
+    for name, value in sorted(task.custom_fields.items()):
+        if name.casefold() == access:
+            continue  # the access field already shows as shared/hidden
+        text = escape(f"{name}: {value}")
+        shared = mapped is None or name.casefold() in mapped
+        parts.append(f"[magenta]{text}[/magenta]" if shared else f"[dim]{text} (stays internal)[/dim]")
+    return f" · {', '.join(parts)}" if parts else ""
+
+
+def _task_label(task: Task, view: MirrorView | None, parent_shared: bool = True, rules: LinkRules | None = None) -> str:
     done = "✓ " if task.done else ""
-    title = f"{done}{_short(task.title)}"
+    title = f"{done}{_short(task.title)}{_fields(task, rules)}"
     if view is None:
         return title
     if task.id not in view.tasks:
@@ -59,9 +73,9 @@ def project_tree(snapshot: Snapshot, title: str, view: MirrorView | None = None,
             label += f" [dim]({rule.access}{shown})[/dim]" if rule.access == "locked" else f" [green](unlocked{shown})[/green]"
         branch = root.add(label)
         for task in _ordered([t for t in snapshot.tasks.values() if t.section_id == section.id and not t.parent_id]):
-            node = branch.add(_task_label(task, view))
+            node = branch.add(_task_label(task, view, rules=rules))
             for sub in _ordered(children.get(task.id, [])):
-                node.add(_task_label(sub, view, parent_shared=view is None or task.id in view.tasks))
+                node.add(_task_label(sub, view, parent_shared=view is None or task.id in view.tasks, rules=rules))
             _task_children(node, snapshot, task, view)
     return root
 

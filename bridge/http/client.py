@@ -30,6 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from bridge import __version__, secrets
 from bridge.clock import Clock, RealClock
+from bridge.core.ports import Download
 from bridge.errors import (
     AuthError,
     Invalid,
@@ -281,6 +282,16 @@ class HttpClient:
             yield raw
         finally:
             raw.close()
+
+    @contextlib.contextmanager
+    def download(
+        self, url: str, *, size: int | None = None, headers: Mapping[str, str] | None = None, credentials: bool | None = None
+    ) -> Iterator[Download]:
+        """:meth:`stream` as the connector contract's :class:`Download`; ``size`` stands in when no Content-Length comes."""
+        with self.stream(url, headers=headers, credentials=credentials) as response:
+            length = response.headers.get("content-length")
+            known = int(length) if length and length.isdigit() else size
+            yield Download(known, response.headers.get("content-type", ""), response.iter_bytes())
 
     def send_stream(
         self, method: str, path: str, *, content: Iterable[bytes], headers: Mapping[str, str],

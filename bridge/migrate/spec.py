@@ -63,6 +63,15 @@ def parse_endpoint(text: str, config: Config, option: str) -> Endpoint:
     if not sep or not name or not project:
         raise ConfigError(f"{option} {text!r} is not CONNECTION:PROJECT",
                           hint=f"e.g. {option} agency-asana:1204567890 (a key under connections:, then the project id)")
+    endpoint = _endpoint(name, project, text, config, option)
+    if endpoint.kind == "email":
+        # An email client's inbox is no project to copy from or into (docs/email.md).
+        raise ConfigError(f"{option} {text!r} is an email connection, which a migration cannot read or write",
+                          hint="migrate between project tools (asana, trello, github, basecamp)")
+    return endpoint
+
+
+def _endpoint(name: str, project: str, text: str, config: Config, option: str) -> Endpoint:
     if name in config.connections:
         return Endpoint(connection=name, kind=config.connections[name].kind, project=project)
     known = ", ".join(sorted(config.connections)) or "none configured"

@@ -346,10 +346,8 @@ class AsanaWrites:
         url = data.get("download_url")
         if not isinstance(url, str) or not url:
             raise Malformed(f"asana: attachment {attachment.id} has no download_url")
-        with self.client.stream(url) as response:
-            length = response.headers.get("content-length")
-            size = int(length) if length and length.isdigit() else attachment.size
-            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+        with self.client.download(url, size=attachment.size) as download:
+            yield download
 
     def upload_attachment(
         self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str

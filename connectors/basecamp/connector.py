@@ -253,10 +253,8 @@ class BasecampConnector(BasecampWebhookAdmin):
         host = httpx.URL(attachment.url).host
         # Basecamp's storage hosts want the same Bearer token as the API; no other host gets it.
         own = host.endswith(_OWN_HOSTS)
-        with self.http.stream(attachment.url, credentials=own) as response:
-            length = response.headers.get("content-length")
-            size = int(length) if length and length.isdigit() else attachment.size
-            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+        with self.http.download(attachment.url, size=attachment.size, credentials=own) as download:
+            yield download
 
     def upload_attachment(
         self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str

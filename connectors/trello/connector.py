@@ -322,10 +322,8 @@ class TrelloConnector(TrelloWebhookAdmin):
     def open_download(self, project_id: str, attachment: Attachment) -> Iterator[Download]:
         # An upload's url is its download route on the API; Trello serves it only with the OAuth header.
         header = f'OAuth oauth_consumer_key="{self.key}", oauth_token="{self.token}"'
-        with self.http.stream(attachment.url, headers={"Authorization": header}) as response:
-            length = response.headers.get("content-length")
-            size = int(length) if length and length.isdigit() else attachment.size
-            yield Download(size, response.headers.get("content-type", ""), response.iter_bytes())
+        with self.http.download(attachment.url, size=attachment.size, headers={"Authorization": header}) as download:
+            yield download
 
     def upload_attachment(
         self, project_id: str, task_id: str, name: str, chunks: Iterable[bytes], size: int, content_type: str

@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import imaplib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bridge.store import mailbox
 from bridge.store.tables import email_changes, email_inbox, email_items, email_meta
 from connectors.email.sink import SmtpSink
-from tests.email.support import IMAP_PASSWORD, IMAP_USER, PARIS, EmailWorld, deliver, imap_server, parse, reply, settings, smtp
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[SmtpSink, int]]:
-    with smtp() as sink, imap_server() as port:
-        yield sink, port
-
-
-@pytest.fixture
-def world(tmp_path: Path, servers: tuple[SmtpSink, int]) -> Iterator[EmailWorld]:
-    sink, port = servers
-    w = EmailWorld(tmp_path, settings(sink.port, port))
-    yield w
-    w.close()
+from tests.email.support import IMAP_PASSWORD, IMAP_USER, PARIS, EmailWorld, deliver, parse, reply
 
 
 def email_tables(world: EmailWorld) -> dict[str, list[Any]]:

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bridge.store import mailbox
 from connectors.email.sink import SmtpSink
-from tests.email.support import PARIS, EmailWorld, deliver, imap_server, parse, reply, settings, smtp
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[SmtpSink, int]]:
-    with smtp() as sink, imap_server() as port:
-        yield sink, port
-
-
-@pytest.fixture
-def world(tmp_path: Path, servers: tuple[SmtpSink, int]) -> Iterator[EmailWorld]:
-    sink, port = servers
-    w = EmailWorld(tmp_path, settings(sink.port, port))
-    yield w
-    w.close()
+from tests.email.support import PARIS, EmailWorld, deliver, parse, reply
 
 
 def _approval_reply_to(world: EmailWorld, sink: SmtpSink, title: str) -> str:

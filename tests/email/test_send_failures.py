@@ -5,27 +5,9 @@ visibly (the failing-cycles alert keys on it) until the message is delivered."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from connectors.email.sink import SmtpSink
-from tests.email.support import PARIS, EmailWorld, deliver, imap_server, parse, reply, settings, smtp
-
-
-@pytest.fixture
-def servers() -> Iterator[tuple[SmtpSink, int]]:
-    with smtp() as sink, imap_server() as port:
-        yield sink, port
-
-
-@pytest.fixture
-def world(tmp_path: Path, servers: tuple[SmtpSink, int]) -> Iterator[EmailWorld]:
-    sink, port = servers
-    w = EmailWorld(tmp_path, settings(sink.port, port))
-    yield w
-    w.close()
+from tests.email.support import PARIS, EmailWorld, deliver, parse, reply
 
 
 def subjects(sink: SmtpSink) -> list[str]:

@@ -48,6 +48,27 @@ def test_two_links_on_one_email_connection_are_refused_naming_both_and_the_fix(t
     assert "connection of its own" in text
 
 
+def test_an_email_connection_as_a_links_internal_side_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = config(tmp_path, email_connection("client-mail", None), {"acme": "client-mail"})
+    text = path.read_text().replace("internal: {connection: agency,", "internal: {connection: client-mail,")
+    path.write_text(text.replace("client: {connection: client-mail,", "client: {connection: agency,"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "links.acme.internal.connection" in str(caught.value) and "client side only" in str(caught.value)
+
+
+def test_a_migration_refuses_an_email_endpoint(tmp_path: Path) -> None:
+    from bridge.migrate.spec import parse_endpoint
+
+    cfg = load_config(config(tmp_path, email_connection("client-mail", None), {"acme": "client-mail"}))
+    with pytest.raises(ConfigError) as caught:
+        parse_endpoint("client-mail:site", cfg, "--to")
+    assert "email connection" in str(caught.value)
+    with pytest.raises(ConfigError):
+        parse_endpoint("email:site", cfg, "--from")
+    assert parse_endpoint("agency:p1", cfg, "--from").kind == "memory"
+
+
 def test_one_email_connection_per_link_loads(tmp_path: Path) -> None:
     connections = email_connection("mail-a", None) + email_connection("mail-b", None)
     cfg = load_config(config(tmp_path, connections, {"acme": "mail-a", "beta": "mail-b"}))

@@ -18,7 +18,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.core.fields import FieldMap, canonical, field_def, internal_kind, joined, lookup, people_across, split, value_in
+from bridge.core.fields import (
+    FieldDef,
+    FieldMap,
+    canonical,
+    field_def,
+    internal_kind,
+    joined,
+    lookup,
+    people_across,
+    split,
+    value_in,
+)
 from bridge.core.mirror import MirrorTask, MirrorView
 from bridge.core.model import Snapshot
 from bridge.core.ops import Notice
@@ -59,41 +70,71 @@ def fit_fields(
                 notices.append(notice)
                 drop.add(rule.key)
     notices += _nested_values(view, internal, rules, client_caps)
+    # Per rule, what is the same for every task: read once, not once per task (the planner's
+    # steady state runs this over every shared task, docs/benchmarks.md).
+    mapped = [(rule, rule.key, field_def(client.fields, rule.to) if client_caps.defined_fields else None)
+              for rule in custom.values()]
+    seen: dict[tuple[str, str], tuple[bool, str | None]] = {}  # (field, value) -> _fits: an enum's few values repeat
     tasks: dict[str, MirrorTask] = {}
     for key, task in view.tasks.items():
-        fields = {name: value for name, value in task.fields.items() if name not in drop}
-        for rule in custom.values():
-            target = field_def(client.fields, rule.to) if client_caps.defined_fields else None
-            value = fields.get(rule.key)
+        # Copied on the first change only: most tasks hold values their client field takes as they are.
+        fields = {name: value for name, value in task.fields.items() if name not in drop} if drop else task.fields
+        copied = bool(drop)
+        for rule, name, target in mapped:
+            value = fields.get(name)
+            held = False  # the value is one the client's field was just found to hold
             if target is not None and target.kind == "people" and isinstance(value, str):
-                value = fields[rule.key] = _known_people(value, client, key, rule, notices)
-            if isinstance(value, str) and rule.key in fields and (target is None or target.holds(value)):
+                if not copied:
+                    fields, copied = dict(fields), True
+                value = fields[name] = _known_people(value, client, key, rule, notices)
+            if isinstance(value, str) and name in fields and _fits(seen, name, target, value)[0]:
                 # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
                 # otherwise the write would repeat every cycle.
-                fields[rule.key] = canonical(target.kind if target else "text", value)
-                value = fields[rule.key]
+                value_read = _fits(seen, name, target, value)[1]
+                if value_read != value:
+                    if not copied:
+                        fields, copied = dict(fields), True
+                    fields[name] = value_read
+                else:
+                    held = True
+                value = value_read
             # A field that only comes in never needs the client's field to hold the internal value.
-            if rule.key not in fields or rule.direction == "to_internal":
+            if name not in fields or rule.direction == "to_internal":
                 continue
             if too_long(rule.to, value, client_caps):
-                del fields[rule.key]
+                if not copied:
+                    fields, copied = dict(fields), True
+                del fields[name]
                 notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
                                       message=f"task {_title(task)}: the client field {rule.to!r} cannot hold {value!r}: "
                                       f"'{rule.to}: <value>' is longer than the {client_caps.field_limit} characters "
                                       f"{client_caps.tool or 'the client tool'} takes; map it to a shorter value under "
                                       f"mirror.fields.custom.{rule.name}.values"))
                 continue
-            if target is None or target.holds(value):
+            if held or target is None or target.holds(value):
                 continue
-            del fields[rule.key]
+            if not copied:
+                fields, copied = dict(fields), True
+            del fields[name]
             choices = f" (its options: {', '.join(target.options)})" if target.options else ""
             notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
                                   message=f"task {_title(task)}: the client field {rule.to!r} ({target.kind}) cannot "
                                   f"hold {value!r}{choices}; map it under mirror.fields.custom.{rule.name}.values"))
-        tasks[key] = task if fields == task.fields else task.model_copy(update={"fields": fields})
+        tasks[key] = task if fields is task.fields or fields == task.fields else task.model_copy(update={"fields": fields})
     if not notices and tasks == view.tasks:
         return view
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
+
+
+def _fits(
+    seen: dict[tuple[str, str], tuple[bool, str | None]], name: str, target: FieldDef | None, value: str
+) -> tuple[bool, str | None]:
+    """Can the client's field hold ``value``, and the value as that field reads it back (memoized in ``seen``)."""
+    known = seen.get((name, value))
+    if known is None:
+        held = target is None or target.holds(value)
+        known = seen[(name, value)] = (held, canonical(target.kind if target else "text", value) if held else None)
+    return known
 
 
 def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, client_caps: Capabilities) -> list[Notice]:
