@@ -248,3 +248,31 @@ class Config(BaseModel):
                         )
                     sections[approval.internal_section] = name
                 self.links[name]._project_clients = clients
+            if len(names) > 1:
+                self._no_field_between_clients(names)
+
+    def _no_field_between_clients(self, names: list[str]) -> None:
+        """Refuse an internal field that one link takes in from its client and another sends out to its own.
+
+        The internal task holds one value per field: what acme typed would become it, and the next cycle
+        would write it to globex. Nothing in the internal tool can say who typed a value (and the state
+        store may be lost), so this is refused when the config is read (docs/mirror-rules.md "Several clients").
+        """
+        def maps(link: str, field: str, directions: tuple[str, ...]) -> bool:
+            return any(r.name.casefold() == field and r.direction in directions
+                       for r in self.links[link].mirror.fields.custom.values())
+
+        for taker in names:
+            for key, rule in self.links[taker].mirror.fields.custom.items():
+                if rule.direction not in ("both", "to_internal"):
+                    continue
+                field = rule.name.casefold()
+                sender = next((o for o in names if o != taker and maps(o, field, ("both", "to_client"))), None)
+                if sender is not None:
+                    raise ValueError(
+                        f"links.{taker} and links.{sender} share an internal project and both map the custom field "
+                        f"{rule.name!r}; links.{taker} takes it in from its client, so what that client types would go "
+                        f"out to the client of links.{sender}: set links.{taker}.mirror.fields.custom.{key}.direction "
+                        f"to to_client, or leave the field out of links.{sender}, or give each client an internal "
+                        f"field of its own"
+                    )

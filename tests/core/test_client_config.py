@@ -46,6 +46,29 @@ def test_two_links_of_one_project_cannot_share_an_approval_section() -> None:
         config(acme=approval, globex=approval)
 
 
+def _fields(custom: dict[str, Any]) -> dict[str, Any]:
+    return {"mirror": {"fields": {"custom": custom}}}
+
+
+@pytest.mark.parametrize(("acme", "globex"), [("both", "both"), ("both", "to_client"), ("to_internal", "both"),
+                                              ("to_internal", "to_client")])
+def test_a_field_one_client_types_into_cannot_go_out_to_another(acme: str, globex: str) -> None:
+    """The leak it closes: acme types a Priority, it becomes the internal value, the next cycle sends it to globex."""
+    with pytest.raises(ValidationError, match="links.acme and links.globex share an internal project and both map the "
+                                              "custom field 'Priority'"):
+        config(acme=_fields({"Priority": {"to": "Priority", "direction": acme}}),
+               globex=_fields({"priority": {"to": "Prio", "direction": globex}}))
+
+
+def test_fields_that_cannot_carry_one_clients_value_to_another_are_accepted() -> None:
+    cfg = config(acme=_fields({"Priority": {"to": "Priority", "direction": "to_client"}}),
+                 globex=_fields({"Priority": "Priority", "Budget code": {"to": "Budget", "direction": "both"}}),
+                 initech=_fields({"Margin": {"to": "Margin", "direction": "to_internal"}}),
+                 hooli={"internal": {"connection": "asana", "project": "222"},
+                        **_fields({"Budget code": {"to": "Budget", "direction": "both"}})})  # another project
+    assert sorted(cfg.links["globex"].rules().mirror.fields.custom) == ["Budget code", "Priority"]
+
+
 @pytest.mark.parametrize("bad", ["a,b", "", " ", "[x]"])
 def test_a_client_name_that_markers_cannot_hold_is_refused(bad: str) -> None:
     with pytest.raises(ValidationError):

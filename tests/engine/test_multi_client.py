@@ -1,21 +1,33 @@
 """Invariant 1 with several clients on one internal project, as a hypothesis state machine.
 
-One internal project (memory tool, access by label) and three clients on three
-tools: acme on Trello, globex on Basecamp, initech on the memory tool. The
+One internal project (memory tool, access by label) and four clients: acme on
+Trello, globex on Basecamp, initech on the memory tool, hooli by email. The
 agency shares (plainly, or with clients by name), hides, comments (marked or
-not) and attaches files; every client comments (sometimes typing the marker),
-files requests and approves; faults, crashes and a lost state store strike.
+not), attaches links and uploads files (real bytes), and sets custom field
+values; every tool client comments (sometimes typing the marker), files
+requests, approves, uploads files and sets field values, and hooli replies to
+items and sends requests by email; faults, crashes and a lost state store
+strike. Each link maps its own custom fields: acme Priority (both ways),
+globex Budget code (as "Budget", both ways), both of them Phase (to the client
+only), initech and hooli none; "Margin" is mapped by nobody.
 
-After every cycle, every request each client's tool received during it is read:
-none may carry the title, notes, comment or file of an item hidden from that
-client, or anything another client wrote. Once settled, each client sees exactly
-what is shared with it, and only its own approvals show as approved.
+After every cycle, every request each client's tool received during it is read
+(path, query, body: an upload's bytes included), every file its storage gained
+is read, and every message hooli's addresses received is read (every header,
+both parts, attachments): none may carry the title, notes, comment, file name,
+file bytes or field value of an item hidden from that client, a field value its
+link does not map, or anything another client wrote. Once settled, each client
+sees exactly what is shared with it, only its own approvals show as approved,
+mapped fields agree on both sides, and a client's file sits on its own internal
+task only (docs/mirror-rules.md "Several clients", docs/design.md invariant 1).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -27,22 +39,43 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from bridge.clock import VirtualClock
+from bridge.core.fields import lookup
 from bridge.core.ports import NewTask
-from bridge.core.rules import AccessSource, LinkRules, MirrorRules, SectionRule
-from bridge.store import Store
+from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, SectionRule
+from bridge.store import Store, mailbox
 from bridge.sync.engine import Engine, LinkRuntime, LinkSide
 from connectors.asana.emulator.model import EnumOption
+from connectors.email import EmailConnector
+from connectors.email.sink import SmtpSink
 from connectors.emulation.toolkit import Fault
 from connectors.registry import tool_module
+from tests.email.support import everything, reply
+from tests.email.support import settings as email_settings
 from tests.engine.world import inject, recorded
 
-CLIENTS = {"acme": "trello", "globex": "basecamp", "initech": "memory"}
+CLIENTS = {"acme": "trello", "globex": "basecamp", "initech": "memory", "hooli": "email"}
 NAMES = sorted(CLIENTS)
+TOOL_NAMES = sorted(name for name, kind in CLIENTS.items() if kind != "email")  # clients that act in a tool
+MAIL_TO = {"carla@client.example", "boss@client.example"}  # hooli's addresses (tests/email/support.py)
 SECTIONS = ["Design", "Build"]
 UNLOCKED = {"Design"}
 FAULTS = [Fault.FAIL_BEFORE, Fault.FAIL_AFTER, Fault.LOSE_RESPONSE, Fault.RATE_LIMIT, Fault.LAG]
-FAULT_OPS = ["create_task", "update_task", "create_comment", "pull"]
+FAULT_OPS = ["create_task", "update_task", "create_comment", "upload_attachment", "pull"]
 APPROVED = "Approved"
+# Each link's custom fields: internal name -> (client name, direction). A field one link takes in goes out
+# on no other link (the config refuses that, docs/mirror-rules.md "Several clients"); "Phase" goes out to
+# two clients, and comes in from none; "Margin" is mapped by no link.
+FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    "acme": {"Priority": ("Priority", "both"), "Phase": ("Phase", "to_client")},
+    "globex": {"Budget code": ("Budget", "both"), "Phase": ("Phase", "to_client")},
+    "initech": {},
+    "hooli": {},
+}
+INTERNAL_FIELDS = ["Priority", "Budget code", "Phase", "Margin"]
+# The fields each tool client types into: a to_client "Phase" is put back; initech's "Priority" is not its link's.
+CLIENT_FIELDS = {"acme": ["Priority", "Phase"], "globex": ["Budget", "Phase"], "initech": ["Priority"]}
+AGENCY = "agency"
+REPLY_ADDRESS = re.compile(r"reply\+[A-Za-z0-9_.-]+@replies\.agency\.example")
 
 
 class Crash(Exception):
@@ -51,6 +84,33 @@ class Crash(Exception):
 
 def link_rules() -> MirrorRules:
     return MirrorRules(sections={name: SectionRule(access="unlocked") for name in UNLOCKED}, access=AccessSource(type="label"))
+
+
+def client_rules(name: str) -> LinkRules:
+    """The shared mirror rules, with this link's own custom fields, read by client ``name``."""
+    mirror = link_rules()
+    spec = {internal: {"to": client, "direction": way} for internal, (client, way) in FIELDS[name].items()}
+    fields = mirror.fields.model_copy(update={"custom": FieldRules(custom=spec).custom})
+    return LinkRules(mirror=mirror.model_copy(update={"fields": fields}).for_client(name, NAMES))
+
+
+_SINK: list[SmtpSink] = []
+
+
+def mail_sink() -> SmtpSink:
+    """One SMTP server for every example (starting one per example would cost more than the example)."""
+    if not _SINK:
+        _SINK.append(SmtpSink().__enter__())
+    return _SINK[0]
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One value typed into a custom field: on which internal task, which field, by whom."""
+
+    task: str | None  # the internal task (None: a client's card the test cannot tie to one)
+    field: str  # the internal field's name (the agency) or the client field's name (a client)
+    writer: str  # AGENCY or a client's name
 
 
 @dataclass
@@ -65,7 +125,7 @@ class Model:
     names: frozenset[str] = frozenset()  # for access "named"
     origin: str | None = None  # the client who asked for it (a request)
     comments: dict[str, tuple[str, bool]] = field(default_factory=dict)  # id -> (text, marked)
-    files: dict[str, tuple[str, bool]] = field(default_factory=dict)  # id -> (name token, marked)
+    files: dict[str, tuple[str, bool]] = field(default_factory=dict)  # id (or "<id>:bytes") -> (token, marked)
 
 
 def sandbox(kind: str, clock: VirtualClock) -> Any:
@@ -88,17 +148,32 @@ class MultiClientMachine(RuleBasedStateMachine):
         self.people: dict[str, Any] = {}
         self.projects: dict[str, str] = {}
         self.links: dict[str, LinkRuntime] = {}
-        for name, kind in CLIENTS.items():
-            sb = self.sandboxes[name] = sandbox(kind, self.clock)
+        for name in TOOL_NAMES:
+            sb = self.sandboxes[name] = sandbox(CLIENTS[name], self.clock)
             self.projects[name] = sb.create_project(f"{name} x Agency", [])
+            for client_field, _ in FIELDS[name].values():  # Trello boards define their fields; the others take any name
+                sb.add_custom_field(self.projects[name], client_field, "text")
             self.people[name] = sb.connector("client", "carla")
-            rules = LinkRules(mirror=link_rules().for_client(name, NAMES))
             self.links[name] = LinkRuntime(
                 name,
-                rules,
+                client_rules(name),
                 LinkSide(bridge_internal, self.internal_project),
                 LinkSide(sb.connector("bridge", "client"), self.projects[name]),
             )
+        # hooli reads by email: the bridge keeps its view in a database of its own here, so a lost state
+        # store (below) does not unsend what hooli already received.
+        self.sink = mail_sink()
+        self.mail_now = dt.datetime(2026, 12, 7, 8, 0, tzinfo=dt.UTC)
+        mail_state = f"sqlite:///{self.tmp}/hooli-mail.db"
+        self.mail = EmailConnector("hooli-mail", email_settings(self.sink.port), mail_state, now=lambda: self.mail_now)
+        self.projects["hooli"] = "Hooli website"
+        # What hooli has been shown (the same view, read without sending).
+        self.people["hooli"] = EmailConnector("hooli-mail", email_settings(None), mail_state, now=lambda: self.mail_now,
+                                              engine=self.mail.engine)
+        self.links["hooli"] = LinkRuntime("hooli", client_rules("hooli"), LinkSide(bridge_internal, self.internal_project),
+                                          LinkSide(self.mail, self.projects["hooli"]))
+        self.mails = len(self.sink.received)  # the sink serves every example: read only this one's messages
+        self.first_mail = self.mails
         self.store_url = f"sqlite:///{self.tmp}/state.db"
         self.store = Store.open(self.store_url)
         self.engine = Engine(self.store, workers=2)
@@ -108,11 +183,16 @@ class MultiClientMachine(RuleBasedStateMachine):
         self.typed: dict[str, str] = {}  # text a client typed -> that client
         self.requests: dict[str, tuple[str, str]] = {}  # request title -> (the client who filed it, its notes)
         self.approved: dict[str, set[str]] = {name: set() for name in CLIENTS}  # client -> internal task ids
+        self.values: dict[str, FieldValue] = {}  # every custom field value typed, by token
+        self.client_files: dict[str, tuple[str, str]] = {}  # a client's file name token -> (client, internal task)
+        self.stored: dict[str, set[str]] = {name: set() for name in TOOL_NAMES}  # file keys already read
         self.serial = itertools.count(1)
         self.settled = False
         self.cycles = 0
 
     def teardown(self) -> None:
+        self.mail.close()
+        self.people["hooli"].close()
         self.store.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -145,6 +225,12 @@ class MultiClientMachine(RuleBasedStateMachine):
                 texts |= {m.title} | ({m.notes} if m.notes else set())
             texts |= {text for text, marked in m.comments.values() if not (marked and shared)}
             texts |= {name for name, marked in m.files.values() if not (marked and shared)}
+        for value, typed in self.values.items():
+            if typed.writer == client:
+                continue
+            mapped = typed.writer == AGENCY and typed.field in FIELDS[client]
+            if not (mapped and typed.task in self.model and self.shared_with(typed.task, client)):
+                texts.add(value)  # another client's value, an unmapped field's, or a hidden task's
         return texts
 
     def labels_for(self, access: str, names: frozenset[str] = frozenset()) -> list[str]:
@@ -230,12 +316,64 @@ class MultiClientMachine(RuleBasedStateMachine):
             self.model[task].files[made.id] = (name, marked)
             self.settled = False
 
+    @rule(task=tasks, marked=st.booleans())
+    def agency_upload(self, task: str, marked: bool) -> None:
+        """A real file: its bytes are a token of their own, so the check reads bytes, not just names."""
+        if task in self.model:
+            name, content = self.token("F"), self.token("B")
+            data = f"%PDF-1.7 {content}".encode()
+            made = self.anna.upload_attachment(  # type: ignore[attr-defined]
+                self.internal_project, task, f"[client] {name}.pdf" if marked else f"{name}.pdf", iter([data]),
+                len(data), "application/pdf",
+            )
+            self.model[task].files[made.id] = (name, marked)
+            self.model[task].files[f"{made.id}:bytes"] = (content, marked)
+            self.settled = False
+
+    @rule(task=tasks, name=st.sampled_from(INTERNAL_FIELDS))
+    def agency_sets_field(self, task: str, name: str) -> None:
+        if task in self.model:
+            value = self.token("V")
+            self.anna.update_task(self.internal_project, self.current(task), {"custom_fields": {name: value}})
+            self.values[value] = FieldValue(task, name, AGENCY)
+            self.settled = False
+
     # -- the clients --------------------------------------------------------------------
+
+    def internal_id(self, card: Any) -> str | None:
+        return next((t for t, m in self.model.items() if m.title == card.title), None)
+
+    @rule(data=st.data(), client=st.sampled_from(TOOL_NAMES))
+    def client_sets_field(self, data: st.DataObject, client: str) -> None:
+        cards = sorted((t for t in self.client_snapshot(client).tasks.values() if t.parent_id is None), key=lambda t: t.id)
+        if cards:
+            card = data.draw(st.sampled_from(cards))
+            name = data.draw(st.sampled_from(CLIENT_FIELDS[client]))
+            value = self.token("W")
+            self.people[client].update_task(self.projects[client], card, {"custom_fields": {name: value}})
+            self.values[value] = FieldValue(self.internal_id(card), name, client)
+            self.typed[value] = client
+            self.settled = False
+
+    @rule(data=st.data(), client=st.sampled_from(TOOL_NAMES))
+    def client_upload(self, data: st.DataObject, client: str) -> None:
+        cards = sorted((t for t in self.client_snapshot(client).tasks.values() if t.parent_id is None), key=lambda t: t.id)
+        if cards:
+            card = data.draw(st.sampled_from(cards))
+            name, content = self.token("G"), self.token("H")
+            blob = f"%PDF-1.7 {content}".encode()
+            self.people[client].upload_attachment(self.projects[client], card.id, f"[client] {name}.pdf", iter([blob]),
+                                                  len(blob), "application/pdf")
+            self.typed[name] = self.typed[content] = client
+            task = self.internal_id(card)
+            if task is not None:
+                self.client_files[name] = (client, task)
+            self.settled = False
 
     def client_snapshot(self, client: str) -> Any:
         return self.people[client].pull(self.projects[client]).snapshot
 
-    @rule(data=st.data(), client=st.sampled_from(NAMES), marker=st.booleans())
+    @rule(data=st.data(), client=st.sampled_from(TOOL_NAMES), marker=st.booleans())
     def client_comment(self, data: st.DataObject, client: str, marker: bool) -> None:
         cards = sorted((t for t in self.client_snapshot(client).tasks.values() if t.parent_id is None), key=lambda t: t.id)
         if cards:
@@ -245,18 +383,43 @@ class MultiClientMachine(RuleBasedStateMachine):
             self.typed[body] = client
             self.settled = False
 
-    @rule(client=st.sampled_from(NAMES))
-    def client_request(self, client: str) -> None:
+    @rule(data=st.data(), client=st.sampled_from(TOOL_NAMES))
+    def client_request(self, data: st.DataObject, client: str) -> None:
         snap = self.client_snapshot(client)
         lists = sorted((s for s in snap.sections.values() if s.name in ("Design", "Shared with you")), key=lambda s: s.name)
         if lists:
             title, notes = self.token("R"), self.token("D")
-            self.people[client].create_task(self.projects[client], NewTask(title=title, notes=notes, section_id=lists[0].id))
+            field_name = data.draw(st.sampled_from([None, *CLIENT_FIELDS[client]]))  # a request may come with a value
+            values = {field_name: self.token("W")} if field_name else {}
+            self.people[client].create_task(
+                self.projects[client], NewTask(title=title, notes=notes, section_id=lists[0].id, custom_fields=values)
+            )
+            for value in values.values():
+                self.values[value] = FieldValue(None, field_name or "", client)
+                self.typed[value] = client
             self.typed[title] = self.typed[notes] = client
             self.requests[title] = (client, notes)
             self.settled = False
 
-    @rule(data=st.data(), client=st.sampled_from(NAMES))
+    @rule(data=st.data())
+    def hooli_writes(self, data: st.DataObject) -> None:
+        """hooli answers by email: a reply to an item's own reply address, or a new request."""
+        sent = "\n".join(everything(m) for m in self.sink.received[self.first_mail : self.mails])
+        addresses = sorted(set(REPLY_ADDRESS.findall(sent)))
+        text = self.token("M")
+        answer = data.draw(st.booleans())  # drawn whatever was sent, so a replay draws the same way
+        if addresses and answer:
+            raw = reply(data.draw(st.sampled_from(addresses)), text)
+        else:
+            notes = self.token("D")
+            raw = reply("request@replies.agency.example", notes, subject=text)
+            self.typed[notes] = "hooli"
+            self.requests[text] = ("hooli", notes)
+        self.typed[text] = "hooli"
+        mailbox.keep(self.mail.engine, self.mail.name, "imap", raw, self.mail_now)
+        self.settled = False
+
+    @rule(data=st.data(), client=st.sampled_from(TOOL_NAMES))
     def client_approves(self, data: st.DataObject, client: str) -> None:
         snap = self.client_snapshot(client)
         target = next((s for s in snap.sections.values() if s.name == APPROVED), None)
@@ -283,20 +446,44 @@ class MultiClientMachine(RuleBasedStateMachine):
 
     def cycle(self, order: tuple[str, ...] = tuple(NAMES)) -> None:
         hidden = {name: self.hidden_from(name) for name in CLIENTS}
-        starts = {name: len(recorded(self.sandboxes[name].emulator)) for name in CLIENTS}
+        starts = {name: len(recorded(self.sandboxes[name].emulator)) for name in TOOL_NAMES}
+        self.mail_now += dt.timedelta(hours=5)  # a digest goes out every few cycles
         try:
             for name in order:
                 self.engine.run(self.links[name], confirm_removals=True)
         finally:
             self.cycles += 1
-            for name in CLIENTS:
+            for name in TOOL_NAMES:
                 for request in recorded(self.sandboxes[name].emulator)[starts[name] :]:
                     text = getattr(request, "text", "") or ""
                     leaked = sorted(t for t in hidden[name] if t in text)
                     assert not leaked, f"{name}'s tool received hidden or foreign text {leaked}: {text[:300]}"
+                for key, content in self.new_files(name):
+                    leaked = sorted(t for t in hidden[name] if t in content)
+                    assert not leaked, f"{name}'s tool stored a file with hidden or foreign bytes {leaked} ({key})"
+            received = self.sink.received[self.mails :]
+            self.mails += len(received)
+            for message in received:
+                assert set(message.recipients) <= MAIL_TO, message.recipients
+                text = everything(message)
+                leaked = sorted(t for t in hidden["hooli"] if t in text)
+                assert not leaked, f"hooli received hidden or foreign text {leaked}: {text[:300]}"
             self.adopt_requests()
 
-    @rule(side=st.sampled_from(["internal", *NAMES]), fault=st.sampled_from(FAULTS), op=st.sampled_from(FAULT_OPS),
+    def new_files(self, client: str) -> list[tuple[str, str]]:
+        """The bytes of every file the client's tool stored since the last look (its vault, or the memory tool's)."""
+        emulator = self.sandboxes[client].emulator
+        holders = (getattr(emulator, "world", None), getattr(emulator, "store", None))  # Trello's world, Basecamp's store
+        vault = next((h.vault for h in holders if hasattr(h, "vault")), None)
+        if vault is not None:
+            files = {key: lambda key=key: vault.read(key) for key in list(vault.files)}
+        else:
+            files = {key: lambda key=key: emulator.store.files[key][0] for key in list(emulator.store.files)}
+        fresh = [(key, files[key]().decode("utf-8", "replace")) for key in sorted(set(files) - self.stored[client])]
+        self.stored[client] |= set(files)
+        return fresh
+
+    @rule(side=st.sampled_from(["internal", *TOOL_NAMES]), fault=st.sampled_from(FAULTS), op=st.sampled_from(FAULT_OPS),
           order=st.permutations(NAMES))  # fmt: skip
     def sync_with_fault(self, side: str, fault: Fault, op: str, order: list[str]) -> None:
         sb, kind = (self.isb, "memory") if side == "internal" else (self.sandboxes[side], CLIENTS[side])
@@ -341,8 +528,9 @@ class MultiClientMachine(RuleBasedStateMachine):
     def each_client_sees_exactly_its_share(self) -> None:
         if not self.settled:
             return
+        snaps = {name: self.client_snapshot(name) for name in NAMES}
         for name in NAMES:
-            snap = self.client_snapshot(name)
+            snap = snaps[name]
             titles = sorted(t.title for t in snap.tasks.values())
             expected = sorted(m.title for t, m in self.model.items() if self.shared_with(t, name))
             assert titles == expected, f"{name} does not see exactly its share"
@@ -350,6 +538,18 @@ class MultiClientMachine(RuleBasedStateMachine):
             mine = {self.model[t].title for t in self.approved[name] if t in self.model}
             shown = {t.title for t in snap.tasks.values() if t.section_id in approved_list}
             assert shown <= mine, f"{name} sees {sorted(shown - mine)} as approved, which it never approved"
+        internal = self.anna.pull(self.internal_project).snapshot
+        for name, mapped in FIELDS.items():
+            for card in snaps[name].tasks.values() if mapped else ():
+                task = self.internal_id(card)
+                if card.parent_id is not None or task is None or self.model[task].parent is not None:
+                    continue
+                for inner, (outer, _) in mapped.items():
+                    there = lookup(card.custom_fields, outer)
+                    assert there == lookup(internal.tasks[task].custom_fields, inner), f"{name}'s {outer} disagrees"
+        for file_name, (client, task) in self.client_files.items():
+            homes = {a.task_id for a in internal.attachments.values() if file_name in a.name}
+            assert homes <= {task}, f"{client}'s file {file_name} came back to another task"
 
 
 def _profile_is_ci() -> bool:

@@ -139,6 +139,7 @@ FAULT_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
         "create_task": ("POST", r"^/cards$"),
         "update_task": ("PUT", r"^/cards/[^/]+$"),
         "create_comment": ("POST", r"/actions/comments$"),
+        "upload_attachment": ("POST", r"^/cards/[^/]+/attachments$"),
         "pull": ("GET", r"^/boards/"),
     },
     "asana": {
@@ -160,6 +161,7 @@ FAULT_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
         "create_task": ("POST", r"/todolists/\d+/todos\.json$"),
         "update_task": ("PUT", r"/todos/\d+\.json$"),
         "create_comment": ("POST", r"/recordings/\d+/comments\.json$"),
+        "upload_attachment": ("POST", r"/attachments\.json$"),
         "pull": ("GET", r"/(projects|todosets|todolists)/"),
     },
 }
