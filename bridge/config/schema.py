@@ -24,6 +24,11 @@ from pydantic import (
 from bridge.config.connection import ConnectionConfig
 from bridge.core.rules import LinkRules
 
+# Task fields whose value a client types: with several clients on one internal project, one that a
+# link takes in must not go out on another link (docs/mirror-rules.md "Several clients"). ``done`` is
+# left out on purpose: a tick is the task's state, which every client of a shared task may see.
+_TYPED_FIELDS = ("title", "notes", "due", "start", "assignees", "labels")
+
 
 class LinkSideConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -263,6 +268,19 @@ class Config(BaseModel):
                        for r in self.links[link].mirror.fields.custom.values())
 
         for taker in names:
+            for field_name in _TYPED_FIELDS:
+                if self.links[taker].mirror.fields.direction(field_name) not in ("both", "to_internal"):
+                    continue
+                sender = next((o for o in names if o != taker
+                               and self.links[o].mirror.fields.direction(field_name) in ("both", "to_client")), None)
+                if sender is not None:
+                    raise ValueError(
+                        f"links.{taker} and links.{sender} share an internal project; links.{taker} takes the "
+                        f"{field_name} in from its client (mirror.fields.{field_name}: "
+                        f"{self.links[taker].mirror.fields.direction(field_name)}), so what that client types would go "
+                        f"out to the client of links.{sender}: set links.{taker}.mirror.fields.{field_name} to to_client "
+                        f"or none, or links.{sender}.mirror.fields.{field_name} to none"
+                    )
             for key, rule in self.links[taker].mirror.fields.custom.items():
                 if rule.direction not in ("both", "to_internal"):
                     continue

@@ -69,6 +69,17 @@ def test_fields_that_cannot_carry_one_clients_value_to_another_are_accepted() ->
     assert sorted(cfg.links["globex"].rules().mirror.fields.custom) == ["Budget code", "Priority"]
 
 
+@pytest.mark.parametrize("field", ["title", "notes", "due", "labels"])
+def test_a_task_field_one_client_types_into_cannot_go_out_to_another(field: str) -> None:
+    """With notes: both on acme's link, what acme types becomes the internal notes, which globex's link sends out."""
+    with pytest.raises(ValidationError, match=f"links.acme takes the {field} in from its client"):
+        config(acme={"mirror": {"fields": {field: "both"}}}, globex={"mirror": {"fields": {field: "to_client"}}})
+    # One way on every link, or in from one client and out to none, is accepted; done (task state) stays both.
+    quiet = config(acme={"mirror": {"fields": {field: "both"}}}, globex={"mirror": {"fields": {field: "none"}}})
+    assert quiet.links["acme"].rules().mirror.fields.direction(field) == "both"
+    assert config(acme={}, globex={}).links["globex"].rules().mirror.fields.done == "both"
+
+
 @pytest.mark.parametrize("bad", ["a,b", "", " ", "[x]"])
 def test_a_client_name_that_markers_cannot_hold_is_refused(bad: str) -> None:
     with pytest.raises(ValidationError):
