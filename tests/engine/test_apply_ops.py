@@ -12,9 +12,10 @@ from bridge.sync.apply import apply_op
 
 
 def concrete(cls: type[Op]) -> list[type[Op]]:
+    """Every op type the planner can emit; a base named with a leading underscore (``_FileCopy``) only shares fields."""
     found: list[type[Op]] = []
     for sub in cls.__subclasses__():
-        found += [sub, *concrete(sub)]
+        found += [*([] if sub.__name__.startswith("_") else [sub]), *concrete(sub)]
     return found
 
 
