@@ -26,6 +26,10 @@ class ConfigError(BridgeError):
     """The configuration file is invalid; the message names file and key path."""
 
 
+class NotConnected(ConfigError):
+    """An ``auth: oauth`` or ``github_app`` connection has no stored credentials yet: ``pm-bridge connect`` gives them."""
+
+
 class RemoteError(BridgeError):
     """A tool's API answered in a way we cannot proceed from."""
 

@@ -30,7 +30,7 @@ from bridge.clock import Clock
 from bridge.config.connection import ConnectionConfig
 from bridge.config.schema import Config, LinkConfig
 from bridge.core.ports import Capabilities, Connector
-from bridge.errors import BridgeError, ConfigError, CredentialsRevoked
+from bridge.errors import BridgeError, ConfigError, CredentialsRevoked, NotConnected
 from bridge.http.client import user_agent
 from bridge.http.credentials import CredentialTransport
 from bridge.store import Store
@@ -131,11 +131,11 @@ def renewing(
     # or a wrong key are for a person to fix, and fail here with their message.
     try:
         current = vault.load(name).credential.access_token
-    except CredentialsRevoked:
-        # Built all the same: each cycle then fails with this error (so the credentials alert fires and
-        # /healthz says what to do), and after `pm-bridge connect` the next cycle uses the new token,
-        # without a reload. The placeholder is never sent: every request asks the provider first.
-        current = "revoked"
+    except (CredentialsRevoked, NotConnected):
+        # Built all the same: each cycle then fails with this error (so the alerts fire and /healthz says
+        # what to do), and after `pm-bridge connect` the next cycle uses the new token, without a reload.
+        # The placeholder is never sent: every request asks the provider first.
+        current = "not-authorized"
     wrapped = CredentialTransport(transport or httpx.HTTPTransport(), provider, auth.placement)
     return connection.model_copy(update={"token": SecretStr(current)}), wrapped
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from bridge import secrets
 from bridge.auth.credential import Credential
 from bridge.auth.sealing import Sealer
-from bridge.errors import ConfigError, CredentialsRevoked
+from bridge.errors import ConfigError, CredentialsRevoked, NotConnected
 from bridge.store import Store
 from bridge.store.records import now as stamp_now
 from bridge.store.tables import credentials
@@ -137,7 +137,7 @@ class Vault:
 
     def _held(self, connection: str, row: sa.Row[Any] | None) -> Held:
         if row is None:
-            raise ConfigError(f"connection {connection!r} is not connected yet: no stored credentials",
+            raise NotConnected(f"connection {connection!r} is not connected yet: no stored credentials",
                               hint=reconnect_hint(connection))
         if row.revoked:
             raise revoked_error(connection, row.revoked, 401)

@@ -99,11 +99,19 @@ def test_a_revoked_refresh_token_is_one_clear_error(world: AsanaWorld, all_logs:
         runtime.close()
 
 
-def test_personal_token_connections_are_built_as_before(world: AsanaWorld) -> None:
-    runtime = link(world)  # never connected: the OAuth side cannot be built, the error says what to do
+def test_a_link_built_before_connect_says_so_then_syncs_after_connect_without_a_reload(world: AsanaWorld) -> None:
+    runtime = link(world)  # never connected: built all the same, so a running daemon needs no reload after connect
     try:
-        assert "is not connected yet" in runtime.broken["acme"] and "pm-bridge connect acme" in runtime.broken["acme"]
+        assert "acme" not in runtime.broken
         assert not isinstance(getattr(runtime.connectors.get("agency"), "transport", None), CredentialTransport)
+        first = runtime.engine.run(runtime.links["acme"])
+        assert not first.ok
+        text = " ".join(first.errors)
+        assert "is not connected yet" in text and "pm-bridge connect acme" in text
+        assert world.emulator.writes() == []  # nothing reached either side
+        connected(world)
+        assert runtime.engine.run(runtime.links["acme"]).ok
+        assert client_titles(world, runtime) == {"Homepage draft"}
     finally:
         runtime.close()
 
