@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from bridge import secrets
 from bridge.auth.credential import Credential
 from bridge.auth.sealing import Sealer
-from bridge.errors import ConfigError, CredentialsRevoked, NotConnected
+from bridge.errors import CredentialsRevoked, NotConnected
 from bridge.store import Store
 from bridge.store.records import now as stamp_now
 from bridge.store.tables import credentials
