@@ -12,11 +12,11 @@ from connectors.emulation.toolkit import EmuRequest, HttpError
 from connectors.trello.emulator.request import (
     NO_PERMISSION,
     NOT_FOUND,
-    board_for,
     card_for,
     check_id,
     flag,
     ok,
+    on_board,
     position,
     required,
     text,
@@ -46,11 +46,7 @@ def create_checklist(world: World, req: EmuRequest) -> httpx.Response:
 
 
 def create_check_item(world: World, req: EmuRequest) -> httpx.Response:
-    check_id(req.path_params["id"])
-    checklist = world.checklists.get(req.path_params["id"])
-    if checklist is None:
-        raise HttpError(404, NOT_FOUND)
-    board = board_for(world, req, checklist.id_board)
+    board, checklist = on_board(world, req, world.checklists)
     card = world.cards[checklist.id_card]
     name = required(req, "name")
     siblings = [i.pos for i in checklist.items]
@@ -109,11 +105,7 @@ def delete_card_check_item(world: World, req: EmuRequest) -> httpx.Response:
 
 
 def delete_checklist_item(world: World, req: EmuRequest) -> httpx.Response:
-    check_id(req.path_params["id"])
-    checklist = world.checklists.get(req.path_params["id"])
-    if checklist is None:
-        raise HttpError(404, NOT_FOUND)
-    board = board_for(world, req, checklist.id_board)
+    board, checklist = on_board(world, req, world.checklists)
     item = next((i for i in checklist.items if i.id == req.path_params["idCheckItem"]), None)
     if item is None:
         raise HttpError(404, NOT_FOUND)

@@ -9,7 +9,7 @@ import httpx
 
 from connectors.emulation.toolkit import EmuRequest, HttpError
 from connectors.trello.emulator import custom_fields
-from connectors.trello.emulator.request import NOT_FOUND, board_for, card_for, check_id, fields, member_of, ok
+from connectors.trello.emulator.request import NOT_FOUND, board_for, card_for, check_id, fields, member_of, ok, on_board
 from connectors.trello.emulator.store import OBJECT_ID, Action, Card, World
 
 BOARD_DEFAULT_FIELDS = "name,desc,descData,closed,idOrganization,pinned,url,shortUrl,prefs,labelNames"
@@ -83,21 +83,13 @@ def board_cards(world: World, req: EmuRequest) -> httpx.Response:
 
 
 def list_cards(world: World, req: EmuRequest) -> httpx.Response:
-    check_id(req.path_params["id"])
-    trello_list = world.lists.get(req.path_params["id"])
-    if trello_list is None:
-        raise HttpError(404, NOT_FOUND)
-    board_for(world, req, trello_list.id_board)
+    _, trello_list = on_board(world, req, world.lists)
     cards = sorted((c for c in world.cards.values() if c.id_list == trello_list.id and not c.closed), key=lambda c: c.pos)
     return ok([_card_with_nested(world, req, c) for c in cards])
 
 
 def get_list(world: World, req: EmuRequest) -> httpx.Response:
-    check_id(req.path_params["id"])
-    trello_list = world.lists.get(req.path_params["id"])
-    if trello_list is None:
-        raise HttpError(404, NOT_FOUND)
-    board_for(world, req, trello_list.id_board)
+    _, trello_list = on_board(world, req, world.lists)
     return ok(fields(req, trello_list.render()))
 
 
@@ -109,11 +101,7 @@ def board_labels(world: World, req: EmuRequest) -> httpx.Response:
 
 
 def get_label(world: World, req: EmuRequest) -> httpx.Response:
-    check_id(req.path_params["id"])
-    label = world.labels.get(req.path_params["id"])
-    if label is None:
-        raise HttpError(404, NOT_FOUND)
-    board_for(world, req, label.id_board)
+    _, label = on_board(world, req, world.labels)
     return ok(fields(req, label.render()))
 
 
@@ -154,11 +142,7 @@ def card_checklists(world: World, req: EmuRequest) -> httpx.Response:
 
 
 def checklist_items(world: World, req: EmuRequest) -> httpx.Response:
-    check_id(req.path_params["id"])
-    checklist = world.checklists.get(req.path_params["id"])
-    if checklist is None:
-        raise HttpError(404, NOT_FOUND)
-    board_for(world, req, checklist.id_board)
+    _, checklist = on_board(world, req, world.checklists)
     return ok(checklist.render()["checkItems"])
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -112,6 +113,23 @@ def board_for(world: World, req: EmuRequest, ident: str) -> Board:
     if req.user not in board.members:
         raise HttpError(401, NO_PERMISSION)
     return board
+
+
+class _OnBoard(Protocol):
+    @property
+    def id_board(self) -> str: ...
+
+
+Owned = TypeVar("Owned", bound=_OnBoard)
+
+
+def on_board(world: World, req: EmuRequest, table: Mapping[str, Owned]) -> tuple[Board, Owned]:
+    """The object the path's ``id`` names in ``table`` (a list, label, checklist), and its board the caller may see."""
+    check_id(req.path_params["id"])
+    found = table.get(req.path_params["id"])
+    if found is None:
+        raise HttpError(404, NOT_FOUND)
+    return board_for(world, req, found.id_board), found
 
 
 def board_by_id(world: World, req: EmuRequest, ident: str) -> Board:

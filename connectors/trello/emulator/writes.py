@@ -18,6 +18,7 @@ from connectors.trello.emulator.request import (
     id_list,
     moment,
     ok,
+    on_board,
     position,
     required,
     text,
@@ -54,14 +55,6 @@ def create_board_list(world: World, req: EmuRequest) -> httpx.Response:
     return _create_list(world, req, board_for(world, req, req.path_params["id"]))
 
 
-def _list_for(world: World, req: EmuRequest) -> tuple[Board, TrelloList]:
-    check_id(req.path_params["id"])
-    trello_list = world.lists.get(req.path_params["id"])
-    if trello_list is None:
-        raise HttpError(404, NOT_FOUND)
-    return board_for(world, req, trello_list.id_board), trello_list
-
-
 def _change_list(world: World, req: EmuRequest, board: Board, trello_list: TrelloList, key: str, value: Any) -> None:
     attr = {"name": "name", "closed": "closed", "pos": "pos"}[key]
     old = getattr(trello_list, attr)
@@ -72,7 +65,7 @@ def _change_list(world: World, req: EmuRequest, board: Board, trello_list: Trell
 
 
 def update_list(world: World, req: EmuRequest) -> httpx.Response:
-    board, trello_list = _list_for(world, req)
+    board, trello_list = on_board(world, req, world.lists)
     name = text(req, "name")
     if name is not None:
         if not name or len(name) > 16384:
@@ -89,7 +82,7 @@ def update_list(world: World, req: EmuRequest) -> httpx.Response:
 
 
 def close_list(world: World, req: EmuRequest) -> httpx.Response:
-    board, trello_list = _list_for(world, req)
+    board, trello_list = on_board(world, req, world.lists)
     value = flag(req, "value")
     _change_list(world, req, board, trello_list, "closed", True if value is None else value)
     return ok(trello_list.render())
@@ -282,16 +275,8 @@ def create_board_label(world: World, req: EmuRequest) -> httpx.Response:
     return _create_label(world, req, board_for(world, req, req.path_params["id"]))
 
 
-def _label_for(world: World, req: EmuRequest) -> tuple[Board, Label]:
-    check_id(req.path_params["id"])
-    label = world.labels.get(req.path_params["id"])
-    if label is None:
-        raise HttpError(404, NOT_FOUND)
-    return board_for(world, req, label.id_board), label
-
-
 def update_label(world: World, req: EmuRequest) -> httpx.Response:
-    board, label = _label_for(world, req)
+    board, label = on_board(world, req, world.labels)
     old: dict[str, Any] = {}
     name = text(req, "name")
     if name is not None and name != label.name:
@@ -306,7 +291,7 @@ def update_label(world: World, req: EmuRequest) -> httpx.Response:
 
 
 def delete_label(world: World, req: EmuRequest) -> httpx.Response:
-    board, label = _label_for(world, req)
+    board, label = on_board(world, req, world.labels)
     del world.labels[label.id]
     for card in world.cards.values():
         if label.id in card.id_labels:
