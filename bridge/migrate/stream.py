@@ -22,6 +22,7 @@ pass, as before.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Literal
@@ -96,8 +97,8 @@ class SourceStream:
                                           "complete": False})
 
     def read_all(self) -> Snapshot:
-        for _ in self.rest():
-            pass
+        """The whole project: the parts not read yet are merged into ``whole`` as :meth:`rest` reads them."""
+        collections.deque(self.rest(), maxlen=0)
         return self.whole
 
 
