@@ -20,6 +20,12 @@ The counts are requests the emulator answered (304s, and retries after a 429,
 included); "304" is how many of them were answered Not Modified. A minute of
 virtual time passes between steps, as between two sync cycles.
 
+Basecamp's pull cannot learn from one request whether anything changed (to-dos, comments and
+lists are three listings), so it is run twice: polling, and again as ``basecamp+hook``, led by
+the project's webhook, whose deliveries the emulator sends to the connector's own ``receive``
+(in-process) and whose hints reach each pull as the daemon's would (docs/daemon.md,
+"Webhook-led polling"). ``--no-webhooks`` skips that second run.
+
 Each figure is also printed beside its floor, as a ratio: 1 request for a
 no-change pull, 2 after N changes (one to learn what changed, one to read
 it), N for N single-item writes. The first pull has no fixed floor.
@@ -38,7 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.clock import VirtualClock  # noqa: E402
 from bridge.core.fields import FieldKind  # noqa: E402
-from bridge.core.ports import Connector, NewTask, PullResult, PullState  # noqa: E402
+from bridge.core.ports import Connector, NewTask, PullResult, PullState, WebhookRegistry  # noqa: E402
+from bridge.runtime import webhook_module  # noqa: E402
+from connectors.emulation.webhooks import HintFeed  # noqa: E402
 from connectors.registry import tool_module  # noqa: E402
 
 TOOLS = ("asana", "trello", "github", "basecamp")
@@ -49,6 +57,7 @@ FIELDS: tuple[tuple[str, FieldKind, tuple[str, ...]], ...] = (
     ("Budget", "number", ()),
 )
 BETWEEN_CYCLES = 60.0  # virtual seconds between two steps, as between two sync cycles
+HOOK_TOKEN = "bench-webhook-token"
 
 
 @dataclass
@@ -122,7 +131,23 @@ def seed(anna: Connector, project: str, tasks: int, fields: int) -> dict[str, st
     return placed
 
 
-def run_tool(tool: str, tasks: int, changed: int, fields: int) -> ToolRun:
+def reads_hints(tool: str) -> bool:
+    """Whether the tool's pull reads webhook hints (Capabilities.change_hints): only there can a webhook lower the cost."""
+    capabilities = getattr(tool_module(tool), "CAPABILITIES", None)
+    return bool(capabilities is not None and capabilities.change_hints)
+
+
+def hint_feed(sandbox: Any, bridge: Connector, project: str) -> HintFeed:
+    """The project's webhook, answered in-process, so each pull gets what the deliveries named (docs/daemon.md)."""
+    module = webhook_module(sandbox.kind)
+    assert module is not None and isinstance(bridge, WebhookRegistry)
+    feed = HintFeed(module.receive, HOOK_TOKEN)
+    sandbox.emulator.outbox.use(feed.transport)
+    bridge.register_webhook(project, f"https://bridge.example/hooks/bench/client/{HOOK_TOKEN}", HOOK_TOKEN)
+    return feed
+
+
+def run_tool(tool: str, tasks: int, changed: int, fields: int, led: bool = False) -> ToolRun:
     clock = VirtualClock()
     module = tool_module(tool)
     sandbox = module.Sandbox(module.Emulator(clock=clock), clock)
@@ -137,10 +162,12 @@ def run_tool(tool: str, tasks: int, changed: int, fields: int) -> ToolRun:
     seed(anna, project, tasks, fields)
     sandbox.emulator.secondary_limits = True
     seed_seconds = time.perf_counter() - started
+    feed = hint_feed(sandbox, bridge, project) if led else None
     meter = Meter(sandbox.emulator, clock)
 
     def pull(previous: PullResult | None) -> PullResult:
-        state = PullState(cursor=previous.cursor, snapshot=previous.snapshot) if previous else None
+        hints = feed.take(sandbox.emulator.outbox) if feed is not None else None
+        state = PullState(cursor=previous.cursor, snapshot=previous.snapshot, hints=hints) if previous else None
         return bridge.pull(project, state)
 
     steps: list[Step] = []
@@ -187,22 +214,23 @@ def run_tool(tool: str, tasks: int, changed: int, fields: int) -> ToolRun:
     step.tasks = len(targets)
     for connector in (anna, bridge):
         connector.close()
-    return ToolRun(tool, steps, seed_seconds)
+    return ToolRun(f"{tool}+hook" if led else tool, steps, seed_seconds)
 
 
 def print_table(runs: list[ToolRun]) -> None:
     labels = [s.label for s in runs[0].steps]
     widths = [max(len(label), 14) + 2 for label in labels]
-    header = f"{'tool':<10}" + "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
+    name = max(10, *(len(run.tool) + 1 for run in runs))
+    header = f"{'tool':<{name}}" + "".join(f"{label:>{w}}" for label, w in zip(labels, widths, strict=True))
     print("Requests answered by the tool (how many of them were 304 Not Modified)")
     print(header)
     for run in runs:
-        print(f"{run.tool:<10}" + "".join(f"{s.count():>{w}}" for s, w in zip(run.steps, widths, strict=True)))
+        print(f"{run.tool:<{name}}" + "".join(f"{s.count():>{w}}" for s, w in zip(run.steps, widths, strict=True)))
     print("\nWall-clock seconds (+ virtual seconds spent waiting on rate limits)")
     print(header + f"{'seeding':>12}")
     for run in runs:
         cells = "".join(f"{s.timing():>{w}}" for s, w in zip(run.steps, widths, strict=True))
-        print(f"{run.tool:<10}{cells}{f'{run.seed_seconds:.1f}s':>12}")
+        print(f"{run.tool:<{name}}{cells}{f'{run.seed_seconds:.1f}s':>12}")
     print("\nAgainst the floor (requests / floor):")
     for run in runs:
         print(f"  {run.tool}: " + "; ".join(s.against_floor() for s in run.steps[1:]))
@@ -222,10 +250,14 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=10, help="tasks edited, and tasks written (default 10)")
     parser.add_argument("--fields", type=int, default=len(FIELDS), choices=range(len(FIELDS) + 1),
                         help=f"custom fields on the project (default {len(FIELDS)}; 0: none)")
+    parser.add_argument("--no-webhooks", action="store_true", help="skip the webhook-led runs (tools whose pull reads hints)")
     args = parser.parse_args()
     if args.tasks < args.changed or args.changed < 1:
         parser.error("--changed must be at least 1 and at most --tasks")
     runs = [run_tool(tool, args.tasks, args.changed, args.fields) for tool in (args.tool or TOOLS)]
+    # Where one request cannot tell whether anything changed, the same tool again, led by its webhook.
+    runs += [run_tool(tool, args.tasks, args.changed, args.fields, led=True) for tool in (args.tool or TOOLS)
+             if reads_hints(tool) and not args.no_webhooks]
     print(f"{args.tasks} tasks, {args.fields} custom fields\n")
     print_table(runs)
 

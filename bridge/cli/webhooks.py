@@ -260,6 +260,8 @@ def remove(config: ConfigOption = None, link: LinkOption = None, public_url: Pub
             side.registry.remove_webhook(side.project, hook.id)
         if secret_source(side.kind) == "handshake":
             state().set_link_meta(side.link, **{stored_secret_key(side.side): None})
+        # No webhook serves the side now: its pulls ask every listing again (docs/daemon.md#webhook-led-polling).
+        state().unserve_hints(side.link, side.side)
         return f"removed {len(ours)}" if ours else "nothing to remove"
 
     _finish(each_side(cfg, link, Console(highlight=False, soft_wrap=True), act))

@@ -60,6 +60,9 @@ class Capabilities(BaseModel):
     # The tool can say that a task exists but is archived (``Snapshot.archived``) and undo it
     # through ``update_task(..., {"archived": False})``: a copy the client archived is restored.
     restore: bool = False
+    # The connector's incremental pull reads ``PullState.hints``: where one request cannot tell whether
+    # anything changed (Basecamp), a webhook's deliveries say which listings to ask.
+    change_hints: bool = False
 
 
 def with_file_limit(capabilities: Capabilities, max_file_mb: int | None) -> Capabilities:
@@ -86,6 +89,11 @@ class PullState(BaseModel):
     detail: DetailFilter | None = Field(default=None, exclude=True)
     # A dry run: the pull must change nothing anywhere (an email client's inbox is read, never consumed).
     dry_run: bool = Field(default=False, exclude=True)
+    # What webhook deliveries said changed since the last pull, in the connector's own words (its
+    # ``receive`` names them): None when no webhook serves the side, so the pull must find every change
+    # itself; a set, maybe empty, when one does. Only connectors with ``Capabilities.change_hints``
+    # get it (docs/daemon.md#webhook-led-polling).
+    hints: frozenset[str] | None = Field(default=None, exclude=True)
 
 
 class PullResult(BaseModel):
@@ -243,6 +251,8 @@ class WebhookVerdict(BaseModel):
     reason: str = ""  # why it was refused or ignored, for the log (never the body)
     # An inbound email a provider posted (docs/email.md): the daemon keeps it for the connection's next pull.
     message: bytes | None = Field(default=None, repr=False)
+    # What the delivery says changed, in the connector's words, for its next pull (``PullState.hints``).
+    hints: frozenset[str] = frozenset()
 
 
 @runtime_checkable

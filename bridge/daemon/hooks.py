@@ -154,6 +154,8 @@ class Deliveries:
             mailbox.keep(self.store.engine, getattr(self.config.links[link], side).connection, "webhook", verdict.message,
                          dt.datetime.now(dt.UTC))
         if verdict.trigger:
+            # What changed, for the side's next pull; the row also says a webhook serves this side.
+            self.store.note_hints(link, side, verdict.hints, self.clock.now())
             self.wake(link)
         return verdict
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Engine
 
 from bridge.core.model import Snapshot
-from bridge.store import alert_state, journal, leases, pairs, schema, snapshots
+from bridge.store import alert_state, hints, journal, leases, pairs, schema, snapshots
 from bridge.store import audit as audit_log
 from bridge.store.records import AuditEntry, Intent, Pair, RunInfo, now
 from bridge.store.redaction import scrub_text
@@ -218,6 +218,25 @@ class Store:
     def set_link_meta(self, link: str, **values: Any) -> None:
         with self._write() as connection:
             leases.set_meta(connection, link, values)
+
+    # webhook hints (bridge/store/hints.py)
+
+    def note_hints(self, link: str, side: str, kinds: frozenset[str], at: float) -> None:
+        with self._write() as connection:
+            hints.note(connection, link, side, kinds, at)
+
+    def pending_hints(self, link: str, side: str) -> dict[str, float] | None:
+        with self._read() as connection:
+            return hints.pending(connection, link, side)
+
+    def forget_hints(self, link: str, side: str, read: dict[str, float]) -> None:
+        if read:
+            with self._write() as connection:
+                hints.forget(connection, link, side, read)
+
+    def unserve_hints(self, link: str, side: str) -> None:
+        with self._write() as connection:
+            hints.unserve(connection, link, side)
 
     # alerts (bridge/alerts): one document, replaced by compare-and-set
 

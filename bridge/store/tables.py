@@ -204,3 +204,15 @@ email_meta = sa.Table(
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("value", sa.JSON),
 )
+
+# What webhook deliveries said changed on a link side since its last pull (docs/daemon.md#webhook-led-polling):
+# one row per (link, side, kind), stamped when the last delivery of that kind came. Kind ``*`` records that a
+# delivery came at all (or that `pm-bridge webhooks register` made the hook) and stays until `webhooks remove`.
+webhook_hints = sa.Table(
+    "webhook_hints",
+    metadata,
+    sa.Column("link", sa.String(200), primary_key=True),
+    sa.Column("side", sa.String(20), primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("noted_at", sa.Float(precision=53), nullable=False),
+)

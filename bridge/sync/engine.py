@@ -113,10 +113,16 @@ class Engine:
         self.emit(CycleFinished(link.name, report.status, counts, error))
         return report
 
-    def _pull(self, link: LinkRuntime, side_name: str, side: LinkSide, dry_run: bool = False) -> tuple[Snapshot, str | None]:
+    def _pull(
+        self, link: LinkRuntime, side_name: str, side: LinkSide, dry_run: bool = False
+    ) -> tuple[Snapshot, str | None, dict[str, float]]:
+        """The side's snapshot and cursor, and the webhook hints the pull was given (to forget once it is saved)."""
         cursor, cached = self.store.load_snapshot(link.name, side_name)
         detail = _shared_tasks(link.rules) if side_name == "internal" else None
-        state = PullState(cursor=cursor if cached is not None else None, snapshot=cached, detail=detail, dry_run=dry_run)
+        # Only a connector that reads them pays the look-up (docs/daemon.md#webhook-led-polling).
+        hints = self.store.pending_hints(link.name, side_name) if side.connector.capabilities.change_hints else None
+        state = PullState(cursor=cursor if cached is not None else None, snapshot=cached, detail=detail, dry_run=dry_run,
+                          hints=None if hints is None else frozenset(hints))
         stats = getattr(side.connector, "stats", None)
         before = stats.total if stats is not None and hasattr(stats, "total") else 0
         try:
@@ -128,17 +134,20 @@ class Engine:
             ) from None
         after = stats.total if stats is not None and hasattr(stats, "total") else 0
         self.emit(Pulled(link.name, side_name, result.full, len(result.snapshot.tasks), after - before))
-        return result.snapshot, result.cursor
+        return result.snapshot, result.cursor, hints or {}
 
     def _cycle(self, link: LinkRuntime, report: CycleReport, dry_run: bool, confirm: bool, run_id: int) -> None:
         store = self.store
-        internal, internal_cursor = self._pull(link, "internal", link.internal, dry_run)
-        client, client_cursor = self._pull(link, "client", link.client, dry_run)
+        internal, internal_cursor, internal_hints = self._pull(link, "internal", link.internal, dry_run)
+        client, client_cursor, client_hints = self._pull(link, "client", link.client, dry_run)
         report.internal, report.client = internal, client
         if not dry_run:
-            # Snapshot and cursor move together, and only after both pulls succeeded.
+            # Snapshot and cursor move together, and only after both pulls succeeded; the hints they
+            # answered go with them.
             store.save_snapshot(link.name, "internal", internal, internal_cursor)
             store.save_snapshot(link.name, "client", client, client_cursor)
+            store.forget_hints(link.name, "internal", internal_hints)
+            store.forget_hints(link.name, "client", client_hints)
         meta = store.link_meta(link.name)
         waiting = decided.pending(meta)  # operators' answers to flagged conflicts (bridge/sync/decisions.py)
         started = meta.get("started_at")

@@ -52,6 +52,7 @@ CAPABILITIES = Capabilities(
     tool="basecamp",
     text_limits=TEXT_LIMITS,
     restore=True,  # an archived or trashed to-do goes back with PUT recordings/{id}/status/active.json
+    change_hints=True,  # webhook deliveries say which listings to ask (incremental.py)
     task_fields=frozenset({"title", "notes", "done", "section_id", "due", "start", "assignees", "position"}),
     subtask_fields=frozenset(),
     nested_depth=0,

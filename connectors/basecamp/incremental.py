@@ -1,25 +1,34 @@
 """Incremental pulls: what changed since the cursor, from Basecamp's recordings listings.
 
-Basecamp has no sync token. Each cycle asks, with the ETag of the last answer:
+Basecamp has no sync token. A pull asks, with the ETag of the last answer:
 
 1. ``GET /projects/recordings.json?type=Todo&bucket=P&sort=updated_at&direction=desc``
-2. ``GET /todosets/{id}.json`` (lists added, renamed, archived) — every cycle with
-   ``poll_sections``, otherwise only when 1 changed;
-3. the same listing with ``type=Comment`` — every cycle with ``poll_comments``,
-   otherwise only when 1 changed.
+2. ``GET /todosets/{id}.json`` (lists added, renamed, archived);
+3. the same listing as 1 with ``type=Comment``.
 
-An unchanged project answers 304 to each: a no-change cycle costs 1 to 3
-conditional GETs (3 with the preset), and no body. No single documented request
-can stand in for the three: ``type`` takes one recording type per listing; a
-recording's ``events.json`` covers that recording only; the project timeline
-(``GET /projects/{id}/timeline.json``) documents creations and completions
-(``todo_created``, ``todo_completed``, ``comment_created`` …) but no edit,
-reopening, move, rename, archive or trash, so a 304 there would not mean
-"nothing changed". Neither is a comment documented to move its to-do's
-``updated_at``, nor a list's rename any to-do's. When a listing changed,
-its pages are read until ``updated_at`` falls below the newest value seen last
-time minus a margin; each listing item is the full to-do or comment, so no
-per-item read is needed.
+No single documented request can stand in for the three: ``type`` takes one
+recording type per listing; a recording's ``events.json`` covers that recording
+only; the project timeline documents creations and completions (``todo_created``,
+``todo_completed``, ``comment_created`` …) but no edit, reopening, move, rename,
+archive or trash, so a 304 there would not mean "nothing changed". Neither is a
+comment documented to move its to-do's ``updated_at``, nor a list's rename any
+to-do's. Which of them a pull asks (docs/daemon.md#webhook-led-polling):
+
+- **Polling** (``PullState.hints`` is None: no webhook serves the side): 1 every
+  cycle, 2 with ``poll_sections`` or when 1 changed, 3 with ``poll_comments`` or
+  when 1 changed. An unchanged project answers 304 to each: 3 conditional GETs
+  with the preset.
+- **Webhook-led** (hints given: a delivery has come for this side): the
+  listings the deliveries named since the last pull (``connectors/basecamp/
+  webhooks.py: HINTS``); when they named none, one listing in turn
+  (:data:`ROTATION`), so a delivery that never came is made up for within three
+  cycles, at one conditional GET a cycle. When 1 changed, 2 is asked too (a to-do
+  may have moved to a new list); when 3 shows a comment on a to-do newer than
+  any seen, 1 is asked too (and so 2), before the comment is placed.
+
+When a listing changed, its pages are read until ``updated_at`` falls below the
+newest value seen last time minus a margin; each listing item is the full to-do
+or comment, so no per-item read is needed.
 
 Removals leave no trace in an ``active`` listing, so the cursor keeps what the
 listing's ``X-Total-Count`` should be (what the snapshot holds plus the items
@@ -42,8 +51,49 @@ from typing import Any
 from bridge.core.model import Snapshot
 from bridge.core.ports import PullResult, PullState
 from connectors.basecamp import translate
+from connectors.basecamp.mapping import BasecampMapping
 from connectors.basecamp.pull import RECORDINGS, Cursor, Probe, ProjectPull, drop_orphans, held_comments, probe_params
 from connectors.basecamp.rest import Page
+
+# The listings a webhook-led pull asks in turn, one a cycle, when no delivery named any.
+ROTATION = ("todos", "comments", "sections")
+
+
+def first_asks(mapping: BasecampMapping, hints: frozenset[str] | None, turn: int) -> tuple[frozenset[str], int]:
+    """The listings to ask before any answer is in, and the rotation's next turn."""
+    if hints is None:
+        polled = {"todos", *(["sections"] if mapping.poll_sections else []), *(["comments"] if mapping.poll_comments else [])}
+        return frozenset(polled), turn
+    named = hints & frozenset(ROTATION)
+    if named:
+        return named, turn
+    return frozenset({ROTATION[turn % len(ROTATION)]}), turn + 1
+
+
+class Listings:
+    """This cycle's answers to the three probes, each asked at most once."""
+
+    def __init__(self, puller: ProjectPull, project_id: str, cursor: Cursor) -> None:
+        self.puller, self.project_id, self.cursor = puller, project_id, cursor
+        self.asked: set[str] = set()
+        self.todo_page: Page | None = None
+        self.comment_page: Page | None = None
+        self.sections_changed = False
+
+    def ask(self, kind: str) -> None:
+        if kind in self.asked:
+            return
+        self.asked.add(kind)
+        api = self.puller.api
+        if kind == "todos":
+            self.todo_page = api.page(RECORDINGS, probe_params(self.project_id, "Todo"), etag=self.cursor.todos.etag)
+        elif kind == "comments":
+            self.comment_page = api.page(RECORDINGS, probe_params(self.project_id, "Comment"), etag=self.cursor.comments.etag)
+        else:
+            sections = api.conditional(f"todosets/{self.cursor.todoset}.json", etag=self.cursor.sections_etag)
+            self.sections_changed = sections is not None
+            if sections is not None:
+                self.cursor.sections_etag = sections.headers.get("etag")
 
 
 def incremental(puller: ProjectPull, project_id: str, state: PullState) -> PullResult:
@@ -51,32 +101,47 @@ def incremental(puller: ProjectPull, project_id: str, state: PullState) -> PullR
     if cursor is None or state.snapshot is None or cursor.project != project_id or state.snapshot.project_id != project_id:
         return puller.full(project_id)
     puller.sgids.update(cursor.sgids)
-    mapping = puller.mapping
-    todo_page = puller.api.page(RECORDINGS, probe_params(project_id, "Todo"), etag=cursor.todos.etag)
-    sections_changed = False
-    if mapping.poll_sections or todo_page is not None:
-        sections = puller.api.conditional(f"todosets/{cursor.todoset}.json", etag=cursor.sections_etag)
-        sections_changed = sections is not None
-        if sections is not None:
-            cursor.sections_etag = sections.headers.get("etag")
-    comment_page = None
-    if mapping.poll_comments or todo_page is not None:
-        comment_page = puller.api.page(RECORDINGS, probe_params(project_id, "Comment"), etag=cursor.comments.etag)
-    if todo_page is None and comment_page is None and not sections_changed:
-        return PullResult(snapshot=state.snapshot, cursor=state.cursor, full=False)
+    led = state.hints is not None
+    asks, cursor.turn = first_asks(puller.mapping, state.hints, cursor.turn)
+    listings = Listings(puller, project_id, cursor)
+    for kind in ROTATION:
+        if kind in asks:
+            listings.ask(kind)
+    fresh_comments: list[dict[str, Any]] | None = None
+    if listings.comment_page is not None and led and "todos" not in listings.asked:
+        fresh_comments = _fresh(puller, listings.comment_page, cursor.comments)
+        if _names_new_todo(fresh_comments, cursor.todos.max_id):
+            listings.ask("todos")
+    if listings.todo_page is not None:
+        listings.ask("sections")
+        if not led:
+            listings.ask("comments")
+    if listings.todo_page is None and listings.comment_page is None and not listings.sections_changed:
+        # Nothing changed: the same snapshot, with the rotation's turn moved on.
+        return PullResult(snapshot=state.snapshot, cursor=cursor.dump() if led else state.cursor, full=False)
 
     replay = Replay(puller, state.snapshot.model_copy(deep=True), cursor)
-    if sections_changed:
+    if listings.sections_changed:
         puller.read_sections(replay.snapshot, cursor.todoset)
         drop_orphans(replay.snapshot)
-    if todo_page is not None:
-        replay.todos(todo_page)
-    if comment_page is not None:
-        replay.comments(comment_page)
+    if listings.todo_page is not None:
+        replay.todos(listings.todo_page)
+    if listings.comment_page is not None:
+        replay.comments(listings.comment_page, fresh_comments)
     drop_orphans(replay.snapshot)
     cursor.sgids = puller.kept_sgids(replay.snapshot)
     return PullResult(snapshot=replay.snapshot, cursor=cursor.dump(), full=False)
 
+
+def _names_new_todo(comments: list[dict[str, Any]], max_id: int) -> bool:
+    """True when a comment sits on a to-do newer than any the to-do listing has shown."""
+    for raw in comments:
+        if translate.on_todo(raw):
+            with translate.shape("a comment"):
+                parent = translate.parent_id(raw)
+            if parent.isdigit() and int(parent) > max_id:
+                return True
+    return False
 
 def _fresh(puller: ProjectPull, first: Page, probe: Probe) -> list[dict[str, Any]]:
     """Items updated after the probe's ``since`` minus the margin, newest first, paging as far as needed."""
@@ -186,9 +251,9 @@ class Replay:
         self.cursor.todos = Probe.of(first, len(self.snapshot.tasks), max([self.cursor.todos.max_id, *ids]))
         self.cursor.todos.foreign = foreign
 
-    def comments(self, first: Page) -> None:
+    def comments(self, first: Page, fresh: list[dict[str, Any]] | None = None) -> None:
         probe = self.cursor.comments
-        fresh = _fresh(self.puller, first, probe)
+        fresh = _fresh(self.puller, first, probe) if fresh is None else fresh
         readers = self.puller.readers(self.snapshot.people, [raw for raw in fresh if translate.on_todo(raw)])
         new_foreign = 0
         for raw in reversed(fresh):

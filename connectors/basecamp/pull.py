@@ -69,6 +69,7 @@ class Cursor:
     comments: Probe = field(default_factory=Probe)
     groups: dict[str, str] = field(default_factory=dict)  # list group id -> its top-level list id
     sgids: dict[str, str] = field(default_factory=dict)  # person id -> attachable_sgid, for mentions
+    turn: int = 0  # which listing a webhook-led pull asks next when no delivery named one (incremental.py)
 
     def dump(self) -> str:
         return json.dumps({"v": CURSOR_VERSION, **asdict(self)}, sort_keys=True)

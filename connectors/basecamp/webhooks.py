@@ -23,6 +23,14 @@ from bridge.errors import Malformed
 SECRET_SOURCE: Literal["handshake", "token", "app_secret"] = "token"
 # The recording types a bridge webhook subscribes to: what a project's to-dos are made of.
 TYPES = ("Todo", "Todolist", "Comment")
+# What a delivery about each type tells the next pull to ask (connectors/basecamp/incremental.py). A
+# list's delivery names the to-dos too: archiving or restoring a list moves its to-dos without a
+# delivery of their own (webhooks.md, "status propagation to children recordings").
+HINTS: dict[str, frozenset[str]] = {
+    "Todo": frozenset({"todos"}),
+    "Todolist": frozenset({"sections", "todos"}),
+    "Comment": frozenset({"comments"}),
+}
 
 
 def verify_token(expected: str, presented: str) -> bool:
@@ -67,4 +75,4 @@ def receive(request: WebhookRequest, secret: str | None) -> WebhookVerdict:
         return WebhookVerdict(status=400, reason="basecamp: the delivery body lacks the documented fields")
     if delivery.recording_type not in TYPES:
         return WebhookVerdict(status=200, reason=f"basecamp: {delivery.kind} ignored")
-    return WebhookVerdict(status=200, trigger=True, reason=f"basecamp: {delivery.kind}")
+    return WebhookVerdict(status=200, trigger=True, reason=f"basecamp: {delivery.kind}", hints=HINTS[delivery.recording_type])

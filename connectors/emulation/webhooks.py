@@ -394,3 +394,34 @@ class AsgiTransport(httpx.BaseTransport):
 
         status, headers, content = anyio.run(call)
         return httpx.Response(status, headers=headers, content=content)
+
+
+class HintFeed:
+    """Deliveries answered in-process by a tool's ``receive``, their hints gathered until a pull takes them.
+
+    What the daemon's receiver and store do for a webhook-led pull (bridge/store/hints.py), without
+    a daemon: tests and ``bench/connector_bench.py`` use it to hand a connector the hints its
+    emulator's deliveries carried.
+    """
+
+    def __init__(self, receive: Callable[[WebhookRequest, str | None], WebhookVerdict], secret: str) -> None:
+        self.receive, self.secret = receive, secret
+        self.gathered: set[str] = set()
+        self.delivered = 0
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return to_receiver(self._answer)
+
+    def _answer(self, request: WebhookRequest) -> WebhookVerdict:
+        verdict = self.receive(request, self.secret)
+        if verdict.trigger:
+            self.delivered += 1
+            self.gathered |= verdict.hints
+        return verdict
+
+    def take(self, outbox: Outbox) -> frozenset[str]:
+        """Send what the emulator queued, and hand over (and forget) the hints gathered so far."""
+        outbox.deliver_pending()
+        taken, self.gathered = frozenset(self.gathered), set()
+        return taken

@@ -145,6 +145,21 @@ def test_basecamp_documented_delivery_with_the_right_token() -> None:
     assert (verdict.status, verdict.trigger) == (200, True)
 
 
+@pytest.mark.parametrize(("kind", "recording", "hints"), [
+    ("todo_completed", "Todo", {"todos"}),
+    ("todo_content_updated", "Todo", {"todos"}),
+    ("comment_created", "Comment", {"comments"}),
+    ("todolist_archived", "Todolist", {"sections", "todos"}),  # its to-dos go with it, undelivered
+])
+def test_basecamp_delivery_names_the_listing_to_ask(kind: str, recording: str, hints: set[str]) -> None:
+    token = webhook_token("master", "acme", "client")
+    body = json.loads((REFERENCE / "basecamp/examples/webhook_payload.event.json").read_bytes())
+    body["kind"], body["recording"]["type"] = kind, recording
+    verdict = basecamp.receive(post(json.dumps(body).encode(), url=callback_url("https://bridge.test", "acme", "client", token)),
+                               token)
+    assert verdict.trigger and verdict.hints == hints
+
+
 def test_basecamp_refuses_a_wrong_or_missing_token() -> None:
     token = webhook_token("master", "acme", "client")
     body = (REFERENCE / "basecamp/examples/webhook_payload.event.json").read_bytes()
