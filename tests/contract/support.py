@@ -59,8 +59,8 @@ def full_pull(env: ContractEnv) -> PullResult:
     return result
 
 
-def incremental_pull(env: ContractEnv, previous: PullResult) -> PullResult:
-    result = env.connector.pull(env.project_id, PullState(cursor=previous.cursor, snapshot=previous.snapshot))
+def incremental_pull(env: ContractEnv, previous: PullResult, hints: frozenset[str] | None = None) -> PullResult:
+    result = env.connector.pull(env.project_id, PullState(cursor=previous.cursor, snapshot=previous.snapshot, hints=hints))
     assert result.snapshot.complete, "an incremental pull without errors must report complete=True"
     return result
 

@@ -1,12 +1,11 @@
 """The Basecamp connector, against its emulator, passes the shared connector contract.
 
-One known exception: Basecamp documents no change feed covering every change
-to a project (the project timeline lists creations and completions, not edits,
-moves or renames), so a quiet incremental pull asks three listings with their
-ETags (to-dos, the to-do set, comments) and each answers 304 — three
-conditional requests, not one (``connectors/basecamp/incremental.py`` says why).
-``tests/basecamp/test_basecamp_incremental.py`` pins that cost (and the
-one-request setting ``poll_comments: false, poll_sections: false``).
+Basecamp documents no single request that reveals every change to a project (to-dos,
+comments and lists are three listings), so a *polled* quiet pull costs three conditional
+requests, each answered 304 (``connectors/basecamp/incremental.py`` says why;
+``tests/basecamp/test_basecamp_incremental.py`` pins that cost). The contract's one-read
+quiet pull holds for a side its webhook leads (``Capabilities.change_hints``), which the
+contract applies to every connector that reads hints.
 """
 
 from __future__ import annotations
@@ -52,8 +51,3 @@ class TestBasecampContract(ConnectorContract):
         )
         for connector in (bridge, human, bad):
             connector.close()
-
-    @pytest.mark.xfail(strict=True, reason="Basecamp: a quiet cycle is 3 conditional GETs answered 304 "
-                       "(to-dos, to-do set, comments); no documented single request covers a project's changes")
-    def test_incremental_pull_without_changes_costs_one_read(self, env: ContractEnv) -> None:
-        super().test_incremental_pull_without_changes_costs_one_read(env)
