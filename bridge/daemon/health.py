@@ -75,6 +75,7 @@ class Health:
         links: dict[str, Any] = {}
         sides = {name: _connections(runner, name) for name in runner.links}
         lost = revoked(store, [c for used in sides.values() for c in used])
+        delivered = store.last_deliveries(runner.links)
         for name in runner.links:
             summary, held, seen = summaries[name], leases.get(name), runner.state[name]
             waiting = backoff.read(store.link_meta(name))
@@ -89,6 +90,9 @@ class Health:
                 "lease_owner": held.owner if live and held is not None else None,
                 "leased_here": bool(live and held is not None and held.owner == runner.keeper.owner),
                 "interval": runner.interval(name),
+                # When each side's webhook last delivered (None: no delivery yet, the side is polled); a
+                # stale stamp on a Basecamp side means its quiet cycles make up for lost deliveries.
+                "last_delivery": {side: _iso(delivered.get((name, side))) for side in ("internal", "client")},
             }
             # A revoked token waits for a person (pm-bridge connect), not for the next retry: say so.
             cannot = [lost[c] for c in sides[name] if c in lost]

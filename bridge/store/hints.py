@@ -62,3 +62,15 @@ def forget(connection: Connection, link: str, side: str, read: Mapping[str, floa
 def unserve(connection: Connection, link: str, side: str) -> None:
     """The side's webhook is gone (`pm-bridge webhooks remove`): its pulls find every change themselves again."""
     connection.execute(sa.delete(webhook_hints).where(webhook_hints.c.link == link, webhook_hints.c.side == side))
+
+
+def last_deliveries(connection: Connection, links: list[str]) -> dict[tuple[str, str], float]:
+    """When each served (link, side) last had a genuine delivery: what ``/healthz`` shows."""
+    if not links:
+        return {}
+    rows = connection.execute(
+        sa.select(webhook_hints.c.link, webhook_hints.c.side, webhook_hints.c.noted_at).where(
+            webhook_hints.c.kind == SERVED, webhook_hints.c.link.in_(links)
+        )
+    )
+    return {(row.link, row.side): row.noted_at for row in rows}

@@ -234,6 +234,10 @@ class Store:
             with self._write() as connection:
                 hints.forget(connection, link, side, read)
 
+    def last_deliveries(self, links: list[str]) -> dict[tuple[str, str], float]:
+        with self._read() as connection:
+            return hints.last_deliveries(connection, links)
+
     def unserve_hints(self, link: str, side: str) -> None:
         with self._write() as connection:
             hints.unserve(connection, link, side)

@@ -92,6 +92,10 @@ def test_healthz_and_metrics_describe_each_link(tmp_path: Path, running: Callabl
     assert link["state"] == "ok" and link["last_status"] == "ok" and link["last_error"] is None
     assert link["lease_owner"] == daemon.keeper.owner and link["leased_here"] is True
     assert link["last_success"] is not None and link["next_run"] is not None and link["interval"] == 3600
+    assert link["last_delivery"] == {"internal": None, "client": None}, "no delivery yet: both sides polled"
+    daemon.runtime.store.note_hints("acme", "client", frozenset({"todos"}), 1_700_000_000.0)
+    after = httpx.get(f"http://127.0.0.1:{daemon.port}/healthz").json()["links"]["acme"]["last_delivery"]
+    assert after == {"internal": None, "client": "2023-11-14T22:13:20+00:00"}
 
     metrics = httpx.get(f"http://127.0.0.1:{daemon.port}/metrics")
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
