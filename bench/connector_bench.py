@@ -29,6 +29,7 @@ the project's webhook, whose deliveries the emulator sends to the connector's ow
 Each figure is also printed beside its floor, as a ratio: 1 request for a
 no-change pull, 2 after N changes (one to learn what changed, one to read
 it), N for N single-item writes. The first pull has no fixed floor.
+
 :func:`measure` returns the runs and :func:`figures` the two issue-15 figures of each (idle and
 after N changed) for bench/floors.py.
 """

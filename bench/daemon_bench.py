@@ -19,6 +19,7 @@ Scenario 2: a daemon in this process with 100 links, the emulators in process
   ``POST /cards`` that mirrors it (``--debounce`` is part of it).
 
 Each figure is printed beside its target (issue 15) as a ratio: <= 1.00 meets it.
+
 :func:`scale_scenario` and :func:`latency_scenario` return their figures, :func:`figures` those
 issue 15 sets targets for (for bench/floors.py).
 """

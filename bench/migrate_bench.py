@@ -18,11 +18,12 @@ first must come well before the last, or nothing overlapped.
 ``--clock sim`` runs on bench/sim_clock.py (threads overlap in virtual time; a
 2,000-task run takes a minute or two of real time); ``--clock real`` waits for
 real (a 2,000-task run takes ~15 minutes; --tasks 400 about three).
-:func:`migrate` returns the run's figures, :func:`figures` the one issue 15 holds to its floor
-(for bench/floors.py).
 ``--budget tuned`` gives the Trello connection ``rate_limit: {requests: 1,
 per_seconds: 0.101}`` (a 1-request bucket refilled at 9.9/s, which never
 exceeds 100 in any 10 s); ``default`` keeps the connector's own 8/s.
+
+:func:`migrate` returns the run's figures, :func:`figures` the one issue 15 holds to its floor
+(for bench/floors.py).
 """
 
 from __future__ import annotations
