@@ -164,7 +164,7 @@ def summary(parts: Sequence[Part], sizes: Sizes) -> list[str]:
     lines += table(figures) if figures else ["(no figures)"]
     missed = [f for f in figures if not f.meets or f.invalid]
     lines += ["", f"{len(figures) - len(missed)} of {len(figures)} figures meet their floor or target"
-              + (f"; {len(missed)} do not: " + ", ".join(f.name for f in missed) if missed else "")]
+              + ("; not met: " + ", ".join(f.name for f in missed) if missed else "")]
     lines.append("Time per part: " + ", ".join(f"{p.name} {p.seconds:.1f} s" for p in parts)
                  + f"; total {sum(p.seconds for p in parts):.1f} s")
     lines += [f"FAILED: {p.name}: {p.error}" for p in parts if p.error]
