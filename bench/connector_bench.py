@@ -29,6 +29,9 @@ the project's webhook, whose deliveries the emulator sends to the connector's ow
 Each figure is also printed beside its floor, as a ratio: 1 request for a
 no-change pull, 2 after N changes (one to learn what changed, one to read
 it), N for N single-item writes. The first pull has no fixed floor.
+
+:func:`measure` returns the runs and :func:`figures` the two issue-15 figures of each (idle and
+after N changed) for bench/floors.py.
 """
 
 from __future__ import annotations
@@ -36,12 +39,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import Figure, ratio  # noqa: E402
 from bridge.clock import VirtualClock  # noqa: E402
 from bridge.core.fields import FieldKind  # noqa: E402
 from bridge.core.ports import Connector, NewTask, PullResult, PullState, WebhookRegistry  # noqa: E402
@@ -58,6 +63,9 @@ FIELDS: tuple[tuple[str, FieldKind, tuple[str, ...]], ...] = (
 )
 BETWEEN_CYCLES = 60.0  # virtual seconds between two steps, as between two sync cycles
 HOOK_TOKEN = "bench-webhook-token"
+# Where a tool's API cannot tell in fewer requests whether anything changed, the floor of a polled
+# pull (docs/benchmarks.md, "Requests per connector"); its webhook-led run is held to the issue's floors.
+POLLING_FLOORS: dict[str, tuple[int, str]] = {"basecamp": (3, "to-dos, comments, lists: three listings")}
 
 
 @dataclass
@@ -75,7 +83,7 @@ class Step:
         kind = ("read" if self.label.startswith("pull after") else "request") + ("" if self.requests == 1 else "s")
         if self.floor is None:
             return f"{self.label}: {self.requests} {kind}"
-        return f"{self.label}: {self.requests} {kind} (floor {self.floor}, {self.requests / self.floor:.2f}x)"
+        return f"{self.label}: {self.requests} {kind} (floor {self.floor}, {ratio(self.requests, self.floor)})"
 
     def count(self) -> str:
         return f"{self.requests}" + (f" ({self.not_modified}x304)" if self.not_modified else "")
@@ -86,9 +94,10 @@ class Step:
 
 @dataclass
 class ToolRun:
-    tool: str
+    tool: str  # the tool, "+hook" when its webhook led the pulls
     steps: list[Step]
     seed_seconds: float
+    led: bool = False
 
 
 class Meter:
@@ -214,7 +223,43 @@ def run_tool(tool: str, tasks: int, changed: int, fields: int, led: bool = False
     step.tasks = len(targets)
     for connector in (anna, bridge):
         connector.close()
-    return ToolRun(f"{tool}+hook" if led else tool, steps, seed_seconds)
+    return ToolRun(f"{tool}+hook" if led else tool, steps, seed_seconds, led)
+
+
+def measure(tools: Sequence[str], tasks: int, changed: int, fields: int, webhooks: bool = True) -> list[ToolRun]:
+    """Each tool polled; then, where one request cannot tell whether anything changed, the same tool led by its webhook."""
+    runs = [run_tool(tool, tasks, changed, fields) for tool in tools]
+    return runs + [run_tool(tool, tasks, changed, fields, led=True) for tool in tools if webhooks and reads_hints(tool)]
+
+
+def step_figure(run: ToolRun, step: Step, name: str, tasks: int, changed: int | None = None) -> Figure:
+    """One step's requests beside its floor; a polled tool whose API cannot reach the issue's floor is held to its own.
+
+    ``changed``: the edits the step's pull had to read, checked against what it read.
+    """
+    assert step.floor is not None
+    notes = ["webhook-led"] if run.led else []
+    target = step.floor
+    polling = POLLING_FLOORS.get(run.tool) if not run.led else None
+    if polling is not None:
+        target, why = polling
+        notes.append(f"polled: API floor {target} ({why}); {ratio(step.requests, step.floor)} the issue's floor "
+                     f"{step.floor}, which {run.tool}+hook is held to")
+    if step.not_modified:
+        notes.append(f"{step.not_modified} answered 304")
+    # A cheap pull that missed changes measures nothing: its figure is marked invalid.
+    missed = [f"{seen} of {changed} {what}" for seen, what in ((step.tasks, "edits"), (step.fields_seen, "new values"))
+              if changed is not None and seen is not None and seen != changed]
+    invalid = "read only " + ", ".join(missed) if missed else ""
+    return Figure(f"{name}, {run.tool} ({tasks} tasks)", step.requests, target, "req", note="; ".join(notes),
+                  invalid=invalid)
+
+
+def figures(runs: Sequence[ToolRun], tasks: int, changed: int) -> list[Figure]:
+    """Requests of the idle pull (floor 1) and reads after ``changed`` edits (floor 2), tool by tool."""
+    return [step_figure(run, run.steps[1], "idle pull requests", tasks) for run in runs] + [
+        step_figure(run, run.steps[2], f"reads after {changed} changed", tasks, changed) for run in runs
+    ]
 
 
 def print_table(runs: list[ToolRun]) -> None:
@@ -254,10 +299,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.tasks < args.changed or args.changed < 1:
         parser.error("--changed must be at least 1 and at most --tasks")
-    runs = [run_tool(tool, args.tasks, args.changed, args.fields) for tool in (args.tool or TOOLS)]
-    # Where one request cannot tell whether anything changed, the same tool again, led by its webhook.
-    runs += [run_tool(tool, args.tasks, args.changed, args.fields, led=True) for tool in (args.tool or TOOLS)
-             if reads_hints(tool) and not args.no_webhooks]
+    runs = measure(args.tool or TOOLS, args.tasks, args.changed, args.fields, webhooks=not args.no_webhooks)
     print(f"{args.tasks} tasks, {args.fields} custom fields\n")
     print_table(runs)
 

@@ -19,6 +19,9 @@ Scenario 2: a daemon in this process with 100 links, the emulators in process
   ``POST /cards`` that mirrors it (``--debounce`` is part of it).
 
 Each figure is printed beside its target (issue 15) as a ratio: <= 1.00 meets it.
+
+:func:`scale_scenario` and :func:`latency_scenario` return their figures, :func:`figures` those
+issue 15 sets targets for (for bench/floors.py).
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import Figure, versus  # noqa: E402
 from bridge.config.load import load_config  # noqa: E402
 from bridge.daemon import Daemon  # noqa: E402
 from bridge.runtime import build_runtime  # noqa: E402
@@ -47,12 +52,9 @@ MASTER = "bench-master-secret-0123456789abcdef"
 RSS_TARGET_MB = 250.0
 LATENESS_TARGET = 0.10  # share of the interval a scheduled poll may start late
 P95_TARGET_MS = 500.0
+LATENCY_LINKS = 100  # the webhook target holds at this many links (issue 15)
 TRELLO_FLOOR_RATE = 10.0  # requests a second: Trello's documented 100 per 10 s per token
 FAST = "rate_limit: {requests: 100000, per_seconds: 1}"  # the bench measures the daemon, not the tools' budgets
-
-
-def versus(value: float, target: float) -> str:
-    return f"target {target:g}, ratio {value / target:.2f}" + ("" if value <= target else "  ** MISSED **")
 
 
 def connections(asana: ServedTool, trello: ServedTool) -> str:
@@ -88,7 +90,39 @@ def wait(check: object, timeout: float, every: float = 0.25) -> None:
     raise SystemExit(f"timed out after {timeout}s")
 
 
-def scale_scenario(count: int, interval: int, folder: Path) -> None:
+@dataclass(frozen=True)
+class ScaleRun:
+    links: int
+    interval: int
+    exit_code: int | None  # the daemon's, on SIGTERM
+    rss_started: float  # MB
+    rss_synced: float
+    rss_peak: float
+    rss_end: float
+    synced_seconds: float  # the first cycle of every link
+    first_requests: int  # Trello requests of those first cycles
+    polls: int  # second polls started
+    late: int  # of them, how many slipped over 10% of the interval
+    worst_slip: float  # the largest slip, as a share of the interval
+
+
+@dataclass(frozen=True)
+class LatencyRun:
+    links: int
+    debounce: float
+    gap: float
+    samples: list[float]  # ms from each delivery to its Trello POST /cards, sorted
+
+    @property
+    def p95(self) -> float:
+        return self.samples[min(len(self.samples) - 1, int(round(0.95 * len(self.samples))) - 1)]
+
+    @property
+    def median(self) -> float:
+        return self.samples[len(self.samples) // 2]
+
+
+def scale_scenario(count: int, interval: int, folder: Path) -> ScaleRun:
     asana, trello = ServedTool("asana"), ServedTool("trello")
     requests = {"trello": 0}
 
@@ -128,19 +162,25 @@ def scale_scenario(count: int, interval: int, folder: Path) -> None:
         store.close()
         asana.stop()
         trello.stop()
-    polls, late = seen.get("pm_bridge_polls_total", 0), seen.get("pm_bridge_polls_late_total", 0)
-    worst = seen.get("pm_bridge_poll_lateness_ratio_max", 0.0)
-    print(f"  daemon exit code on SIGTERM: {code}")
-    print(f"  RSS just after start-up, {count} links:      {started:.1f} MB")
-    print(f"  first cycle of all {count} links took {synced:.1f} s ({first_requests} Trello requests; at Trello's "
-          f"documented limit they alone would take {first_requests / TRELLO_FLOOR_RATE:.0f} s)")
-    print(f"  RSS once every link synced:              {after_sync:.1f} MB")
-    print(f"  RSS peak / at the end:                   {peak:.1f} MB / {idle:.1f} MB   ({versus(peak, RSS_TARGET_MB)})")
-    print(f"  second polls, interval {interval} s: {polls:.0f} of {count} started, {late:.0f} slipped over 10%; "
-          f"largest slip {worst * 100:.1f}% of the interval   ({versus(worst, LATENESS_TARGET)})")
+    return ScaleRun(count, interval, code, started, after_sync, peak, idle, synced, first_requests,
+                    int(seen.get("pm_bridge_polls_total", 0)), int(seen.get("pm_bridge_polls_late_total", 0)),
+                    seen.get("pm_bridge_poll_lateness_ratio_max", 0.0))
 
 
-def latency_scenario(count: int, rounds: int, gap: float, debounce: float, folder: Path) -> None:
+def print_scale(run: ScaleRun) -> None:
+    count = run.links
+    print(f"  daemon exit code on SIGTERM: {run.exit_code}")
+    print(f"  RSS just after start-up, {count} links:      {run.rss_started:.1f} MB")
+    print(f"  first cycle of all {count} links took {run.synced_seconds:.1f} s ({run.first_requests} Trello requests; "
+          f"at Trello's documented limit they alone would take {run.first_requests / TRELLO_FLOOR_RATE:.0f} s)")
+    print(f"  RSS once every link synced:              {run.rss_synced:.1f} MB")
+    print(f"  RSS peak / at the end:                   {run.rss_peak:.1f} MB / {run.rss_end:.1f} MB   "
+          f"({versus(run.rss_peak, RSS_TARGET_MB)})")
+    print(f"  second polls, interval {run.interval} s: {run.polls} of {count} started, {run.late} slipped over 10%; "
+          f"largest slip {run.worst_slip * 100:.1f}% of the interval   ({versus(run.worst_slip, LATENESS_TARGET)})")
+
+
+def latency_scenario(count: int, rounds: int, gap: float, debounce: float, folder: Path) -> LatencyRun:
     asana, trello = ServedTool("asana"), ServedTool("trello")  # served only to hand out ids; the daemon uses transports
     links = {f"link{n:03d}": (asana.agency_project(f"P{n}", 0), trello.sandbox.create_project(f"C{n}", []))
              for n in range(count)}
@@ -190,11 +230,60 @@ def latency_scenario(count: int, rounds: int, gap: float, debounce: float, folde
         daemon.stop()
         asana.stop()
         trello.stop()
-    samples = sorted((writes[t] - sent[t]) * 1000 for t in sent)
-    p95 = samples[min(len(samples) - 1, int(round(0.95 * len(samples))) - 1)]
-    print(f"  {count} links, debounce {debounce:g} s, {rounds} deliveries one every {gap:g} s: "
-          f"median {samples[len(samples) // 2]:.0f} ms, max {samples[-1]:.0f} ms")
-    print(f"  p95 delivery sent -> Trello POST /cards: {p95:.0f} ms   ({versus(p95, P95_TARGET_MS)})")
+    return LatencyRun(count, debounce, gap, sorted((writes[t] - sent[t]) * 1000 for t in sent))
+
+
+def print_latency(run: LatencyRun) -> None:
+    print(f"  {run.links} links, debounce {run.debounce:g} s, {len(run.samples)} deliveries one every {run.gap:g} s: "
+          f"median {run.median:.0f} ms, max {run.samples[-1]:.0f} ms")
+    print(f"  p95 delivery sent -> Trello POST /cards: {run.p95:.0f} ms   ({versus(run.p95, P95_TARGET_MS)})")
+
+
+def figures(scale: ScaleRun | None, latency: LatencyRun | None) -> list[Figure]:
+    """Peak RSS, the largest poll slip and the webhook p95, each beside its target (issue 15)."""
+    out: list[Figure] = []
+    if scale is not None:
+        out.append(Figure(f"daemon RSS peak, {scale.links} links", scale.rss_peak, RSS_TARGET_MB, "MB", 1,
+                          note=f"{scale.rss_started:.1f} MB at start-up, {scale.rss_synced:.1f} MB once all synced"))
+        # A slip measured on fewer polls than links has not seen every link come due again.
+        out.append(Figure(f"largest poll slip, {scale.links} links, interval {scale.interval} s", scale.worst_slip * 100,
+                          LATENESS_TARGET * 100, "%", 1,
+                          note=f"{scale.polls} of {scale.links} second polls, {scale.late} slipped over 10%",
+                          invalid="" if scale.polls >= scale.links else f"only {scale.polls} of {scale.links} polls seen"))
+    if latency is not None:
+        out.append(Figure(f"webhook -> client write p95, {latency.links} links, debounce {latency.debounce:g} s",
+                          latency.p95, P95_TARGET_MS, "ms",
+                          note=f"median {latency.median:.0f} ms, max {latency.samples[-1]:.0f} ms, "
+                               f"{len(latency.samples)} deliveries one every {latency.gap:g} s"))
+    return out
+
+
+@dataclass(frozen=True)
+class DaemonSetup:
+    links: int = 1000  # scenario 1
+    interval: int = 120  # scenario 1's poll interval, s
+    rounds: int = 100  # scenario 2's deliveries
+    gap: float = 0.5
+    debounce: float = 0.0
+
+    @classmethod
+    def quick(cls) -> DaemonSetup:
+        return cls(links=300, interval=60, rounds=40)
+
+
+def measure(setup: DaemonSetup, only: str | None = None) -> tuple[ScaleRun | None, LatencyRun | None]:
+    """Both scenarios (or ``only`` one), each printed as it ends."""
+    scale = latency = None
+    with tempfile.TemporaryDirectory() as folder:
+        if only in (None, "scale"):
+            print(f"Scenario 1: one `pm-bridge daemon` process, {setup.links} links (Asana -> Trello emulators over HTTP)")
+            scale = scale_scenario(setup.links, setup.interval, Path(folder))
+            print_scale(scale)
+        if only in (None, "latency"):
+            print("Scenario 2: webhook deliveries -> client-side writes (emulators in process, HTTP to the receiver)")
+            latency = latency_scenario(LATENCY_LINKS, setup.rounds, setup.gap, setup.debounce, Path(folder))
+            print_latency(latency)
+    return scale, latency
 
 
 def main() -> None:
@@ -207,17 +296,11 @@ def main() -> None:
     parser.add_argument("--debounce", type=float, default=0.0)
     parser.add_argument("--only", choices=("scale", "latency"))
     args = parser.parse_args()
-    links = args.links or (300 if args.quick else 1000)
-    interval = args.interval or (60 if args.quick else 120)
-    rounds = args.rounds or (40 if args.quick else 100)
+    base = DaemonSetup.quick() if args.quick else DaemonSetup()
+    setup = DaemonSetup(args.links or base.links, args.interval or base.interval, args.rounds or base.rounds, args.gap,
+                        args.debounce)
     began = time.monotonic()
-    with tempfile.TemporaryDirectory() as folder:
-        if args.only in (None, "scale"):
-            print(f"Scenario 1: one `pm-bridge daemon` process, {links} links (Asana -> Trello emulators over HTTP)")
-            scale_scenario(links, interval, Path(folder))
-        if args.only in (None, "latency"):
-            print("Scenario 2: webhook deliveries -> client-side writes (emulators in process, HTTP to the receiver)")
-            latency_scenario(100, rounds, args.gap, args.debounce, Path(folder))
+    measure(setup, args.only)
     print(f"Total {time.monotonic() - began:.0f} s")
 
 

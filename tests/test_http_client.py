@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.clock import VirtualClock
+from bridge.clock import RealClock, VirtualClock
 from bridge.errors import AuthError, Invalid, Malformed, NotFound, RateLimited, Transient
 from bridge.http import HttpClient, RateBudget, budget_for, iter_link, iter_offset, parse_link_header
 from connectors.emulation import Emulator, EmuRequest, Fault
@@ -449,6 +449,15 @@ def test_budget_for_is_shared_per_credential_and_keyed_by_hash() -> None:
     from bridge.http import budget as budget_module
 
     assert all("secret-one" not in key[1] for key in budget_module._registry)
+
+
+def test_a_budget_on_the_real_clock_is_never_one_made_on_a_virtual_clock() -> None:
+    clock = VirtualClock()
+    virtual = budget_for("acme", "secret-three", 1, 0.1, clock)
+    real = budget_for("acme", "secret-three", 1, 0.1)  # waiting on the virtual clock would wait for its owner to move it
+    assert real is not virtual and isinstance(real.clock, RealClock)
+    assert budget_for("acme", "secret-three", 1, 0.1) is real
+    assert budget_for("acme", "secret-three", 1, 0.1, clock) is not real
 
 
 def test_request_stats_count_by_route() -> None:
