@@ -22,6 +22,15 @@ class RealClock:
             time.sleep(seconds)
 
 
+def same_clock(held: Clock, wanted: Clock | None) -> bool:
+    """Whether state made on ``held`` may serve a client asking for ``wanted`` (None: the real clock).
+
+    Rate budgets and pacing are shared per credential; a client on the real clock must never
+    inherit one made on a test's or a benchmark's virtual clock, which may never move again.
+    """
+    return held is wanted if wanted is not None else isinstance(held, RealClock)
+
+
 class VirtualClock:
     """A clock that only moves when somebody sleeps; shared by a client and an emulator."""
 

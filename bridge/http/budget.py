@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
-from bridge.clock import Clock, RealClock
+from bridge.clock import Clock, RealClock, same_clock
 
 
 class RateBudget:
@@ -65,10 +65,7 @@ def budget_for(tool: str, credential: str, rate: float, per: float, clock: Clock
     key = (tool, digest)
     with _registry_lock:
         budget = _registry.get(key)
-        # A client on the real clock never shares the budget of one on another clock (a benchmark's or a
-        # test's virtual one, which may never move again), as pacing_for (bridge/http/pacing.py).
-        same_clock = budget is not None and (budget.clock is clock if clock is not None else isinstance(budget.clock, RealClock))
-        if budget is None or not same_clock:
+        if budget is None or not same_clock(budget.clock, clock):
             budget = RateBudget(rate, per, clock)
             _registry[key] = budget
         return budget

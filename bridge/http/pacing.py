@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bridge.clock import Clock, RealClock
+from bridge.clock import Clock, RealClock, same_clock
 
 CONTENT_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -107,8 +107,6 @@ def pacing_for(tool: str, credential: str, policy: PacingPolicy, clock: Clock | 
     key = (tool, hashlib.sha256(credential.encode()).hexdigest()[:16])
     with _registry_lock:
         pacing = _registry.get(key)
-        # A client on the real clock never shares the state of one on another clock (a test's virtual one).
-        same_clock = pacing is not None and (pacing.clock is clock if clock is not None else isinstance(pacing.clock, RealClock))
-        if pacing is None or pacing.policy != policy or not same_clock:
+        if pacing is None or pacing.policy != policy or not same_clock(pacing.clock, clock):
             pacing = _registry[key] = Pacing(policy, clock)
         return pacing
