@@ -87,7 +87,10 @@ def values(items: list[dict[str, Any]] | None, fields: BoardFields) -> dict[str,
 
 
 def item_body(found: TrelloField, value: str | None) -> dict[str, Any]:
-    """The body of ``PUT /cards/{idCard}/customField/{idCustomField}/item`` for a canonical value (None clears)."""
+    """The body of ``PUT /cards/{idCard}/customField/{idCustomField}/item`` for a canonical value (None clears).
+
+    It is also what each item of ``PUT /cards/{idCard}/customFields`` carries, next to its ``idCustomField``.
+    """
     if found.type == "list":
         if value is None:
             return {"idValue": ""}

@@ -123,6 +123,11 @@ _TRELLO_ITEM = {"type": "object", "additionalProperties": False, "properties": {
     "value": {"oneOf": [{"type": "string", "enum": [""]}, {"type": "object", "additionalProperties": False, "properties": {
         "text": {"type": "string"}, "checked": {"type": "boolean"}, "date": {"type": "string"}, "number": {"type": "number"}}}]},
     "idValue": {"type": "string"}}}
+# "Update Multiple Custom Field items on Card": each item is the single-item body plus its field. The spec types
+# idCustomField and idValue as 32 hex digits; Trello's ids are 24 (TrelloID, and the page's own example id).
+_TRELLO_ITEMS = {"type": "object", "additionalProperties": False, "required": ["customFieldItems"], "properties": {
+    "customFieldItems": {"type": "array", "items": {**_TRELLO_ITEM, "required": ["idCustomField"], "properties": {
+        **_TRELLO_ITEM["properties"], "idCustomField": {"$ref": "#/components/schemas/TrelloID"}}}}}}
 _TRELLO_ANSWERS = {"POST /cards/{id}/attachments": {"200": {"$ref": "#/components/schemas/Attachment"}}}
 # Asana's task create takes memberships as gids ("At task creation time, this array can be used to add the task to
 # specific sections"); the spec reuses the answer's shape, with compact objects.
@@ -184,7 +189,8 @@ TOOLS: dict[str, ToolQuirks] = {
         answers=_TRELLO_ANSWERS,
         extra_paths={"/cards/{id}/attachments/{idAttachment}/download/{fileName}": _TRELLO_DOWNLOAD},
         multipart=frozenset({"POST /cards/{id}/attachments"}),
-        bodies={"PUT /cards/{idCard}/customField/{idCustomField}/item": _TRELLO_ITEM},
+        bodies={"PUT /cards/{idCard}/customField/{idCustomField}/item": _TRELLO_ITEM,
+                "PUT /cards/{idCard}/customFields": _TRELLO_ITEMS},
     ),
     "basecamp": ToolQuirks(
         "basecamp-sdk.openapi.reduced.json",

@@ -5,6 +5,23 @@ As the reference describes them (tests/reference/trello): ``GET /boards/{id}/cus
 ``customFieldItems=true``, and ``PUT /cards/{idCard}/customField/{idCustomField}/item`` taking
 ``{"value": {"text"|"number"|"date"|"checked": "..."}}``, or ``{"idValue": option id}`` for a list
 field; ``{"value": ""}`` / ``{"idValue": ""}`` clears it. A value of the wrong shape is a 400.
+
+``PUT /cards/{idCard}/customFields`` ("Update Multiple Custom Field items on Card") takes
+``{"customFieldItems": [{"idCustomField": id, "value": {...}} | {"idCustomField": id, "idValue": id}, ...]}``
+for "setting, updating, and removing the values for multiple Custom Fields on a card". The reference
+documents the item shape and answers only ``200 Success``; it says nothing on clearing, on errors or on
+the answer's body. Our reading, kept to the single-item route where the documentation is silent:
+
+* each item carries what the single-item body carries, so ``"value": ""`` / ``"idValue": ""`` clear it;
+* the field is named in the body, not the path, so an unknown field (or one of another board) is a 400
+  naming the item, as any other bad body value; the 404 stays for the card in the path;
+* a missing or non-array ``customFieldItems``, an item that is no object, a field named twice: 400;
+* all or nothing: every item is checked before any is applied, so a refusal changes nothing;
+* each item is logged as the single route logs it (one ``updateCustomFieldItem``), the card's
+  activity moves once, and the answer is the card's items as ``GET /cards/{id}/customFieldItems`` lists them.
+
+The reference types ``idCustomField`` and ``idValue`` as 32 hex digits; Trello's ids are 24
+(its own example, ``5abbe4b7ddc1b351ef961414``), which is what both routes take.
 """
 
 from __future__ import annotations
@@ -18,7 +35,7 @@ import httpx
 
 from connectors.emulation.toolkit import EmuRequest, HttpError
 from connectors.trello.emulator.request import board_by_id, board_for, card_for, check_id, member_of, ok, required
-from connectors.trello.emulator.store import World
+from connectors.trello.emulator.store import Board, Card, World
 
 TYPES = ("text", "number", "date", "checkbox", "list")
 
@@ -123,17 +140,55 @@ def put_card_item(world: World, req: EmuRequest) -> httpx.Response:
     body = req.json_body()
     if not isinstance(body, dict):
         raise HttpError(400, "invalid value for value")
-    part = _item_part(found, body)
-    key = (card.id, found.id)
-    if part is None:
-        items(world).pop(key, None)
-    else:
-        items(world)[key] = part
-    world.touch(card)
-    world.record(board, "updateCustomFieldItem", actor, card=card.ref(),
-                 customField={"id": found.id, "name": found.name, "type": found.type})
+    _apply(world, board, card, actor, [(found, _item_part(found, body))])
     rendered = next((i for i in card_items(world, card.id) if i["idCustomField"] == found.id), None)
     return ok(rendered or {"id": None, "idCustomField": found.id, "idModel": card.id, "modelType": "card", "value": None})
+
+
+def put_card_items(world: World, req: EmuRequest) -> httpx.Response:
+    actor = member_of(world, req)
+    board, card = card_for(world, req, req.path_params["idCard"])
+    body = req.json_body()
+    listed = body.get("customFieldItems") if isinstance(body, dict) else None
+    if not isinstance(listed, list):
+        raise HttpError(400, "invalid value for customFieldItems: an array of items")
+    changes: list[tuple[CustomFieldDef, dict[str, Any] | None]] = []
+    for index, item in enumerate(listed):
+        try:
+            found = _batch_field(world, board, item, [done for done, _ in changes])
+            changes.append((found, _item_part(found, item)))
+        except HttpError as exc:
+            raise HttpError(exc.status, f"customFieldItems[{index}]: {exc.message}") from None
+    _apply(world, board, card, actor, changes)
+    return ok(card_items(world, card.id))
+
+
+def _batch_field(world: World, board: Board, item: Any, named: list[CustomFieldDef]) -> CustomFieldDef:
+    field_id = item.get("idCustomField") if isinstance(item, dict) else None
+    if not isinstance(field_id, str):
+        raise HttpError(400, "invalid value: an item is an object naming its idCustomField")
+    check_id(field_id)
+    found = definitions(world).get(field_id)
+    if found is None or found.id_board != board.id:
+        raise HttpError(400, f"invalid value for idCustomField: no custom field {field_id} on the card's board")
+    if found in named:
+        raise HttpError(400, f"invalid value for idCustomField: {field_id} is named twice")
+    return found
+
+
+def _apply(world: World, board: Board, card: Card, actor: str,
+           changes: list[tuple[CustomFieldDef, dict[str, Any] | None]]) -> None:
+    """Set (or clear, for None) each field's item, logging each as Trello does; all are checked already."""
+    for found, part in changes:
+        key = (card.id, found.id)
+        if part is None:
+            items(world).pop(key, None)
+        else:
+            items(world)[key] = part
+        world.record(board, "updateCustomFieldItem", actor, card=card.ref(),
+                     customField={"id": found.id, "name": found.name, "type": found.type})
+    if changes:
+        world.touch(card)
 
 
 def _item_part(found: CustomFieldDef, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -177,4 +232,5 @@ TABLE = [
     ("GET", "/customFields/{id}", get_custom_field),
     ("GET", "/cards/{id}/customFieldItems", card_custom_field_items),
     ("PUT", "/cards/{idCard}/customField/{idCustomField}/item", put_card_item),
+    ("PUT", "/cards/{idCard}/customFields", put_card_items),
 ]
