@@ -119,15 +119,16 @@ _TRELLO_DOWNLOAD = {"get": {"operationId": "download-attachment", "responses": {
 # The spec's Create Attachment answer is an array; the API answers with the one attachment it created.
 # The Custom Fields guide sets an item with {"value": {<type>: ...}} or {"idValue": option} and clears it with an
 # empty value; the spec's two oneOf alternatives both match any object and type the value as an object only.
-_TRELLO_ITEM = {"type": "object", "additionalProperties": False, "properties": {
+_TRELLO_ITEM_PARTS: dict[str, Any] = {
     "value": {"oneOf": [{"type": "string", "enum": [""]}, {"type": "object", "additionalProperties": False, "properties": {
         "text": {"type": "string"}, "checked": {"type": "boolean"}, "date": {"type": "string"}, "number": {"type": "number"}}}]},
-    "idValue": {"type": "string"}}}
+    "idValue": {"type": "string"}}
+_TRELLO_ITEM = {"type": "object", "additionalProperties": False, "properties": _TRELLO_ITEM_PARTS}
 # "Update Multiple Custom Field items on Card": each item is the single-item body plus its field. The spec types
 # idCustomField and idValue as 32 hex digits; Trello's ids are 24 (TrelloID, and the page's own example id).
 _TRELLO_ITEMS = {"type": "object", "additionalProperties": False, "required": ["customFieldItems"], "properties": {
     "customFieldItems": {"type": "array", "items": {**_TRELLO_ITEM, "required": ["idCustomField"], "properties": {
-        **_TRELLO_ITEM["properties"], "idCustomField": {"$ref": "#/components/schemas/TrelloID"}}}}}}
+        **_TRELLO_ITEM_PARTS, "idCustomField": {"$ref": "#/components/schemas/TrelloID"}}}}}}
 _TRELLO_ANSWERS = {"POST /cards/{id}/attachments": {"200": {"$ref": "#/components/schemas/Attachment"}}}
 # Asana's task create takes memberships as gids ("At task creation time, this array can be used to add the task to
 # specific sections"); the spec reuses the answer's shape, with compact objects.
