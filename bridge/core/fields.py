@@ -105,6 +105,13 @@ def joined(parts: Iterable[str]) -> str | None:
 
 def number(value: Any) -> str | None:
     """The canonical form of a number (``3``, ``2.5``, ``-0.25``); None for what is not a number."""
+    if isinstance(value, str) and value.isdigit() and value.isascii() and value[0] != "0":
+        return value  # a whole number in plain digits is its own canonical form (most values): no Decimal
+    return _decimal(value)
+
+
+def _decimal(value: Any) -> str | None:
+    """:func:`number` the long way, through :class:`~decimal.Decimal`."""
     if isinstance(value, bool) or value is None:
         return None
     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.core.fields import KINDS, FieldDef, _decimal, canonical, number
 from bridge.core.markers import _cut_at, _cut_keys, _may_hold
 from bridge.core.ops import Rebase
+from bridge.core.plan.custom import fits
 from tests.core.test_plan import linked_world, plan
 
 
@@ -48,3 +50,30 @@ def test_the_pre_test_never_says_no_to_notes_the_parse_would_cut(data: st.DataOb
     keys = _cut_keys(marker)
     if _cut_at(text, keys) is not None:
         assert _may_hold(text, keys)
+
+
+# -- custom fields: each value read back once, numbers in plain digits without Decimal --------------------
+
+_NUMBERISH = st.text(alphabet="0123456789٣²-+.eE_ ,x", max_size=12)
+
+
+@given(st.one_of(_NUMBERISH, st.integers().map(str), st.from_regex(r"[1-9][0-9]{0,30}", fullmatch=True)))
+def test_plain_digits_read_as_the_decimal_reading_does(value: str) -> None:
+    assert number(value) == _decimal(value)
+
+
+_KIND_DEFS = st.builds(
+    FieldDef,
+    name=st.just("F"),
+    kind=st.sampled_from(KINDS),
+    options=st.lists(st.sampled_from(["High", "Low", "3", "Print\\, large"]), max_size=3).map(tuple),
+)
+
+
+_VALUES = st.one_of(_NUMBERISH, st.sampled_from(["", "High", "true", "2026-05-01T10:00", " a  b ", "Print\\, large, Low"]))
+
+
+@given(st.one_of(st.none(), _KIND_DEFS), _VALUES)
+def test_a_fit_is_what_holds_and_canonical_say(target: FieldDef | None, value: str) -> None:
+    held = target is None or target.holds(value)
+    assert fits(target, value) == (held, canonical(target.kind if target else "text", value) if held else None)

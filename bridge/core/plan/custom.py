@@ -26,6 +26,7 @@ from bridge.core.fields import (
     internal_kind,
     joined,
     lookup,
+    number,
     people_across,
     split,
     value_in,
@@ -72,36 +73,46 @@ def fit_fields(
     notices += _nested_values(view, internal, rules, client_caps)
     # Per rule, what is the same for every task: read once, not once per task (the planner's
     # steady state runs this over every shared task, docs/benchmarks.md).
-    mapped = [(rule, rule.key, field_def(client.fields, rule.to) if client_caps.defined_fields else None)
-              for rule in custom.values()]
-    seen: dict[tuple[str, str], tuple[bool, str | None]] = {}  # (field, value) -> _fits: an enum's few values repeat
+    mapped: list[tuple[FieldMap, str, FieldDef | None, bool, bool, dict[str, tuple[bool, str | None]]]] = []
+    for rule in custom.values():
+        target = field_def(client.fields, rule.to) if client_caps.defined_fields else None
+        people = target is not None and target.kind == "people"
+        # the last: value -> fits(target, value), filled as values come (an enum's few values repeat over every task)
+        mapped.append((rule, rule.key, target, people, rule.direction == "to_internal", {}))
+    limited = client_caps.field_limit is not None
     tasks: dict[str, MirrorTask] = {}
+    changed = False
     for key, task in view.tasks.items():
         # Copied on the first change only: most tasks hold values their client field takes as they are.
         fields = {name: value for name, value in task.fields.items() if name not in drop} if drop else task.fields
         copied = bool(drop)
-        for rule, name, target in mapped:
-            value = fields.get(name)
-            held = False  # the value is one the client's field was just found to hold
-            if target is not None and target.kind == "people" and isinstance(value, str):
+        for rule, name, target, people, inbound_only, seen in mapped:
+            if name not in fields:
+                continue
+            value = fields[name]
+            held = False  # the value is one the client's field was just found to hold as it is
+            if people and isinstance(value, str):
                 if not copied:
                     fields, copied = dict(fields), True
                 value = fields[name] = _known_people(value, client, key, rule, notices)
-            if isinstance(value, str) and name in fields and _fits(seen, name, target, value)[0]:
-                # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
-                # otherwise the write would repeat every cycle.
-                value_read = _fits(seen, name, target, value)[1]
-                if value_read != value:
-                    if not copied:
-                        fields, copied = dict(fields), True
-                    fields[name] = value_read
-                else:
-                    held = True
-                value = value_read
+            if isinstance(value, str):
+                known = seen.get(value)
+                if known is None:  # what the client's field makes of each distinct value, worked out once
+                    known = seen[value] = fits(target, value)
+                held, value_read = known
+                if held:
+                    # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
+                    # otherwise the write would repeat every cycle.
+                    if value_read != value:
+                        if not copied:
+                            fields, copied = dict(fields), True
+                        fields[name] = value_read
+                        held = False
+                    value = value_read
             # A field that only comes in never needs the client's field to hold the internal value.
-            if name not in fields or rule.direction == "to_internal":
+            if inbound_only:
                 continue
-            if too_long(rule.to, value, client_caps):
+            if limited and too_long(rule.to, value, client_caps):
                 if not copied:
                     fields, copied = dict(fields), True
                 del fields[name]
@@ -120,21 +131,24 @@ def fit_fields(
             notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
                                   message=f"task {_title(task)}: the client field {rule.to!r} ({target.kind}) cannot "
                                   f"hold {value!r}{choices}; map it under mirror.fields.custom.{rule.name}.values"))
-        tasks[key] = task if fields is task.fields or fields == task.fields else task.model_copy(update={"fields": fields})
-    if not notices and tasks == view.tasks:
+        if fields is task.fields or fields == task.fields:
+            tasks[key] = task
+        else:
+            tasks[key] = task.model_copy(update={"fields": fields})
+            changed = True
+    if not notices and not changed:
         return view
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
 
 
-def _fits(
-    seen: dict[tuple[str, str], tuple[bool, str | None]], name: str, target: FieldDef | None, value: str
-) -> tuple[bool, str | None]:
-    """Can the client's field hold ``value``, and the value as that field reads it back (memoized in ``seen``)."""
-    known = seen.get((name, value))
-    if known is None:
-        held = target is None or target.holds(value)
-        known = seen[(name, value)] = (held, canonical(target.kind if target else "text", value) if held else None)
-    return known
+def fits(target: FieldDef | None, value: str) -> tuple[bool, str | None]:
+    """Can ``target`` (None: a field of unknown kind, read as text) hold ``value``, and the value as it reads it back."""
+    if target is not None and target.kind == "number":
+        # holds() and canonical() of a number both parse it: parsed once here
+        read = number(value)
+        return read is not None or value == "", read
+    held = target is None or target.holds(value)
+    return held, canonical(target.kind if target else "text", value) if held else None
 
 
 def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, client_caps: Capabilities) -> list[Notice]:
