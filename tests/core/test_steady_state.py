@@ -7,13 +7,24 @@ must decide exactly as the long way would.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+from unittest.mock import patch
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.core.fields import KINDS, FieldDef, _decimal, canonical, number
+from bridge.core.fields import KINDS, FieldDef, FieldMap, _decimal, canonical, number
+from bridge.core.link import Pair
 from bridge.core.markers import _cut_at, _cut_keys, _may_hold
-from bridge.core.ops import Rebase
+from bridge.core.mirror import mirror
+from bridge.core.model import Snapshot, Task
+from bridge.core.ops import Plan, Rebase
 from bridge.core.plan.custom import fits
+from bridge.core.plan.cycle import plan_cycle
+from bridge.core.ports import Capabilities
+from bridge.core.rules import FieldRules, LinkRules, MirrorRules, SectionRule
+from tests.core.build import client, internal, task
 from tests.core.test_plan import linked_world, plan
 
 
@@ -77,3 +88,78 @@ _VALUES = st.one_of(_NUMBERISH, st.sampled_from(["", "High", "true", "2026-05-01
 def test_a_fit_is_what_holds_and_canonical_say(target: FieldDef | None, value: str) -> None:
     held = target is None or target.holds(value)
     assert fits(target, value) == (held, canonical(target.kind if target else "text", value) if held else None)
+
+
+# -- linked tasks: the settled test and the full merge plan alike ---------------------------------------
+
+_RULES = LinkRules(
+    mirror=MirrorRules(
+        sections={"Design": SectionRule(access="unlocked")},
+        fields=FieldRules(labels="both", assignees="both", due="both",
+                          custom={"Priority": FieldMap(name="Priority", to="Priority", direction="both",
+                                                       values={"High": "P1", "Low": "P3"})}),
+    )
+)
+_CAPS = Capabilities(custom_fields=True)
+_TITLES = st.sampled_from(["Homepage", "Homepage v2"])
+_NOTES = st.sampled_from(["", "Hero", "Hero\n\n---internal---\nsecret", "Hi [Anna](person:anna@agency.example)"])
+_DAYS = st.sampled_from([None, dt.date(2026, 5, 1), dt.date(2026, 6, 1)])
+_LABELS = st.lists(st.sampled_from(["web", "print", "Web", "client"]), max_size=3)
+_EDITS = {"title": _TITLES, "notes": _NOTES, "done": st.booleans(), "due": _DAYS.map(lambda d: d and d.isoformat()),
+          "labels": _LABELS, "assignees": st.just(["c-carla"]), "cf:Priority": st.sampled_from([None, "P1", "P3"])}
+
+
+@st.composite
+def linked_worlds(draw: st.DrawFn) -> tuple[Snapshot, Snapshot, list[Pair]]:
+    """Linked tasks (one maybe nested, one maybe shared from a locked section) whose client copies and
+    bases are mostly as the mirror wants them, and sometimes not: a field edited, a base lagging."""
+    isnap, csnap = internal("Design", "Build"), client("Design", "Shared with you", "Approved")
+    isnap.fields = {"Priority": FieldDef(name="Priority", kind="enum", options=("High", "Low"))}
+    csnap.fields = {"Priority": FieldDef(name="Priority", kind="enum", options=("P1", "P3"))}
+    count = draw(st.integers(1, 3))
+    for n in range(count):
+        parent = "t0" if n == 2 and draw(st.booleans()) else None
+        section = draw(st.sampled_from(["Design", "Build"])) if parent is None else None
+        task(isnap, f"t{n}", draw(_TITLES), section, notes=draw(_NOTES), done=draw(st.booleans()), due=draw(_DAYS),
+             labels=draw(_LABELS) + (["client"] if section == "Build" else []), parent_id=parent,
+             assignees=draw(st.lists(st.sampled_from(["u-anna", "u-bob"]), max_size=2)),
+             custom_fields={"Priority": p} if (p := draw(st.sampled_from([None, "High", "Low", "Mid"]))) else {})
+    view = mirror(isnap, csnap.people, _RULES, _CAPS)
+    lists = {"s-design": "cs-design", "@shared": "cs-shared with you", "@approval": "cs-approved"}
+    pairs = [Pair(kind="section", key=key, client_id=cid, base={"name": csnap.sections[cid].name}) for key, cid in lists.items()]
+    for key, shown in view.tasks.items():
+        fields = dict(shown.fields)
+        if draw(st.integers(0, 3)) == 0:  # the client edited a field
+            name = draw(st.sampled_from(sorted(fields)))
+            fields[name] = draw(_EDITS.get(name, st.none()))
+        section = lists[shown.section] if shown.section else None
+        if draw(st.integers(0, 5)) == 0:  # the client moved the card (to the approval list, say)
+            section = draw(st.sampled_from([None, *lists.values()]))
+        csnap.tasks[f"c-{key}"] = Task(
+            id=f"c-{key}", title=fields["title"], notes=fields.get("notes", ""), done=fields["done"],
+            due=dt.date.fromisoformat(fields["due"]) if fields.get("due") else None,
+            labels=list(reversed(fields.get("labels", []))), assignees=fields.get("assignees", []),
+            section_id=section, parent_id=f"c-{shown.parent}" if shown.parent else None, position=shown.position,
+            custom_fields={"Priority": fields["cf:Priority"]} if fields.get("cf:Priority") else {},
+        )
+        base: dict[str, Any] = {**shown.fields, "section": shown.section, "parent": shown.parent}
+        if draw(st.integers(0, 3)) == 0:  # the base lags: a field missing, or an older value
+            name = draw(st.sampled_from(sorted(base)))
+            if draw(st.booleans()):
+                del base[name]
+            else:
+                base[name] = "older"
+        pairs.append(Pair(kind="task", key=key, internal_id=key, client_id=f"c-{key}", base=base))
+    return isnap, csnap, pairs
+
+
+@given(linked_worlds())
+def test_the_settled_test_plans_what_the_full_merge_plans(world: tuple[Snapshot, Snapshot, list[Pair]]) -> None:
+    isnap, csnap, pairs = world
+
+    def planned() -> Plan:
+        return plan_cycle(isnap, csnap, mirror(isnap, csnap.people, _RULES, _CAPS), pairs, _RULES, _CAPS, _CAPS)
+
+    with patch("bridge.core.plan.merge.settled", return_value=False):
+        full = planned()
+    assert planned() == full

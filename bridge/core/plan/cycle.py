@@ -35,7 +35,7 @@ from bridge.core.plan.decide import Decision, decide
 from bridge.core.plan.items import plan_attachments, plan_comments
 from bridge.core.plan.limits import fit_view
 from bridge.core.plan.merge import depth_of, desired, merge_task
-from bridge.core.plan.order import internal_order, place, plan_order
+from bridge.core.plan.order import internal_orders, place, plan_order
 from bridge.core.plan.requests import plan_requests
 from bridge.core.plan.twins import plan_twins
 from bridge.core.ports import Capabilities
@@ -112,10 +112,16 @@ def plan_tasks(ctx: PlanContext) -> None:
     adoptable = _adoption_index(ctx)
     # Parents first; then the agency's order, so a new list fills top to bottom as it should read.
     tasks = ctx.view.tasks
-    for key in sorted(tasks, key=lambda k: (1 if tasks[k].parent else 0, internal_order(ctx, k))):  # depth_of
+    orders = internal_orders(ctx)
+    # Each order ends with its task's key: sorted as (depth_of, order) tuples, no key function per task.
+    for _, (_, _, key) in sorted([(1 if wanted.parent else 0, orders[key]) for key, wanted in tasks.items()]):
         wanted = tasks[key]
         pair = ctx.pairs.get("task", key)
         current = ctx.client.tasks.get(pair.client_id or "") if pair else None
+        if pair is not None and current is not None:
+            # decide()'s first row: an item wanted, linked and on the client side merges, whatever else holds
+            merge_task(ctx, wanted, pair, current)
+            continue
         facts = ctx.facts(
             wanted=True,
             pair=pair,

@@ -71,6 +71,18 @@ def internal_order(ctx: PlanContext, key: str) -> tuple[float, float, str]:
     return known
 
 
+def internal_orders(ctx: PlanContext) -> dict[str, tuple[float, float, str]]:
+    """:func:`internal_order` of every task of the view, in one pass (the task pass sorts them all)."""
+    orders = ctx.internal_orders
+    tasks = ctx.internal.tasks
+    sections = {section_id: section.position for section_id, section in ctx.internal.sections.items()}
+    for key in ctx.view.tasks:
+        if key not in orders:
+            task = tasks.get(key)
+            orders[key] = (sections.get(task.section_id or "", 0.0), task.position, key) if task is not None else (0.0, 0.0, key)
+    return orders
+
+
 @dataclass(frozen=True)
 class Order:
     """What the order pass asks for: the moves, and the rank in which each list's cards are written."""
