@@ -10,8 +10,10 @@ writes from a MirrorView and nothing else, which is what makes invariant 1
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -46,14 +48,31 @@ class MirrorSection(BaseModel):
     position: float = 0.0
 
 
-class MirrorTask(BaseModel):
+@dataclass(slots=True)
+class MirrorTask:
+    """One shared task as the client may see it.
+
+    A dataclass, not a model: the mirror makes one per shared task every cycle from values it
+    made itself, and validating them again cost more than projecting them (docs/benchmarks.md).
+    """
+
     key: str  # the internal task id
     fields: dict[str, Any]  # client-projected values: title, notes, done, due, start, assignees, labels
     section: str | None = None  # section key; None for a nested subtask
     parent: str | None = None  # parent task key when nested on the client side
     position: float = 0.0
-    modified_at: str | None = None
-    created_at: str | None = None
+    # The internal task's times, as its tool told; the planner compares them as they are.
+    modified: dt.datetime | None = None
+    created: dt.datetime | None = None
+
+    @property
+    def modified_at(self) -> str | None:
+        """``modified`` in ISO form, made only when read (no cycle reads it for every task)."""
+        return self.modified.isoformat() if self.modified else None
+
+    @property
+    def created_at(self) -> str | None:
+        return self.created.isoformat() if self.created else None
 
 
 class MirrorItem(BaseModel):
@@ -273,8 +292,8 @@ def mirror(
             section=None if nested else client_section(task),
             parent=parent.id if nested and parent else None,
             position=task.position,
-            modified_at=task.modified_at.isoformat() if task.modified_at else None,
-            created_at=task.created_at.isoformat() if task.created_at else None,
+            modified=task.modified_at,
+            created=task.created_at,
         )
     for key in {t.section for t in view.tasks.values()} - set(view.sections) - {None}:
         if key == SHARED:

@@ -16,6 +16,7 @@ internal field cannot hold it (then the field keeps its internal value and a not
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from bridge.core.fields import (
@@ -134,7 +135,7 @@ def fit_fields(
         if fields is task.fields or fields == task.fields:
             tasks[key] = task
         else:
-            tasks[key] = task.model_copy(update={"fields": fields})
+            tasks[key] = replace(task, fields=fields)
             changed = True
     if not notices and not changed:
         return view

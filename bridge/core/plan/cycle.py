@@ -224,5 +224,5 @@ def _adoption_index(ctx: PlanContext) -> _Adoptable:
 def _within_start(ctx: PlanContext, wanted: MirrorTask) -> bool:
     if ctx.rules.start == "all" or ctx.link_started is None:
         return True
-    stamp = wanted.modified_at or wanted.created_at
-    return stamp is None or dt.datetime.fromisoformat(stamp) >= ctx.link_started
+    stamp = wanted.modified or wanted.created
+    return stamp is None or stamp >= ctx.link_started

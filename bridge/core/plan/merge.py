@@ -212,7 +212,7 @@ def _resolve(ctx: PlanContext, wanted: MirrorTask, current: Task) -> str:
     if policy == "client_wins":
         return "client"
     if policy == "newest_wins":
-        mine = dt.datetime.fromisoformat(wanted.modified_at) if wanted.modified_at else None
+        mine = wanted.modified
         theirs = current.modified_at
         if mine and theirs:
             return "client" if theirs > mine else "internal"
