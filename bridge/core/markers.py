@@ -26,6 +26,7 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from markdown_it.token import Token
 
@@ -155,7 +156,7 @@ def _may_hold(markdown: str, keys: frozenset[str]) -> bool:
     spellings = _spellings(keys)
     if spellings is None:
         return True
-    decoded = html.unescape(markdown).casefold()
+    decoded = (html.unescape(markdown) if "&" in markdown else markdown).casefold()
     # A word whose letters are not all in the text cannot be spelled in it: the common case, decided at C speed.
     patterns = [pattern for letters, pattern in spellings if all(map(decoded.__contains__, letters))]
     if not patterns:
@@ -205,9 +206,11 @@ def _cut_at(source: str, keys: frozenset[str]) -> tuple[int, _Fence | None] | No
     return None
 
 
-@dataclass(frozen=True)
-class NotesCut:
-    """Notes split at the cut line: ``above`` is shared; ``below`` (from the cut line on) stays internal."""
+class NotesCut(NamedTuple):
+    """Notes split at the cut line: ``above`` is shared; ``below`` (from the cut line on) stays internal.
+
+    A named tuple: the mirror splits every shared task's notes every cycle, and a tuple is the cheapest to make.
+    """
 
     above: str
     below: str | None = None  # None: no cut line
@@ -230,7 +233,7 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
             return NotesCut(markdown)
         return NotesCut(f"{agreed}\n\n{rest.above}" if rest.above else agreed, rest.below)  # rest.above ends trimmed
     # A bare CR ends a line too (old Mac files, some editors): read as the tools render it.
-    source = markdown.replace("\r\n", "\n").replace("\r", "\n")
+    source = markdown.replace("\r\n", "\n").replace("\r", "\n") if "\r" in markdown else markdown
     found = _cut_at(source, keys) if _may_hold(source, keys) else None
     if found is None:
         return NotesCut(markdown)
