@@ -112,15 +112,18 @@ def plan_order(ctx: PlanContext) -> Order:
     for t in ctx.client.tasks.values():
         if t.section_id and not t.parent_id and not t.done:
             in_list.setdefault(t.section_id, {})[t.id] = t
+    orders = internal_orders(ctx)
     for section_key, keys in by_section.items():
         list_id = ctx.client_id_of("section", section_key)
         if not list_id:
             continue  # the list is created this cycle, and its cards in order after it
         here = in_list.get(list_id, {})
-        wanted_keys = sorted(keys, key=lambda k: internal_order(ctx, k))
-        placed = [k for k in wanted_keys if ctx.client_id_of("task", k) in here or arriving.get(k) == section_key]
+        wanted_keys = sorted(keys, key=orders.__getitem__)
+        ids = {k: ctx.client_id_of("task", k) for k in wanted_keys}  # asked for twice per card below: read once
+        placed = [k for k in wanted_keys if ids[k] in here or arriving.get(k) == section_key]
         staying = [k for k in placed if k not in arriving]
-        current = sorted(staying, key=lambda k: (here[ctx.client_id_of("task", k) or ""].position, k))
+        # Each card's key ends its (position, key) tuple: sorted as tuples, no key function per card.
+        current = [k for _, k in sorted([(here[ids[k] or ""].position, k) for k in staying])]
         kept = set(staying) if current == staying else set(staying) - {k for k, _ in moves(staying, current)}
         for index, key in enumerate(placed):
             if key in kept or (key in created and all(k in arriving for k in placed[index:])):
