@@ -215,8 +215,12 @@ class FieldMap(BaseModel):
         return back
 
 
+# The kinds whose value holds several parts, each mapped on its own.
+MULTI_KINDS = frozenset({"multi_enum", "people"})
+
+
 def _mapped_parts(value: str, kind: FieldKind, table: Mapping[str, str]) -> str | None:
-    if kind in ("multi_enum", "people"):
+    if kind in MULTI_KINDS:
         return joined(table.get(part, part) for part in split(value))
     return table.get(value, value)
 

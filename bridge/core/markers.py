@@ -224,8 +224,8 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
     it are the client's text, not the agency's cut: the search starts after it.
     That reveals nothing, since the client's tool already holds exactly that text.
     """
-    keys = _cut_keys(marker) if marker else frozenset()
-    if not keys:
+    keys = _cut_keys(marker) if marker and markdown else frozenset()
+    if not keys:  # no cut line configured, or no notes at all (most tasks): nothing to cut
         return NotesCut(markdown)
     if agreed and markdown.startswith(agreed) and markdown[len(agreed) : len(agreed) + 1] in ("", "\n"):
         rest = split_notes(markdown[len(agreed) :], marker)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bridge.core.fields import FieldKind, FieldMap, internal_kind, lookup, people_across, value_out
+from bridge.core.fields import MULTI_KINDS, FieldKind, FieldMap, internal_kind, lookup, people_across, value_out
 from bridge.core.markers import (
     NEAR_MISS,
     comment_notice,
@@ -27,6 +27,7 @@ from bridge.core.markers import (
     near_miss,
     read_comment,
     shared_notes,
+    split_notes,
     strip_exact,
     without,
 )
@@ -198,7 +199,9 @@ class Projection:
         self.labels = LabelFilter(rules) if "labels" in allowed and fields.labels != "none" else None
         # Only the custom fields the link names (privacy by default), as the client's field
         # holds them: cf:<client name> -> the value through the link's value map.
-        self.custom = (custom_rules if custom_rules is not None else mapped_fields(internal, rules)) if custom else ()
+        mapped = (custom_rules if custom_rules is not None else mapped_fields(internal, rules)) if custom else ()
+        # With each rule its value map, and whether its kind holds one value (then value_out is a look-up in it).
+        self.custom = tuple((rule, key, kind, rule.values, kind not in MULTI_KINDS) for rule, key, kind in mapped)
 
     def fields(self, task: Task, agreed: str | None = None) -> dict[str, Any]:
         """The client-side value of every field that goes out for ``task``; ``agreed``: the notes last agreed on."""
@@ -214,7 +217,7 @@ class Projection:
                 title = strip_marker(strip_marker(title, mrules.access.client), mrules.access.none)
             out["title"] = title
         if self.notes:
-            notes = localize(cut_notes(task.notes, self.notes_cut, agreed if self.notes_agreed else None), self.audience)
+            notes = localize(split_notes(task.notes, self.notes_cut, agreed if self.notes_agreed else None).above, self.audience)
             if unmatched and self.name_unmatched:
                 notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
             out["notes"] = notes
@@ -223,8 +226,12 @@ class Projection:
             out[name] = value.isoformat() if hasattr(value, "isoformat") else value
         if self.labels is not None:
             out["labels"] = self.labels(task.labels)
-        for rule, key, kind in self.custom:
-            value = lookup(task.custom_fields, rule.name)
+        values = task.custom_fields
+        for rule, key, kind, table, single in self.custom:
+            value = values[rule.name] if rule.name in values else lookup(values, rule.name)
+            if single:  # value_out, inlined: the value map's entry for the value, else the value as it is
+                out[key] = None if value is None or value == "" else table.get(value, value)
+                continue
             if kind == "people":  # people are e-mail addresses: the link's people.map applies (docs/custom-fields.md)
                 value = people_across(value, mrules.people.map)
             out[key] = value_out(rule, value, kind)

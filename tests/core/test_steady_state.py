@@ -14,16 +14,17 @@ from unittest.mock import patch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.core.fields import KINDS, FieldDef, FieldMap, _decimal, canonical, number
+from bridge.core.fields import KINDS, FieldDef, FieldKind, FieldMap, _decimal, canonical, lookup, number, people_across, value_out
 from bridge.core.link import Pair
 from bridge.core.markers import _cut_at, _cut_keys, _may_hold
-from bridge.core.mirror import mirror
+from bridge.core.mirror import Projection, mirror
 from bridge.core.model import Snapshot, Task
 from bridge.core.ops import Plan, Rebase
 from bridge.core.plan.custom import fits
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
-from bridge.core.rules import FieldRules, LinkRules, MirrorRules, SectionRule
+from bridge.core.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from bridge.richtext.audience import Audience
 from tests.core.build import client, internal, task
 from tests.core.test_plan import linked_world, plan
 
@@ -163,3 +164,26 @@ def test_the_settled_test_plans_what_the_full_merge_plans(world: tuple[Snapshot,
     with patch("bridge.core.plan.merge.settled", return_value=False):
         full = planned()
     assert planned() == full
+
+
+# -- the mirror: a custom field of one value mapped without value_out's calls -------------------------
+
+_FIELD_VALUES = st.sampled_from(["", "High", "Low", "high", "a@x.example, b@x.example", "Print\\, large, Web"])
+
+
+@given(st.sampled_from(KINDS), st.dictionaries(st.sampled_from(["Priority", "priority", "Other"]), _FIELD_VALUES, max_size=3),
+       st.dictionaries(_FIELD_VALUES, st.sampled_from(["P1", "P3", "web"]), max_size=3))
+def test_the_projection_maps_custom_values_as_value_out_does(
+    kind: FieldKind, values: dict[str, str], table: dict[str, str]
+) -> None:
+    rule = FieldMap(name="Priority", to="Priority", values=table)
+    isnap = internal("Design")
+    isnap.fields = {"Priority": FieldDef(name="Priority", kind=kind)}
+    made = task(isnap, "t1", "Homepage", "Design", custom_fields=values)
+    link = LinkRules(mirror=MirrorRules(fields=FieldRules(custom={"Priority": rule}),
+                                        people=PeopleRules(map={"a@x.example": "a@client.example"})))
+    shown = Projection(isnap, {}, link, frozenset(), Audience(), custom=True).fields(made)
+    value = lookup(values, "Priority")
+    if kind == "people":
+        value = people_across(value, link.mirror.people.map)
+    assert shown == {"cf:Priority": value_out(rule, value, kind)}
