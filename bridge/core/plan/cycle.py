@@ -58,10 +58,9 @@ def plan_cycle(
     fitted = fit_fields(fit_view(view, client_caps), internal, client, rules, internal_caps, client_caps)
     ctx = PlanContext(internal, client, fitted, PairIndex(pairs), rules, client_caps, internal_caps, link_started,
                       full_view=view)
-    ctx.plan.mirrored = sum(1 for p in pairs if p.kind == "task" and p.client_id)
-    for pair in pairs:
-        if pair.client_id:
-            ctx.claimed.add((pair.kind, pair.client_id))
+    linked = [(pair.kind, pair.client_id) for pair in pairs if pair.client_id]
+    ctx.claimed.update(linked)
+    ctx.plan.mirrored = sum(1 for kind, _ in linked if kind == "task")
     plan_sections(ctx)
     plan_tasks(ctx)
     place(ctx.plan, plan_order(ctx))
@@ -217,8 +216,9 @@ class _Adoptable:
 
 
 def _adoption_index(ctx: PlanContext) -> _Adoptable:
-    free = [t for t in sorted(ctx.client.tasks.values(), key=lambda t: t.position) if ("task", t.id) not in ctx.claimed]
-    return _Adoptable(free)
+    # Filtered before sorting (a stable sort keeps the same order): in a quiet cycle none is free.
+    free = [t for t in ctx.client.tasks.values() if ("task", t.id) not in ctx.claimed]
+    return _Adoptable(sorted(free, key=lambda t: t.position))
 
 
 def _within_start(ctx: PlanContext, wanted: MirrorTask) -> bool:
