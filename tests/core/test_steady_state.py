@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from unittest.mock import patch
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.core.fields import KINDS, FieldDef, FieldKind, FieldMap, _decimal, canonical, lookup, number, people_across, value_out
@@ -20,7 +20,7 @@ from bridge.core.markers import _cut_at, _cut_keys, _may_hold
 from bridge.core.mirror import Projection, mirror
 from bridge.core.model import Snapshot, Task
 from bridge.core.ops import Plan, Rebase
-from bridge.core.plan.custom import fits
+from bridge.core.plan.custom import fit_fields, fits
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
 from bridge.core.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
@@ -187,3 +187,31 @@ def test_the_projection_maps_custom_values_as_value_out_does(
     if kind == "people":
         value = people_across(value, link.mirror.people.map)
     assert shown == {"cf:Priority": value_out(rule, value, kind)}
+
+
+# -- custom fields: a field whose every value goes out as it is is not read task by task ----------------
+
+_CLIENT_DEFS = st.builds(FieldDef, name=st.just("F"), kind=st.sampled_from(KINDS),
+                         options=st.lists(st.sampled_from(["P1", "3", "a@x.example", "Web"]), max_size=3).map(tuple))
+_RAW = st.sampled_from(["", "P1", "3", "3.0", " a  b ", "a@x.example", "Web, P1", "2026-05-01", "true", "x" * 40, "P1 " * 10])
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.none(), _RAW), min_size=1, max_size=4), st.one_of(st.none(), _CLIENT_DEFS),
+       st.sampled_from(["to_client", "both", "to_internal"]), st.sampled_from([None, 30]), st.booleans())
+def test_fitting_a_settled_field_at_once_fits_as_task_by_task(
+    values: list[str | None], target: FieldDef | None, direction: str, limit: int | None, nested: bool
+) -> None:
+    isnap, csnap = internal("Design"), client("Design")
+    isnap.fields = {"F": FieldDef(name="F", kind="text")}
+    csnap.fields = {"F": target} if target is not None else {}
+    for n, value in enumerate(values):
+        task(isnap, f"t{n}", f"Task {n}", "Design", custom_fields={"F": value} if value is not None else {},
+             parent_id="t0" if nested and n == 1 else None)
+    link = LinkRules(mirror=MirrorRules(sections={"Design": SectionRule(access="unlocked")},
+                                        fields=FieldRules(custom={"F": {"to": "F", "direction": direction}})))
+    caps = Capabilities(custom_fields=True, defined_fields=target is not None, field_limit=limit)
+    view = mirror(isnap, csnap.people, link, caps)
+    with patch("bridge.core.plan.custom.column_settled", return_value=False):
+        slow = fit_fields(view, isnap, csnap, link, caps, caps)
+    assert fit_fields(view, isnap, csnap, link, caps, caps) == slow

@@ -30,6 +30,7 @@ from bridge.core.fields import (
     number,
     people_across,
     split,
+    text,
     value_in,
 )
 from bridge.core.mirror import MirrorTask, MirrorView
@@ -40,6 +41,9 @@ from bridge.core.rules import LinkRules
 
 UNKNOWN = "custom-field-unknown"
 UNHELD = "custom-field-value"
+# A mapped field as the fitting reads it: rule, planner name, the client's field, is it a people field,
+# does it only come in, and what the client's field makes of each value seen (value -> fits()).
+_Column = tuple[FieldMap, str, FieldDef | None, bool, bool, dict[str, tuple[bool, str | None]]]
 
 
 def _missing(rule: FieldMap, snapshot: Snapshot, caps: Capabilities, side: str) -> Notice | None:
@@ -74,13 +78,19 @@ def fit_fields(
     notices += _nested_values(view, internal, rules, client_caps)
     # Per rule, what is the same for every task: read once, not once per task (the planner's
     # steady state runs this over every shared task, docs/benchmarks.md).
-    mapped: list[tuple[FieldMap, str, FieldDef | None, bool, bool, dict[str, tuple[bool, str | None]]]] = []
+    mapped: list[_Column] = []
     for rule in custom.values():
         target = field_def(client.fields, rule.to) if client_caps.defined_fields else None
         people = target is not None and target.kind == "people"
-        # the last: value -> fits(target, value), filled as values come (an enum's few values repeat over every task)
+        # fits() per value filled as values come: an enum's few values repeat over every task
         mapped.append((rule, rule.key, target, people, rule.direction == "to_internal", {}))
     limited = client_caps.field_limit is not None
+    if not drop:
+        # A field whose every value goes out as it is (the usual case) changes no task: not read task by task.
+        shown = [task.fields for task in view.tasks.values()]
+        mapped = [column for column in mapped if not column_settled(column, shown, client_caps)]
+        if not mapped:
+            return view.model_copy(update={"notices": [*view.notices, *notices]}) if notices else view
     tasks: dict[str, MirrorTask] = {}
     changed = False
     for key, task in view.tasks.items():
@@ -142,14 +152,44 @@ def fit_fields(
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
 
 
+def column_settled(column: _Column, shown: list[dict[str, Any]], client_caps: Capabilities) -> bool:
+    """Does every task's value of this mapped field go out as it is? Then the fitting leaves it alone.
+
+    Each distinct value is read once: no value, or a string the client's field holds as it is and
+    within the tool's length limit. A people field (whose values lose unknown addresses) or a value
+    that is no string goes the long way, task by task.
+    """
+    rule, name, target, people, inbound_only, seen = column
+    if people:
+        return False
+    try:
+        values = {fields.get(name) for fields in shown}
+    except TypeError:  # an unhashable value: no string
+        return False
+    limited = client_caps.field_limit is not None and not inbound_only
+    for value in values:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return False
+        known = seen.get(value)
+        if known is None:
+            known = seen[value] = fits(target, value)
+        if known != (True, value) or limited and too_long(rule.to, value, client_caps):
+            return False
+    return True
+
+
 def fits(target: FieldDef | None, value: str) -> tuple[bool, str | None]:
     """Can ``target`` (None: a field of unknown kind, read as text) hold ``value``, and the value as it reads it back."""
-    if target is not None and target.kind == "number":
+    if target is None or target.kind == "text":
+        return True, text(value)  # a text field holds any value (FieldDef.holds), read back as canonical() reads text
+    if target.kind == "number":
         # holds() and canonical() of a number both parse it: parsed once here
         read = number(value)
         return read is not None or value == "", read
-    held = target is None or target.holds(value)
-    return held, canonical(target.kind if target else "text", value) if held else None
+    held = target.holds(value)
+    return held, canonical(target.kind, value) if held else None
 
 
 def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, client_caps: Capabilities) -> list[Notice]:
@@ -161,8 +201,10 @@ def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, clien
     """
     held: dict[str, list[str]] = {}
     for key, shown in view.tasks.items():
+        if shown.parent is None:
+            continue
         task = internal.tasks.get(key)
-        if shown.parent is None or task is None:
+        if task is None:
             continue
         for rule in rules.mirror.fields.custom.values():
             if rule.direction != "to_internal" and lookup(task.custom_fields, rule.name):
