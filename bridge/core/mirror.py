@@ -315,15 +315,18 @@ def mirror(
     top_level = Projection(internal, client_people, rules, task_fields, audience, client_caps.custom_fields, custom_rules)
     nesting = Projection(internal, client_people, rules, nest_fields, audience)
 
+    approval_section = bool(rules.inbound.approval and rules.inbound.approval.internal_section)
+
     def client_section(task: Task) -> str:
-        # is_approved, with the approval label read once rather than per task
+        # is_approved, with the approval label and section read once rather than per task
         if approved_label and any(label.casefold() == approved_label for label in task.labels):
             return APPROVAL
-        if rules.inbound.approval and rules.inbound.approval.internal_section and is_approved(internal, task, rules):
+        if approval_section and is_approved(internal, task, rules):
             return APPROVAL
         top = top_level_of(internal, task) if task.parent_id else task
         return top.section_id if top.section_id and unlocked.get(top.section_id) else SHARED
 
+    shown = view.tasks
     for task in internal.tasks.values():
         if not shared.get(task.id):
             continue
@@ -334,14 +337,11 @@ def mirror(
             and shared.get(parent.id)
             and not parent.parent_id  # the client holds one level of nesting
         )
-        view.tasks[task.id] = MirrorTask(
-            key=task.id,
-            fields=(nesting if nested else top_level).fields(task, agreed_notes.get(task.id)),
-            section=None if nested else client_section(task),
-            parent=parent.id if nested and parent else None,
-            position=task.position,
-            modified=task.modified_at,
-            created=task.created_at,
+        fields = (nesting if nested else top_level).fields(task, agreed_notes.get(task.id))
+        # MirrorTask(key, fields, section, parent, position, modified, created): positional, made for every task
+        shown[task.id] = MirrorTask(
+            task.id, fields, None if nested else client_section(task), parent.id if nested and parent else None,
+            task.position, task.modified_at, task.created_at,
         )
     for key in {t.section for t in view.tasks.values()} - set(view.sections) - {None}:
         if key == SHARED:

@@ -137,13 +137,16 @@ def unlocked_sections(snapshot: Snapshot, rules: MirrorRules) -> dict[str, bool]
 class OwnAnswers:
     """:func:`own_answer` for many tasks under one link's rules, the rules read once."""
 
-    __slots__ = ("client", "foreign", "read")
+    __slots__ = ("client", "foreign", "labels", "read")
 
     def __init__(self, rules: MirrorRules, foreign: frozenset[str]) -> None:
         self.read, self.foreign = AccessReader(rules.access), foreign
         self.client = _fold(rules.client_name) if rules.client_name else None
+        self.labels = rules.access.type == "label"
 
     def __call__(self, task: Task) -> bool | None:
+        if self.labels and not task.labels:  # most tasks: no label, so no marking (automatic) to read
+            return False if task.id in self.foreign else None
         mark = self.read(task)
         if mark.access == "none":
             return False

@@ -23,7 +23,8 @@ from bridge.core.ops import Plan, Rebase
 from bridge.core.plan.custom import fit_fields, fits
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
-from bridge.core.rules import FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
+from bridge.core.section_access import OwnAnswers
 from bridge.richtext.audience import Audience
 from tests.core.build import client, internal, task
 from tests.core.test_plan import linked_world, plan
@@ -215,3 +216,19 @@ def test_fitting_a_settled_field_at_once_fits_as_task_by_task(
     with patch("bridge.core.plan.custom.column_settled", return_value=False):
         slow = fit_fields(view, isnap, csnap, link, caps, caps)
     assert fit_fields(view, isnap, csnap, link, caps, caps) == slow
+
+
+# -- access: a task with no label reads as no marking, without reading it ------------------------------
+
+
+@given(st.lists(st.sampled_from(["client", "internal", "client:acme", "client:globex", "web"]), max_size=2),
+       st.booleans(), st.sampled_from([None, "acme"]), st.sampled_from(["label", "title_marker", "custom_field"]))
+def test_an_unlabelled_task_answers_as_its_marking_says(labels: list[str], foreign: bool, name: str | None, kind: str) -> None:
+    rules = MirrorRules(access=AccessSource(type=kind))
+    if name:
+        rules = rules.for_client(name, ["acme", "globex"])
+    made = Task(id="t1", title="Homepage [client]", labels=labels, custom_fields={"Client access": "client"})
+    ids = frozenset({"t1"}) if foreign else frozenset()
+    quick, full = OwnAnswers(rules, ids), OwnAnswers(rules, ids)
+    full.labels = False  # every task's marking read
+    assert quick(made) == full(made)
