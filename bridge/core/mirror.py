@@ -174,6 +174,9 @@ class Projection:
     """How one link projects a task's fields for the client: the rules read once, then applied to
     every task of the cycle (:meth:`fields`)."""
 
+    __slots__ = ("assignees", "audience", "client_people", "custom", "internal", "labels", "mrules", "name_unmatched",
+                 "notes", "notes_agreed", "notes_cut", "plain", "title", "title_marker")
+
     def __init__(
         self,
         internal: Snapshot,

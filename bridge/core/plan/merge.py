@@ -81,14 +81,21 @@ def settled(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> 
     Then :func:`_merge` would plan nothing: this is its first test (``have == wanted_fields``, and
     no rebase) without the dicts it builds; any difference answers no, and the full merge decides.
     """
-    fields = wanted.fields
-    if not fields.items() <= pair.base.items():
+    fields, base = wanted.fields, pair.base
+    place = (wanted.section, wanted.parent)
+    if not fields.items() <= base.items() or (base.get("section", MISSING), base.get("parent", MISSING)) != place:
         return False
     shape = _shape(tuple(fields))
     if shape.mine is not None and shape.theirs is not None and shape.mine(fields) != shape.theirs(current):
         return False
-    if shape.mine_custom is not None and shape.theirs_custom is not None and not _same_custom(shape, fields, current):
-        return False
+    if shape.mine_custom is not None and shape.theirs_custom is not None:
+        custom = current.custom_fields
+        try:
+            if shape.mine_custom(fields) != shape.theirs_custom(custom):
+                return False
+        except KeyError:  # a field the client's task holds no value in, or names in another case: one by one
+            if any(fields[name] != lookup(custom, field) for name, field in shape.custom):
+                return False
     for name, listed in shape.read:  # as client_fields reads them
         theirs, mine = getattr(current, name), fields[name]
         if listed:
@@ -98,20 +105,7 @@ def settled(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> 
         if theirs is not mine and theirs != mine:
             return False
     section = ctx.client_section_key(current.section_id) if not current.parent_id else None
-    parent = ctx.client_task_key(current.parent_id)
-    for name, mine, theirs in (("section", wanted.section, section), ("parent", wanted.parent, parent)):
-        was = pair.base.get(name, MISSING)
-        if was is not mine and was != mine or theirs is not mine and theirs != mine:
-            return False
-    return True
-
-
-def _same_custom(shape: _Shape, fields: dict[str, Any], current: Task) -> bool:
-    assert shape.mine_custom is not None and shape.theirs_custom is not None
-    try:
-        return bool(shape.mine_custom(fields) == shape.theirs_custom(current.custom_fields))
-    except KeyError:  # a field the client's task holds no value in, or names in another case: one by one
-        return all(fields[name] == lookup(current.custom_fields, field) for name, field in shape.custom)
+    return (section, ctx.client_task_key(current.parent_id)) == place
 
 
 def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> None:

@@ -103,8 +103,9 @@ def plan_order(ctx: PlanContext) -> Order:
     arriving = _arriving(ctx)
     created = {op.key for op in ctx.plan.ops if isinstance(op, CreateTask)}
     by_section: dict[str, list[str]] = {}
+    tasks = ctx.internal.tasks
     for key, wanted in ctx.view.tasks.items():
-        task = ctx.internal.tasks.get(key)
+        task = tasks.get(key)
         if wanted.section is None or task is None or task.parent_id or wanted.fields.get("done"):
             continue
         by_section.setdefault(wanted.section, []).append(key)
@@ -119,11 +120,13 @@ def plan_order(ctx: PlanContext) -> Order:
             continue  # the list is created this cycle, and its cards in order after it
         here = in_list.get(list_id, {})
         wanted_keys = sorted(keys, key=orders.__getitem__)
-        ids = {k: ctx.client_id_of("task", k) for k in wanted_keys}  # asked for twice per card below: read once
+        ids = ctx.client_ids_of("task", wanted_keys)  # asked for twice per card below: read once
         placed = [k for k in wanted_keys if ids[k] in here or arriving.get(k) == section_key]
         staying = [k for k in placed if k not in arriving]
         # Each card's key ends its (position, key) tuple: sorted as tuples, no key function per card.
         current = [k for _, k in sorted([(here[ids[k] or ""].position, k) for k in staying])]
+        if current == staying and len(placed) == len(staying):
+            continue  # in order, and nothing arrives: no card moves, none is ranked
         kept = set(staying) if current == staying else set(staying) - {k for k, _ in moves(staying, current)}
         for index, key in enumerate(placed):
             if key in kept or (key in created and all(k in arriving for k in placed[index:])):
