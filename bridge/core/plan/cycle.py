@@ -112,11 +112,12 @@ def plan_tasks(ctx: PlanContext) -> None:
     # Parents first; then the agency's order, so a new list fills top to bottom as it should read.
     tasks = ctx.view.tasks
     orders = internal_orders(ctx)
+    by_key, on_client = ctx.pairs.by_key, ctx.client.tasks  # PairIndex.get and the client's tasks, read per task
     # Each order ends with its task's key: sorted as (depth_of, order) tuples, no key function per task.
     for _, (_, _, key) in sorted([(1 if wanted.parent else 0, orders[key]) for key, wanted in tasks.items()]):
         wanted = tasks[key]
-        pair = ctx.pairs.get("task", key)
-        current = ctx.client.tasks.get(pair.client_id or "") if pair else None
+        pair = by_key.get(("task", key))
+        current = on_client.get(pair.client_id or "") if pair else None
         if pair is not None and current is not None:
             # decide()'s first row: an item wanted, linked and on the client side merges, whatever else holds
             merge_task(ctx, wanted, pair, current)
