@@ -159,7 +159,7 @@ def column_settled(column: _Column, shown: list[dict[str, Any]], client_caps: Ca
     within the tool's length limit. A people field (whose values lose unknown addresses) or a value
     that is no string goes the long way, task by task.
     """
-    rule, name, target, people, inbound_only, seen = column
+    rule, name, target, people, inbound_only, _ = column
     if people:
         return False
     try:
@@ -167,15 +167,21 @@ def column_settled(column: _Column, shown: list[dict[str, Any]], client_caps: Ca
     except TypeError:  # an unhashable value: no string
         return False
     limited = client_caps.field_limit is not None and not inbound_only
+    # fits(target, value) == (True, value), for the kinds whose reading is one call: a number field holds
+    # a value that reads back as itself, a text field every value, read back as text() reads it.
+    kind = target.kind if target is not None else "text"
+    same = number if kind == "number" else text if kind == "text" else None
     for value in values:
         if value is None:
             continue
         if not isinstance(value, str):
             return False
-        known = seen.get(value)
-        if known is None:
-            known = seen[value] = fits(target, value)
-        if known != (True, value) or limited and too_long(rule.to, value, client_caps):
+        if same is not None:
+            if same(value) != value:
+                return False
+        elif fits(target, value) != (True, value):
+            return False
+        if limited and too_long(rule.to, value, client_caps):
             return False
     return True
 
