@@ -171,11 +171,12 @@ def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[st
     resolved: dict[str, bool] = {}
     unlocked = unlocked_sections(snapshot, rules)
     own_answer = OwnAnswers(rules, foreign)
+    bare = own_answer.labels and not foreign  # OwnAnswers' first test, without a call: no label states nothing
     for start, first in snapshot.tasks.items():
         if start in resolved:
             continue
         if not first.parent_id:  # most tasks: their own marking, else their section
-            own = own_answer(first)
+            own = None if bare and not first.labels else own_answer(first)
             resolved[start] = own if own is not None else unlocked.get(first.section_id or "", False)
             continue
         chain: list[str] = []  # tasks waiting for their parent's answer

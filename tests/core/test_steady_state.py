@@ -24,7 +24,7 @@ from bridge.core.plan.custom import fit_fields, fits
 from bridge.core.plan.cycle import plan_cycle
 from bridge.core.ports import Capabilities
 from bridge.core.rules import AccessSource, FieldRules, LinkRules, MirrorRules, PeopleRules, SectionRule
-from bridge.core.section_access import OwnAnswers
+from bridge.core.section_access import OwnAnswers, resolve_access
 from bridge.richtext.audience import Audience
 from tests.core.build import client, internal, task
 from tests.core.test_plan import linked_world, plan
@@ -162,7 +162,7 @@ def test_the_settled_test_plans_what_the_full_merge_plans(world: tuple[Snapshot,
     def planned() -> Plan:
         return plan_cycle(isnap, csnap, mirror(isnap, csnap.people, _RULES, _CAPS), pairs, _RULES, _CAPS, _CAPS)
 
-    with patch("bridge.core.plan.merge.settled", return_value=False):
+    with patch("bridge.core.plan.merge.settled", return_value=False), patch("bridge.core.plan.cycle.settled", return_value=False):
         full = planned()
     assert planned() == full
 
@@ -232,3 +232,26 @@ def test_an_unlabelled_task_answers_as_its_marking_says(labels: list[str], forei
     quick, full = OwnAnswers(rules, ids), OwnAnswers(rules, ids)
     full.labels = False  # every task's marking read
     assert quick(made) == full(made)
+
+
+class _ReadingEvery(OwnAnswers):
+    """OwnAnswers reading every task's marking, as before the unlabelled shortcut."""
+
+    def __init__(self, rules: MirrorRules, foreign: frozenset[str]) -> None:
+        super().__init__(rules, foreign)
+        self.labels = False
+
+
+@given(st.lists(st.tuples(st.lists(st.sampled_from(["client", "internal", "client:acme", "web"]), max_size=2),
+                          st.sampled_from([None, "t0", "t1", "t9"]), st.sampled_from(["Design", "Build"])), max_size=5),
+       st.sets(st.sampled_from(["t0", "t1", "t2"])), st.sampled_from(["label", "title_marker"]))
+def test_access_resolves_alike_with_every_marking_read(
+    specs: list[tuple[list[str], str | None, str]], foreign: set[str], kind: str
+) -> None:
+    snap = internal("Design", "Build")
+    for n, (labels, parent, section) in enumerate(specs):
+        task(snap, f"t{n}", f"Task {n} [client]" if n % 2 else f"Task {n}", section, labels=labels, parent_id=parent)
+    rules = MirrorRules(sections={"Design": SectionRule(access="unlocked")}, access=AccessSource(type=kind))
+    with patch("bridge.core.section_access.OwnAnswers", _ReadingEvery):
+        full = resolve_access(snap, rules, frozenset(foreign))
+    assert resolve_access(snap, rules, frozenset(foreign)) == full

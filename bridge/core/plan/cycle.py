@@ -34,7 +34,7 @@ from bridge.core.plan.custom import fit_fields
 from bridge.core.plan.decide import Decision, decide
 from bridge.core.plan.items import plan_attachments, plan_comments
 from bridge.core.plan.limits import fit_view
-from bridge.core.plan.merge import depth_of, desired, merge_task
+from bridge.core.plan.merge import depth_of, desired, merge_fields, merge_task, settled
 from bridge.core.plan.order import internal_orders, place, plan_order
 from bridge.core.plan.requests import plan_requests
 from bridge.core.plan.twins import plan_twins
@@ -120,7 +120,8 @@ def plan_tasks(ctx: PlanContext) -> None:
         current = on_client.get(pair.client_id or "") if pair else None
         if pair is not None and current is not None:
             # decide()'s first row: an item wanted, linked and on the client side merges, whatever else holds
-            merge_task(ctx, wanted, pair, current)
+            if not settled(ctx, wanted, pair, current):  # merge_task, one call less for every quiet task
+                merge_fields(ctx, wanted, pair, current)
             continue
         facts = ctx.facts(
             wanted=True,

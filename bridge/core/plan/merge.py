@@ -42,7 +42,7 @@ def merge_task(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) 
     """Three-way merge of one linked task, field by field."""
     if settled(ctx, wanted, pair, current):
         return  # a quiet cycle's every task: nothing to write, nothing to rebase
-    _merge(ctx, wanted, pair, current)
+    merge_fields(ctx, wanted, pair, current)
 
 
 # Fields the client's task holds as str or bool (bridge/core/model.py): read as they are, where
@@ -78,7 +78,7 @@ def _shape(names: tuple[str, ...]) -> _Shape:
 def settled(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> bool:
     """Does the client copy hold every field as wanted, and the base agree with both?
 
-    Then :func:`_merge` would plan nothing: this is its first test (``have == wanted_fields``, and
+    Then :func:`merge_fields` would plan nothing: this is its first test (``have == wanted_fields``, and
     no rebase) without the dicts it builds; any difference answers no, and the full merge decides.
     """
     fields, base = wanted.fields, pair.base
@@ -108,7 +108,8 @@ def settled(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> 
     return (section, ctx.client_task_key(current.parent_id)) == place
 
 
-def _merge(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> None:
+def merge_fields(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> None:
+    """The field-by-field merge itself, for a task :func:`settled` did not find settled."""
     wanted_fields = desired(wanted)
     names = [n for n in wanted.fields]
     have = client_fields(current, names)
