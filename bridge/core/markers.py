@@ -231,19 +231,30 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
     it are the client's text, not the agency's cut: the search starts after it.
     That reveals nothing, since the client's tool already holds exactly that text.
     """
+    return _cut(markdown, marker, agreed) or NotesCut(markdown)
+
+
+def shared_notes(markdown: str, marker: str | None, agreed: str | None = None) -> str:
+    """What of the notes may go out: everything above the first cut line."""
+    cut = _cut(markdown, marker, agreed)
+    return markdown if cut is None else cut.above
+
+
+def _cut(markdown: str, marker: str | None, agreed: str | None) -> NotesCut | None:
+    """:func:`split_notes`, or None where no cut line cuts the notes (most notes: then no NotesCut is made)."""
     keys = _cut_keys(marker) if marker and markdown else frozenset()
     if not keys:  # no cut line configured, or no notes at all (most tasks): nothing to cut
-        return NotesCut(markdown)
+        return None
     if agreed and markdown.startswith(agreed) and markdown[len(agreed) : len(agreed) + 1] in ("", "\n"):
-        rest = split_notes(markdown[len(agreed) :], marker)
-        if rest.below is None:
-            return NotesCut(markdown)
+        rest = _cut(markdown[len(agreed) :], marker, None)
+        if rest is None:
+            return None
         return NotesCut(f"{agreed}\n\n{rest.above}" if rest.above else agreed, rest.below)  # rest.above ends trimmed
     # A bare CR ends a line too (old Mac files, some editors): read as the tools render it.
     source = markdown.replace("\r\n", "\n").replace("\r", "\n") if "\r" in markdown else markdown
     found = _cut_at(source, keys) if _may_hold(source, keys) else None
     if found is None:
-        return NotesCut(markdown)
+        return None
     row, fence = found
     lines = source.split("\n")
     above, below = lines[:row], lines[row:]
@@ -252,11 +263,6 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
         indent = " " * (len(opening) - len(opening.lstrip()))
         above, below = [*above, indent + fence.markup], [indent + fence.markup + fence.info, *below]
     return NotesCut("\n".join(above).rstrip(), "\n".join(below).strip("\n"))
-
-
-def shared_notes(markdown: str, marker: str | None, agreed: str | None = None) -> str:
-    """What of the notes may go out: everything above the first cut line."""
-    return split_notes(markdown, marker, agreed).above
 
 
 # -- the comment and file markers (share: strict) ----------------------------------------

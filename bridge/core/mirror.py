@@ -27,7 +27,6 @@ from bridge.core.markers import (
     near_miss,
     read_comment,
     shared_notes,
-    split_notes,
     strip_exact,
     without,
 )
@@ -220,7 +219,7 @@ class Projection:
                 title = strip_marker(strip_marker(title, mrules.access.client), mrules.access.none)
             out["title"] = title
         if self.notes:
-            notes = localize(split_notes(task.notes, self.notes_cut, agreed if self.notes_agreed else None).above, self.audience)
+            notes = localize(shared_notes(task.notes, self.notes_cut, agreed if self.notes_agreed else None), self.audience)
             if unmatched and self.name_unmatched:
                 notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
             out["notes"] = notes
