@@ -203,12 +203,12 @@ class Projection:
         # holds them: cf:<client name> -> the value through the link's value map.
         mapped = (custom_rules if custom_rules is not None else mapped_fields(internal, rules)) if custom else ()
         # With each rule its value map, and whether its kind holds one value (then value_out is a look-up in it).
-        self.custom = tuple((rule, key, kind, rule.values, kind not in MULTI_KINDS) for rule, key, kind in mapped)
+        self.custom = tuple((rule, rule.name, key, kind, rule.values, kind not in MULTI_KINDS) for rule, key, kind in mapped)
 
     def fields(self, task: Task, agreed: str | None = None) -> dict[str, Any]:
         """The client-side value of every field that goes out for ``task``; ``agreed``: the notes last agreed on."""
         out: dict[str, Any] = {}
-        unmatched: list[str] = []
+        unmatched: Sequence[str] = ()
         mrules = self.mrules
         if self.assignees:
             out["assignees"], unmatched = map_people(task.assignees, self.internal, self.client_people, mrules)
@@ -229,8 +229,8 @@ class Projection:
         if self.labels is not None:
             out["labels"] = self.labels(task.labels)
         values = task.custom_fields
-        for rule, key, kind, table, single in self.custom:
-            value = values[rule.name] if rule.name in values else lookup(values, rule.name)
+        for rule, field, key, kind, table, single in self.custom:
+            value = values[field] if field in values else lookup(values, field)
             if single:  # value_out, inlined: the value map's entry for the value, else the value as it is
                 out[key] = None if value is None or value == "" else table.get(value, value)
                 continue
