@@ -320,9 +320,12 @@ def mirror(
     approval_section = bool(rules.inbound.approval and rules.inbound.approval.internal_section)
 
     def client_section(task: Task) -> str:
-        # is_approved, with the approval label and section read once rather than per task
-        if approved_label and any(label.casefold() == approved_label for label in task.labels):
-            return APPROVAL
+        # is_approved, with the approval label and section read once rather than per task; the label
+        # looked for in a plain loop (no generator per task: most tasks carry no label at all)
+        if approved_label:
+            for label in task.labels:
+                if label.casefold() == approved_label:
+                    return APPROVAL
         if approval_section and is_approved(internal, task, rules):
             return APPROVAL
         top = top_level_of(internal, task) if task.parent_id else task
