@@ -95,13 +95,17 @@ class AccessReader:
         if self.type == "label":
             if not task.labels:
                 return _AUTOMATIC  # most tasks carry no label at all
-            labels = {_fold(label) for label in task.labels}
+            labels = set(map(_fold, task.labels))  # map and plain loops: no comprehension frame per task
             if none in labels:  # hiding beats sharing when both are set
                 return _NONE
             prefix = self.prefix
-            names = frozenset(_fold(label[len(prefix) :]) for label in labels if label.startswith(prefix)) - {""}
-            if names:
-                return Marking("client", names)
+            named: set[str] = set()
+            for label in labels:
+                if label.startswith(prefix):
+                    named.add(_fold(label[len(prefix) :]))
+            named.discard("")
+            if named:
+                return Marking("client", frozenset(named))
             return _CLIENT if plain in labels else _AUTOMATIC
         title = task.title.casefold()
         if none and none in title:
