@@ -57,22 +57,12 @@ def moves(wanted: Sequence[str], current: Sequence[str]) -> list[tuple[str, str 
     return [(card, wanted[i - 1] if i else None) for i, card in enumerate(wanted) if card not in staying]
 
 
-def internal_order(ctx: PlanContext, key: str) -> tuple[float, float, str]:
-    """Where a task stands in the agency's order: a list the mirror fills from several sections
-    ("Shared with you") follows the sections' order, then each section's own."""
-    known = ctx.internal_orders.get(key)  # asked for every task by the task pass and again by this one
-    if known is not None:
-        return known
-    task = ctx.internal.tasks.get(key)
-    if task is None:
-        return (0.0, 0.0, key)
-    section = ctx.internal.sections.get(task.section_id or "")
-    known = ctx.internal_orders[key] = (section.position if section else 0.0, task.position, key)
-    return known
-
-
 def internal_orders(ctx: PlanContext) -> dict[str, tuple[float, float, str]]:
-    """:func:`internal_order` of every task of the view, in one pass (the task pass sorts them all)."""
+    """Where each task of the view stands in the agency's order: a list the mirror fills from several
+    sections ("Shared with you") follows the sections' order, then each section's own.
+
+    Worked out once per plan, in one pass: the task pass sorts every task by it, the order pass each list's.
+    """
     orders = ctx.internal_orders
     tasks = ctx.internal.tasks
     sections = {section_id: section.position for section_id, section in ctx.internal.sections.items()}
