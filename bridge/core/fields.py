@@ -105,6 +105,13 @@ def joined(parts: Iterable[str]) -> str | None:
 
 def number(value: Any) -> str | None:
     """The canonical form of a number (``3``, ``2.5``, ``-0.25``); None for what is not a number."""
+    if isinstance(value, str) and value.isdigit() and value.isascii() and value[0] != "0":
+        return value  # a whole number in plain digits is its own canonical form (most values): no Decimal
+    return _decimal(value)
+
+
+def _decimal(value: Any) -> str | None:
+    """:func:`number` the long way, through :class:`~decimal.Decimal`."""
     if isinstance(value, bool) or value is None:
         return None
     try:
@@ -208,8 +215,12 @@ class FieldMap(BaseModel):
         return back
 
 
+# The kinds whose value holds several parts, each mapped on its own.
+MULTI_KINDS = frozenset({"multi_enum", "people"})
+
+
 def _mapped_parts(value: str, kind: FieldKind, table: Mapping[str, str]) -> str | None:
-    if kind in ("multi_enum", "people"):
+    if kind in MULTI_KINDS:
         return joined(table.get(part, part) for part in split(value))
     return table.get(value, value)
 

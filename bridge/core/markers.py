@@ -26,6 +26,7 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from markdown_it.token import Token
 
@@ -155,9 +156,16 @@ def _may_hold(markdown: str, keys: frozenset[str]) -> bool:
     spellings = _spellings(keys)
     if spellings is None:
         return True
-    decoded = html.unescape(markdown).casefold()
-    # A word whose letters are not all in the text cannot be spelled in it: the common case, decided at C speed.
-    patterns = [pattern for letters, pattern in spellings if all(map(decoded.__contains__, letters))]
+    decoded = (html.unescape(markdown) if "&" in markdown else markdown).casefold()
+    # A word whose letters are not all in the text cannot be spelled in it: the common case, decided by a
+    # substring test per letter (a plain loop: no comprehension frame or iterator objects per call).
+    patterns = []
+    for letters, pattern in spellings:
+        for letter in letters:
+            if letter not in decoded:
+                break
+        else:
+            patterns.append(pattern)
     if not patterns:
         return False
     texts = (decoded, _TAG.sub("", decoded)) if "<" in decoded else (decoded,)
@@ -205,9 +213,11 @@ def _cut_at(source: str, keys: frozenset[str]) -> tuple[int, _Fence | None] | No
     return None
 
 
-@dataclass(frozen=True)
-class NotesCut:
-    """Notes split at the cut line: ``above`` is shared; ``below`` (from the cut line on) stays internal."""
+class NotesCut(NamedTuple):
+    """Notes split at the cut line: ``above`` is shared; ``below`` (from the cut line on) stays internal.
+
+    A named tuple: the mirror splits every shared task's notes every cycle, and a tuple is the cheapest to make.
+    """
 
     above: str
     below: str | None = None  # None: no cut line
@@ -221,19 +231,30 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
     it are the client's text, not the agency's cut: the search starts after it.
     That reveals nothing, since the client's tool already holds exactly that text.
     """
-    keys = _cut_keys(marker) if marker else frozenset()
-    if not keys:
-        return NotesCut(markdown)
+    return _cut(markdown, marker, agreed) or NotesCut(markdown)
+
+
+def shared_notes(markdown: str, marker: str | None, agreed: str | None = None) -> str:
+    """What of the notes may go out: everything above the first cut line."""
+    cut = _cut(markdown, marker, agreed)
+    return markdown if cut is None else cut.above
+
+
+def _cut(markdown: str, marker: str | None, agreed: str | None) -> NotesCut | None:
+    """:func:`split_notes`, or None where no cut line cuts the notes (most notes: then no NotesCut is made)."""
+    keys = _cut_keys(marker) if marker and markdown else frozenset()
+    if not keys:  # no cut line configured, or no notes at all (most tasks): nothing to cut
+        return None
     if agreed and markdown.startswith(agreed) and markdown[len(agreed) : len(agreed) + 1] in ("", "\n"):
-        rest = split_notes(markdown[len(agreed) :], marker)
-        if rest.below is None:
-            return NotesCut(markdown)
+        rest = _cut(markdown[len(agreed) :], marker, None)
+        if rest is None:
+            return None
         return NotesCut(f"{agreed}\n\n{rest.above}" if rest.above else agreed, rest.below)  # rest.above ends trimmed
     # A bare CR ends a line too (old Mac files, some editors): read as the tools render it.
-    source = markdown.replace("\r\n", "\n").replace("\r", "\n")
+    source = markdown.replace("\r\n", "\n").replace("\r", "\n") if "\r" in markdown else markdown
     found = _cut_at(source, keys) if _may_hold(source, keys) else None
     if found is None:
-        return NotesCut(markdown)
+        return None
     row, fence = found
     lines = source.split("\n")
     above, below = lines[:row], lines[row:]
@@ -242,11 +263,6 @@ def split_notes(markdown: str, marker: str | None, agreed: str | None = None) ->
         indent = " " * (len(opening) - len(opening.lstrip()))
         above, below = [*above, indent + fence.markup], [indent + fence.markup + fence.info, *below]
     return NotesCut("\n".join(above).rstrip(), "\n".join(below).strip("\n"))
-
-
-def shared_notes(markdown: str, marker: str | None, agreed: str | None = None) -> str:
-    """What of the notes may go out: everything above the first cut line."""
-    return split_notes(markdown, marker, agreed).above
 
 
 # -- the comment and file markers (share: strict) ----------------------------------------

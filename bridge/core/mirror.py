@@ -10,13 +10,15 @@ writes from a MirrorView and nothing else, which is what makes invariant 1
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bridge.core.fields import FieldKind, FieldMap, internal_kind, lookup, people_across, value_out
+from bridge.core.fields import MULTI_KINDS, FieldKind, FieldMap, internal_kind, lookup, people_across, value_out
 from bridge.core.markers import (
     NEAR_MISS,
     comment_notice,
@@ -46,14 +48,31 @@ class MirrorSection(BaseModel):
     position: float = 0.0
 
 
-class MirrorTask(BaseModel):
+@dataclass(slots=True)
+class MirrorTask:
+    """One shared task as the client may see it.
+
+    A dataclass, not a model: the mirror makes one per shared task every cycle from values it
+    made itself, and validating them again cost more than projecting them (docs/benchmarks.md).
+    """
+
     key: str  # the internal task id
     fields: dict[str, Any]  # client-projected values: title, notes, done, due, start, assignees, labels
     section: str | None = None  # section key; None for a nested subtask
     parent: str | None = None  # parent task key when nested on the client side
     position: float = 0.0
-    modified_at: str | None = None
-    created_at: str | None = None
+    # The internal task's times, as its tool told; the planner compares them as they are.
+    modified: dt.datetime | None = None
+    created: dt.datetime | None = None
+
+    @property
+    def modified_at(self) -> str | None:
+        """``modified`` in ISO form, made only when read (no cycle reads it for every task)."""
+        return self.modified.isoformat() if self.modified else None
+
+    @property
+    def created_at(self) -> str | None:
+        return self.created.isoformat() if self.created else None
 
 
 class MirrorItem(BaseModel):
@@ -110,21 +129,33 @@ def map_people(
     return sorted(set(mapped)), unmatched
 
 
+class LabelFilter:
+    """Which of a task's labels go out under a link's rules (read once, applied to every task)."""
+
+    __slots__ = ("drop", "prefixes", "wanted")
+
+    def __init__(self, rules: LinkRules) -> None:
+        drop = {rules.mirror.access.client.casefold(), rules.mirror.access.none.casefold()}
+        # Access and approval labels naming a client (``client:acme``, ``client-approved:acme``) stay internal.
+        prefixes = [rules.mirror.access.client_prefix.casefold()]
+        if rules.inbound.approval and rules.inbound.approval.internal_label:
+            drop.add(rules.inbound.approval.internal_label.casefold())
+            prefixes.append(rules.inbound.approval.internal_label.casefold() + ":")
+        allowed = rules.mirror.fields.labels_allowed
+        self.drop, self.prefixes = frozenset(drop), tuple(prefixes)
+        self.wanted = frozenset(a.casefold() for a in allowed) if allowed is not None else None
+
+    def __call__(self, labels: list[str]) -> list[str]:
+        if not labels:
+            return []
+        keep = [label for label in labels if label.casefold() not in self.drop and not label.casefold().startswith(self.prefixes)]
+        if self.wanted is not None:
+            keep = [label for label in keep if label.casefold() in self.wanted]
+        return sorted(set(keep))
+
+
 def labels_out(task: Task, rules: LinkRules) -> list[str]:
-    drop = {rules.mirror.access.client.casefold(), rules.mirror.access.none.casefold()}
-    # Access and approval labels naming a client (``client:acme``, ``client-approved:acme``) stay internal.
-    prefixes = [rules.mirror.access.client_prefix.casefold()]
-    if rules.inbound.approval and rules.inbound.approval.internal_label:
-        drop.add(rules.inbound.approval.internal_label.casefold())
-        prefixes.append(rules.inbound.approval.internal_label.casefold() + ":")
-    allowed = rules.mirror.fields.labels_allowed
-    keep = [
-        label for label in task.labels if label.casefold() not in drop and not label.casefold().startswith(tuple(prefixes))
-    ]
-    if allowed is not None:
-        wanted = {a.casefold() for a in allowed}
-        keep = [label for label in keep if label.casefold() in wanted]
-    return sorted(set(keep))
+    return LabelFilter(rules)(task.labels)
 
 
 def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
@@ -136,6 +167,77 @@ def is_approved(internal: Snapshot, task: Task, rules: LinkRules) -> bool:
         return True
     section = internal.sections.get(task.section_id or "")
     return bool(approval.internal_section and section and section.name == approval.internal_section)
+
+
+class Projection:
+    """How one link projects a task's fields for the client: the rules read once, then applied to
+    every task of the cycle (:meth:`fields`)."""
+
+    __slots__ = ("assignees", "audience", "client_people", "custom", "internal", "labels", "mrules", "name_unmatched",
+                 "notes", "notes_agreed", "notes_cut", "plain", "title", "title_marker")
+
+    def __init__(
+        self,
+        internal: Snapshot,
+        client_people: dict[str, Person],
+        rules: LinkRules,
+        allowed: frozenset[str],
+        audience: Audience,
+        custom: bool = False,
+        custom_rules: Sequence[tuple[FieldMap, str, FieldKind]] | None = None,
+    ) -> None:
+        fields, mrules = rules.mirror.fields, rules.mirror
+        self.internal, self.client_people, self.mrules, self.audience = internal, client_people, mrules, audience
+        self.assignees = "assignees" in allowed and fields.assignees != "none"
+        self.title = "title" in allowed and fields.title != "none"
+        self.title_marker = mrules.access.type == "title_marker"
+        self.notes = "notes" in allowed and fields.notes != "none"
+        # Only notes the client can write may hold her own cut-line look-alikes (docs/mirror-rules.md "notes: both").
+        self.notes_agreed = fields.notes in ("both", "to_internal")
+        self.notes_cut = fields.notes_cut
+        self.name_unmatched = mrules.people.unmatched == "name"
+        # getattr is FieldRules.direction for these names, without its custom-field test
+        self.plain = tuple(name for name in ("done", "due", "start") if name in allowed and getattr(fields, name) != "none")
+        self.labels = LabelFilter(rules) if "labels" in allowed and fields.labels != "none" else None
+        # Only the custom fields the link names (privacy by default), as the client's field
+        # holds them: cf:<client name> -> the value through the link's value map.
+        mapped = (custom_rules if custom_rules is not None else mapped_fields(internal, rules)) if custom else ()
+        # With each rule its value map, and whether its kind holds one value (then value_out is a look-up in it).
+        self.custom = tuple((rule, rule.name, key, kind, rule.values, kind not in MULTI_KINDS) for rule, key, kind in mapped)
+
+    def fields(self, task: Task, agreed: str | None = None) -> dict[str, Any]:
+        """The client-side value of every field that goes out for ``task``; ``agreed``: the notes last agreed on."""
+        out: dict[str, Any] = {}
+        unmatched: Sequence[str] = ()
+        mrules = self.mrules
+        if self.assignees:
+            out["assignees"], unmatched = map_people(task.assignees, self.internal, self.client_people, mrules)
+        if self.title:
+            title = task.title
+            if self.title_marker:
+                title = without_named_markers(title, mrules.access)
+                title = strip_marker(strip_marker(title, mrules.access.client), mrules.access.none)
+            out["title"] = title
+        if self.notes:
+            notes = localize(shared_notes(task.notes, self.notes_cut, agreed if self.notes_agreed else None), self.audience)
+            if unmatched and self.name_unmatched:
+                notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
+            out["notes"] = notes
+        for name in self.plain:
+            value = getattr(task, name)
+            out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        if self.labels is not None:
+            out["labels"] = self.labels(task.labels)
+        values = task.custom_fields
+        for rule, field, key, kind, table, single in self.custom:
+            value = values[field] if field in values else lookup(values, field)
+            if single:  # value_out, inlined: the value map's entry for the value, else the value as it is
+                out[key] = None if value is None or value == "" else table.get(value, value)
+                continue
+            if kind == "people":  # people are e-mail addresses: the link's people.map applies (docs/custom-fields.md)
+                value = people_across(value, mrules.people.map)
+            out[key] = value_out(rule, value, kind)
+        return out
 
 
 def project_fields(
@@ -151,42 +253,10 @@ def project_fields(
 ) -> dict[str, Any]:
     """The client-side value of every field that goes out for this task (``custom``: with its custom fields).
 
-    ``custom_rules``: :func:`custom_rules` of the link, when the caller read them once for many tasks.
+    ``custom_rules``: :func:`mapped_fields` of the link, when the caller read them once for many tasks.
+    Many tasks: make one :class:`Projection` and ask it for each.
     """
-    fields = rules.mirror.fields
-    out: dict[str, Any] = {}
-    unmatched: list[str] = []
-    if "assignees" in allowed and fields.assignees != "none":
-        out["assignees"], unmatched = map_people(task.assignees, internal, client_people, rules.mirror)
-    if "title" in allowed and fields.title != "none":
-        title = task.title
-        if rules.mirror.access.type == "title_marker":
-            title = without_named_markers(title, rules.mirror.access)
-            title = strip_marker(strip_marker(title, rules.mirror.access.client), rules.mirror.access.none)
-        out["title"] = title
-    if "notes" in allowed and fields.notes != "none":
-        # Only notes the client can write may hold her own cut-line look-alikes (docs/mirror-rules.md "notes: both").
-        mine = agreed if fields.notes in ("both", "to_internal") else None
-        notes = localize(cut_notes(task.notes, fields.notes_cut, mine), audience)
-        if unmatched and rules.mirror.people.unmatched == "name":
-            notes = (notes + "\n\n" if notes else "") + "Assigned to: " + ", ".join(unmatched)
-        out["notes"] = notes
-    for name in ("done", "due", "start"):
-        # getattr is FieldRules.direction for these names, without its custom-field test (once per task per cycle)
-        if name in allowed and getattr(fields, name) != "none":
-            value = getattr(task, name)
-            out[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    if "labels" in allowed and fields.labels != "none":
-        out["labels"] = labels_out(task, rules)
-    if custom:
-        # Only the custom fields the link names (privacy by default), as the client's field
-        # holds them: cf:<client name> -> the value through the link's value map.
-        for rule, key, kind in custom_rules if custom_rules is not None else mapped_fields(internal, rules):
-            value = lookup(task.custom_fields, rule.name)
-            if kind == "people":  # people are e-mail addresses: the link's people.map applies (docs/custom-fields.md)
-                value = people_across(value, rules.mirror.people.map)
-            out[key] = value_out(rule, value, kind)
-    return out
+    return Projection(internal, client_people, rules, allowed, audience, custom, custom_rules).fields(task, agreed)
 
 
 def mapped_fields(internal: Snapshot, rules: LinkRules) -> list[tuple[FieldMap, str, FieldKind]]:
@@ -242,17 +312,26 @@ def mirror(
     unlocked = unlocked_sections(internal, mrules)
 
     approved_label = (rules.approval_label() or "").casefold() if rules.inbound.approval else ""
-    custom_rules = mapped_fields(internal, rules)  # read once for every task of the cycle
+    custom_rules = mapped_fields(internal, rules)
+    # The rules read once for every task of the cycle: top-level tasks, and subtasks nested on the client side.
+    top_level = Projection(internal, client_people, rules, task_fields, audience, client_caps.custom_fields, custom_rules)
+    nesting = Projection(internal, client_people, rules, nest_fields, audience)
+
+    approval_section = bool(rules.inbound.approval and rules.inbound.approval.internal_section)
 
     def client_section(task: Task) -> str:
-        # is_approved, with the approval label read once rather than per task
-        if approved_label and any(label.casefold() == approved_label for label in task.labels):
-            return APPROVAL
-        if rules.inbound.approval and rules.inbound.approval.internal_section and is_approved(internal, task, rules):
+        # is_approved, with the approval label and section read once rather than per task; the label
+        # looked for in a plain loop (no generator per task: most tasks carry no label at all)
+        if approved_label:
+            for label in task.labels:
+                if label.casefold() == approved_label:
+                    return APPROVAL
+        if approval_section and is_approved(internal, task, rules):
             return APPROVAL
         top = top_level_of(internal, task) if task.parent_id else task
         return top.section_id if top.section_id and unlocked.get(top.section_id) else SHARED
 
+    shown = view.tasks
     for task in internal.tasks.values():
         if not shared.get(task.id):
             continue
@@ -263,18 +342,11 @@ def mirror(
             and shared.get(parent.id)
             and not parent.parent_id  # the client holds one level of nesting
         )
-        allowed = nest_fields if nested else task_fields
-        view.tasks[task.id] = MirrorTask(
-            key=task.id,
-            fields=project_fields(
-                task, internal, client_people, rules, allowed, audience, agreed_notes.get(task.id),
-                custom=client_caps.custom_fields and not nested, custom_rules=custom_rules,
-            ),
-            section=None if nested else client_section(task),
-            parent=parent.id if nested and parent else None,
-            position=task.position,
-            modified_at=task.modified_at.isoformat() if task.modified_at else None,
-            created_at=task.created_at.isoformat() if task.created_at else None,
+        fields = (nesting if nested else top_level).fields(task, agreed_notes.get(task.id))
+        # MirrorTask(key, fields, section, parent, position, modified, created): positional, made for every task
+        shown[task.id] = MirrorTask(
+            task.id, fields, None if nested else client_section(task), parent.id if nested and parent else None,
+            task.position, task.modified_at, task.created_at,
         )
     for key in {t.section for t in view.tasks.values()} - set(view.sections) - {None}:
         if key == SHARED:

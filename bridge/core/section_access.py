@@ -58,53 +58,67 @@ def _named_pattern(source: AccessSource) -> re.Pattern[str] | None:
     return re.compile(body, re.IGNORECASE)
 
 
-def _title_names(title: str, source: AccessSource) -> frozenset[str]:
-    pattern = _named_pattern(source)
-    return frozenset(_fold(name) for name in pattern.findall(title)) if pattern else frozenset()
-
-
 def without_named_markers(title: str, source: AccessSource) -> str:
     """The title with every per-client marker removed (what a client never reads)."""
     pattern = _named_pattern(source)
     return " ".join(pattern.sub(" ", title).split()) if pattern else title
 
 
-# The markings that name nobody, made once: marking() runs for every task of every cycle.
+# The markings that name nobody, made once: a task's marking is read for every task of every cycle.
 _NONE, _CLIENT, _AUTOMATIC = Marking("none"), Marking("client"), Marking("automatic")
+
+
+class AccessReader:
+    """What tasks state about their audience under one access source, its markers read once."""
+
+    __slots__ = ("field", "none", "pattern", "plain", "prefix", "type")
+
+    def __init__(self, source: AccessSource) -> None:
+        self.type, self.field = source.type, source.field
+        self.none, self.plain, self.prefix = _fold(source.none), _fold(source.client), _fold(source.client_prefix)
+        self.pattern = _named_pattern(source) if source.type == "title_marker" else None
+
+    def __call__(self, task: Task) -> Marking:
+        """The audience ``task`` states for itself, read from where the link says it lives."""
+        none, plain = self.none, self.plain
+        if self.type == "custom_field":
+            raw = task.custom_fields.get(self.field)
+            # A multi-enum field arrives as "acme, globex": each value is one choice (an option's own comma
+            # is escaped, docs/custom-fields.md "Canonical values").
+            values = {_fold(part) for part in split(raw if isinstance(raw, str) else "")} - {""}
+            if none in values or "none" in values:  # the enum's own "none" option always hides
+                return _NONE
+            names = frozenset(values - {plain, "automatic"})
+            if names:
+                return Marking("client", names)
+            return _CLIENT if plain in values else _AUTOMATIC
+        if self.type == "label":
+            if not task.labels:
+                return _AUTOMATIC  # most tasks carry no label at all
+            labels = set(map(_fold, task.labels))  # map and plain loops: no comprehension frame per task
+            if none in labels:  # hiding beats sharing when both are set
+                return _NONE
+            prefix = self.prefix
+            named: set[str] = set()
+            for label in labels:
+                if label.startswith(prefix):
+                    named.add(_fold(label[len(prefix) :]))
+            named.discard("")
+            if named:
+                return Marking("client", frozenset(named))
+            return _CLIENT if plain in labels else _AUTOMATIC
+        title = task.title.casefold()
+        if none and none in title:
+            return _NONE
+        names = (frozenset(_fold(name) for name in self.pattern.findall(task.title)) if self.pattern else frozenset()) - {""}
+        if names:
+            return Marking("client", names)
+        return _CLIENT if plain and plain in title else _AUTOMATIC
 
 
 def marking(task: Task, source: AccessSource) -> Marking:
     """The audience a task states for itself, read from where the link says it lives."""
-    none, plain = _fold(source.none), _fold(source.client)
-    if source.type == "custom_field":
-        raw = task.custom_fields.get(source.field)
-        # A multi-enum field arrives as "acme, globex": each value is one choice (an option's own comma
-        # is escaped, docs/custom-fields.md "Canonical values").
-        values = {_fold(part) for part in split(raw if isinstance(raw, str) else "")} - {""}
-        if none in values or "none" in values:  # the enum's own "none" option always hides
-            return _NONE
-        names = frozenset(values - {plain, "automatic"})
-        if names:
-            return Marking("client", names)
-        return _CLIENT if plain in values else _AUTOMATIC
-    if source.type == "label":
-        if not task.labels:
-            return _AUTOMATIC  # most tasks carry no label at all
-        labels = {_fold(label) for label in task.labels}
-        if none in labels:  # hiding beats sharing when both are set
-            return _NONE
-        prefix = _fold(source.client_prefix)
-        names = frozenset(_fold(label[len(prefix) :]) for label in labels if label.startswith(prefix)) - {""}
-        if names:
-            return Marking("client", names)
-        return _CLIENT if plain in labels else _AUTOMATIC
-    title = task.title.casefold()
-    if none and none in title:
-        return _NONE
-    names = _title_names(task.title, source) - {""}
-    if names:
-        return Marking("client", names)
-    return _CLIENT if plain and plain in title else _AUTOMATIC
+    return AccessReader(source)(task)
 
 
 def explicit_access(task: Task, source: AccessSource) -> Access:
@@ -124,16 +138,32 @@ def unlocked_sections(snapshot: Snapshot, rules: MirrorRules) -> dict[str, bool]
     return {sid: rules.section_rule(section.name).access == "unlocked" for sid, section in snapshot.sections.items()}
 
 
+class OwnAnswers:
+    """:func:`own_answer` for many tasks under one link's rules, the rules read once."""
+
+    __slots__ = ("client", "foreign", "labels", "read")
+
+    def __init__(self, rules: MirrorRules, foreign: frozenset[str]) -> None:
+        self.read, self.foreign = AccessReader(rules.access), foreign
+        self.client = _fold(rules.client_name) if rules.client_name else None
+        self.labels = rules.access.type == "label"
+
+    def __call__(self, task: Task) -> bool | None:
+        if self.labels and not task.labels:  # most tasks: no label, so no marking (automatic) to read
+            return False if task.id in self.foreign else None
+        mark = self.read(task)
+        if mark.access == "none":
+            return False
+        if mark.named:  # the agency chose the audience: exactly these clients
+            return self.client is not None and self.client in mark.named
+        if task.id in self.foreign:
+            return False  # another client's input, not shared with this client by name
+        return True if mark.access == "client" else None
+
+
 def own_answer(task: Task, rules: MirrorRules, foreign: frozenset[str]) -> bool | None:
     """Shared with this link's client, hidden, or ``None`` when the task leaves it to its parent or section."""
-    mark = marking(task, rules.access)
-    if mark.access == "none":
-        return False
-    if mark.named:  # the agency chose the audience: exactly these clients
-        return bool(rules.client_name) and _fold(rules.client_name or "") in mark.named
-    if task.id in foreign:
-        return False  # another client's input, not shared with this client by name
-    return True if mark.access == "client" else None
+    return OwnAnswers(rules, foreign)(task)
 
 
 def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[str] = frozenset()) -> dict[str, bool]:
@@ -144,11 +174,13 @@ def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[st
     """
     resolved: dict[str, bool] = {}
     unlocked = unlocked_sections(snapshot, rules)
+    own_answer = OwnAnswers(rules, foreign)
+    bare = own_answer.labels and not foreign  # OwnAnswers' first test, without a call: no label states nothing
     for start, first in snapshot.tasks.items():
         if start in resolved:
             continue
         if not first.parent_id:  # most tasks: their own marking, else their section
-            own = own_answer(first, rules, foreign)
+            own = None if bare and not first.labels else own_answer(first)
             resolved[start] = own if own is not None else unlocked.get(first.section_id or "", False)
             continue
         chain: list[str] = []  # tasks waiting for their parent's answer
@@ -163,7 +195,7 @@ def resolve_access(snapshot: Snapshot, rules: MirrorRules, foreign: frozenset[st
             if task is None or current in seen:
                 break  # the parent is unknown, or the chain loops: hidden
             seen.add(current)
-            own = own_answer(task, rules, foreign)
+            own = own_answer(task)
             if own is not None:
                 answer = resolved[current] = own
                 break
@@ -184,8 +216,9 @@ def unknown_clients(snapshot: Snapshot, rules: MirrorRules) -> list[str]:
         return []
     known = {_fold(name) for name in rules.project_clients}
     found: set[str] = set()
+    read = AccessReader(rules.access)
     for task in snapshot.tasks.values():
-        found |= marking(task, rules.access).named - known
+        found |= read(task).named - known
     return sorted(found)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bridge.core.link import Pair
@@ -38,6 +40,12 @@ TABLE = [
 @pytest.mark.parametrize(("facts", "expected"), TABLE)
 def test_the_decision_table(facts: tuple[bool, ...], expected: Decision) -> None:
     assert decide(Facts(*facts)) is expected
+
+
+@pytest.mark.parametrize("rest", list(itertools.product([False, True], repeat=4)))
+def test_a_linked_copy_on_the_client_side_merges_whatever_else_holds(rest: tuple[bool, ...]) -> None:
+    # The task pass merges such a task without asking for the other facts (bridge/core/plan/cycle.py).
+    assert decide(Facts(True, True, True, *rest)) is D.MERGE
 
 
 M = FieldMove

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -57,6 +58,15 @@ class PlanContext:
     def client_id_of(self, kind: str, key: str) -> str | None:
         pair = self.pairs.get(kind, key)
         return pair.client_id if pair and pair.client_id else self.adopted.get((kind, key))
+
+    def client_ids_of(self, kind: str, keys: Iterable[str]) -> dict[str, str | None]:
+        """:meth:`client_id_of` for many keys at once (the order pass asks for every card of a list)."""
+        by_key, adopted = self.pairs.by_key, self.adopted
+        out: dict[str, str | None] = {}
+        for key in keys:
+            pair = by_key.get((kind, key))
+            out[key] = pair.client_id if pair and pair.client_id else adopted.get((kind, key))
+        return out
 
     def archived_host(self, task_key: str) -> bool:
         """Is the client copy of this task archived (``Snapshot.archived``)? What hangs off it waits for its restore."""

@@ -16,6 +16,7 @@ internal field cannot hold it (then the field keeps its internal value and a not
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from bridge.core.fields import (
@@ -26,8 +27,10 @@ from bridge.core.fields import (
     internal_kind,
     joined,
     lookup,
+    number,
     people_across,
     split,
+    text,
     value_in,
 )
 from bridge.core.mirror import MirrorTask, MirrorView
@@ -38,6 +41,9 @@ from bridge.core.rules import LinkRules
 
 UNKNOWN = "custom-field-unknown"
 UNHELD = "custom-field-value"
+# A mapped field as the fitting reads it: rule, planner name, the client's field, is it a people field,
+# does it only come in, and what the client's field makes of each value seen (value -> fits()).
+_Column = tuple[FieldMap, str, FieldDef | None, bool, bool, dict[str, tuple[bool, str | None]]]
 
 
 def _missing(rule: FieldMap, snapshot: Snapshot, caps: Capabilities, side: str) -> Notice | None:
@@ -72,36 +78,52 @@ def fit_fields(
     notices += _nested_values(view, internal, rules, client_caps)
     # Per rule, what is the same for every task: read once, not once per task (the planner's
     # steady state runs this over every shared task, docs/benchmarks.md).
-    mapped = [(rule, rule.key, field_def(client.fields, rule.to) if client_caps.defined_fields else None)
-              for rule in custom.values()]
-    seen: dict[tuple[str, str], tuple[bool, str | None]] = {}  # (field, value) -> _fits: an enum's few values repeat
+    mapped: list[_Column] = []
+    for rule in custom.values():
+        target = field_def(client.fields, rule.to) if client_caps.defined_fields else None
+        people = target is not None and target.kind == "people"
+        # fits() per value filled as values come: an enum's few values repeat over every task
+        mapped.append((rule, rule.key, target, people, rule.direction == "to_internal", {}))
+    limited = client_caps.field_limit is not None
+    if not drop:
+        # A field whose every value goes out as it is (the usual case) changes no task: not read task by task.
+        shown = [task.fields for task in view.tasks.values()]
+        mapped = [column for column in mapped if not column_settled(column, shown, client_caps)]
+        if not mapped:
+            return view.model_copy(update={"notices": [*view.notices, *notices]}) if notices else view
     tasks: dict[str, MirrorTask] = {}
+    changed = False
     for key, task in view.tasks.items():
         # Copied on the first change only: most tasks hold values their client field takes as they are.
         fields = {name: value for name, value in task.fields.items() if name not in drop} if drop else task.fields
         copied = bool(drop)
-        for rule, name, target in mapped:
-            value = fields.get(name)
-            held = False  # the value is one the client's field was just found to hold
-            if target is not None and target.kind == "people" and isinstance(value, str):
+        for rule, name, target, people, inbound_only, seen in mapped:
+            if name not in fields:
+                continue
+            value = fields[name]
+            held = False  # the value is one the client's field was just found to hold as it is
+            if people and isinstance(value, str):
                 if not copied:
                     fields, copied = dict(fields), True
                 value = fields[name] = _known_people(value, client, key, rule, notices)
-            if isinstance(value, str) and name in fields and _fits(seen, name, target, value)[0]:
-                # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
-                # otherwise the write would repeat every cycle.
-                value_read = _fits(seen, name, target, value)[1]
-                if value_read != value:
-                    if not copied:
-                        fields, copied = dict(fields), True
-                    fields[name] = value_read
-                else:
-                    held = True
-                value = value_read
+            if isinstance(value, str):
+                known = seen.get(value)
+                if known is None:  # what the client's field makes of each distinct value, worked out once
+                    known = seen[value] = fits(target, value)
+                held, value_read = known
+                if held:
+                    # Compared as the client's field will read it back (a date from a timestamp, "3" from "3.0"):
+                    # otherwise the write would repeat every cycle.
+                    if value_read != value:
+                        if not copied:
+                            fields, copied = dict(fields), True
+                        fields[name] = value_read
+                        held = False
+                    value = value_read
             # A field that only comes in never needs the client's field to hold the internal value.
-            if name not in fields or rule.direction == "to_internal":
+            if inbound_only:
                 continue
-            if too_long(rule.to, value, client_caps):
+            if limited and too_long(rule.to, value, client_caps):
                 if not copied:
                     fields, copied = dict(fields), True
                 del fields[name]
@@ -120,21 +142,60 @@ def fit_fields(
             notices.append(Notice(code=UNHELD, key=f"{key}:{rule.name}",
                                   message=f"task {_title(task)}: the client field {rule.to!r} ({target.kind}) cannot "
                                   f"hold {value!r}{choices}; map it under mirror.fields.custom.{rule.name}.values"))
-        tasks[key] = task if fields is task.fields or fields == task.fields else task.model_copy(update={"fields": fields})
-    if not notices and tasks == view.tasks:
+        if fields is task.fields or fields == task.fields:
+            tasks[key] = task
+        else:
+            tasks[key] = replace(task, fields=fields)
+            changed = True
+    if not notices and not changed:
         return view
     return view.model_copy(update={"tasks": tasks, "notices": [*view.notices, *notices]})
 
 
-def _fits(
-    seen: dict[tuple[str, str], tuple[bool, str | None]], name: str, target: FieldDef | None, value: str
-) -> tuple[bool, str | None]:
-    """Can the client's field hold ``value``, and the value as that field reads it back (memoized in ``seen``)."""
-    known = seen.get((name, value))
-    if known is None:
-        held = target is None or target.holds(value)
-        known = seen[(name, value)] = (held, canonical(target.kind if target else "text", value) if held else None)
-    return known
+def column_settled(column: _Column, shown: list[dict[str, Any]], client_caps: Capabilities) -> bool:
+    """Does every task's value of this mapped field go out as it is? Then the fitting leaves it alone.
+
+    Each distinct value is read once: no value, or a string the client's field holds as it is and
+    within the tool's length limit. A people field (whose values lose unknown addresses) or a value
+    that is no string goes the long way, task by task.
+    """
+    rule, name, target, people, inbound_only, _ = column
+    if people:
+        return False
+    try:
+        values = {fields.get(name) for fields in shown}
+    except TypeError:  # an unhashable value: no string
+        return False
+    limited = client_caps.field_limit is not None and not inbound_only
+    # fits(target, value) == (True, value), for the kinds whose reading is one call: a number field holds
+    # a value that reads back as itself, a text field every value, read back as text() reads it.
+    kind = target.kind if target is not None else "text"
+    same = number if kind == "number" else text if kind == "text" else None
+    for value in values:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return False
+        if same is not None:
+            if same(value) != value:
+                return False
+        elif fits(target, value) != (True, value):
+            return False
+        if limited and too_long(rule.to, value, client_caps):
+            return False
+    return True
+
+
+def fits(target: FieldDef | None, value: str) -> tuple[bool, str | None]:
+    """Can ``target`` (None: a field of unknown kind, read as text) hold ``value``, and the value as it reads it back."""
+    if target is None or target.kind == "text":
+        return True, text(value)  # a text field holds any value (FieldDef.holds), read back as canonical() reads text
+    if target.kind == "number":
+        # holds() and canonical() of a number both parse it: parsed once here
+        read = number(value)
+        return read is not None or value == "", read
+    held = target.holds(value)
+    return held, canonical(target.kind, value) if held else None
 
 
 def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, client_caps: Capabilities) -> list[Notice]:
@@ -146,8 +207,10 @@ def _nested_values(view: MirrorView, internal: Snapshot, rules: LinkRules, clien
     """
     held: dict[str, list[str]] = {}
     for key, shown in view.tasks.items():
+        if shown.parent is None:
+            continue
         task = internal.tasks.get(key)
-        if shown.parent is None or task is None:
+        if task is None:
             continue
         for rule in rules.mirror.fields.custom.values():
             if rule.direction != "to_internal" and lookup(task.custom_fields, rule.name):

@@ -34,8 +34,8 @@ from bridge.core.plan.custom import fit_fields
 from bridge.core.plan.decide import Decision, decide
 from bridge.core.plan.items import plan_attachments, plan_comments
 from bridge.core.plan.limits import fit_view
-from bridge.core.plan.merge import depth_of, desired, merge_task
-from bridge.core.plan.order import internal_order, place, plan_order
+from bridge.core.plan.merge import depth_of, desired, merge_fields, merge_task, settled
+from bridge.core.plan.order import internal_orders, place, plan_order
 from bridge.core.plan.requests import plan_requests
 from bridge.core.plan.twins import plan_twins
 from bridge.core.ports import Capabilities
@@ -58,10 +58,9 @@ def plan_cycle(
     fitted = fit_fields(fit_view(view, client_caps), internal, client, rules, internal_caps, client_caps)
     ctx = PlanContext(internal, client, fitted, PairIndex(pairs), rules, client_caps, internal_caps, link_started,
                       full_view=view)
-    ctx.plan.mirrored = sum(1 for p in pairs if p.kind == "task" and p.client_id)
-    for pair in pairs:
-        if pair.client_id:
-            ctx.claimed.add((pair.kind, pair.client_id))
+    linked = [(pair.kind, pair.client_id) for pair in pairs if pair.client_id]
+    ctx.claimed.update(linked)
+    ctx.plan.mirrored = sum(1 for kind, _ in linked if kind == "task")
     plan_sections(ctx)
     plan_tasks(ctx)
     place(ctx.plan, plan_order(ctx))
@@ -112,10 +111,18 @@ def plan_tasks(ctx: PlanContext) -> None:
     adoptable = _adoption_index(ctx)
     # Parents first; then the agency's order, so a new list fills top to bottom as it should read.
     tasks = ctx.view.tasks
-    for key in sorted(tasks, key=lambda k: (1 if tasks[k].parent else 0, internal_order(ctx, k))):  # depth_of
+    orders = internal_orders(ctx)
+    by_key, on_client = ctx.pairs.by_key, ctx.client.tasks  # PairIndex.get and the client's tasks, read per task
+    # Each order ends with its task's key: sorted as (depth_of, order) tuples, no key function per task.
+    for _, (_, _, key) in sorted([(1 if wanted.parent else 0, orders[key]) for key, wanted in tasks.items()]):
         wanted = tasks[key]
-        pair = ctx.pairs.get("task", key)
-        current = ctx.client.tasks.get(pair.client_id or "") if pair else None
+        pair = by_key.get(("task", key))
+        current = on_client.get(pair.client_id or "") if pair else None
+        if pair is not None and current is not None:
+            # decide()'s first row: an item wanted, linked and on the client side merges, whatever else holds
+            if not settled(ctx, wanted, pair, current):  # merge_task, one call less for every quiet task
+                merge_fields(ctx, wanted, pair, current)
+            continue
         facts = ctx.facts(
             wanted=True,
             pair=pair,
@@ -211,12 +218,13 @@ class _Adoptable:
 
 
 def _adoption_index(ctx: PlanContext) -> _Adoptable:
-    free = [t for t in sorted(ctx.client.tasks.values(), key=lambda t: t.position) if ("task", t.id) not in ctx.claimed]
-    return _Adoptable(free)
+    # Filtered before sorting (a stable sort keeps the same order): in a quiet cycle none is free.
+    free = [t for t in ctx.client.tasks.values() if ("task", t.id) not in ctx.claimed]
+    return _Adoptable(sorted(free, key=lambda t: t.position))
 
 
 def _within_start(ctx: PlanContext, wanted: MirrorTask) -> bool:
     if ctx.rules.start == "all" or ctx.link_started is None:
         return True
-    stamp = wanted.modified_at or wanted.created_at
-    return stamp is None or dt.datetime.fromisoformat(stamp) >= ctx.link_started
+    stamp = wanted.modified or wanted.created
+    return stamp is None or stamp >= ctx.link_started

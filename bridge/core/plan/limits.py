@@ -19,6 +19,7 @@ Each fitted item is reported once as a ``text-shortened`` notice.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bridge.core.mirror import MirrorItem, MirrorTask, MirrorView
@@ -62,7 +63,7 @@ def fit_view(view: MirrorView, caps: Capabilities) -> MirrorView:
             if limit and isinstance(value, str) and len(value) > limit:
                 fields[name] = shorten(value, limit, note)
                 over.append(_over(name, len(value), caps.tool, limit))
-        tasks[key] = task.model_copy(update={"fields": fields}) if over else task
+        tasks[key] = replace(task, fields=fields) if over else task
         if over:
             message = f"task {_name(task.fields.get('title'))}: {'; '.join(over)}: the client sees it shortened, with a note"
             notices.append(Notice(code=CODE, key=key, message=message + "; shorten it in the agency's tool to lift this"))

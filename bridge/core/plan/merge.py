@@ -9,9 +9,11 @@ card into the approval list is the one field that means something else.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from bridge.core.fields import PREFIX
+from bridge.core.fields import PREFIX, lookup
 from bridge.core.link import Pair
 from bridge.core.markers import split_notes
 from bridge.core.mirror import APPROVAL, MirrorTask, MirrorView, labels_out
@@ -38,6 +40,76 @@ def desired(wanted: MirrorTask) -> dict[str, Any]:
 
 def merge_task(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> None:
     """Three-way merge of one linked task, field by field."""
+    if settled(ctx, wanted, pair, current):
+        return  # a quiet cycle's every task: nothing to write, nothing to rebase
+    merge_fields(ctx, wanted, pair, current)
+
+
+# Fields the client's task holds as str or bool (bridge/core/model.py): read as they are, where
+# client_fields turns a date into its ISO form and a list into its sorted set.
+_AS_IS = frozenset({"title", "notes", "done"})
+_LISTS = frozenset({"assignees", "labels"})
+
+
+class _Shape:
+    """How :func:`settled` reads a client task for one set of wanted field names (most tasks share one).
+
+    ``itemgetter`` and ``attrgetter`` read several fields in one call (a tuple, or the value itself
+    for one name): the plain fields of both sides, and the custom fields by their client names.
+    """
+
+    __slots__ = ("custom", "mine", "mine_custom", "read", "theirs", "theirs_custom")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        plain = [name for name in names if name in _AS_IS]
+        self.mine = itemgetter(*plain) if plain else None
+        self.theirs = attrgetter(*plain) if plain else None
+        self.custom = tuple((name, name[len(PREFIX):]) for name in names if name.startswith(PREFIX))
+        self.mine_custom = itemgetter(*(name for name, _ in self.custom)) if self.custom else None
+        self.theirs_custom = itemgetter(*(field for _, field in self.custom)) if self.custom else None
+        self.read = tuple((name, name in _LISTS) for name in names if name not in _AS_IS and not name.startswith(PREFIX))
+
+
+@lru_cache(maxsize=64)
+def _shape(names: tuple[str, ...]) -> _Shape:
+    return _Shape(names)
+
+
+def settled(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> bool:
+    """Does the client copy hold every field as wanted, and the base agree with both?
+
+    Then :func:`merge_fields` would plan nothing: this is its first test (``have == wanted_fields``, and
+    no rebase) without the dicts it builds; any difference answers no, and the full merge decides.
+    """
+    fields, base = wanted.fields, pair.base
+    place = (wanted.section, wanted.parent)
+    if not fields.items() <= base.items() or (base.get("section", MISSING), base.get("parent", MISSING)) != place:
+        return False
+    shape = _shape(tuple(fields))
+    if shape.mine is not None and shape.theirs is not None and shape.mine(fields) != shape.theirs(current):
+        return False
+    if shape.mine_custom is not None and shape.theirs_custom is not None:
+        custom = current.custom_fields
+        try:
+            if shape.mine_custom(fields) != shape.theirs_custom(custom):
+                return False
+        except KeyError:  # a field the client's task holds no value in, or names in another case: one by one
+            if any(fields[name] != lookup(custom, field) for name, field in shape.custom):
+                return False
+    for name, listed in shape.read:  # as client_fields reads them
+        theirs, mine = getattr(current, name), fields[name]
+        if listed:
+            theirs = sorted(set(theirs)) if theirs else []
+        elif isinstance(theirs, dt.date):
+            theirs = theirs.isoformat()
+        if theirs is not mine and theirs != mine:
+            return False
+    section = ctx.client_section_key(current.section_id) if not current.parent_id else None
+    return (section, ctx.client_task_key(current.parent_id)) == place
+
+
+def merge_fields(ctx: PlanContext, wanted: MirrorTask, pair: Pair, current: Task) -> None:
+    """The field-by-field merge itself, for a task :func:`settled` did not find settled."""
     wanted_fields = desired(wanted)
     names = [n for n in wanted.fields]
     have = client_fields(current, names)
@@ -135,7 +207,7 @@ def _resolve(ctx: PlanContext, wanted: MirrorTask, current: Task) -> str:
     if policy == "client_wins":
         return "client"
     if policy == "newest_wins":
-        mine = dt.datetime.fromisoformat(wanted.modified_at) if wanted.modified_at else None
+        mine = wanted.modified
         theirs = current.modified_at
         if mine and theirs:
             return "client" if theirs > mine else "internal"

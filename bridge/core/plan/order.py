@@ -57,18 +57,20 @@ def moves(wanted: Sequence[str], current: Sequence[str]) -> list[tuple[str, str 
     return [(card, wanted[i - 1] if i else None) for i, card in enumerate(wanted) if card not in staying]
 
 
-def internal_order(ctx: PlanContext, key: str) -> tuple[float, float, str]:
-    """Where a task stands in the agency's order: a list the mirror fills from several sections
-    ("Shared with you") follows the sections' order, then each section's own."""
-    known = ctx.internal_orders.get(key)  # asked for every task by the task pass and again by this one
-    if known is not None:
-        return known
-    task = ctx.internal.tasks.get(key)
-    if task is None:
-        return (0.0, 0.0, key)
-    section = ctx.internal.sections.get(task.section_id or "")
-    known = ctx.internal_orders[key] = (section.position if section else 0.0, task.position, key)
-    return known
+def internal_orders(ctx: PlanContext) -> dict[str, tuple[float, float, str]]:
+    """Where each task of the view stands in the agency's order: a list the mirror fills from several
+    sections ("Shared with you") follows the sections' order, then each section's own.
+
+    Worked out once per plan, in one pass: the task pass sorts every task by it, the order pass each list's.
+    """
+    orders = ctx.internal_orders
+    tasks = ctx.internal.tasks
+    sections = {section_id: section.position for section_id, section in ctx.internal.sections.items()}
+    for key in ctx.view.tasks:
+        if key not in orders:
+            task = tasks.get(key)
+            orders[key] = (sections.get(task.section_id or "", 0.0), task.position, key) if task is not None else (0.0, 0.0, key)
+    return orders
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,9 @@ def plan_order(ctx: PlanContext) -> Order:
     arriving = _arriving(ctx)
     created = {op.key for op in ctx.plan.ops if isinstance(op, CreateTask)}
     by_section: dict[str, list[str]] = {}
+    tasks = ctx.internal.tasks
     for key, wanted in ctx.view.tasks.items():
-        task = ctx.internal.tasks.get(key)
+        task = tasks.get(key)
         if wanted.section is None or task is None or task.parent_id or wanted.fields.get("done"):
             continue
         by_section.setdefault(wanted.section, []).append(key)
@@ -100,15 +103,20 @@ def plan_order(ctx: PlanContext) -> Order:
     for t in ctx.client.tasks.values():
         if t.section_id and not t.parent_id and not t.done:
             in_list.setdefault(t.section_id, {})[t.id] = t
+    orders = internal_orders(ctx)
     for section_key, keys in by_section.items():
         list_id = ctx.client_id_of("section", section_key)
         if not list_id:
             continue  # the list is created this cycle, and its cards in order after it
         here = in_list.get(list_id, {})
-        wanted_keys = sorted(keys, key=lambda k: internal_order(ctx, k))
-        placed = [k for k in wanted_keys if ctx.client_id_of("task", k) in here or arriving.get(k) == section_key]
+        wanted_keys = sorted(keys, key=orders.__getitem__)
+        ids = ctx.client_ids_of("task", wanted_keys)  # asked for twice per card below: read once
+        placed = [k for k in wanted_keys if ids[k] in here or arriving.get(k) == section_key]
         staying = [k for k in placed if k not in arriving]
-        current = sorted(staying, key=lambda k: (here[ctx.client_id_of("task", k) or ""].position, k))
+        # Each card's key ends its (position, key) tuple: sorted as tuples, no key function per card.
+        current = [k for _, k in sorted([(here[ids[k] or ""].position, k) for k in staying])]
+        if current == staying and len(placed) == len(staying):
+            continue  # in order, and nothing arrives: no card moves, none is ranked
         kept = set(staying) if current == staying else set(staying) - {k for k, _ in moves(staying, current)}
         for index, key in enumerate(placed):
             if key in kept or (key in created and all(k in arriving for k in placed[index:])):
