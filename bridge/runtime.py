@@ -223,13 +223,15 @@ def build_runtime(
     transports: Mapping[str, httpx.BaseTransport] | None = None,
     clock: Clock | None = None,
     store: Store | None = None,
+    webhook_led: bool = False,
 ) -> Runtime:
-    """Build what the selected links need. ``transports`` (by connection name) lets the demo and tests use emulators."""
+    """Build what the selected links need. ``transports`` (by connection name) lets the demo and tests use emulators;
+    ``webhook_led``: this process receives webhook deliveries (the daemon), so pulls may follow their hints."""
     names = select_links(config, link_names)
     store = store or open_store(config.state)
     used = [config.links[n].internal.connection for n in names] + [config.links[n].client.connection for n in names]
     connectors, failed = build_connectors(config, used, transports=transports, clock=clock, store=store)
-    runtime = Runtime(config, store, Engine(store, listeners=listeners), connectors=connectors)
+    runtime = Runtime(config, store, Engine(store, listeners=listeners, webhook_led=webhook_led), connectors=connectors)
     for name in names:
         link = config.links[name]
         problems = [failed[side.connection] for side in (link.internal, link.client) if side.connection in failed]

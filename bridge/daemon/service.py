@@ -68,9 +68,10 @@ class Daemon:
         self.port = settings.port if port is None else port
         self.metrics = Metrics()
         if runtime is None:
-            runtime = build_runtime(config, link_names, listeners=[self.metrics.listener])
+            runtime = build_runtime(config, link_names, listeners=[self.metrics.listener], webhook_led=True)
         else:
             runtime.engine.listeners.append(self.metrics.listener)
+            runtime.engine.webhook_led = True  # this process takes the deliveries in
         self.runtime = runtime
         self.keeper = LeaseKeeper(runtime.store, owner or daemon_id(), settings.lease_ttl)
         self.runner = LinkRunner(runtime, self.keeper, self.metrics, settings, clock=clock)

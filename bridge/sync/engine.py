@@ -69,10 +69,16 @@ class CycleReport:
 
 
 class Engine:
-    def __init__(self, store: Store, *, listeners: list[Callable[[Event], object]] | None = None, workers: int = 4) -> None:
+    def __init__(
+        self, store: Store, *, listeners: list[Callable[[Event], object]] | None = None, workers: int = 4,
+        webhook_led: bool = False,
+    ) -> None:
         self.store = store
         self.listeners = list(listeners or [])
         self.workers = workers
+        # Pulls read webhook hints only where deliveries are received (the daemon): a one-shot sync
+        # has nobody taking them in, so its pulls find every change themselves (docs/daemon.md).
+        self.webhook_led = webhook_led
         self._link_locks: dict[str, threading.Lock] = {}
 
     def emit(self, event: Event) -> None:
@@ -120,7 +126,8 @@ class Engine:
         cursor, cached = self.store.load_snapshot(link.name, side_name)
         detail = _shared_tasks(link.rules) if side_name == "internal" else None
         # Only a connector that reads them pays the look-up (docs/daemon.md#webhook-led-polling).
-        hints = self.store.pending_hints(link.name, side_name) if side.connector.capabilities.change_hints else None
+        led = self.webhook_led and side.connector.capabilities.change_hints
+        hints = self.store.pending_hints(link.name, side_name) if led else None
         state = PullState(cursor=cursor if cached is not None else None, snapshot=cached, detail=detail, dry_run=dry_run,
                           hints=None if hints is None else frozenset(hints))
         stats = getattr(side.connector, "stats", None)

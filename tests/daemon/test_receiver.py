@@ -93,6 +93,7 @@ def test_healthz_and_metrics_describe_each_link(tmp_path: Path, running: Callabl
     assert link["lease_owner"] == daemon.keeper.owner and link["leased_here"] is True
     assert link["last_success"] is not None and link["next_run"] is not None and link["interval"] == 3600
     assert link["last_delivery"] == {"internal": None, "client": None}, "no delivery yet: both sides polled"
+    assert daemon.runtime.engine.webhook_led, "the daemon takes deliveries in, so its pulls may follow their hints"
     daemon.runtime.store.note_hints("acme", "client", frozenset({"todos"}), 1_700_000_000.0)
     after = httpx.get(f"http://127.0.0.1:{daemon.port}/healthz").json()["links"]["acme"]["last_delivery"]
     assert after == {"internal": None, "client": "2023-11-14T22:13:20+00:00"}

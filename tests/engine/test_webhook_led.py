@@ -35,6 +35,7 @@ class Daemonish:
                                "client": {"connection": "client", "project": world.client_project}}},
             "daemon": {"webhook_secret": MASTER},
         })
+        world.engine.webhook_led = True  # as the daemon's engine: this process takes the deliveries in
         self.woken: list[str] = []
         self.deliveries = Deliveries(config, world.store, self.woken.append, Metrics())
         self.token = webhook_token(MASTER, "acme", "client")
@@ -125,3 +126,15 @@ def test_a_delivery_during_the_pull_is_kept_for_the_next(world: World) -> None:
     world.sync()
     internal = world.anna.pull(world.internal_project).snapshot
     assert _commented(internal, "Before the cycle") and _commented(internal, "Landed mid-cycle")
+
+
+def test_a_one_shot_sync_polls_every_listing_whatever_the_hints(world: World) -> None:
+    Daemonish(world)
+    assert world.sync().status == "ok"
+    world.csb.emulator.deliver_pending()
+    world.engine.webhook_led = False  # `pm-bridge sync`: no process here takes deliveries in
+    world.clock.advance(60)
+    world.sync()
+    world.clock.advance(60)
+    assert len(_client_reads(world)) == 3, "to-dos, comments and lists, each a 304"
+    assert world.store.pending_hints("acme", "client") is not None, "the hints wait for the daemon"
