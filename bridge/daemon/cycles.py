@@ -22,6 +22,7 @@ from bridge.daemon import backoff
 from bridge.daemon.leases import LeaseKeeper
 from bridge.daemon.logs import log
 from bridge.daemon.metrics import Metrics
+from bridge.daemon.webhook_watch import WebhookWatch
 from bridge.runtime import SIDES, Runtime
 from bridge.store.leases import LeaseClock, WallClock
 
@@ -57,6 +58,7 @@ class LinkRunner:
         self._locks = {name: threading.Lock() for name in self.links}
         self.stopping = threading.Event()
         self.alerter: Alerter | None = None  # set by the daemon; told of each cycle's outcome (docs/alerts.md)
+        self.watch: WebhookWatch | None = None  # set by the daemon; looks after each cycle at the sides' webhooks
 
     @contextmanager
     def between_cycles(self, link: str) -> Iterator[bool]:
@@ -107,6 +109,8 @@ class LinkRunner:
         began = time.monotonic()
         status, error, counts, cause = self._run(link)
         seconds = time.monotonic() - began
+        if status != "failed":
+            self._watch(link)  # before the usage is read: its listing requests count as the side's
         seen.running = False
         for side, (requests, waited) in self._usage(link).items():
             self.metrics.add("pm_bridge_requests_total", requests - before[side][0], link=link, side=side)
@@ -137,6 +141,15 @@ class LinkRunner:
             self.alerter.after_cycle(link, status, error=error, cause=cause, failures=failures, connections=connections)
         except Exception as exc:  # alerting must never break a cycle
             log().warning("alerts not evaluated", extra={"link": link, "error": secrets.redact(f"{type(exc).__name__}: {exc}")})
+
+    def _watch(self, link: str) -> None:
+        runtime_link = self.runtime.links.get(link)
+        if self.watch is None or runtime_link is None:
+            return
+        try:
+            self.watch.after_cycle(runtime_link)
+        except Exception as exc:  # the watch must never break a cycle (a store hiccup, say): next cycle looks again
+            log().warning("webhooks not watched", extra={"link": link, "error": secrets.redact(f"{type(exc).__name__}: {exc}")})
 
     def _run(self, link: str) -> tuple[str, str | None, dict[str, int], BaseException | None]:
         store = self.runtime.store

@@ -33,6 +33,8 @@ FAMILIES = {
         Family("pm_bridge_conflicts_total", "counter", "Conflicts found (settled by policy or flagged), by link."),
         Family("pm_bridge_errors_total", "counter", "Failed cycles and failed writes, by link."),
         Family("pm_bridge_webhooks_total", "counter", "Webhook deliveries received, by link, side and outcome."),
+        Family("pm_bridge_webhook_lost_total", "counter",
+               "Webhook-led sides found with no active webhook of ours, so sent back to polling, by link and side."),
         Family("pm_bridge_link_up", "gauge", "1 when the link's last cycle succeeded, 0 when it failed."),
         Family("pm_bridge_link_failures", "gauge", "Consecutive failed cycles of the link."),
         Family("pm_bridge_link_backoff_seconds", "gauge", "Seconds until a failing link is tried again."),

@@ -36,6 +36,7 @@ from bridge.daemon.logs import log
 from bridge.daemon.metrics import Metrics
 from bridge.daemon.receiver import build_app
 from bridge.daemon.scheduler import Scheduler
+from bridge.daemon.webhook_watch import WebhookWatch
 from bridge.errors import BridgeError
 from bridge.runtime import SIDES, Runtime, build_runtime
 from bridge.store.leases import LeaseClock
@@ -83,6 +84,8 @@ class Daemon:
         self.scheduler = Scheduler(self.runner, settings)
         self.balancer = Balancer(self.keeper, self.runner.links, idle=self.runner.between_cycles, next_run=self._next_run)
         self.deliveries = Deliveries(config, runtime.store, self.scheduler.trigger, self.metrics)
+        self.runner.watch = WebhookWatch(lambda: self.runner.runtime.store, self.metrics, master=self.deliveries.master,
+                                         public_url=settings.public_url, now=self.runner.clock.now)
         self.health = Health(self.runner, self.scheduler.next_run, self.runner.clock.now())
         self.app = build_app(
             self.deliveries,
