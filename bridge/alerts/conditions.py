@@ -138,6 +138,32 @@ def conflict_conditions(rules: AlertsConfig, link: str, opened: Iterable[dt.date
     ]
 
 
+def webhook_conditions(rules: AlertsConfig, link: str, lost: Iterable[str]) -> list[Condition]:
+    """Whether ``link`` has sides whose webhook the daemon found lost and that no delivery has served since."""
+    if not rules.webhook_lost:
+        return []
+    sides = sorted(lost)
+    if not sides:
+        return [Condition(link=link, kind="webhook", active=False)]
+    named = " and ".join(f"{link}/{side}" for side in sides)
+    return [
+        Condition(
+            link=link,
+            kind="webhook",
+            active=True,
+            detail=(
+                f"the tool lists no active webhook of the bridge for {named} (deactivated after failed deliveries, "
+                "or deleted), so the daemon polls every listing of that side again: changes are still seen, at the "
+                "cost of more requests a cycle"
+            ),
+            action=(
+                f"make sure the daemon's public URL is reachable from the tool, then `pm-bridge webhooks register "
+                f"--link {link}`; this alert resolves once a delivery comes again."
+            ),
+        )
+    ]
+
+
 def _duration(seconds: float) -> str:
     if seconds >= 2 * 86400 and seconds % 86400 == 0:
         return f"{int(seconds // 86400)}d"

@@ -32,12 +32,14 @@ _TITLE: dict[Kind, str] = {
     "credentials": "cannot sign in",
     "guard": "was stopped by the removal guard",
     "conflicts": "has conflicts waiting for a decision",
+    "webhook": "lost its webhook",
 }
 _CLEARED: dict[Kind, str] = {
     "failing": "is syncing again",
     "credentials": "signs in again",
     "guard": "runs again (the removal guard no longer stops it)",
     "conflicts": "has no conflict waiting past the limit any more",
+    "webhook": "has a webhook delivering again",
 }
 _FOOTER = "-- pm-bridge alerts (docs/alerts.md). `pm-bridge status` shows every link."
 

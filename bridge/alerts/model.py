@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Kind = Literal["failing", "credentials", "guard", "conflicts"]
-KINDS: tuple[Kind, ...] = ("failing", "credentials", "guard", "conflicts")
+Kind = Literal["failing", "credentials", "guard", "conflicts", "webhook"]
+KINDS: tuple[Kind, ...] = ("failing", "credentials", "guard", "conflicts", "webhook")
 
 
 class Condition(BaseModel):

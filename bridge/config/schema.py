@@ -164,6 +164,7 @@ class AlertsConfig(BaseModel):
     conflicts_waiting: Duration = Field(default=86400.0, ge=0)  # alert on conflicts older than this; 0: never
     guard: bool = True  # alert when the removal guard stops a link
     credentials: bool = True  # alert when a tool refuses a link's credential
+    webhook_lost: bool = True  # alert when the daemon finds a webhook-led side's webhook gone or deactivated
     resolved: bool = True  # say so when an alerted condition clears
     min_interval: Duration = Field(default=21600.0, ge=60)  # a lasting condition alerts again after this long
     max_per_hour: int = Field(default=20, ge=1)  # messages sent in any hour, all links together

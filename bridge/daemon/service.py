@@ -85,7 +85,8 @@ class Daemon:
         self.balancer = Balancer(self.keeper, self.runner.links, idle=self.runner.between_cycles, next_run=self._next_run)
         self.deliveries = Deliveries(config, runtime.store, self.scheduler.trigger, self.metrics)
         self.runner.watch = WebhookWatch(lambda: self.runner.runtime.store, self.metrics, master=self.deliveries.master,
-                                         public_url=settings.public_url, now=self.runner.clock.now)
+                                         public_url=settings.public_url, now=self.runner.clock.now,
+                                         alerter=self.alerter)
         self.health = Health(self.runner, self.scheduler.next_run, self.runner.clock.now())
         self.app = build_app(
             self.deliveries,

@@ -8,7 +8,10 @@ and nobody would know. So, at most once per :data:`WATCH_EVERY` per side, the
 link's cycle thread lists the project's webhooks and looks for the bridge's
 own, active one. None: the side's hints are dropped (its pulls ask every
 listing again until a delivery proves a webhook works), a warning names what to
-run, and ``pm_bridge_webhook_lost_total`` counts it.
+run, and ``pm_bridge_webhook_lost_total`` counts it. With alerts on, the link's
+``webhook`` alert fires then, and resolves at the first look after a delivery
+served the side again (a ``webhook_lost.<side>`` mark in the link's metadata
+remembers the loss across daemons; docs/alerts.md).
 
 Only sides the store says are served, whose connector reads hints and can list
 webhooks are looked at; the others cost no request. The daemon alone runs this
@@ -19,8 +22,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from typing import Literal
 
 from bridge import secrets
+from bridge.alerts.alerter import Alerter
+from bridge.alerts.conditions import webhook_conditions
 from bridge.core.ports import Webhook, WebhookRegistry
 from bridge.daemon.logs import Throttle, log
 from bridge.daemon.metrics import Metrics
@@ -32,6 +38,14 @@ from bridge.webhook_tokens import callback_url, webhook_token
 WATCH_EVERY = 3600.0  # seconds of the daemon's clock between two looks at one side's webhooks
 FAILURE_LOG_EVERY = 3600.0  # a listing that keeps failing is logged at most this often per side
 LOST_METRIC = "pm_bridge_webhook_lost_total"
+
+# skipped: not due, or not a side that reads hints and lists webhooks; polling: no webhook leads it;
+# active: ours is; lost: none of ours is, so the side polls again; unknown: the listing failed, or cannot be judged.
+Look = Literal["skipped", "polling", "active", "lost", "unknown"]
+
+
+def lost_key(side: str) -> str:
+    return f"webhook_lost.{side}"
 
 
 def ours_active(hooks: Iterable[Webhook], expected_url: str) -> bool:
@@ -58,6 +72,7 @@ class WebhookWatch:
         public_url: str | None,
         now: Callable[[], float],
         every: float = WATCH_EVERY,
+        alerter: Alerter | None = None,
     ) -> None:
         """``store``: the state store of the moment (a config reload may open another)."""
         self.store = store
@@ -66,32 +81,36 @@ class WebhookWatch:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.now = now
         self.every = every
+        self.alerter = alerter
         self._looked: dict[tuple[str, str], float] = {}  # (link, side) -> when the watch last looked
         self._failures = Throttle(FAILURE_LOG_EVERY, now)
         self._unwatchable_told = False
 
     def after_cycle(self, link: LinkRuntime) -> None:
         """Look at each of the link's sides that is due (called from the link's own cycle thread)."""
-        for side in SIDES:
-            self.check(link.name, side, getattr(link, side))
+        looks = [self.check(link.name, side, getattr(link, side)) for side in SIDES]
+        if self.alerter is not None and self.alerter.enabled and any(look != "skipped" for look in looks):
+            meta = self.store().link_meta(link.name)
+            lost = [side for side in SIDES if meta.get(lost_key(side))]
+            self.alerter.observe(webhook_conditions(self.alerter.rules, link.name, lost))
 
-    def check(self, link: str, side: str, where: LinkSide) -> bool | None:
-        """False: the side's webhook was found lost (and the side polls again); True: ours is active;
-        None: not looked at (not due, not webhook-led, or the listing failed)."""
+    def check(self, link: str, side: str, where: LinkSide) -> Look:
+        """Look at one side's webhooks if it is due and webhook-led; a lost one sends the side back to polling."""
         connector = where.connector
         if not connector.capabilities.change_hints or not isinstance(connector, WebhookRegistry):
-            return None
+            return "skipped"
         key = (link, side)
         now = self.now()
         if now - self._looked.get(key, -math.inf) < self.every:
-            return None
+            return "skipped"
         self._looked[key] = now
         store = self.store()
         if store.pending_hints(link, side) is None:  # polling already: nothing to watch
-            return None
+            return "polling"
+        _mark(store, link, side, lost=False)  # served: a delivery came since any loss
         if self.master is None or self.public_url is None:
             self._tell_unwatchable(link, side)
-            return None
+            return "unknown"
         expected = callback_url(self.public_url, link, side, webhook_token(self.master, link, side))
         try:
             hooks = connector.list_webhooks(where.project_id)
@@ -101,15 +120,16 @@ class WebhookWatch:
                 log().warning("webhooks not checked", extra={
                     "link": link, "side": side, "error": secrets.redact(f"{type(exc).__name__}: {exc}"),
                     "retry_in": round(self.every), **({"suppressed": held_back} if held_back else {})})
-            return None
+            return "unknown"
         if ours_active(hooks, expected):
-            return True
+            return "active"
         store.unserve_hints(link, side)
+        _mark(store, link, side, lost=True)
         self.metrics.add(LOST_METRIC, link=link, side=side)
         log().warning("webhook lost: the side polls every listing again", extra={
             "link": link, "side": side, "url": shown_url(self.public_url, link, side),
             "fix": f"pm-bridge webhooks register --link {link}"})
-        return False
+        return "lost"
 
     def _tell_unwatchable(self, link: str, side: str) -> None:
         if self._unwatchable_told:
@@ -118,3 +138,9 @@ class WebhookWatch:
         missing = "daemon.public_url" if self.public_url is None else "daemon.webhook_secret"
         log().warning("webhooks not watched: which one is ours cannot be told", extra={
             "link": link, "side": side, "missing": missing})
+
+
+def _mark(store: Store, link: str, side: str, *, lost: bool) -> None:
+    """Remember (or forget) that the side's webhook was found lost; written only when it changes."""
+    if bool(store.link_meta(link).get(lost_key(side))) != lost:
+        store.set_link_meta(link, **{lost_key(side): True if lost else None})

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.schema import Config, DaemonConfig
+from bridge.alerts.alerter import Alerter
+from bridge.alerts.conditions import webhook_conditions
+from bridge.alerts.model import Alert
+from bridge.config.schema import AlertsConfig, Config, DaemonConfig
 from bridge.core.ports import NewTask, Webhook, WebhookRequest, WebhookVerdict
 from bridge.daemon.cycles import LinkRunner
 from bridge.daemon.hooks import Deliveries
@@ -85,6 +88,18 @@ class Bench:
         """How often the webhooks were listed."""
         return sum(1 for r in recorded(self.world.csb.emulator) if r.method == "GET" and r.path.endswith("/webhooks.json"))
 
+    def lose_the_webhook(self) -> None:
+        """The receiver stays down while Carla comments: Basecamp tries 10 times, then deactivates the webhook."""
+        world = self.world
+        self.receiver_down = True
+        _comment(self, "Nobody hears this")
+        for _ in range(10):
+            world.csb.emulator.deliver_pending()
+            world.clock.advance(60 * 2**9)
+        self.receiver_down = False
+        listed = world.bridge_client.list_webhooks(world.client_project)  # type: ignore[attr-defined]
+        assert not next(h for h in listed if h.id == self.hook.id).active
+
     def served(self) -> bool:
         return self.world.store.pending_hints("acme", "client") is not None
 
@@ -112,14 +127,7 @@ def test_a_deactivated_webhook_sends_the_side_back_to_polling(bench: Bench, capl
     world = bench.world
     bench.cycle()  # the first look: ours is active
     assert bench.listings() == 1 and bench.served()
-    # The receiver stays down while Carla comments: Basecamp tries 10 times, then deactivates the webhook.
-    bench.receiver_down = True
-    _comment(bench, "Nobody hears this")
-    for _ in range(10):
-        world.csb.emulator.deliver_pending()
-        world.clock.advance(60 * 2**9)
-    assert not next(h for h in world.bridge_client.list_webhooks(world.client_project)  # type: ignore[attr-defined]
-                    if h.id == bench.hook.id).active
+    bench.lose_the_webhook()
     before = bench.listings()
     assert bench.served(), "nothing told the store: the side still trusts deliveries that will never come"
 
@@ -182,11 +190,11 @@ def test_a_listing_that_fails_leaves_the_side_as_it_was(bench: Bench, caplog: py
     as_carla = LinkSide(world.carla, world.client_project)
     world.clock.advance(WATCH_EVERY)
     listed = bench.listings()
-    assert bench.watch.check("acme", "client", as_carla) is None
+    assert bench.watch.check("acme", "client", as_carla) == "unknown"
     assert bench.listings() == listed + 1 and bench.served()
     listed = bench.listings()
     world.clock.advance(60)
-    assert bench.watch.check("acme", "client", as_carla) is None
+    assert bench.watch.check("acme", "client", as_carla) == "skipped"
     assert bench.listings() == listed, "not due again: no request"
 
 
@@ -197,7 +205,7 @@ def test_failures_are_logged_once_an_hour(bench: Bench, caplog: pytest.LogCaptur
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         for _ in range(5):  # every minute for five minutes: five 403s, one line
             bench.world.clock.advance(60)
-            assert watch.check("acme", "client", as_carla) is None
+            assert watch.check("acme", "client", as_carla) == "unknown"
     assert len([r for r in caplog.records if r.getMessage() == "webhooks not checked"]) == 1
     assert bench.served()
 
@@ -207,8 +215,63 @@ def test_without_a_public_url_the_watch_stands_aside(bench: Bench, caplog: pytes
                          now=bench.world.clock.now)
     client = LinkSide(bench.world.bridge_client, bench.world.client_project)
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        assert watch.check("acme", "client", client) is None
+        assert watch.check("acme", "client", client) == "unknown"
         bench.world.clock.advance(WATCH_EVERY)
-        assert watch.check("acme", "client", client) is None
+        assert watch.check("acme", "client", client) == "unknown"
     told = [r for r in caplog.records if r.getMessage().startswith("webhooks not watched")]
     assert len(told) == 1 and bench.listings() == 0 and bench.served()
+
+
+class Outbox:
+    name = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[Alert] = []
+
+    def send(self, alert: Alert) -> None:
+        self.sent.append(alert)
+
+
+def test_a_lost_webhook_alerts_and_resolves_once_a_delivery_serves_the_side_again(bench: Bench) -> None:
+    world = bench.world
+    channel = Outbox()
+    bench.watch.alerter = Alerter(AlertsConfig(), world.store, [channel], now=world.clock.now)
+    bench.cycle()
+    assert channel.sent == [], "ours is active"
+    bench.lose_the_webhook()
+    bench.cycle()
+    assert [(a.kind, a.state) for a in channel.sent] == [("webhook", "firing")]
+    body = channel.sent[0].body
+    assert "acme/client" in body and "pm-bridge webhooks register --link acme" in body and TOKEN not in body
+
+    world.clock.advance(WATCH_EVERY)
+    bench.cycle()
+    assert len(channel.sent) == 1, "still polling, still lost: no new message before min_interval"
+
+    # Registered again (by hand here, as `pm-bridge webhooks register` would): the next delivery serves the side.
+    world.bridge_client.remove_webhook(world.client_project, bench.hook.id)  # type: ignore[attr-defined]
+    world.bridge_client.register_webhook(world.client_project, OURS, TOKEN)  # type: ignore[attr-defined]
+    _comment(bench, "Heard again")
+    world.csb.emulator.deliver_pending()
+    assert bench.served()
+    world.clock.advance(WATCH_EVERY)
+    bench.cycle()
+    assert [(a.kind, a.state) for a in channel.sent] == [("webhook", "firing"), ("webhook", "resolved")]
+    assert bench.metrics.value(LOST_METRIC, link="acme", side="client") == 1
+
+
+def test_webhook_alerts_can_be_turned_off(bench: Bench) -> None:
+    channel = Outbox()
+    bench.watch.alerter = Alerter(AlertsConfig(webhook_lost=False), bench.world.store, [channel],
+                                  now=bench.world.clock.now)
+    bench.lose_the_webhook()
+    bench.cycle()
+    assert not bench.served() and channel.sent == []
+
+
+def test_the_webhook_condition_names_every_lost_side_and_clears_with_none() -> None:
+    (both,) = webhook_conditions(AlertsConfig(), "acme", ["internal", "client"])
+    assert both.active and "acme/client and acme/internal" in both.detail
+    (cleared,) = webhook_conditions(AlertsConfig(), "acme", [])
+    assert cleared.kind == "webhook" and not cleared.active
+    assert webhook_conditions(AlertsConfig(webhook_lost=False), "acme", ["client"]) == []
