@@ -12,7 +12,7 @@ import pytest
 from bridge.alerts.alerter import Alerter
 from bridge.alerts.conditions import webhook_conditions
 from bridge.alerts.model import Alert
-from bridge.config.schema import AlertsConfig, Config, DaemonConfig
+from bridge.config.schema import AlertsConfig, DaemonConfig
 from bridge.core.ports import NewTask, Webhook, WebhookRequest, WebhookVerdict
 from bridge.daemon.cycles import LinkRunner
 from bridge.daemon.hooks import Deliveries
@@ -25,7 +25,7 @@ from bridge.sync.engine import LinkSide
 from bridge.webhook_tokens import callback_url, webhook_token
 from connectors.emulation.toolkit import Fault
 from connectors.emulation.webhooks import to_receiver
-from tests.engine.world import World, recorded
+from tests.engine.world import World, daemon_config, recorded
 
 MASTER = "master-secret-for-the-webhook-watch-tests"
 PUBLIC = "https://bridge.test"
@@ -51,16 +51,7 @@ class Bench:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        config = Config.model_validate({
-            "state": world.store_url,
-            "connections": {
-                "agency": {"kind": "asana", "base_url": "https://asana.test", "token": "tok-agency"},
-                "client": {"kind": "basecamp", "base_url": "https://basecamp.test", "token": "tok-client"},
-            },
-            "links": {"acme": {"internal": {"connection": "agency", "project": world.internal_project},
-                               "client": {"connection": "client", "project": world.client_project}}},
-            "daemon": {"webhook_secret": MASTER, "public_url": PUBLIC},
-        })
+        config = daemon_config(world, MASTER, PUBLIC)
         world.engine.webhook_led = True
         self.metrics = Metrics()
         self.deliveries = Deliveries(config, world.store, lambda _link: None, self.metrics, clock=world.clock)

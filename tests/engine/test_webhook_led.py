@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config.schema import Config
 from bridge.core.model import Snapshot
 from bridge.core.ports import NewTask, WebhookRequest, WebhookVerdict
 from bridge.daemon.hooks import Deliveries
 from bridge.daemon.metrics import Metrics
 from bridge.webhook_tokens import callback_url, webhook_token
 from connectors.emulation.webhooks import to_receiver
-from tests.engine.world import World, recorded
+from tests.engine.world import World, daemon_config, recorded
 
 MASTER = "master-secret-for-the-webhook-led-tests"
 PUBLIC = "https://bridge.test"
@@ -25,16 +24,7 @@ class Daemonish:
     """The daemon's receiver (bridge/daemon/hooks.py) in front of the world's store, fed by the client emulator."""
 
     def __init__(self, world: World) -> None:
-        config = Config.model_validate({
-            "state": world.store_url,
-            "connections": {
-                "agency": {"kind": "asana", "base_url": "https://asana.test", "token": "tok-agency"},
-                "client": {"kind": "basecamp", "base_url": "https://basecamp.test", "token": "tok-client"},
-            },
-            "links": {"acme": {"internal": {"connection": "agency", "project": world.internal_project},
-                               "client": {"connection": "client", "project": world.client_project}}},
-            "daemon": {"webhook_secret": MASTER},
-        })
+        config = daemon_config(world, MASTER)
         world.engine.webhook_led = True  # as the daemon's engine: this process takes the deliveries in
         self.woken: list[str] = []
         self.deliveries = Deliveries(config, world.store, self.woken.append, Metrics())

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.clock import VirtualClock
+from bridge.config.schema import Config
 from bridge.core.ports import Connector
 from bridge.core.rules import AccessSource, ApprovalRule, InboundRules, LinkRules, MirrorRules, SectionRule
 from bridge.store import Store
@@ -130,6 +131,23 @@ class World:
             self.store_url = f"sqlite:///{path}"
         self.store = Store.open(self.store_url)
         self.engine = Engine(self.store, workers=2)
+
+
+def daemon_config(world: World, master: str, public_url: str | None = None) -> Config:
+    """A daemon's config for the world's one link, ``acme`` (an Asana internal, a Basecamp client side):
+    what the webhook receiver and the webhook watch read (tests/engine/test_webhook_led.py,
+    tests/daemon/test_webhook_watch.py)."""
+    daemon: dict[str, Any] = {"webhook_secret": master} | ({"public_url": public_url} if public_url else {})
+    return Config.model_validate({
+        "state": world.store_url,
+        "connections": {
+            "agency": {"kind": world.internal_kind, "base_url": "https://internal.test", "token": "tok-agency"},
+            "client": {"kind": world.client_kind, "base_url": "https://client.test", "token": "tok-client"},
+        },
+        "links": {"acme": {"internal": {"connection": "agency", "project": world.internal_project},
+                           "client": {"connection": "client", "project": world.client_project}}},
+        "daemon": daemon,
+    })
 
 
 # Where each connector operation lands in each tool, for injecting a fault into exactly that write.
