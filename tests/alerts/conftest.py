@@ -91,7 +91,7 @@ def hook() -> Iterator[Hook]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    received.url = f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/XXXXsecretXXXX"
+    received.url = f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/sentinel-secret-7f3e"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -64,7 +64,7 @@ def test_the_webhook_gets_slack_compatible_json(hook: Hook, store: Store) -> Non
     text = body["text"]
     assert text.startswith("*pm-bridge: link acme was stopped by the removal guard*\n")
     assert "would remove 5 of 6" in text and "pm-bridge sync --link acme --confirm-removals" in text
-    assert "XXXXsecretXXXX" not in text
+    assert "sentinel-secret-7f3e" not in text
     # The guard cleared: one resolution, then silence.
     alerter.after_cycle("acme", "ok", failures=0)
     alerter.after_cycle("acme", "ok", failures=0)
@@ -131,7 +131,7 @@ def test_every_delivery_is_in_the_audit_log_with_each_channel_outcome(
 
     from bridge.cli.app import app
 
-    dead = {"url": f"http://127.0.0.1:{free_port()}/hooks/XXXXsecretXXXX"}  # nothing listens there
+    dead = {"url": f"http://127.0.0.1:{free_port()}/hooks/sentinel-secret-7f3e"}  # nothing listens there
     rules = rules_for(mailbox, failing_cycles=1)
     rules = rules.model_copy(update={"webhook": AlertsConfig.model_validate({"webhook": dead}).webhook})
     alerter = Alerter(rules, store)
@@ -145,7 +145,7 @@ def test_every_delivery_is_in_the_audit_log_with_each_channel_outcome(
     assert entries[0].detail["subject"] == "pm-bridge: link acme is failing"
     assert entries[0].detail["channels"]["email"] == "sent"
     assert entries[0].detail["channels"]["webhook"].startswith("not sent: ")
-    assert "XXXXsecretXXXX" not in str(entries)
+    assert "sentinel-secret-7f3e" not in str(entries)
 
     config = tmp_path / "pm-bridge.yaml"
     config.write_text(f"state: {store.engine.url.render_as_string(hide_password=False)}\nlinks: {{}}\n")

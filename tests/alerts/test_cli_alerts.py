@@ -53,7 +53,7 @@ def test_alerts_test_says_which_channel_failed(tmp_path: Path, mailbox: Mailbox,
     result = runner.invoke(app, ["alerts", "test", "-c", str(config)])
     assert result.exit_code == 1, result.output
     assert "✓ email" in result.output and "✗ webhook: RuntimeError: the webhook answered 404" in result.output
-    assert "XXXXsecretXXXX" not in result.output
+    assert "sentinel-secret-7f3e" not in result.output
 
 
 def test_alerts_test_without_a_channel_is_a_user_error(tmp_path: Path) -> None:

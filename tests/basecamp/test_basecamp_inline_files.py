@@ -7,7 +7,7 @@ from typing import Any
 from bridge.core.model import Attachment, Comment
 from connectors.basecamp import translate
 
-TODO = {"id": 7, "type": "Todo"}
+ON_TODO = {"id": 7, "type": "Todo"}
 MENTION = ('<bc-attachment sgid="BAh-person" content-type="application/vnd.basecamp.mention">'
            "<figure><figcaption>Anna</figcaption></figure></bc-attachment>")
 
@@ -20,7 +20,7 @@ def inline(sgid: str, name: str, size: int | None = None) -> str:
 
 
 def raw(content: str, id: int = 42) -> dict[str, Any]:
-    return {"id": id, "content": content, "parent": TODO, "created_at": "2026-12-01T10:00:00.000Z",
+    return {"id": id, "content": content, "parent": ON_TODO, "created_at": "2026-12-01T10:00:00.000Z",
             "updated_at": "2026-12-01T10:00:00.000Z", "creator": {"id": 3, "name": "Carla Client"}}
 
 

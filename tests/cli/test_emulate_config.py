@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import io
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from rich.console import Console
 from typer.testing import CliRunner
@@ -23,27 +20,21 @@ from bridge.demo.emulate import Rehearsal, prepare, print_instructions
 from connectors.emulation.sandbox import USERS
 from connectors.emulation.serve import asgi_app
 from connectors.github.emulator.server import GithubEmulator
+from tests.cli.conftest import StartServer
 
 Served = Callable[[str], tuple[Rehearsal, str]]
 
 
 @pytest.fixture
-def emulated() -> Iterator[Served]:
+def emulated(asgi_servers: StartServer) -> Iterator[Served]:
     """``emulated(kind)``: a seeded emulator served on a free port, and the config block ``emulate`` prints for it."""
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def serve(kind: str) -> tuple[Rehearsal, str]:
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         rehearsal = prepare(kind, "127.0.0.1", listener.getsockname()[1], seed=True)
         rehearsal.emulator.limit = None  # only the bridge's own pacing is under test elsewhere
-        server = uvicorn.Server(uvicorn.Config(asgi_app(rehearsal.emulator), log_config=None, access_log=False,
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        while not server.started:
-            time.sleep(0.01)
+        asgi_servers(asgi_app(rehearsal.emulator), listener)
         buffer = io.StringIO()
         print_instructions(Console(file=buffer, width=200), rehearsal)
         text = buffer.getvalue()
@@ -51,9 +42,6 @@ def emulated() -> Iterator[Served]:
         return rehearsal, text[start : text.index("Press Ctrl+C")]
 
     yield serve
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(5)
 
 
 def _check(runner: CliRunner, folder: Path, block: str) -> tuple[int, str]:

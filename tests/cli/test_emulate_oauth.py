@@ -21,7 +21,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from cryptography.fernet import Fernet
 from rich.console import Console
@@ -34,6 +33,7 @@ from bridge.clock import VirtualClock
 from bridge.demo.emulate import Rehearsal, prepare, print_instructions
 from bridge.demo.emulated_auth import DEFAULT_TTL
 from connectors.emulation.serve import asgi_app
+from tests.cli.conftest import StartServer
 
 PM_BRIDGE = [sys.executable, "-c", "from bridge.cli import main; main()"]  # the installed `pm-bridge`, wherever it is
 
@@ -65,9 +65,9 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def served(tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Served]]:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
+def served(
+    tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch, asgi_servers: StartServer
+) -> Iterator[Callable[[str], Served]]:
     def serve(kind: str) -> Served:
         clock = VirtualClock()
         listener = socket.socket()
@@ -78,13 +78,7 @@ def served(tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
         assert rehearsal.auth is not None
         events: list[str] = []
         rehearsal.auth.say = events.append
-        server = uvicorn.Server(uvicorn.Config(asgi_app(rehearsal.handle), log_config=None, access_log=False,
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        while not server.started:
-            time.sleep(0.01)
+        asgi_servers(asgi_app(rehearsal.handle), listener)
         buffer = io.StringIO()
         print_instructions(Console(file=buffer, width=200), rehearsal)
         config = tmp_path / "pm-bridge.yaml"
@@ -96,9 +90,6 @@ def served(tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
         return Served(rehearsal, clock, config, events)
 
     yield serve
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(5)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from bridge.sync.engine import Engine
 from connectors.email import EmailConnector
 from connectors.email.sink import SmtpSink
 from tests.email.support import PARIS, everything, reply, settings, smtp
-from tests.engine.test_pairings import HIDDEN, LAUNCH, by_title, holds, seed, titles
+from tests.engine.test_pairings import HIDDEN, LAUNCH, add_subtasks, by_title, holds, seed, titles
 from tests.engine.world import World, default_rules, internal_sections
 
 INTERNAL = ("asana", "trello", "github", "basecamp")
@@ -233,10 +233,7 @@ def test_a_comment_each_way_arrives_once(world: EmailWorld) -> None:
 
 def test_subtasks_and_comment_edits_follow(world: EmailWorld) -> None:
     ids = seed(world)
-    nests = world.bridge_internal.capabilities.nested_depth > 0
-    if nests:  # Basecamp to-dos do not nest: there is no subtask to share from it
-        world.anna.create_task(world.internal_project, NewTask(title="Pick hero image", parent_id=ids["home"]))
-        world.anna.create_task(world.internal_project, NewTask(title="Rotate keys SECRET-9", parent_id=ids["secret"]))
+    nests = add_subtasks(world, ids)
     synced(world)
     internal = world.anna.pull(world.internal_project).snapshot
     shared = next(c for c in internal.comments.values() if c.text.startswith("#client first"))

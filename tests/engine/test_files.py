@@ -6,7 +6,6 @@ same story through the real tools' emulators.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from collections.abc import Iterator
@@ -20,13 +19,10 @@ from bridge.core.model import Attachment, Snapshot
 from bridge.core.ports import FileTransfer, NewTask
 from bridge.sync.engine import LinkRuntime, LinkSide
 from connectors.emulation.toolkit import Fault
-from tests.engine.world import World
+from tests.engine.world import World, sync_dying_after_upload
 
 CONTENT = bytes(range(256)) * 40  # 10 KB, every byte value
 
-
-class Crash(Exception):
-    pass
 
 
 @pytest.fixture
@@ -97,18 +93,7 @@ def test_an_upload_nobody_recorded_is_adopted_not_repeated(world: World, how: st
         world.csb.world.inject(Fault.LOSE_RESPONSE, op="upload_attachment")
         world.sync()
     else:
-        real = world.store.complete_intent
-
-        def die(intent: Any, pair: Any, *rest: Any) -> None:
-            if pair.kind == "attachment":  # the upload went through; its record never lands
-                raise Crash()
-            real(intent, pair, *rest)
-
-        world.store.complete_intent = die  # type: ignore[method-assign]
-        with contextlib.suppress(Crash):
-            world.sync()
-        world.store.complete_intent = real  # type: ignore[method-assign]
-        world.reopen_store()
+        sync_dying_after_upload(world)  # the upload went through; its record never lands
     assert uploads(world, "client") == 1
     world.sync()
     world.sync()
@@ -163,18 +148,7 @@ def test_a_same_file_a_person_added_before_the_upload_is_not_the_copy(tmp_path: 
         hers = upload(w.carla, w.client_project, card, "Logo.png")  # an hour before: identical bytes
         clock.advance(3600)
         upload(w.anna, w.internal_project, task, "[client] Logo.png")
-        real = w.store.complete_intent
-
-        def die(intent: Any, pair: Any, *rest: Any) -> None:
-            if pair.kind == "attachment":
-                raise Crash()
-            real(intent, pair, *rest)
-
-        w.store.complete_intent = die  # type: ignore[method-assign]
-        with contextlib.suppress(Crash):
-            w.sync()
-        w.store.complete_intent = real  # type: ignore[method-assign]
-        w.reopen_store()
+        sync_dying_after_upload(w)
         assert len(bridge_uploads(w)) == 1
         w.sync()
         w.sync()

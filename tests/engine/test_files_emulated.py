@@ -15,7 +15,7 @@ import pytest
 from bridge.clock import VirtualClock
 from bridge.core.model import Attachment
 from bridge.core.ports import FileTransfer, NewTask
-from tests.engine.world import World
+from tests.engine.world import World, sync_dying_after_upload
 
 CONTENT = b"%PDF-1.7 " + bytes(range(256)) * 16  # 4 KB
 
@@ -102,26 +102,12 @@ def test_github_keeps_links(tmp_path: Path) -> None:
         assert w.client_writes() == writes
 
 
-class Crash(Exception):
-    pass
-
 
 def test_a_crash_between_upload_and_record_uploads_exactly_once(tmp_path: Path) -> None:
     with _world(tmp_path, "asana", "trello") as w:
         task = _shared_task(w)
         _upload(w.anna, w.internal_project, task, "Brochure [client].pdf")
-        real = w.store.complete_intent
-
-        def die(intent: Any, pair: Any, *rest: Any, real: Any = real) -> None:
-            if pair.kind == "attachment":  # the file is on Trello; the process dies before recording it
-                raise Crash()
-            real(intent, pair, *rest)
-
-        w.store.complete_intent = die  # type: ignore[method-assign]
-        with pytest.raises(Crash):
-            w.sync()
-        w.store.complete_intent = real  # type: ignore[method-assign]
-        w.reopen_store()
+        sync_dying_after_upload(w)  # the file is on Trello; the process dies before recording it
         w.sync()
         w.sync()
         uploads = [r for r in w.csb.emulator.requests

@@ -208,12 +208,18 @@ def test_approval_a_request_and_a_one_way_field_from_the_client(world: World) ->
     assert_no_leaks(world)
 
 
+def add_subtasks(w: World, ids: dict[str, str]) -> bool:
+    """A shared and a hidden subtask under the seeded tasks; False where the tool does not nest (Basecamp to-dos)."""
+    if w.bridge_internal.capabilities.nested_depth == 0:
+        return False
+    w.anna.create_task(w.internal_project, NewTask(title="Pick hero image", parent_id=ids["home"]))
+    w.anna.create_task(w.internal_project, NewTask(title="Rotate keys SECRET-9", parent_id=ids["secret"]))
+    return True
+
+
 def test_subtasks_and_comment_edits_follow(world: World) -> None:
     ids = seed(world)
-    nests = world.bridge_internal.capabilities.nested_depth > 0
-    if nests:  # Basecamp to-dos do not nest: there is no subtask to share from it
-        world.anna.create_task(world.internal_project, NewTask(title="Pick hero image", parent_id=ids["home"]))
-        world.anna.create_task(world.internal_project, NewTask(title="Rotate keys SECRET-9", parent_id=ids["secret"]))
+    nests = add_subtasks(world, ids)
     synced(world)
     internal = internal_view(world)
     shared = next(c for c in internal.comments.values() if c.text.startswith("#client first"))

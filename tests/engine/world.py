@@ -150,6 +150,32 @@ def daemon_config(world: World, master: str, public_url: str | None = None) -> C
     })
 
 
+class Crash(Exception):
+    """The process dies here (raised from inside the engine by a test)."""
+
+
+def sync_dying_after_upload(world: World) -> None:
+    """One cycle whose process dies right after a file upload went through, before its record lands;
+    then a fresh process on the same store (what a crash between the tool's answer and the journal is)."""
+    real = world.store.complete_intent
+
+    def die(intent: Any, pair: Any, *rest: Any) -> None:
+        if pair.kind == "attachment":
+            raise Crash()
+        real(intent, pair, *rest)
+
+    world.store.complete_intent = die  # type: ignore[method-assign,assignment]
+    try:
+        world.sync()
+    except Crash:
+        pass
+    else:
+        raise AssertionError("the cycle uploaded no file, so it never reached the crash")
+    finally:
+        world.store.complete_intent = real  # type: ignore[method-assign]
+    world.reopen_store()
+
+
 # Where each connector operation lands in each tool, for injecting a fault into exactly that write.
 FAULT_ROUTES: dict[str, dict[str, tuple[str, str]]] = {
     "trello": {
