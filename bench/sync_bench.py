@@ -29,6 +29,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -117,7 +118,7 @@ def sync_scenario(tasks: int, shared: int, fields: int) -> None:
     ids = []
     for n in range(tasks):
         in_design = n < shared
-        custom = {"custom_fields": asana_values(asana, field_values(n, fields))} if fields else {}
+        custom: dict[str, Any] = {"custom_fields": asana_values(asana, field_values(n, fields))} if fields else {}
         ids.append(
             asana.add_task(
                 project, f"Task {n}", section_id=sections["Design" if in_design else "Build"], notes=f"Notes {n}", **custom

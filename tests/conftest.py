@@ -1,13 +1,17 @@
-"""Fixtures shared across the test suite: where a state store lives."""
+"""Fixtures shared across the test suite: where a state store lives, and serving an ASGI app on a socket."""
 
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -46,3 +50,25 @@ def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Ite
         with admin.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+StartServer = Callable[[object, socket.socket], None]
+
+
+@pytest.fixture
+def asgi_servers() -> Iterator[StartServer]:
+    """``start(app, listener)``: serve an ASGI app on a bound socket in a thread, once it is up; stopped at the end."""
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app: object, listener: socket.socket) -> None:
+        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))  # type: ignore[arg-type]
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        while not server.started:
+            time.sleep(0.01)
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(5)

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import socket
 import textwrap
-import threading
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from bridge.core.ports import Connector, NewTask
@@ -86,24 +81,3 @@ def write_config(folder: Path, connections: str, links: str) -> Path:
 def lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.strip()]
 
-
-StartServer = Callable[[object, socket.socket], None]
-
-
-@pytest.fixture
-def asgi_servers() -> Iterator[StartServer]:
-    """``start(app, listener)``: serve an ASGI app on a bound socket in a thread, once it is up; stopped at the end."""
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: object, listener: socket.socket) -> None:
-        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))  # type: ignore[arg-type]
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        while not server.started:
-            time.sleep(0.01)
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(5)

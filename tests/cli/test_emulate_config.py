@@ -20,7 +20,7 @@ from bridge.demo.emulate import Rehearsal, prepare, print_instructions
 from connectors.emulation.sandbox import USERS
 from connectors.emulation.serve import asgi_app
 from connectors.github.emulator.server import GithubEmulator
-from tests.cli.conftest import StartServer
+from tests.conftest import StartServer
 
 Served = Callable[[str], tuple[Rehearsal, str]]
 

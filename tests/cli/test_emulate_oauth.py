@@ -33,7 +33,7 @@ from bridge.clock import VirtualClock
 from bridge.demo.emulate import Rehearsal, prepare, print_instructions
 from bridge.demo.emulated_auth import DEFAULT_TTL
 from connectors.emulation.serve import asgi_app
-from tests.cli.conftest import StartServer
+from tests.conftest import StartServer
 
 PM_BRIDGE = [sys.executable, "-c", "from bridge.cli import main; main()"]  # the installed `pm-bridge`, wherever it is
 
